@@ -1,0 +1,172 @@
+"""Fixtures: the app on a real PostgreSQL and on SQLite.
+
+* ``app`` is parametrized over both backends: every test that uses it runs twice.
+  Tests marked ``postgres_only`` run on PostgreSQL alone.
+* PostgreSQL comes from ``TEST_DATABASE_URL`` (the test command starts a
+  throwaway cluster and sets it). Each xdist worker gets its own database.
+* Isolation: every table is emptied before each test (real commits, no
+  rollback tricks: the booking service owns its transactions).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from webapp import create_app
+from webapp.extensions import db
+
+BACKENDS = ("postgresql", "sqlite")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # postgres_only tests drop their sqlite parametrization instead of skipping it.
+    for item in list(items):
+        callspec = getattr(item, "callspec", None)
+        if (item.get_closest_marker("postgres_only") and callspec
+                and callspec.params.get("app") == "sqlite"):
+            items.remove(item)
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """URL of this worker's own PostgreSQL database (created on first use)."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.fail("TEST_DATABASE_URL is not set: run the suite with scripts/test.sh, which "
+                    "starts a throwaway PostgreSQL, or point it at a database you can drop.")
+    url = make_url(base).set(drivername="postgresql+psycopg")
+    name = f"{url.database}_{_worker()}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / f"test_{_worker()}.sqlite3")
+
+
+def database_url(request: pytest.FixtureRequest, backend: str) -> str:
+    return request.getfixturevalue("pg_url" if backend == "postgresql" else "sqlite_url")
+
+
+def build_app(url: str, **overrides) -> Flask:
+    config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
+              "SERVER_NAME": None}
+    config.update(overrides)
+    return create_app(config)
+
+
+_schema_ready: set[str] = set()
+
+
+def ensure_schema(app: Flask) -> None:
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url in _schema_ready:
+        return
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    _schema_ready.add(url)
+
+
+def empty_all_tables(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        names = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+            else:
+                for name in names:
+                    conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """The app on one backend; tests using it run once per backend."""
+    application = build_app(database_url(request, request.param))
+    application.test_client_class = Client
+    ensure_schema(application)
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def backend(app: Flask) -> str:
+    return "postgresql" if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") \
+        else "sqlite"
+
+
+@pytest.fixture
+def make_app(request: pytest.FixtureRequest, app: Flask, backend: str):
+    """Another app on the same database with different settings (e.g. locks off)."""
+    made: list[Flask] = []
+
+    def factory(**overrides) -> Flask:
+        other = build_app(app.config["SQLALCHEMY_DATABASE_URI"], **overrides)
+        other.test_client_class = Client
+        made.append(other)
+        return other
+
+    yield factory
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def session(app: Flask):
+    """An app context on an emptied database; yields the SQLAlchemy session."""
+    empty_all_tables(app)
+    with app.app_context():
+        yield db.session
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask, session) -> FlaskClient:
+    return app.test_client()
+
+
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class Client(FlaskClient):
+    """The test client, with the CSRF token a browser would have from the page."""
+
+    _csrf: str | None = None
+
+    @property
+    def csrf_token(self) -> str:
+        if self._csrf is None:
+            page = self.get("/login").get_data(as_text=True)
+            match = _TOKEN.search(page)
+            assert match, "no CSRF token on the login page"
+            self._csrf = match.group(1)
+        return self._csrf
+
+    def post_form(self, url: str, data: dict | None = None, **kwargs):
+        """POST a form with the CSRF token, as the page's own form would."""
+        return self.post(url, data={"csrf_token": self.csrf_token, **(data or {})}, **kwargs)
+
+    def login(self, email: str, password: str):
+        response = self.post_form("/login", {"email": email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response

@@ -1,0 +1,67 @@
+"""Test data: restaurants, tables, hours and owners, written through the real models."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from sqlalchemy.orm import Session
+
+from webapp.auth.passwords import ensure_owner
+from webapp.models import DiningTable, OpeningHours, Restaurant, User
+
+_counter = itertools.count(1)
+DEFAULT_PASSWORD = "correct-horse-battery"
+
+
+def make_restaurant(
+    session: Session,
+    *,
+    slug: str | None = None,
+    tables: list[tuple[str, int]] | None = None,
+    hours: list[tuple[int, dt.time, dt.time, str]] | None = None,
+    **settings,
+) -> Restaurant:
+    """A restaurant open every day for lunch (12-15) and dinner (18-23) unless told
+    otherwise, with tables given as (name, seats)."""
+    number = next(_counter)
+    defaults = dict(name=f"Restaurant {number}", slug=slug or f"resto-{number}",
+                    timezone="Europe/Berlin", slot_interval_minutes=15,
+                    default_turn_minutes=120, turn_times={}, lead_time_minutes=0,
+                    horizon_days=365, max_online_party=8)
+    defaults.update(settings)
+    restaurant = Restaurant(**defaults)
+    session.add(restaurant)
+    session.flush()
+    for position, (name, seats) in enumerate(tables or [("T1", 2), ("T2", 4)]):
+        session.add(DiningTable(restaurant_id=restaurant.id, name=name, seats=seats,
+                                min_party=1, position=position))
+    if hours is None:
+        hours = [(day, dt.time(12), dt.time(15), "Lunch") for day in range(7)] + \
+                [(day, dt.time(18), dt.time(23), "Dinner") for day in range(7)]
+    for weekday, opens, closes, name in hours:
+        session.add(OpeningHours(restaurant_id=restaurant.id, weekday=weekday, opens=opens,
+                                 closes=closes, name=name))
+    session.commit()
+    return restaurant
+
+
+def make_owner(session: Session, restaurant: Restaurant | None, email: str | None = None,
+               password: str = DEFAULT_PASSWORD, role: str = "owner") -> User:
+    user, _ = ensure_owner(session, email or f"owner{next(_counter)}@example.com", password,
+                           restaurant, role)
+    session.commit()
+    return user
+
+
+def future_day(days: int = 7) -> dt.date:
+    """A date safely in the future (a week ahead by default)."""
+    return dt.date.today() + dt.timedelta(days=days)
+
+
+def local(restaurant: Restaurant, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    """A restaurant-local wall time as an aware UTC datetime."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(restaurant.timezone)
+                               ).astimezone(dt.UTC)

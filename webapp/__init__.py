@@ -1,0 +1,102 @@
+"""Booking Manager: table bookings for restaurants.
+
+``create_app`` builds the Flask app: configuration from the environment,
+extensions, blueprints, error pages and CLI commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .database import configure_engine
+from .extensions import csrf, db, htmx, limiter, login_manager, migrate
+from .settings import ConfigError, from_environment
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=True,
+    )
+    try:
+        app.config.from_mapping(from_environment(app.instance_path, config))
+    except ConfigError as exc:
+        # One clear line for the operator instead of a traceback.
+        raise SystemExit(f"booking-manager: configuration error: {exc}") from None
+
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from . import cli, errors, templating
+
+    errors.register(app)
+    templating.register(app)
+    cli.register(app)
+
+    if app.config["CHECK_DATABASE_ON_START"]:
+        _verify_database(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+
+    from .models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .api import bp as api_bp
+    from .auth import bp as auth_bp
+    from .health import bp as health_bp
+    from .owner import bp as owner_bp
+    from .public import bp as public_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(owner_bp, url_prefix="/owner")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def _verify_database(app: Flask) -> None:
+    """Stop at start-up with one line when the database cannot be reached."""
+    from sqlalchemy.engine import make_url
+
+    with app.app_context():
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(
+                hide_password=True)
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            raise SystemExit(
+                f"booking-manager: cannot reach the database at {url}: {reason}") from None
+        finally:
+            # Forked gunicorn workers must not share the pool the master opened.
+            db.engine.dispose()

@@ -1,0 +1,3 @@
+"""JSON endpoints under /api/v1."""
+
+from . import bp  # noqa: F401

@@ -1,0 +1,54 @@
+"""Owner accounts: hashed passwords and creation, shared by the CLI and the pages."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..models import Membership, Restaurant, User
+
+MIN_PASSWORD_LENGTH = 8
+# A hash to compare against when the e-mail is unknown, so that both paths take as long.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def ensure_owner(
+    session: Session, email: str, password: str, restaurant: Restaurant | None = None,
+    role: str = "owner",
+) -> tuple[User, bool]:
+    """Create the account (or reset its password) and give it the restaurant; idempotent.
+
+    Returns the user and whether it was created."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    email = email.strip().lower()
+    user = session.scalar(select(User).where(User.email == email))
+    created = user is None
+    if user is None:
+        user = User(email=email, password_hash=hash_password(password))
+        session.add(user)
+    elif not check_password_hash(user.password_hash, password):
+        user.password_hash = hash_password(password)
+    session.flush()
+    if restaurant is not None:
+        membership = session.get(Membership, (user.id, restaurant.id))
+        if membership is None:
+            session.add(Membership(user_id=user.id, restaurant_id=restaurant.id, role=role))
+        else:
+            membership.role = role
+    return user, created

@@ -1,0 +1,179 @@
+"""Which tables are free, and which times a party can book.
+
+Read-only. A day is answered with a fixed number of queries whatever the
+number of tables or reservations: the schedule (hours, special days), the
+tables, and the active reservations touching the day; the rest is done in
+memory.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import (
+    ACTIVE_STATUSES,
+    DiningTable,
+    OpeningHours,
+    Reservation,
+    Restaurant,
+    SpecialDay,
+)
+from . import slots as slotlib
+from .slots import Schedule, ServiceHours, Slot, SpecialDayRule
+
+
+def load_schedule(session: Session, restaurant: Restaurant) -> Schedule:
+    """The restaurant's rules as plain data (two queries)."""
+    hours = session.scalars(
+        select(OpeningHours).where(OpeningHours.restaurant_id == restaurant.id)
+        .order_by(OpeningHours.weekday, OpeningHours.opens)
+    ).all()
+    specials = session.scalars(
+        select(SpecialDay).where(SpecialDay.restaurant_id == restaurant.id)
+        .options(selectinload(SpecialDay.services)).order_by(SpecialDay.id)
+    ).all()
+    weekly: dict[int, list[ServiceHours]] = defaultdict(list)
+    for row in hours:
+        weekly[row.weekday].append(ServiceHours(row.opens, row.closes, row.name, row.last_seating))
+    return Schedule(
+        timezone=restaurant.timezone,
+        interval_minutes=restaurant.slot_interval_minutes,
+        default_turn_minutes=restaurant.default_turn_minutes,
+        turn_times={int(k): int(v) for k, v in (restaurant.turn_times or {}).items()},
+        weekly={day: tuple(services) for day, services in weekly.items()},
+        special_days=tuple(
+            SpecialDayRule(
+                s.start_date, s.end_date, s.closed,
+                tuple(ServiceHours(x.opens, x.closes, x.name, x.last_seating) for x in s.services),
+                s.reason,
+            )
+            for s in specials
+        ),
+        lead_time_minutes=restaurant.lead_time_minutes,
+        horizon_days=restaurant.horizon_days,
+        max_online_party=restaurant.max_online_party,
+    )
+
+
+def active_tables(session: Session, restaurant_id: int) -> list[DiningTable]:
+    return list(session.scalars(
+        select(DiningTable).where(DiningTable.restaurant_id == restaurant_id,
+                                  DiningTable.active.is_(True))
+        .order_by(DiningTable.position, DiningTable.id)
+    ))
+
+
+def best_fit_order(tables: Iterable[DiningTable], party_size: int) -> list[DiningTable]:
+    """Tables that take the party, fewest spare seats first, then the owner's order."""
+    return sorted((t for t in tables if t.fits(party_size)),
+                  key=lambda t: (t.seats - party_size, t.position, t.id))
+
+
+@dataclass
+class Occupancy:
+    """Active stays per table over a window, sorted by start, for overlap tests."""
+
+    stays: dict[int, list[tuple[dt.datetime, dt.datetime, int]]] = field(default_factory=dict)
+
+    def add(self, table_id: int, starts_at: dt.datetime, ends_at: dt.datetime, rid: int) -> None:
+        bisect.insort(self.stays.setdefault(table_id, []), (starts_at, ends_at, rid))
+
+    def is_free(self, table_id: int, starts_at: dt.datetime, ends_at: dt.datetime,
+                ignore: int | None = None) -> bool:
+        for other_start, other_end, rid in self.stays.get(table_id, ()):
+            if other_start >= ends_at:
+                return True  # sorted by start: nothing later can overlap
+            if rid != ignore and other_end > starts_at:
+                return False
+        return True
+
+
+def occupancy(session: Session, restaurant_id: int, window_start: dt.datetime,
+              window_end: dt.datetime) -> Occupancy:
+    """Active reservations overlapping [window_start, window_end) (one query)."""
+    rows = session.execute(
+        select(Reservation.table_id, Reservation.starts_at, Reservation.ends_at, Reservation.id)
+        .where(Reservation.restaurant_id == restaurant_id,
+               Reservation.status.in_(ACTIVE_STATUSES),
+               Reservation.starts_at < window_end,
+               Reservation.ends_at > window_start)
+    ).all()
+    occ = Occupancy()
+    for table_id, starts_at, ends_at, rid in rows:
+        occ.add(table_id, starts_at, ends_at, rid)
+    return occ
+
+
+def free_tables(tables: Sequence[DiningTable], occ: Occupancy, slot: Slot, party_size: int,
+                ignore: int | None = None) -> list[DiningTable]:
+    return [t for t in best_fit_order(tables, party_size)
+            if occ.is_free(t.id, slot.starts_at, slot.ends_at, ignore)]
+
+
+@dataclass(frozen=True)
+class BookableTime:
+    slot: Slot
+    free_table_ids: tuple[int, ...]
+
+    @property
+    def starts_at(self) -> dt.datetime:
+        return self.slot.starts_at
+
+
+def _window(slots_: Sequence[Slot]) -> tuple[dt.datetime, dt.datetime]:
+    return min(s.starts_at for s in slots_), max(s.ends_at for s in slots_)
+
+
+def times_with_tables(session: Session, restaurant: Restaurant, candidates: Sequence[Slot],
+                      party_size: int, ignore: int | None = None) -> list[BookableTime]:
+    """For each candidate slot, the tables free for the whole stay (2 queries)."""
+    if not candidates:
+        return []
+    tables = active_tables(session, restaurant.id)
+    start, end = _window(candidates)
+    occ = occupancy(session, restaurant.id, start, end)
+    result = []
+    for slot in candidates:
+        free = free_tables(tables, occ, slot, party_size, ignore)
+        if free:
+            result.append(BookableTime(slot, tuple(t.id for t in free)))
+    return result
+
+
+def bookable_times(session: Session, restaurant: Restaurant, day: dt.date, party_size: int,
+                   now: dt.datetime | None = None, *, online: bool = True,
+                   schedule: Schedule | None = None) -> list[BookableTime]:
+    """Start times on ``day`` (a service date) at which some suitable table is free for
+    the whole turn time. ``online`` applies the guest rules: lead time, horizon and the
+    largest online party. A fixed number of queries, whatever the size of the day."""
+    schedule = schedule or load_schedule(session, restaurant)
+    now = now or dt.datetime.now(dt.UTC)
+    if online:
+        if party_size > schedule.max_online_party:
+            return []
+        candidates = slotlib.online_slots(schedule, day, party_size, now)
+    else:
+        candidates = slotlib.candidate_slots(schedule, day, party_size)
+    return times_with_tables(session, restaurant, candidates, party_size)
+
+
+def nearest_free_times(session: Session, restaurant: Restaurant, wanted: dt.datetime,
+                       party_size: int, now: dt.datetime | None = None, *, online: bool = True,
+                       limit: int = 4, schedule: Schedule | None = None) -> list[dt.datetime]:
+    """Free start times closest to ``wanted`` on its service day (for "just taken")."""
+    schedule = schedule or load_schedule(session, restaurant)
+    slot = slotlib.find_slot(schedule, wanted, party_size)
+    day = slot.service_date if slot and slot.service_date else \
+        wanted.astimezone(schedule.zone).date()
+    times = bookable_times(session, restaurant, day, party_size, now, online=online,
+                           schedule=schedule)
+    starts = [t.starts_at for t in times if t.starts_at != wanted]
+    starts.sort(key=lambda s: (abs((s - wanted).total_seconds()), s))
+    return sorted(starts[:limit])

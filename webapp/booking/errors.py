@@ -1,0 +1,143 @@
+"""What can go wrong when booking, as exceptions the pages and the API translate.
+
+Each carries an ``http_status`` (the status an HTTP caller should answer with)
+and a ``code`` (a stable machine-readable name for the API), so the views map
+them in one place without a table of special cases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+class BookingError(Exception):
+    code = "booking_error"
+    http_status = 409
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        # The form field the guest should correct, when there is one.
+        self.field = field
+
+
+class SlotTaken(BookingError):
+    """The table (or every suitable table) is held at that time."""
+
+    code = "slot_taken"
+    http_status = 409
+
+    def __init__(self, message: str = "That time was just taken.", *,
+                 alternatives: list[dt.datetime] | None = None,
+                 free_tables: list[str] | None = None) -> None:
+        super().__init__(message, field="time")
+        # Nearby start times (UTC) at which a suitable table is still free.
+        self.alternatives = alternatives or []
+        # Names of other tables free at the requested time (owner bookings).
+        self.free_tables = free_tables or []
+
+
+class GuestAlreadyBooked(BookingError):
+    code = "guest_overlap"
+    http_status = 409
+
+    def __init__(self, message: str = "This guest already has a booking at an overlapping "
+                 "time.") -> None:
+        super().__init__(message, field="email")
+
+
+class OutsideOpeningHours(BookingError):
+    code = "outside_opening_hours"
+    http_status = 422
+
+    def __init__(self, message: str = "The restaurant does not take bookings at that time.") -> None:
+        super().__init__(message, field="time")
+
+
+class TooLate(BookingError):
+    code = "too_late"
+    http_status = 422
+
+    def __init__(self, message: str = "That time is too soon to book online.") -> None:
+        super().__init__(message, field="time")
+
+
+class TooFarAhead(BookingError):
+    code = "too_far_ahead"
+    http_status = 422
+
+    def __init__(self, message: str = "That date is too far ahead to book.") -> None:
+        super().__init__(message, field="date")
+
+
+class PartyTooLarge(BookingError):
+    code = "party_too_large"
+    http_status = 422
+
+    def __init__(self, message: str = "That party is too large to book online; please call the "
+                 "restaurant.") -> None:
+        super().__init__(message, field="party_size")
+
+
+class NoSuitableTable(BookingError):
+    code = "no_suitable_table"
+    http_status = 422
+
+    def __init__(self, message: str = "No table takes a party of that size.") -> None:
+        super().__init__(message, field="party_size")
+
+
+class LockTimeout(BookingError):
+    """Another booking held the slot for longer than the lock timeout; try again."""
+
+    code = "lock_timeout"
+    http_status = 503
+
+    def __init__(self, message: str = "The restaurant is very busy right now; please try again "
+                 "in a moment.") -> None:
+        super().__init__(message)
+
+
+class InvalidTransition(BookingError):
+    code = "invalid_transition"
+    http_status = 409
+
+    def __init__(self, current: str, wanted: str) -> None:
+        super().__init__(f"A reservation that is {current.replace('_', ' ')} cannot become "
+                         f"{wanted.replace('_', ' ')}.", field="status")
+        self.current = current
+        self.wanted = wanted
+
+
+class NotChangeable(BookingError):
+    """Cancelled, finished or past reservations are read-only."""
+
+    code = "not_changeable"
+    http_status = 409
+
+
+class StaleReservation(BookingError):
+    """The reservation changed since the caller read it (optimistic check on ``version``)."""
+
+    code = "stale"
+    http_status = 409
+
+    def __init__(self, message: str = "This reservation was changed meanwhile; reload it and "
+                 "try again.") -> None:
+        super().__init__(message)
+
+
+class ReservationNotFound(BookingError):
+    code = "not_found"
+    http_status = 404
+
+    def __init__(self, message: str = "No such reservation.") -> None:
+        super().__init__(message)
+
+
+class TableNotFound(BookingError):
+    code = "table_not_found"
+    http_status = 422
+
+    def __init__(self, message: str = "No such table at this restaurant.") -> None:
+        super().__init__(message, field="table")

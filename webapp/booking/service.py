@@ -1,0 +1,563 @@
+"""The locked write: book, change, cancel and status moves.
+
+Every write is one transaction that follows the same protocol (see
+``spec/BookingManager.tla`` and ``../shared/DESIGN.md``)::
+
+    BEGIN                                  -- BEGIN IMMEDIATE on SQLite
+    SET LOCAL lock_timeout = '3000ms'
+    SELECT ... FOR UPDATE                  -- change/status: the reservation row, first
+    pg_advisory_xact_lock(guest)           -- sorted; one guest, one stay at a time
+    pg_advisory_xact_lock(table, bucket)   -- sorted; every bucket the new stay touches
+    re-check: nothing active on that table overlaps the stay
+    INSERT / UPDATE
+    COMMIT                                 -- locks are released here, also on error
+
+Row lock first, then advisory locks in sorted order: nobody ever waits for a row
+while holding an advisory lock, so no cycle of waits can form. The exclusion
+constraint (trigger on SQLite) stays as a backstop: if a bug let two writers
+past the re-check, the second write fails and becomes :class:`SlotTaken`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, scoped_session
+
+from ..database import BEGIN_IMMEDIATE
+from ..models import (
+    ACTIVE_STATUSES,
+    SOURCES,
+    DiningTable,
+    Reservation,
+    ReservationEvent,
+    Restaurant,
+)
+from . import locks
+from . import slots as slotlib
+from .availability import active_tables, best_fit_order, load_schedule, nearest_free_times
+from .errors import (
+    BookingError,
+    GuestAlreadyBooked,
+    InvalidTransition,
+    LockTimeout,
+    NoSuitableTable,
+    NotChangeable,
+    OutsideOpeningHours,
+    PartyTooLarge,
+    ReservationNotFound,
+    SlotTaken,
+    StaleReservation,
+    TableNotFound,
+    TooFarAhead,
+    TooLate,
+)
+from .slots import Schedule, Slot
+
+# Sources whose bookings follow the guest rules (slot grid, lead time, horizon, party limit).
+ONLINE_SOURCES = frozenset({"online", "api"})
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "booked": frozenset({"seated", "no_show", "cancelled"}),
+    "seated": frozenset({"completed", "cancelled"}),
+    "completed": frozenset(),
+    "cancelled": frozenset(),
+    "no_show": frozenset(),
+}
+MAX_PARTY = 500
+
+# Called inside the booking transaction after the write, e.g. to queue the e-mail in
+# the outbox, so a rolled-back booking leaves no trace: (session, reservation, action).
+AfterWrite = Callable[[Session, Reservation, str], None]
+
+
+@dataclass(frozen=True)
+class WritePolicy:
+    lock_timeout_ms: int = 3000
+    # Off only in the control test that shows the race reaching the database backstop.
+    advisory_locks: bool = True
+
+
+DEFAULT_POLICY = WritePolicy()
+
+
+@dataclass(frozen=True)
+class GuestDetails:
+    name: str
+    email: str = ""
+    phone: str = ""
+    notes: str = ""
+
+    def normalised(self) -> GuestDetails:
+        return GuestDetails(self.name.strip(), normalise_email(self.email),
+                            normalise_phone(self.phone), self.notes.strip())
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    reservation: Reservation
+    # The guest's private manage token, in clear text exactly once: now.
+    manage_token: str
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def normalise_phone(phone: str) -> str:
+    """Digits (and a leading +) only, so "+49 30 1234-5" and "+493012345" are one guest."""
+    phone = phone.strip()
+    digits = re.sub(r"\D", "", phone)
+    return ("+" + digits) if phone.startswith("+") and digits else digits
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_manage_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(24)
+    return token, hash_token(token)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# --------------------------------------------------------------------------- transaction
+
+
+def _is_overlap_violation(error: sa_exc.DBAPIError) -> bool:
+    orig = error.orig
+    return getattr(orig, "sqlstate", None) == "23P01" or "reservations_no_overlap" in str(orig)
+
+
+def _is_lock_failure(error: sa_exc.DBAPIError) -> bool:
+    # 55P03 lock_not_available (lock_timeout), 40P01 deadlock_detected; SQLite: busy.
+    return (getattr(error.orig, "sqlstate", None) in ("55P03", "40P01")
+            or "database is locked" in str(error.orig))
+
+
+@contextmanager
+def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY) -> Iterator[None]:
+    """One write transaction with the lock timeout set; commits, or rolls back and
+    translates the database's refusals into booking errors."""
+    if isinstance(session, scoped_session):
+        session = session()  # the proxy lacks in_transaction(); use the real session
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("the booking service owns its transaction: flush or discard "
+                           "pending changes before calling it")
+    if session.in_transaction():
+        session.commit()  # end the caller's read transaction; our writes start fresh
+    session.connection(execution_options={BEGIN_IMMEDIATE: True})
+    try:
+        locks.set_lock_timeout(session, policy.lock_timeout_ms)
+        yield
+        session.commit()
+    except sa_exc.IntegrityError as error:
+        session.rollback()
+        if _is_overlap_violation(error):
+            taken = SlotTaken()
+            taken.by_constraint = True  # the backstop caught what the re-check did not
+            raise taken from error
+        raise
+    except sa_exc.DBAPIError as error:
+        session.rollback()
+        if _is_lock_failure(error):
+            raise LockTimeout() from error
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _table_is_free(session: Session, table_id: int, starts_at: dt.datetime,
+                   ends_at: dt.datetime, ignore: int | None) -> bool:
+    query = select(Reservation.id).where(
+        Reservation.table_id == table_id,
+        Reservation.status.in_(ACTIVE_STATUSES),
+        Reservation.starts_at < ends_at,
+        Reservation.ends_at > starts_at,
+    )
+    if ignore is not None:
+        query = query.where(Reservation.id != ignore)
+    return session.execute(query.limit(1)).first() is None
+
+
+def _guest_identities(guest: GuestDetails) -> list[str]:
+    identities = []
+    if guest.email:
+        identities.append(f"email:{guest.email}")
+    if guest.phone:
+        identities.append(f"phone:{guest.phone}")
+    return identities
+
+
+def _check_guest_free(session: Session, restaurant_id: int, guest: GuestDetails,
+                      starts_at: dt.datetime, ends_at: dt.datetime, ignore: int | None) -> None:
+    conditions = []
+    if guest.email:
+        conditions.append(Reservation.guest_email == guest.email)
+    if guest.phone:
+        conditions.append(Reservation.guest_phone == guest.phone)
+    if not conditions:
+        return
+    query = select(Reservation.id).where(
+        Reservation.restaurant_id == restaurant_id,
+        Reservation.status.in_(ACTIVE_STATUSES),
+        Reservation.starts_at < ends_at,
+        Reservation.ends_at > starts_at,
+        or_(*conditions),
+    )
+    if ignore is not None:
+        query = query.where(Reservation.id != ignore)
+    if session.execute(query.limit(1)).first() is not None:
+        raise GuestAlreadyBooked()
+
+
+def _lock_guest(session: Session, policy: WritePolicy, restaurant_id: int,
+                guest: GuestDetails) -> None:
+    if policy.advisory_locks:
+        keys = [locks.guest_lock_key(restaurant_id, i) for i in _guest_identities(guest)]
+        locks.advisory_xact_lock(session, (), keys)
+
+
+def _claim_table(session: Session, policy: WritePolicy, candidates: Sequence[DiningTable],
+                 starts_at: dt.datetime, ends_at: dt.datetime,
+                 ignore: int | None = None) -> DiningTable:
+    """Lock and re-check each candidate in turn; the first free one is ours."""
+    for table in candidates:
+        if policy.advisory_locks:
+            locks.advisory_xact_lock(session, locks.slot_lock_keys(table.id, starts_at, ends_at))
+        if _table_is_free(session, table.id, starts_at, ends_at, ignore):
+            return table
+    raise SlotTaken()
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _online_slot(schedule: Schedule, starts_at: dt.datetime, party_size: int,
+                 now: dt.datetime) -> Slot:
+    if party_size > schedule.max_online_party:
+        raise PartyTooLarge(f"Parties of more than {schedule.max_online_party} cannot book "
+                            "online; please call the restaurant.")
+    slot = slotlib.find_slot(schedule, starts_at, party_size)
+    if slot is None:
+        raise OutsideOpeningHours()
+    earliest, last_day = slotlib.online_window(schedule, now)
+    if slot.starts_at <= now:
+        raise TooLate("That time has already passed.")
+    if slot.starts_at < earliest:
+        raise TooLate(f"Online bookings close {schedule.lead_time_minutes} minutes before the "
+                      "start; please call the restaurant.")
+    if slot.service_date is not None and slot.service_date > last_day:
+        raise TooFarAhead(f"Bookings open {schedule.horizon_days} days ahead.")
+    return slot
+
+
+def plan_stay(schedule: Schedule, starts_at: dt.datetime, party_size: int, *, online: bool,
+              within_hours: bool, now: dt.datetime,
+              duration_minutes: int | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """The stay [start, end) a booking will hold, after the rules that apply to it:
+    guests get the slot grid, lead time, horizon and party limit; owners' phone
+    bookings must fall inside a service; walk-ins and moves are the owner's call."""
+    if starts_at.tzinfo is None:
+        raise ValueError("starts_at must be timezone-aware")
+    if not 1 <= party_size <= MAX_PARTY:
+        raise NoSuitableTable(f"A party must be between 1 and {MAX_PARTY} people.")
+    if online:
+        slot = _online_slot(schedule, starts_at, party_size, now)
+        return slot.starts_at, slot.ends_at
+    if within_hours and not slotlib.within_service(schedule, starts_at, party_size):
+        raise OutsideOpeningHours("That time is outside the restaurant's services.")
+    minutes = duration_minutes or slotlib.turn_minutes(schedule, party_size)
+    if not 5 <= minutes <= 24 * 60:
+        raise BookingError("A stay must last between 5 minutes and a day.", field="duration")
+    return starts_at, starts_at + dt.timedelta(minutes=minutes)
+
+
+def _candidates(tables: Sequence[DiningTable], party_size: int, table_id: int | None,
+                prefer: int | None = None) -> list[DiningTable]:
+    if table_id is not None:
+        table = next((t for t in tables if t.id == table_id), None)
+        if table is None:
+            raise TableNotFound()
+        if not table.fits(party_size):
+            raise NoSuitableTable(f"Table {table.name} takes parties of {table.min_party} to "
+                                  f"{table.largest_party}.")
+        return [table]
+    ordered = best_fit_order(tables, party_size)
+    if not ordered:
+        raise NoSuitableTable(f"No table takes a party of {party_size}.")
+    if prefer is not None:  # keep a guest on their table when it still fits
+        ordered.sort(key=lambda t: t.id != prefer)
+    return ordered
+
+
+def _attach_alternatives(error: SlotTaken, session: Session, restaurant: Restaurant,
+                         schedule: Schedule, starts_at: dt.datetime, ends_at: dt.datetime,
+                         party_size: int, online: bool, now: dt.datetime,
+                         ignore: int | None = None) -> SlotTaken:
+    error.alternatives = nearest_free_times(session, restaurant, starts_at, party_size, now,
+                                            online=online, schedule=schedule)
+    tables = best_fit_order(active_tables(session, restaurant.id), party_size)
+    error.free_tables = [t.name for t in tables
+                         if _table_is_free(session, t.id, starts_at, ends_at, ignore)]
+    session.rollback()
+    return error
+
+
+def _history(reservation: Reservation, actor: str, action: str,
+             changes: dict[str, Any]) -> ReservationEvent:
+    return ReservationEvent(reservation=reservation, actor=actor[:200], action=action,
+                            changes=changes, at=utcnow())
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.datetime | dt.date) else value
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def book(
+    session: Session,
+    restaurant: Restaurant,
+    *,
+    starts_at: dt.datetime,
+    party_size: int,
+    guest: GuestDetails,
+    table_id: int | None = None,
+    source: str = "online",
+    status: str = "booked",
+    duration_minutes: int | None = None,
+    actor: str = "guest",
+    now: dt.datetime | None = None,
+    policy: WritePolicy = DEFAULT_POLICY,
+    after_write: AfterWrite | None = None,
+) -> BookingResult:
+    """Book a table: the given one, or the best free fit. Raises a BookingError."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    if status not in ACTIVE_STATUSES:
+        raise ValueError("a new reservation is booked or (a walk-in) seated")
+    now = now or utcnow()
+    guest = guest.normalised()
+    online = source in ONLINE_SOURCES
+    restaurant_id = restaurant.id
+    schedule = load_schedule(session, restaurant)
+    starts_at, ends_at = plan_stay(schedule, starts_at, party_size, online=online,
+                                   within_hours=source == "phone", now=now,
+                                   duration_minutes=None if online else duration_minutes)
+    candidates = _candidates(active_tables(session, restaurant_id), party_size, table_id)
+    token, token_hash = new_manage_token()
+    try:
+        with write_transaction(session, policy):
+            _lock_guest(session, policy, restaurant_id, guest)
+            _check_guest_free(session, restaurant_id, guest, starts_at, ends_at, None)
+            table = _claim_table(session, policy, candidates, starts_at, ends_at)
+            reservation = Reservation(
+                restaurant_id=restaurant_id, table_id=table.id, starts_at=starts_at,
+                ends_at=ends_at, party_size=party_size, guest_name=guest.name,
+                guest_email=guest.email, guest_phone=guest.phone, notes=guest.notes,
+                status=status, source=source, manage_token_hash=token_hash,
+            )
+            session.add(reservation)
+            session.flush()
+            session.add(_history(reservation, actor, "created", {
+                "table": table.name, "starts_at": starts_at.isoformat(),
+                "party_size": party_size, "status": status, "source": source}))
+            if after_write:
+                after_write(session, reservation, "created")
+    except SlotTaken as error:
+        raise _attach_alternatives(error, session, restaurant, schedule, starts_at, ends_at,
+                                   party_size, online, now) from error.__cause__
+    return BookingResult(reservation, token)
+
+
+def _locked_reservation(session: Session, restaurant_id: int, reservation_id: int) -> Reservation:
+    reservation = session.scalars(
+        select(Reservation)
+        .where(Reservation.id == reservation_id, Reservation.restaurant_id == restaurant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if reservation is None:
+        raise ReservationNotFound()
+    return reservation
+
+
+def _check_version(reservation: Reservation, expected_version: int | None) -> None:
+    if expected_version is not None and reservation.version != expected_version:
+        raise StaleReservation()
+
+
+def _check_guest_may_change(reservation: Reservation, now: dt.datetime, what: str) -> None:
+    if reservation.status != "booked":
+        raise NotChangeable(f"This booking is {reservation.status.replace('_', ' ')} and can no "
+                            f"longer be {what}.")
+    if reservation.starts_at <= now:
+        raise NotChangeable(f"This booking has already started and can no longer be {what}.")
+
+
+def change(
+    session: Session,
+    restaurant: Restaurant,
+    reservation_id: int,
+    *,
+    starts_at: dt.datetime | None = None,
+    party_size: int | None = None,
+    table_id: int | None = None,
+    guest: GuestDetails | None = None,
+    duration_minutes: int | None = None,
+    expected_version: int | None = None,
+    online: bool = False,
+    actor: str = "guest",
+    now: dt.datetime | None = None,
+    policy: WritePolicy = DEFAULT_POLICY,
+    after_write: AfterWrite | None = None,
+) -> Reservation:
+    """Move or edit a reservation: time, party size, table, guest details.
+
+    ``online`` applies the guest rules (only a booked, future reservation; the
+    slot grid, lead time and horizon). Owners may move to any time and table;
+    the table must still be free. A guest keeps their table when it is free at
+    the new time, else gets the best free fit."""
+    now = now or utcnow()
+    restaurant_id = restaurant.id
+    schedule = load_schedule(session, restaurant)
+    tables = active_tables(session, restaurant_id)
+    new_guest = guest.normalised() if guest is not None else None
+    plan: dict[str, Any] = {}
+    try:
+        with write_transaction(session, policy):
+            reservation = _locked_reservation(session, restaurant_id, reservation_id)
+            _check_version(reservation, expected_version)
+            if online:
+                _check_guest_may_change(reservation, now, "changed")
+            elif not reservation.active:
+                raise NotChangeable(f"A {reservation.status.replace('_', ' ')} reservation "
+                                    "cannot be changed.")
+            new_party = party_size or reservation.party_size
+            new_start = starts_at or reservation.starts_at
+            moves = (new_start != reservation.starts_at or new_party != reservation.party_size
+                     or duration_minutes is not None)
+            if moves:
+                keep_length = (new_party == reservation.party_size and duration_minutes is None
+                               and not online)
+                length = (reservation.ends_at - reservation.starts_at) if keep_length else None
+                new_start, new_end = plan_stay(
+                    schedule, new_start, new_party, online=online, within_hours=False, now=now,
+                    duration_minutes=duration_minutes
+                    or (int(length.total_seconds() // 60) if length else None))
+            else:
+                new_end = reservation.ends_at
+            plan.update(starts_at=new_start, ends_at=new_end, party_size=new_party)
+            effective_guest = new_guest or GuestDetails(
+                reservation.guest_name, reservation.guest_email, reservation.guest_phone,
+                reservation.notes)
+            _lock_guest(session, policy, restaurant_id, effective_guest)
+            _check_guest_free(session, restaurant_id, effective_guest, new_start, new_end,
+                              reservation.id)
+            if table_id is not None or moves:
+                candidates = _candidates(tables, new_party, table_id, prefer=reservation.table_id)
+                table = _claim_table(session, policy, candidates, new_start, new_end,
+                                     ignore=reservation.id)
+            else:
+                table = next((t for t in tables if t.id == reservation.table_id), None)
+            before = _snapshot(reservation)
+            reservation.starts_at, reservation.ends_at = new_start, new_end
+            reservation.party_size = new_party
+            if table is not None:
+                reservation.table_id = table.id
+            if new_guest is not None:
+                reservation.guest_name = new_guest.name
+                reservation.guest_email = new_guest.email
+                reservation.guest_phone = new_guest.phone
+                reservation.notes = new_guest.notes
+            diff = _diff(before, _snapshot(reservation))
+            if diff:
+                reservation.version += 1
+                session.add(_history(reservation, actor, "changed", diff))
+                session.flush()
+                if after_write:
+                    after_write(session, reservation, "changed")
+    except SlotTaken as error:
+        if "starts_at" not in plan:
+            raise
+        raise _attach_alternatives(error, session, restaurant, schedule, plan["starts_at"],
+                                   plan["ends_at"], plan["party_size"], online, now,
+                                   ignore=reservation_id) from error.__cause__
+    return reservation
+
+
+def _snapshot(reservation: Reservation) -> dict[str, Any]:
+    return {
+        "starts_at": reservation.starts_at, "ends_at": reservation.ends_at,
+        "party_size": reservation.party_size, "table_id": reservation.table_id,
+        "guest_name": reservation.guest_name, "guest_email": reservation.guest_email,
+        "guest_phone": reservation.guest_phone, "notes": reservation.notes,
+        "status": reservation.status,
+    }
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    return {key: [_jsonable(before[key]), _jsonable(after[key])]
+            for key in before if before[key] != after[key]}
+
+
+def set_status(
+    session: Session,
+    restaurant: Restaurant,
+    reservation_id: int,
+    new_status: str,
+    *,
+    expected_version: int | None = None,
+    online: bool = False,
+    actor: str = "owner",
+    now: dt.datetime | None = None,
+    policy: WritePolicy = DEFAULT_POLICY,
+    after_write: AfterWrite | None = None,
+) -> Reservation:
+    """Move a reservation along booked -> seated -> completed, booked -> no_show, or
+    booked/seated -> cancelled. Other moves raise InvalidTransition."""
+    now = now or utcnow()
+    restaurant_id = restaurant.id
+    with write_transaction(session, policy):
+        reservation = _locked_reservation(session, restaurant_id, reservation_id)
+        _check_version(reservation, expected_version)
+        if online:
+            _check_guest_may_change(reservation, now, "cancelled")
+        if new_status not in TRANSITIONS.get(reservation.status, ()):
+            raise InvalidTransition(reservation.status, new_status)
+        old = reservation.status
+        reservation.status = new_status
+        reservation.version += 1
+        session.add(_history(reservation, actor, new_status, {"status": [old, new_status]}))
+        session.flush()
+        if after_write:
+            after_write(session, reservation, new_status)
+    return reservation
+
+
+def cancel(session: Session, restaurant: Restaurant, reservation_id: int, **kwargs: Any
+           ) -> Reservation:
+    """Cancel a booked or seated reservation (a guest: only a future booked one)."""
+    return set_status(session, restaurant, reservation_id, "cancelled", **kwargs)
+
+
+def find_by_token(session: Session, token: str) -> Reservation | None:
+    """The reservation a guest's private link points at, or None."""
+    if not token or len(token) > 200:
+        return None
+    return session.scalar(select(Reservation).where(
+        Reservation.manage_token_hash == hash_token(token)))

@@ -1,0 +1,246 @@
+"""Opening hours + special days + interval + turn time -> bookable start times.
+
+Pure functions over plain data (no database), so they can be tested with
+Hypothesis over arbitrary schedules and time zones.
+
+Time rules:
+* Hours are wall-clock times in the restaurant's zone; a service whose closing
+  time is at or before its opening time runs past midnight, and its slots
+  belong to the day it opened (the date a guest picks).
+* Slots are generated in absolute time, ``interval`` apart from the opening
+  instant. So on a DST day a wall time that does not exist (02:30 when clocks
+  jump from 02:00 to 03:00) is never offered, and a wall time that happens twice
+  (01:30 when clocks fall back) is offered twice, once per real instant.
+* An opening or closing wall time that falls into a DST gap is read as the
+  instant it would be had the clocks not jumped yet, i.e. shifted later (PEP 495,
+  fold=0).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+UTC = dt.UTC
+
+
+@dataclass(frozen=True)
+class ServiceHours:
+    """One service (lunch, dinner...) as wall-clock times."""
+
+    opens: dt.time
+    closes: dt.time
+    name: str = ""
+    # Latest start; None means closing time minus the party's turn time.
+    last_seating: dt.time | None = None
+
+    @property
+    def crosses_midnight(self) -> bool:
+        return self.closes <= self.opens
+
+
+@dataclass(frozen=True)
+class SpecialDayRule:
+    """Dates [start, end] closed, or served by their own list of services."""
+
+    start: dt.date
+    end: dt.date
+    closed: bool = True
+    services: tuple[ServiceHours, ...] = ()
+    reason: str = ""
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Everything slot generation needs to know about a restaurant."""
+
+    timezone: str
+    interval_minutes: int = 15
+    default_turn_minutes: int = 120
+    # {smallest party size: minutes}; the largest key <= party size applies.
+    turn_times: Mapping[int, int] = field(default_factory=dict)
+    weekly: Mapping[int, tuple[ServiceHours, ...]] = field(default_factory=dict)
+    special_days: tuple[SpecialDayRule, ...] = ()
+    lead_time_minutes: int = 0
+    horizon_days: int = 365
+    max_online_party: int = 99
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone(self.timezone)
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    """A candidate stay: [starts_at, ends_at) in UTC, in a named service."""
+
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    service: str = field(default="", compare=False)
+    service_date: dt.date | None = field(default=None, compare=False)
+
+    def local_start(self, tz: ZoneInfo) -> dt.datetime:
+        return self.starts_at.astimezone(tz)
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def turn_minutes(schedule: Schedule, party_size: int) -> int:
+    applicable = [size for size in schedule.turn_times if size <= party_size]
+    if not applicable:
+        return schedule.default_turn_minutes
+    return schedule.turn_times[max(applicable)]
+
+
+def special_day_for(schedule: Schedule, day: dt.date) -> SpecialDayRule | None:
+    # Later rules win where ranges overlap (the owner added the more specific one last).
+    for rule in reversed(schedule.special_days):
+        if rule.covers(day):
+            return rule
+    return None
+
+
+def services_on(schedule: Schedule, day: dt.date) -> tuple[ServiceHours, ...]:
+    """The services that open on ``day``: a special day's, else the weekday's."""
+    rule = special_day_for(schedule, day)
+    if rule is not None:
+        return () if rule.closed else rule.services
+    return tuple(schedule.weekly.get(day.weekday(), ()))
+
+
+def to_utc(day: dt.date, wall: dt.time, tz: ZoneInfo, fold: int = 0) -> dt.datetime:
+    """A wall-clock time on a date in ``tz`` as a UTC instant (gap times shift later)."""
+    return dt.datetime.combine(day, wall, tzinfo=tz).replace(fold=fold).astimezone(UTC)
+
+
+def wall_time_exists(local: dt.datetime) -> bool:
+    """False for wall times inside a DST gap (they do not round-trip through UTC)."""
+    round_trip = local.astimezone(UTC).astimezone(local.tzinfo)
+    return round_trip.replace(tzinfo=None) == local.replace(tzinfo=None)
+
+
+def service_window(
+    day: dt.date, service: ServiceHours, tz: ZoneInfo
+) -> tuple[dt.datetime, dt.datetime]:
+    opens = to_utc(day, service.opens, tz)
+    close_day = day + dt.timedelta(days=1) if service.crosses_midnight else day
+    return opens, to_utc(close_day, service.closes, tz)
+
+
+def last_seating(
+    day: dt.date, service: ServiceHours, tz: ZoneInfo, turn: dt.timedelta
+) -> dt.datetime:
+    opens, closes = service_window(day, service, tz)
+    if service.last_seating is None:
+        return closes - turn
+    seat_day = day if service.last_seating >= service.opens else day + dt.timedelta(days=1)
+    return min(to_utc(seat_day, service.last_seating, tz), closes)
+
+
+def candidate_slots(schedule: Schedule, day: dt.date, party_size: int) -> list[Slot]:
+    """Every start on ``day``'s services for this party, before any booking rules
+    (lead time, horizon) or table availability, in time order, without duplicates."""
+    tz = schedule.zone
+    turn = dt.timedelta(minutes=turn_minutes(schedule, party_size))
+    step = dt.timedelta(minutes=schedule.interval_minutes)
+    seen: dict[dt.datetime, Slot] = {}
+    for service in services_on(schedule, day):
+        start, _ = service_window(day, service, tz)
+        latest = last_seating(day, service, tz, turn)
+        while start <= latest:
+            seen.setdefault(start, Slot(start, start + turn, service.name, day))
+            start += step
+    return sorted(seen.values())
+
+
+def online_window(schedule: Schedule, now: dt.datetime) -> tuple[dt.datetime, dt.date]:
+    """Earliest bookable instant and the last bookable service date for online guests."""
+    earliest = now + dt.timedelta(minutes=schedule.lead_time_minutes)
+    today = now.astimezone(schedule.zone).date()
+    return earliest, today + dt.timedelta(days=schedule.horizon_days)
+
+
+def online_slots(
+    schedule: Schedule, day: dt.date, party_size: int, now: dt.datetime
+) -> list[Slot]:
+    """Candidate slots a guest may book online now: lead time and horizon applied."""
+    earliest, last_day = online_window(schedule, now)
+    if day > last_day:
+        return []
+    return [slot for slot in candidate_slots(schedule, day, party_size)
+            if slot.starts_at >= earliest]
+
+
+def find_slot(schedule: Schedule, starts_at: dt.datetime, party_size: int) -> Slot | None:
+    """The candidate slot starting at ``starts_at`` (on that local day's services, or the
+    previous day's when a service runs past midnight), or None."""
+    local_day = starts_at.astimezone(schedule.zone).date()
+    for day in (local_day, local_day - dt.timedelta(days=1)):
+        for slot in candidate_slots(schedule, day, party_size):
+            if slot.starts_at == starts_at:
+                return slot
+    return None
+
+
+def within_service(schedule: Schedule, starts_at: dt.datetime, party_size: int) -> bool:
+    """True when ``starts_at`` lies between a service's opening and its last seating,
+    on or off the slot grid (owners may book a phone guest at 19:10)."""
+    tz = schedule.zone
+    turn = dt.timedelta(minutes=turn_minutes(schedule, party_size))
+    local_day = starts_at.astimezone(tz).date()
+    for day in (local_day, local_day - dt.timedelta(days=1)):
+        for service in services_on(schedule, day):
+            opens, _ = service_window(day, service, tz)
+            if opens <= starts_at <= last_seating(day, service, tz, turn):
+                return True
+    return False
+
+
+def resolve_local_start(
+    schedule: Schedule, day: dt.date, wall: dt.time, party_size: int, fold: int | None = None
+) -> dt.datetime:
+    """The UTC instant a guest means by "``wall`` on ``day``".
+
+    ``day`` is the service date, so 00:30 on a Friday whose dinner runs past
+    midnight is Saturday 00:30. When a wall time happens twice, ``fold`` picks
+    the first (0) or second (1) occurrence; without it the first offered slot wins.
+    """
+    tz = schedule.zone
+    matches = [slot.starts_at for slot in candidate_slots(schedule, day, party_size)
+               if slot.local_start(tz).time() == wall]
+    if fold is not None:
+        matches = [m for m in matches if m.astimezone(tz).fold == fold] or matches
+    if matches:
+        return matches[0]
+    candidate = to_utc(day, wall, tz, fold or 0)
+    services = services_on(schedule, day)
+    if any(s.crosses_midnight and wall < s.opens for s in services):
+        candidate = to_utc(day + dt.timedelta(days=1), wall, tz, fold or 0)
+    return candidate
+
+
+def group_by_service(slots: Iterable[Slot]) -> list[tuple[str, list[Slot]]]:
+    """Slots grouped by service name, in time order of each service's first slot."""
+    groups: dict[str, list[Slot]] = {}
+    for slot in sorted(slots):
+        groups.setdefault(slot.service, []).append(slot)
+    return list(groups.items())
+
+
+def open_days(schedule: Schedule, start: dt.date, days: int) -> list[dt.date]:
+    """Dates in [start, start + days) with at least one service."""
+    return [start + dt.timedelta(days=i) for i in range(days)
+            if services_on(schedule, start + dt.timedelta(days=i))]
+
+
+def slot_sequence(slots: Sequence[Slot]) -> list[dt.datetime]:
+    return [slot.starts_at for slot in slots]

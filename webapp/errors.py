@@ -1,0 +1,94 @@
+"""Error answers: an HTML page for people, problem+json (RFC 9457) under /api/."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+TITLES = {
+    400: "Bad request",
+    401: "Login required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+
+
+def wants_problem_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def problem(status: int, detail: str, **extra):
+    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status,
+            "detail": detail, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _describe(error: HTTPException) -> str:
+    if isinstance(error, CSRFError):
+        return "The form expired or was not sent from this site. Reload the page and try again."
+    return error.description or TITLES.get(error.code or 500, "Error")
+
+
+def handle_http_error(error: HTTPException):
+    status = error.code or 500
+    detail = _describe(error)
+    if wants_problem_json():
+        response = problem(status, detail)
+    else:
+        response = render_template("errors/error.html", status=status,
+                                   title=TITLES.get(status, "Error"), detail=detail), status
+        response = _as_response(response)
+    for header in ("Retry-After", "Allow", "WWW-Authenticate"):
+        value = error.get_response().headers.get(header) if hasattr(error, "get_response") else None
+        if value:
+            response.headers[header] = value
+    return response
+
+
+def _as_response(rv):
+    from flask import make_response
+
+    return make_response(rv)
+
+
+def handle_unexpected(error: Exception):
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error")
+    return handle_http_error(InternalServerError())
+
+
+def handle_database_unavailable(error: Exception):
+    """The database is down or saturated: answer fast with 503 and let the client retry."""
+    from flask import current_app
+
+    from .extensions import db
+
+    current_app.logger.warning("database unavailable: %s", str(error).strip().splitlines()[0])
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is already gone; the pool replaces it
+        db.session.remove()
+    exc = ServiceUnavailable("The booking database is unavailable right now. Try again shortly.")
+    response = handle_http_error(exc)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    for db_error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+        app.register_error_handler(db_error, handle_database_unavailable)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,423 @@
+"""The schema: restaurants, their tables and hours, reservations, people and tokens.
+
+Integrity rules live in the database as well as in the code: check constraints,
+and the no-overlap rule for active reservations of one table (an exclusion
+constraint on PostgreSQL, a trigger on SQLite; see ``NO_OVERLAP_*`` below).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    TypeDecorator,
+    UniqueConstraint,
+    event,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.schema import DDL
+
+from .extensions import db
+
+UTC = dt.UTC
+
+ACTIVE_STATUSES = ("booked", "seated")
+STATUSES = ("booked", "seated", "completed", "cancelled", "no_show")
+SOURCES = ("online", "phone", "walk_in", "api")
+ROLES = ("owner", "staff")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on PostgreSQL (timestamptz) and SQLite.
+
+    SQLite has no time zones: values are stored as naive UTC text in one fixed
+    format, so string comparison (used by the overlap trigger) is time order.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; attach a time zone first")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Restaurant(db.Model):
+    __tablename__ = "restaurants"
+    __table_args__ = (
+        CheckConstraint("slot_interval_minutes BETWEEN 5 AND 120", name="slot_interval"),
+        CheckConstraint("default_turn_minutes BETWEEN 15 AND 720", name="default_turn"),
+        CheckConstraint("lead_time_minutes >= 0", name="lead_time"),
+        CheckConstraint("horizon_days BETWEEN 1 AND 730", name="horizon"),
+        CheckConstraint("max_online_party >= 1", name="max_online_party"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    slot_interval_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    default_turn_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    # Turn time by party size: {"1": 90, "3": 120, "5": 150} means parties of 1-2 stay
+    # 90 minutes, 3-4 stay 120 and 5 or more 150.  Sizes below the smallest key use
+    # default_turn_minutes.
+    turn_times: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    lead_time_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    horizon_days: Mapped[int] = mapped_column(Integer, default=60)
+    max_online_party: Mapped[int] = mapped_column(Integer, default=8)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tables: Mapped[list[DiningTable]] = relationship(
+        back_populates="restaurant", order_by="(DiningTable.position, DiningTable.id)"
+    )
+    opening_hours: Mapped[list[OpeningHours]] = relationship(
+        back_populates="restaurant", order_by="(OpeningHours.weekday, OpeningHours.opens)",
+        cascade="all, delete-orphan",
+    )
+    special_days: Mapped[list[SpecialDay]] = relationship(
+        back_populates="restaurant", order_by="SpecialDay.start_date", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Restaurant {self.slug}>"
+
+
+class DiningTable(db.Model):
+    __tablename__ = "dining_tables"
+    __table_args__ = (
+        UniqueConstraint("restaurant_id", "name", name="uq_dining_tables_restaurant_name"),
+        CheckConstraint("seats > 0", name="seats_positive"),
+        CheckConstraint("min_party >= 1", name="min_party_positive"),
+        CheckConstraint("min_party <= seats", name="min_party_le_seats"),
+        CheckConstraint("max_party IS NULL OR max_party >= min_party", name="max_party_ge_min"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    restaurant_id: Mapped[int] = mapped_column(
+        ForeignKey("restaurants.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(60))
+    seats: Mapped[int] = mapped_column(Integer)
+    min_party: Mapped[int] = mapped_column(Integer, default=1)
+    # Largest party the table takes; NULL means its seat count.
+    max_party: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    area: Mapped[str] = mapped_column(String(60), default="")
+    # The owner's preference order: lower is offered first among equally good fits.
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    restaurant: Mapped[Restaurant] = relationship(back_populates="tables")
+
+    @property
+    def largest_party(self) -> int:
+        return self.max_party if self.max_party is not None else self.seats
+
+    def fits(self, party_size: int) -> bool:
+        return self.min_party <= party_size <= self.largest_party
+
+    def __repr__(self) -> str:
+        return f"<DiningTable {self.name} ({self.seats})>"
+
+
+class OpeningHours(db.Model):
+    """One service on one weekday (0 = Monday).  ``closes`` at or before ``opens``
+    means the service runs past midnight into the next day."""
+
+    __tablename__ = "opening_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("opens <> closes", name="not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    restaurant_id: Mapped[int] = mapped_column(
+        ForeignKey("restaurants.id", ondelete="CASCADE"), index=True
+    )
+    weekday: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(40), default="")
+    opens: Mapped[dt.time] = mapped_column(Time)
+    closes: Mapped[dt.time] = mapped_column(Time)
+    # Latest start; NULL means closing time minus the party's turn time.
+    last_seating: Mapped[dt.time | None] = mapped_column(Time, nullable=True)
+
+    restaurant: Mapped[Restaurant] = relationship(back_populates="opening_hours")
+
+
+class SpecialDay(db.Model):
+    """A closure (``closed``) or days with their own services, overriding the week."""
+
+    __tablename__ = "special_days"
+    __table_args__ = (CheckConstraint("end_date >= start_date", name="date_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    restaurant_id: Mapped[int] = mapped_column(
+        ForeignKey("restaurants.id", ondelete="CASCADE"), index=True
+    )
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    closed: Mapped[bool] = mapped_column(Boolean, default=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+    restaurant: Mapped[Restaurant] = relationship(back_populates="special_days")
+    services: Mapped[list[SpecialDayService]] = relationship(
+        back_populates="special_day", order_by="SpecialDayService.opens",
+        cascade="all, delete-orphan",
+    )
+
+
+class SpecialDayService(db.Model):
+    __tablename__ = "special_day_services"
+    __table_args__ = (CheckConstraint("opens <> closes", name="not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    special_day_id: Mapped[int] = mapped_column(
+        ForeignKey("special_days.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(40), default="")
+    opens: Mapped[dt.time] = mapped_column(Time)
+    closes: Mapped[dt.time] = mapped_column(Time)
+    last_seating: Mapped[dt.time | None] = mapped_column(Time, nullable=True)
+
+    special_day: Mapped[SpecialDay] = relationship(back_populates="services")
+
+
+_status_list = ", ".join(f"'{s}'" for s in STATUSES)
+_active_list = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
+_source_list = ", ".join(f"'{s}'" for s in SOURCES)
+
+
+class Reservation(db.Model):
+    __tablename__ = "reservations"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("party_size >= 1", name="party_size_positive"),
+        CheckConstraint(f"status IN ({_status_list})", name="status_valid"),
+        CheckConstraint(f"source IN ({_source_list})", name="source_valid"),
+        Index("ix_reservations_table_starts", "table_id", "starts_at"),
+        Index("ix_reservations_restaurant_starts", "restaurant_id", "starts_at"),
+        # The backstop behind the advisory locks: no two active stays of one table overlap.
+        ExcludeConstraint(
+            ("table_id", "="),
+            (text("tstzrange(starts_at, ends_at)"), "&&"),
+            name="reservations_no_overlap",
+            using="gist",
+            where=text(f"status IN ({_active_list})"),
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    restaurant_id: Mapped[int] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"))
+    table_id: Mapped[int] = mapped_column(ForeignKey("dining_tables.id", ondelete="RESTRICT"))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    party_size: Mapped[int] = mapped_column(Integer)
+    guest_name: Mapped[str] = mapped_column(String(120))
+    guest_email: Mapped[str] = mapped_column(String(254), default="", index=True)
+    guest_phone: Mapped[str] = mapped_column(String(40), default="", index=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="booked")
+    source: Mapped[str] = mapped_column(String(16), default="online")
+    # sha256 of the guest's private manage token; the token itself is never stored.
+    manage_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    restaurant: Mapped[Restaurant] = relationship()
+    table: Mapped[DiningTable] = relationship()
+    events: Mapped[list[ReservationEvent]] = relationship(
+        back_populates="reservation", order_by="ReservationEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    def __repr__(self) -> str:
+        return f"<Reservation {self.id} table={self.table_id} {self.starts_at:%Y-%m-%d %H:%M} {self.status}>"
+
+
+class ReservationEvent(db.Model):
+    """History: who changed a reservation, when, and what changed."""
+
+    __tablename__ = "reservation_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reservation_id: Mapped[int] = mapped_column(
+        ForeignKey("reservations.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(32))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    reservation: Mapped[Reservation] = relationship(back_populates="events")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+
+class Membership(db.Model):
+    __tablename__ = "memberships"
+    __table_args__ = (CheckConstraint("role IN ('owner', 'staff')", name="role_valid"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    restaurant_id: Mapped[int] = mapped_column(
+        ForeignKey("restaurants.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16), default="owner")
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    restaurant: Mapped[Restaurant] = relationship()
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    restaurant_id: Mapped[int] = mapped_column(
+        ForeignKey("restaurants.id", ondelete="CASCADE"), index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    # sha256 of the token; only its first characters are kept readable to tell tokens apart.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    restaurant: Mapped[Restaurant] = relationship()
+
+
+class OutboxEmail(db.Model):
+    """E-mails written in the same transaction as the booking they announce;
+    a rolled-back booking leaves none, and delivery is retried until it succeeds."""
+
+    __tablename__ = "outbox_emails"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_valid"),
+        Index("ix_outbox_emails_pending", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reservation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reservations.id", ondelete="SET NULL"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    ics: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class IdempotencyKey(db.Model):
+    """The first answer to a POST carrying an Idempotency-Key, replayed on retries."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_idempotency_keys_scope_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# SQLite has no exclusion constraints: the same rule as triggers on insert and update.
+# migrations/versions/0001 holds a frozen copy; the schema test checks both agree.
+_OVERLAP_CHECK = f"""
+WHEN NEW.status IN ({_active_list})
+BEGIN
+    SELECT RAISE(ABORT, 'reservations_no_overlap')
+    WHERE EXISTS (
+        SELECT 1 FROM reservations AS other
+        WHERE other.table_id = NEW.table_id
+          AND other.id IS NOT NEW.id
+          AND other.status IN ({_active_list})
+          AND other.starts_at < NEW.ends_at
+          AND NEW.starts_at < other.ends_at
+    );
+END
+"""
+SQLITE_NO_OVERLAP_TRIGGERS = [
+    "CREATE TRIGGER reservations_no_overlap_insert BEFORE INSERT ON reservations" + _OVERLAP_CHECK,
+    "CREATE TRIGGER reservations_no_overlap_update BEFORE UPDATE OF table_id, starts_at, ends_at, "
+    "status ON reservations" + _OVERLAP_CHECK,
+]
+SQLITE_DROP_TRIGGERS = [
+    "DROP TRIGGER IF EXISTS reservations_no_overlap_insert",
+    "DROP TRIGGER IF EXISTS reservations_no_overlap_update",
+]
+
+event.listen(
+    db.metadata, "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS btree_gist").execute_if(dialect="postgresql"),
+)
+for _ddl in SQLITE_NO_OVERLAP_TRIGGERS:
+    event.listen(Reservation.__table__, "after_create", DDL(_ddl).execute_if(dialect="sqlite"))
+
+__all__ = [
+    "ACTIVE_STATUSES", "STATUSES", "SOURCES", "ROLES", "utcnow", "UTCDateTime", "Restaurant",
+    "DiningTable", "OpeningHours", "SpecialDay", "SpecialDayService", "Reservation",
+    "ReservationEvent", "User", "Membership", "ApiToken", "OutboxEmail", "IdempotencyKey",
+]

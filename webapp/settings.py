@@ -1,0 +1,152 @@
+"""Configuration from the environment.
+
+Everything an operator sets lives here, read once by ``create_app``.  Bad
+configuration raises :class:`ConfigError` with a message meant to be shown to a
+person as a single line.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class ConfigError(Exception):
+    """Configuration that the app refuses to start with."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common spellings of a PostgreSQL URL and pin the psycopg 3 driver."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ConfigError(f"DATABASE_URL {url!r} is not a URL (expected postgresql+psycopg://... "
+                          "or sqlite:///path)")
+    scheme = scheme.lower()
+    if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
+        return f"postgresql+psycopg://{rest}"
+    if scheme == "sqlite":
+        return url
+    raise ConfigError(
+        f"DATABASE_URL scheme {scheme!r} is not supported; use postgresql+psycopg://user:pass@host/db "
+        "or sqlite:///path/to/file.sqlite3"
+    )
+
+
+def _secret_key(environment: str, env: Mapping[str, str], instance_path: str) -> str:
+    key = env.get("SECRET_KEY", "")
+    if key:
+        if environment == "production" and len(key) < 16:
+            raise ConfigError("SECRET_KEY is too short for production (use at least 16 characters, "
+                              "e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+        return key
+    if environment == "production":
+        raise ConfigError(
+            "SECRET_KEY is not set; production needs one (generate it with "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`), "
+            "or set BOOKING_ENV=development for a local demo"
+        )
+    if environment == "testing":
+        return "testing-secret-key-not-for-production"
+    # Development: keep a generated key in the instance folder so logins survive restarts.
+    path = Path(instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def load_settings(
+    env: Mapping[str, str], instance_path: str, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    overrides = dict(overrides or {})
+    environment = overrides.get("ENVIRONMENT") or env.get("BOOKING_ENV", "production")
+    if overrides.get("TESTING"):
+        environment = "testing"
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(f"BOOKING_ENV must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}")
+
+    database_url = overrides.get("SQLALCHEMY_DATABASE_URI") or env.get("DATABASE_URL")
+    if database_url:
+        database_url = normalise_database_url(database_url)
+    else:
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        database_url = "sqlite:///" + str(Path(instance_path) / "booking.sqlite3")
+
+    production = environment == "production"
+    settings: dict[str, Any] = {
+        "ENVIRONMENT": environment,
+        "TESTING": environment == "testing",
+        "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(environment, env, instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # Fail fast with one clear line when the database cannot be reached at start.
+        "CHECK_DATABASE_ON_START": environment != "testing",
+        # Booking engine
+        "BOOKING_LOCK_TIMEOUT_MS": _int(env, "BOOKING_LOCK_TIMEOUT_MS", 3000),
+        # Test-only switch used by the control test that proves the lock prevents the race.
+        "BOOKING_ADVISORY_LOCKS": True,
+        # Sessions and cookies
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production and env.get("INSECURE_COOKIES", "") != "1",
+        "REMEMBER_COOKIE_SECURE": production and env.get("INSECURE_COOKIES", "") != "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        # Rate limits (Flask-Limiter); use redis:// or memcached:// when running several instances.
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "PUBLIC_WRITE_RATE_LIMIT": env.get("PUBLIC_WRITE_RATE_LIMIT", "20 per minute;200 per hour"),
+        # E-mail: delivered over SMTP when MAIL_SERVER is set, logged otherwise.
+        "MAIL_SERVER": env.get("MAIL_SERVER", ""),
+        "MAIL_PORT": _int(env, "MAIL_PORT", 587),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "1") != "0",
+        "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "0") == "1",
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "bookings@localhost"),
+        # Absolute base for links in e-mails (the manage link); request host is used when empty.
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", ""),
+        # Trust X-Forwarded-* from this many proxies (0 when gunicorn faces the internet).
+        "PROXY_FIX_HOPS": _int(env, "PROXY_FIX_HOPS", 0),
+        "LOG_FORMAT": env.get("LOG_FORMAT", "json" if production else "text"),
+    }
+    settings.update(overrides)
+    settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
+    if settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            "pool_size": _int(env, "DB_POOL_SIZE", 5),
+            "max_overflow": _int(env, "DB_MAX_OVERFLOW", 5),
+            "pool_timeout": 5,
+            "connect_args": {"connect_timeout": 5},
+            **settings["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
+    else:
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            # The busy timeout is SQLite's lock timeout: writers queue behind BEGIN IMMEDIATE.
+            "connect_args": {"timeout": settings["BOOKING_LOCK_TIMEOUT_MS"] / 1000,
+                             "check_same_thread": False},
+            **settings["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
+    return settings
+
+
+def from_environment(instance_path: str, overrides: Mapping[str, Any] | None = None) -> dict:
+    return load_settings(os.environ, instance_path, overrides)
