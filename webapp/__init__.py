@@ -38,8 +38,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from . import cli, errors, templating
+    from . import cli, errors, observability, templating
 
+    observability.init_app(app)
     errors.register(app)
     templating.register(app)
     cli.register(app)

@@ -1,0 +1,103 @@
+"""Browser tests: real headless Chromium (Debian's package) driven by Playwright,
+against the app served by a real WSGI server on a free loopback port.
+
+Screenshots go to ``test-output/screenshots/`` (kept by CI as artefacts).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    # The machine has no network: keep Chromium from trying to phone home.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
+                      shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    pytest.fail("Chromium is not installed: the test command installs Debian's `chromium`")
+
+
+class LiveServer:
+    def __init__(self, app: Flask) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_servers() -> Iterator[dict[int, LiveServer]]:
+    servers: dict[int, LiveServer] = {}
+    yield servers
+    for server in servers.values():
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def live_server(app: Flask, session, live_servers: dict[int, LiveServer]) -> LiveServer:
+    """The app (on this test's backend) served over HTTP; tables are emptied per test."""
+    if id(app) not in live_servers:
+        live_servers[id(app)] = LiveServer(app).__enter__()
+    return live_servers[id(app)]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium_path(), headless=True,
+                                              args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (cookies, storage) and page per test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def screenshot(backend: str):
+    """screenshot(page, "name") saves test-output/screenshots/<name>-<backend>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(target, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}-{backend}.png"
+        target.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
