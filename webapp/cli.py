@@ -12,6 +12,10 @@ from .models import Restaurant
 
 
 def register(app: Flask) -> None:
+    from .notifications import register_cli as register_mail_cli
+
+    register_mail_cli(app)
+
     @app.cli.command("create-owner")
     @click.option("--email", required=True, help="Login e-mail of the owner.")
     @click.option("--password", required=True, help=f"At least {MIN_PASSWORD_LENGTH} characters.")

@@ -177,3 +177,59 @@ def nearest_free_times(session: Session, restaurant: Restaurant, wanted: dt.date
     starts = [t.starts_at for t in times if t.starts_at != wanted]
     starts.sort(key=lambda s: (abs((s - wanted).total_seconds()), s))
     return sorted(starts[:limit])
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One (table, slot) of the day grid: free, or held by a reservation."""
+
+    table_id: int
+    starts_at: dt.datetime
+    reservation_id: int | None
+
+    @property
+    def free(self) -> bool:
+        return self.reservation_id is None
+
+
+@dataclass
+class DayGrid:
+    """The owner's view of a day: every slot of every service × every active table."""
+
+    day: dt.date
+    tables: list[DiningTable]
+    slots: list[Slot]
+    reservations: list[Reservation]
+    cells: dict[tuple[int, dt.datetime], int | None]
+
+    def cell(self, table_id: int, starts_at: dt.datetime) -> GridCell:
+        return GridCell(table_id, starts_at, self.cells.get((table_id, starts_at)))
+
+
+def day_grid(session: Session, restaurant: Restaurant, day: dt.date,
+             schedule: Schedule | None = None) -> DayGrid:
+    """Tables × slot starts for a service date, with the reservation (any status shown,
+    active ones occupying) in each cell. Slots use the default turn time's grid; a cell
+    is held when an active reservation overlaps [slot start, slot start + interval)."""
+    schedule = schedule or load_schedule(session, restaurant)
+    slot_list = slotlib.candidate_slots(schedule, day, 1)
+    tables = active_tables(session, restaurant.id)
+    step = dt.timedelta(minutes=schedule.interval_minutes)
+    tz = schedule.zone
+    day_start = slotlib.to_utc(day, dt.time(0), tz)
+    window_start = min([day_start] + [s.starts_at for s in slot_list])
+    window_end = max([day_start + dt.timedelta(days=1)] + [s.ends_at for s in slot_list])
+    reservations = list(session.scalars(
+        select(Reservation).where(Reservation.restaurant_id == restaurant.id,
+                                  Reservation.starts_at < window_end,
+                                  Reservation.ends_at > window_start)
+        .order_by(Reservation.starts_at, Reservation.id)
+    ))
+    cells: dict[tuple[int, dt.datetime], int | None] = {}
+    for reservation in reservations:
+        if reservation.status not in ACTIVE_STATUSES:
+            continue
+        for slot in slot_list:
+            if reservation.starts_at < slot.starts_at + step and reservation.ends_at > slot.starts_at:
+                cells[(reservation.table_id, slot.starts_at)] = reservation.id
+    return DayGrid(day, tables, slot_list, reservations, cells)
