@@ -1,13 +1,71 @@
-"""gunicorn settings for Booking Manager (used by scripts/serve.sh and in production)."""
+"""gunicorn settings for Booking Manager: ``gunicorn -c gunicorn.conf.py``.
+
+Everything here can be set from the environment (see docs/operations.md):
+
+    BIND                 address to listen on               127.0.0.1:8000
+    WEB_CONCURRENCY      worker processes                   2 x CPUs + 1 (at most 12)
+    GUNICORN_TIMEOUT     seconds before a silent worker is killed and replaced    30
+    GUNICORN_GRACEFUL_TIMEOUT  seconds a worker gets to finish on restart/stop  20
+    GUNICORN_MAX_REQUESTS  recycle a worker after this many requests (0 = never)  5000
+    GUNICORN_ACCESS_LOG  "-" for gunicorn's own access log on stdout; off by default
+                         because the app writes one structured line per request
+    PROMETHEUS_MULTIPROC_DIR  where workers share metrics; a fresh temp dir by default
+"""
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# Sync workers: each request is a short database transaction, and the pool limits how many
+# run at once. 2 x CPUs + 1 keeps the CPUs busy while some workers wait on PostgreSQL.
+workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 12)))
+worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = 20
+# Graceful restart (SIGHUP) and stop (SIGTERM): workers finish their request first.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
-accesslog = "-"
-errorlog = "-"
+# Recycling workers now and then bounds the damage of any slow leak; jitter avoids all at once.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = max_requests // 10
+# Heartbeat files in RAM: a slow disk must not get healthy workers killed.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+# Load the app once in the master: a configuration error stops it with one clear line
+# instead of every worker crashing in a loop, and workers fork with the code already loaded.
+# create_app disposes its database pool before the fork.
+preload_app = True
 wsgi_app = "webapp.wsgi:app"
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms id=%({x-request-id}o)s'
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# The app reads X-Forwarded-* itself (PROXY_FIX_HOPS); gunicorn should not rewrite them.
+forwarded_allow_ips = "127.0.0.1"
+
+# Prometheus: each worker writes its metrics to files in one directory; /metrics adds
+# them up. It must be set before the app (and prometheus_client) is imported, i.e. here.
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="booking-metrics-")
+else:
+    # Figures of a previous run would be added to ours: start empty.
+    _dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(_dir, exist_ok=True)
+    for _name in os.listdir(_dir):
+        if _name.endswith(".db"):
+            os.unlink(os.path.join(_dir, _name))
+
+
+def child_exit(server, worker):
+    """A worker is gone (recycled, killed): fold its live gauges away."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

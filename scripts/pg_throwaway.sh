@@ -22,6 +22,13 @@ find_bin() {
 }
 
 bin=$(find_bin) || { echo "PostgreSQL server binaries not found (apt-get install -y postgresql)" >&2; exit 1; }
+case "$dir" in /*) ;; *) dir="$PWD/$dir" ;; esac
+if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+    echo "running as root needs the 'postgres' system user (created by Debian's postgresql package)" >&2
+    exit 1
+fi
+# The server may run as another user (postgres) who cannot enter our working directory.
+cd /
 
 as_owner() {
     if [ "$(id -u)" = 0 ]; then

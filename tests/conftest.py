@@ -56,6 +56,26 @@ def pg_url() -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+@pytest.fixture(params=BACKENDS)
+def fresh_database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A new, empty database (not the shared test schema) on each backend; dropped afterwards.
+
+    For tests of what the migrations build and of probes on an unmigrated database."""
+    if request.param == "sqlite":
+        yield "sqlite:///" + str(tmp_path / "fresh.sqlite3")
+        return
+    url = make_url(request.getfixturevalue("pg_url"))
+    name = f"{url.database}_fresh"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / f"test_{_worker()}.sqlite3")

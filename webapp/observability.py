@@ -1,7 +1,273 @@
-"""Request logging, metrics and security headers (filled in by the production work)."""
+"""Request logging, metrics and security headers.
 
-from flask import Flask
+* Every request gets an id (an incoming ``X-Request-ID`` when it looks sane,
+  else a fresh one), echoed in the response and written, with method, path,
+  status and duration, as one log line per request: JSON (``LOG_FORMAT=json``,
+  the production default) or text.
+* ``/metrics`` serves Prometheus metrics. Under gunicorn the workers share them
+  through ``PROMETHEUS_MULTIPROC_DIR`` (gunicorn.conf.py sets it up), so any
+  worker answers for all of them.
+* Security headers go on every response; the Content-Security-Policy allows
+  only our own files (htmx needs no inline script).
+
+Booking figures are counted without reaching into the booking package:
+reservations created are counted when the transaction that inserted them
+commits (ORM events, whoever made them: API, public page, owner, CLI); lock
+timeouts, deadlocks and exclusion-constraint hits are counted from the
+database's own error codes (an engine ``handle_error`` hook); conflicts are the
+409 answers to writes; lock waits come from ``booking.locks.LOCK_WAIT_OBSERVERS``
+when that hook exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+
+from flask import Flask, Response, g, has_request_context, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# Accept a caller's id only when it is short and plain, so it cannot forge log lines.
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+
+ACCESS_LOGGER = "webapp.request"
+# A guest's manage link carries its secret token in the path: keep it out of the logs.
+_SECRET_PATH_PART = re.compile(r"(/b/)[^/?]+")
+
+# --------------------------------------------------------------------------- metrics
+# Module-level: prometheus_client refuses to register a name twice, and tests build many apps.
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+REQUESTS = Counter("http_requests_total", "HTTP requests answered",
+                   ["endpoint", "method", "status"])
+REQUEST_SECONDS = Histogram("http_request_duration_seconds", "Time to answer an HTTP request",
+                            ["endpoint", "method", "status"], buckets=_LATENCY_BUCKETS)
+BOOKINGS = Counter("booking_reservations_created_total",
+                   "Reservations created (counted when their transaction commits)", ["source"])
+CONFLICTS = Counter("booking_conflicts_total",
+                    "409 Conflict answers to writes (slot just taken, guest already booked, "
+                    "stale version)", ["endpoint"])
+LOCK_TIMEOUTS = Counter("booking_lock_timeouts_total",
+                        "Statements cancelled by lock_timeout (answered 503 + Retry-After)")
+DEADLOCKS = Counter("booking_deadlocks_total", "Transactions aborted by deadlock detection")
+CONSTRAINT_HITS = Counter("booking_overlap_constraint_hits_total",
+                          "Writes stopped by the exclusion constraint backstop "
+                          "(should stay 0 while the advisory locks work)")
+LOCK_WAIT_SECONDS = Histogram("booking_lock_wait_seconds", "Time spent waiting for advisory locks",
+                              buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                       0.25, 0.5, 1.0, 2.5, 5.0))
+
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _observe_lock_wait(seconds: float) -> None:
+    LOCK_WAIT_SECONDS.observe(seconds)
+
+
+# --------------------------------------------------------------------------- logging
+
+
+class _RequestContextFilter(logging.Filter):
+    """Stamp every record logged while a request runs with its id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id") and has_request_context():
+            record.request_id = g.get("request_id")
+        return True
+
+
+_STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and any extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_") and value is not None:
+                entry[key] = value
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        request_id = getattr(record, "request_id", None)
+        return f"{line} [{request_id}]" if request_id and record.name != ACCESS_LOGGER else line
+
+
+def configure_logging(log_format: str) -> None:
+    """Send the app's loggers ("webapp.*", which includes app.logger) to stderr in the
+    chosen format; under gunicorn stderr is its error log. Idempotent."""
+    if log_format not in ("json", "text"):
+        raise SystemExit(f"booking-manager: configuration error: LOG_FORMAT must be json or text, "
+                         f"got {log_format!r}")
+    logger = logging.getLogger("webapp")
+    handler = next((h for h in logger.handlers if getattr(h, "_booking_manager", False)), None)
+    if handler is None:
+        handler = logging.StreamHandler(sys.stderr)
+        handler._booking_manager = True  # type: ignore[attr-defined]
+        handler.addFilter(_RequestContextFilter())
+        logger.addHandler(handler)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+
+
+# --------------------------------------------------------------------------- hooks
+
+
+def _start_request() -> None:
+    g.request_started = time.perf_counter()
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = incoming if _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _content_security_policy(path: str) -> str:
+    policy = ("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+              "form-action 'self'; base-uri 'self'; object-src 'none'")
+    if path.rstrip("/") == "/api/v1/docs":
+        # Swagger UI (served from static/vendor) sets style="" attributes from its scripts.
+        policy += "; style-src 'self' 'unsafe-inline'"
+    return policy
+
+
+def _security_headers(response: Response) -> None:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", _content_security_policy(request.path))
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000")
+
+
+def _finish_request(response: Response) -> Response:
+    started = g.pop("request_started", None)
+    request_id = g.get("request_id") or uuid.uuid4().hex
+    response.headers[REQUEST_ID_HEADER] = request_id
+    _security_headers(response)
+    if started is None:  # a hook before ours failed; nothing to measure
+        return response
+    seconds = time.perf_counter() - started
+    # Lets a load generator tell the app's own time from queueing and the network.
+    response.headers["Server-Timing"] = f"app;dur={seconds * 1000:.2f}"
+    endpoint = request.endpoint or "unmatched"
+    method = request.method
+    status = str(response.status_code)
+    if endpoint != "observability.metrics":
+        REQUESTS.labels(endpoint, method, status).inc()
+        REQUEST_SECONDS.labels(endpoint, method, status).observe(seconds)
+        if response.status_code == 409 and method in _WRITE_METHODS:
+            CONFLICTS.labels(endpoint).inc()
+    path = _SECRET_PATH_PART.sub(r"\1<token>", request.path)
+    logging.getLogger(ACCESS_LOGGER).info(
+        "%s %s %s %.1fms", method, path, status, seconds * 1000,
+        extra={"request_id": request_id, "method": method, "path": path,
+               "status": response.status_code, "duration_ms": round(seconds * 1000, 2),
+               "endpoint": endpoint, "remote_addr": request.remote_addr})
+    return response
+
+
+# --------------------------------------------------------------------------- database events
+
+_PENDING_KEY = "observability_new_reservations"
+
+
+def _after_flush(session: Session, _flush_context: object) -> None:
+    from .models import Reservation
+
+    new = [obj.source for obj in session.new if isinstance(obj, Reservation)]
+    if new:
+        session.info.setdefault(_PENDING_KEY, []).extend(new)
+
+
+def _after_commit(session: Session) -> None:
+    for source in session.info.pop(_PENDING_KEY, ()):
+        BOOKINGS.labels(source or "unknown").inc()
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def _on_database_error(context) -> None:
+    sqlstate = getattr(context.original_exception, "sqlstate", None)
+    if sqlstate == "55P03":
+        LOCK_TIMEOUTS.inc()
+    elif sqlstate == "40P01":
+        DEADLOCKS.inc()
+    elif sqlstate == "23P01":
+        CONSTRAINT_HITS.inc()
+
+
+def _install_database_events() -> None:
+    """Global listeners on every Session and Engine, installed once per process."""
+    if event.contains(Session, "after_flush", _after_flush):
+        return
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_rollback", _after_rollback)
+    event.listen(Engine, "handle_error", _on_database_error)
+
+
+def _install_lock_wait_observer() -> None:
+    from .booking import locks
+
+    observers = getattr(locks, "LOCK_WAIT_OBSERVERS", None)
+    if observers is not None and _observe_lock_wait not in observers:
+        observers.append(_observe_lock_wait)
+
+
+# --------------------------------------------------------------------------- /metrics
+
+
+def metrics_view() -> Response:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Gunicorn: add up what every worker (living or gone) wrote to the shared directory.
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 
 def init_app(app: Flask) -> None:
-    """Install per-request hooks; called by create_app."""
+    """Install per-request hooks, the /metrics endpoint and the database counters."""
+    configure_logging(app.config.get("LOG_FORMAT", "text"))
+    app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
+    app.after_request(_finish_request)
+    app.add_url_rule("/metrics", endpoint="observability.metrics", view_func=metrics_view)
+    _install_database_events()
+    _install_lock_wait_observer()

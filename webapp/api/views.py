@@ -1,3 +1,1 @@
-"""JSON endpoints under /api/v1."""
-
-from . import bp  # noqa: F401
+"""The API's routes live in public_views, guest_views and owner_views (see __init__)."""

@@ -96,15 +96,19 @@ class Occupancy:
 
 
 def occupancy(session: Session, restaurant_id: int, window_start: dt.datetime,
-              window_end: dt.datetime) -> Occupancy:
-    """Active reservations overlapping [window_start, window_end) (one query)."""
-    rows = session.execute(
+              window_end: dt.datetime, *, ignore: int | None = None) -> Occupancy:
+    """Active reservations overlapping [window_start, window_end), but ``ignore`` (one
+    query)."""
+    query = (
         select(Reservation.table_id, Reservation.starts_at, Reservation.ends_at, Reservation.id)
         .where(Reservation.restaurant_id == restaurant_id,
                Reservation.status.in_(ACTIVE_STATUSES),
                Reservation.starts_at < window_end,
                Reservation.ends_at > window_start)
-    ).all()
+    )
+    if ignore is not None:
+        query = query.where(Reservation.id != ignore)
+    rows = session.execute(query).all()
     occ = Occupancy()
     for table_id, starts_at, ends_at, rid in rows:
         occ.add(table_id, starts_at, ends_at, rid)
@@ -149,10 +153,12 @@ def times_with_tables(session: Session, restaurant: Restaurant, candidates: Sequ
 
 def bookable_times(session: Session, restaurant: Restaurant, day: dt.date, party_size: int,
                    now: dt.datetime | None = None, *, online: bool = True,
-                   schedule: Schedule | None = None) -> list[BookableTime]:
+                   schedule: Schedule | None = None,
+                   ignore: int | None = None) -> list[BookableTime]:
     """Start times on ``day`` (a service date) at which some suitable table is free for
     the whole turn time. ``online`` applies the guest rules: lead time, horizon and the
-    largest online party. A fixed number of queries, whatever the size of the day."""
+    largest online party. ``ignore`` leaves one reservation out (the one being moved).
+    A fixed number of queries, whatever the size of the day."""
     schedule = schedule or load_schedule(session, restaurant)
     now = now or dt.datetime.now(dt.UTC)
     if online:
@@ -161,19 +167,18 @@ def bookable_times(session: Session, restaurant: Restaurant, day: dt.date, party
         candidates = slotlib.online_slots(schedule, day, party_size, now)
     else:
         candidates = slotlib.candidate_slots(schedule, day, party_size)
-    return times_with_tables(session, restaurant, candidates, party_size)
+    return times_with_tables(session, restaurant, candidates, party_size, ignore)
 
 
 def nearest_free_times(session: Session, restaurant: Restaurant, wanted: dt.datetime,
                        party_size: int, now: dt.datetime | None = None, *, online: bool = True,
-                       limit: int = 4, schedule: Schedule | None = None) -> list[dt.datetime]:
+                       limit: int = 4, schedule: Schedule | None = None,
+                       ignore: int | None = None) -> list[dt.datetime]:
     """Free start times closest to ``wanted`` on its service day (for "just taken")."""
     schedule = schedule or load_schedule(session, restaurant)
-    slot = slotlib.find_slot(schedule, wanted, party_size)
-    day = slot.service_date if slot and slot.service_date else \
-        wanted.astimezone(schedule.zone).date()
+    day = slotlib.service_date_of(schedule, wanted)
     times = bookable_times(session, restaurant, day, party_size, now, online=online,
-                           schedule=schedule)
+                           schedule=schedule, ignore=ignore)
     starts = [t.starts_at for t in times if t.starts_at != wanted]
     starts.sort(key=lambda s: (abs((s - wanted).total_seconds()), s))
     return sorted(starts[:limit])
@@ -194,11 +199,15 @@ class GridCell:
 
 @dataclass
 class DayGrid:
-    """The owner's view of a day: every slot of every service × every active table."""
+    """The owner's view of a service date: grid columns (every interval from each
+    service's opening to its closing) × active tables."""
 
     day: dt.date
     tables: list[DiningTable]
+    # The columns: one Slot per interval, [start, start + interval).
     slots: list[Slot]
+    # Every reservation touching the day, any status, by start (cancelled ones included
+    # so the owner can see them; only active ones hold cells).
     reservations: list[Reservation]
     cells: dict[tuple[int, dt.datetime], int | None]
 
@@ -208,28 +217,33 @@ class DayGrid:
 
 def day_grid(session: Session, restaurant: Restaurant, day: dt.date,
              schedule: Schedule | None = None) -> DayGrid:
-    """Tables × slot starts for a service date, with the reservation (any status shown,
-    active ones occupying) in each cell. Slots use the default turn time's grid; a cell
-    is held when an active reservation overlaps [slot start, slot start + interval)."""
+    """Tables × grid columns for a service date, with the active reservation holding each
+    cell: a cell [t, t + interval) is held when an active stay overlaps it. Three
+    queries at most (schedule, tables, reservations), whatever the size of the day."""
     schedule = schedule or load_schedule(session, restaurant)
-    slot_list = slotlib.candidate_slots(schedule, day, 1)
+    columns = slotlib.grid_slots(schedule, day)
     tables = active_tables(session, restaurant.id)
-    step = dt.timedelta(minutes=schedule.interval_minutes)
-    tz = schedule.zone
-    day_start = slotlib.to_utc(day, dt.time(0), tz)
-    window_start = min([day_start] + [s.starts_at for s in slot_list])
-    window_end = max([day_start + dt.timedelta(days=1)] + [s.ends_at for s in slot_list])
+    day_start = slotlib.to_utc(day, dt.time(0), schedule.zone)
+    day_end = slotlib.to_utc(day + dt.timedelta(days=1), dt.time(0), schedule.zone)
+    window_start = min([day_start] + [s.starts_at for s in columns])
+    window_end = max([day_end] + [s.ends_at for s in columns])
     reservations = list(session.scalars(
         select(Reservation).where(Reservation.restaurant_id == restaurant.id,
                                   Reservation.starts_at < window_end,
                                   Reservation.ends_at > window_start)
         .order_by(Reservation.starts_at, Reservation.id)
     ))
+    step = dt.timedelta(minutes=schedule.interval_minutes)
+    starts = [column.starts_at for column in columns]
     cells: dict[tuple[int, dt.datetime], int | None] = {}
     for reservation in reservations:
         if reservation.status not in ACTIVE_STATUSES:
             continue
-        for slot in slot_list:
-            if reservation.starts_at < slot.starts_at + step and reservation.ends_at > slot.starts_at:
-                cells[(reservation.table_id, slot.starts_at)] = reservation.id
-    return DayGrid(day, tables, slot_list, reservations, cells)
+        # Columns are sorted and all one interval long: the held ones are those starting
+        # in (stay start - interval, stay end).
+        first = bisect.bisect_right(starts, reservation.starts_at - step)
+        for column in columns[first:]:
+            if column.starts_at >= reservation.ends_at:
+                break
+            cells[(reservation.table_id, column.starts_at)] = reservation.id
+    return DayGrid(day, tables, columns, reservations, cells)

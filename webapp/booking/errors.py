@@ -29,12 +29,16 @@ class SlotTaken(BookingError):
 
     def __init__(self, message: str = "That time was just taken.", *,
                  alternatives: list[dt.datetime] | None = None,
-                 free_tables: list[str] | None = None) -> None:
+                 free_tables: list[str] | None = None, by_constraint: bool = False) -> None:
         super().__init__(message, field="time")
         # Nearby start times (UTC) at which a suitable table is still free.
         self.alternatives = alternatives or []
         # Names of other tables free at the requested time (owner bookings).
         self.free_tables = free_tables or []
+        # True when the database backstop (exclusion constraint / trigger) refused the
+        # write, i.e. the advisory locks and the re-check let a conflict through. Stays
+        # False while the locks work; the control test switches them off to see it True.
+        self.by_constraint = by_constraint
 
 
 class GuestAlreadyBooked(BookingError):

@@ -8,16 +8,21 @@ even across a change of the restaurant's interval.
 
 Only transaction-scoped locks (``pg_advisory_xact_lock``) are used: they are
 released by COMMIT or ROLLBACK, also when a client dies mid-transaction, so they
-never leak, and they work behind PgBouncer in transaction mode. Keys are taken
-in sorted order (guests first, then (table, bucket)), so two transactions
-cannot wait on each other in a cycle.
+never leak, and they work behind PgBouncer in transaction mode. A transaction
+takes them once, late, in sorted order: the guest keys, then the (table, bucket)
+keys of ONE table (the booking service tries each candidate table in its own
+transaction). So two transactions can never wait on each other in a cycle.
+
+``LOCK_WAIT_OBSERVERS`` are told how long each table-slot lock statement took
+(the metrics module records it as a histogram).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -29,6 +34,10 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _BUCKET_SECONDS = LOCK_BUCKET_MINUTES * 60
 
 TableSlotKey = tuple[int, int]
+
+# Called with the seconds spent acquiring the (table, bucket) locks of one write, also
+# when the wait ended in a lock timeout. Observers must be quick and must not raise.
+LOCK_WAIT_OBSERVERS: list[Callable[[float], None]] = []
 
 
 def bucket_of(instant: dt.datetime) -> int:
@@ -77,5 +86,11 @@ def advisory_xact_lock(session: Session, keys: Iterable[TableSlotKey],
         session.execute(_LOCK_GUESTS, {"keys": guests})
     ordered = sorted(set(keys))
     if ordered:
-        session.execute(_LOCK_TABLE_SLOTS, {"tables": [t for t, _ in ordered],
-                                            "buckets": [b for _, b in ordered]})
+        started = time.perf_counter()
+        try:
+            session.execute(_LOCK_TABLE_SLOTS, {"tables": [t for t, _ in ordered],
+                                                "buckets": [b for _, b in ordered]})
+        finally:
+            waited = time.perf_counter() - started
+            for observer in LOCK_WAIT_OBSERVERS:
+                observer(waited)

@@ -44,7 +44,13 @@ from ..models import (
 )
 from . import locks
 from . import slots as slotlib
-from .availability import active_tables, best_fit_order, load_schedule, nearest_free_times
+from .availability import (
+    active_tables,
+    best_fit_order,
+    load_schedule,
+    nearest_free_times,
+    occupancy,
+)
 from .errors import (
     BookingError,
     GuestAlreadyBooked,
@@ -87,6 +93,14 @@ class WritePolicy:
 
 
 DEFAULT_POLICY = WritePolicy()
+
+# TEST-ONLY. Called inside the write transaction once the locks are held and the
+# re-checks passed, right before the INSERT/UPDATE: hook(session, table_id, starts_at,
+# ends_at). The concurrency tests use it to hold writers at exactly that point, so
+# the control race (locks off) is certain rather than lucky. Application code never
+# adds to it.
+BeforeWrite = Callable[[Session, int, dt.datetime, dt.datetime], None]
+BEFORE_WRITE_HOOKS: list[BeforeWrite] = []
 
 
 @dataclass(frozen=True)
@@ -165,9 +179,8 @@ def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY) ->
     except sa_exc.IntegrityError as error:
         session.rollback()
         if _is_overlap_violation(error):
-            taken = SlotTaken()
-            taken.by_constraint = True  # the backstop caught what the re-check did not
-            raise taken from error
+            # The backstop caught what the locks and the re-check did not.
+            raise SlotTaken(by_constraint=True) from error
         raise
     except sa_exc.DBAPIError as error:
         session.rollback()
@@ -230,16 +243,33 @@ def _lock_guest(session: Session, policy: WritePolicy, restaurant_id: int,
         locks.advisory_xact_lock(session, (), keys)
 
 
-def _claim_table(session: Session, policy: WritePolicy, candidates: Sequence[DiningTable],
-                 starts_at: dt.datetime, ends_at: dt.datetime,
-                 ignore: int | None = None) -> DiningTable:
-    """Lock and re-check each candidate in turn; the first free one is ours."""
-    for table in candidates:
-        if policy.advisory_locks:
-            locks.advisory_xact_lock(session, locks.slot_lock_keys(table.id, starts_at, ends_at))
-        if _table_is_free(session, table.id, starts_at, ends_at, ignore):
-            return table
-    raise SlotTaken()
+def _claim_table(session: Session, policy: WritePolicy, table_id: int,
+                 starts_at: dt.datetime, ends_at: dt.datetime, ignore: int | None = None) -> bool:
+    """Lock every (table, bucket) of the stay, then re-check: True when the table is ours.
+
+    One table per transaction: a writer that finds its table taken rolls back and
+    tries the next candidate in a new transaction, so it never holds one table's
+    locks while waiting for another's (no lock-order cycles between tables)."""
+    if policy.advisory_locks:
+        locks.advisory_xact_lock(session, locks.slot_lock_keys(table_id, starts_at, ends_at))
+    return _table_is_free(session, table_id, starts_at, ends_at, ignore)
+
+
+def _busy_tables(session: Session, restaurant_id: int, starts_at: dt.datetime,
+                 ends_at: dt.datetime, ignore: int | None) -> set[int]:
+    """Tables that hold an active stay overlapping [starts_at, ends_at) (one unlocked read,
+    used only to skip hopeless candidates; the locked re-check decides)."""
+    return set(occupancy(session, restaurant_id, starts_at, ends_at, ignore=ignore).stays)
+
+
+def _before_write(session: Session, table_id: int, starts_at: dt.datetime,
+                  ends_at: dt.datetime) -> None:
+    for hook in BEFORE_WRITE_HOOKS:
+        hook(session, table_id, starts_at, ends_at)
+
+
+class _TableTaken(Exception):
+    """Internal: the candidate was taken (seen under the lock, or by the backstop)."""
 
 
 # --------------------------------------------------------------------------- rules
@@ -287,6 +317,8 @@ def plan_stay(schedule: Schedule, starts_at: dt.datetime, party_size: int, *, on
 
 def _candidates(tables: Sequence[DiningTable], party_size: int, table_id: int | None,
                 prefer: int | None = None) -> list[DiningTable]:
+    """The tables to try, in order: the one asked for, or every table that takes the
+    party, best fit first (a moved guest's own table first when it still fits)."""
     if table_id is not None:
         table = next((t for t in tables if t.id == table_id), None)
         if table is None:
@@ -307,11 +339,12 @@ def _attach_alternatives(error: SlotTaken, session: Session, restaurant: Restaur
                          schedule: Schedule, starts_at: dt.datetime, ends_at: dt.datetime,
                          party_size: int, online: bool, now: dt.datetime,
                          ignore: int | None = None) -> SlotTaken:
+    """Fill in nearby free times and the other free tables (fixed number of queries)."""
     error.alternatives = nearest_free_times(session, restaurant, starts_at, party_size, now,
-                                            online=online, schedule=schedule)
-    tables = best_fit_order(active_tables(session, restaurant.id), party_size)
-    error.free_tables = [t.name for t in tables
-                         if _table_is_free(session, t.id, starts_at, ends_at, ignore)]
+                                            online=online, schedule=schedule, ignore=ignore)
+    busy = _busy_tables(session, restaurant.id, starts_at, ends_at, ignore)
+    error.free_tables = [t.name for t in best_fit_order(active_tables(session, restaurant.id),
+                                                        party_size) if t.id not in busy]
     session.rollback()
     return error
 
@@ -345,7 +378,11 @@ def book(
     policy: WritePolicy = DEFAULT_POLICY,
     after_write: AfterWrite | None = None,
 ) -> BookingResult:
-    """Book a table: the given one, or the best free fit. Raises a BookingError."""
+    """Book a table: the given one, or the best free fit. Raises a BookingError.
+
+    Each candidate table is tried in its own locked transaction, best fit first,
+    skipping tables an unlocked read already shows as taken; the first one whose
+    re-check passes under the lock is written and committed."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     if status not in ACTIVE_STATUSES:
@@ -358,30 +395,41 @@ def book(
     starts_at, ends_at = plan_stay(schedule, starts_at, party_size, online=online,
                                    within_hours=source == "phone", now=now,
                                    duration_minutes=None if online else duration_minutes)
-    candidates = _candidates(active_tables(session, restaurant_id), party_size, table_id)
+    busy = _busy_tables(session, restaurant_id, starts_at, ends_at, None)
+    # Plain values: the ORM objects expire at each attempt's commit or rollback.
+    candidates = [(t.id, t.name) for t in
+                  _candidates(active_tables(session, restaurant_id), party_size, table_id)
+                  if t.id not in busy]
     token, token_hash = new_manage_token()
-    try:
-        with write_transaction(session, policy):
-            _lock_guest(session, policy, restaurant_id, guest)
-            _check_guest_free(session, restaurant_id, guest, starts_at, ends_at, None)
-            table = _claim_table(session, policy, candidates, starts_at, ends_at)
-            reservation = Reservation(
-                restaurant_id=restaurant_id, table_id=table.id, starts_at=starts_at,
-                ends_at=ends_at, party_size=party_size, guest_name=guest.name,
-                guest_email=guest.email, guest_phone=guest.phone, notes=guest.notes,
-                status=status, source=source, manage_token_hash=token_hash,
-            )
-            session.add(reservation)
-            session.flush()
-            session.add(_history(reservation, actor, "created", {
-                "table": table.name, "starts_at": starts_at.isoformat(),
-                "party_size": party_size, "status": status, "source": source}))
-            if after_write:
-                after_write(session, reservation, "created")
-    except SlotTaken as error:
-        raise _attach_alternatives(error, session, restaurant, schedule, starts_at, ends_at,
-                                   party_size, online, now) from error.__cause__
-    return BookingResult(reservation, token)
+    by_constraint = False
+    for candidate_id, candidate_name in candidates:
+        try:
+            with write_transaction(session, policy):
+                _lock_guest(session, policy, restaurant_id, guest)
+                _check_guest_free(session, restaurant_id, guest, starts_at, ends_at, None)
+                if not _claim_table(session, policy, candidate_id, starts_at, ends_at):
+                    raise _TableTaken()
+                _before_write(session, candidate_id, starts_at, ends_at)
+                reservation = Reservation(
+                    restaurant_id=restaurant_id, table_id=candidate_id, starts_at=starts_at,
+                    ends_at=ends_at, party_size=party_size, guest_name=guest.name,
+                    guest_email=guest.email, guest_phone=guest.phone, notes=guest.notes,
+                    status=status, source=source, manage_token_hash=token_hash,
+                )
+                session.add(reservation)
+                session.flush()
+                session.add(_history(reservation, actor, "created", {
+                    "table": candidate_name, "starts_at": starts_at.isoformat(),
+                    "party_size": party_size, "status": status, "source": source}))
+                if after_write:
+                    after_write(session, reservation, "created")
+            return BookingResult(reservation, token)
+        except _TableTaken:
+            continue
+        except SlotTaken as error:  # the backstop refused the write: also "taken"
+            by_constraint = by_constraint or error.by_constraint
+    raise _attach_alternatives(SlotTaken(by_constraint=by_constraint), session, restaurant,
+                               schedule, starts_at, ends_at, party_size, online, now)
 
 
 def _locked_reservation(session: Session, restaurant_id: int, reservation_id: int) -> Reservation:
@@ -409,6 +457,35 @@ def _check_guest_may_change(reservation: Reservation, now: dt.datetime, what: st
         raise NotChangeable(f"This booking has already started and can no longer be {what}.")
 
 
+@dataclass(frozen=True)
+class _ChangePlan:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    party_size: int
+    moves: bool  # the stay (time, length or party) changes
+
+
+def _plan_change(schedule: Schedule, reservation: Reservation, starts_at: dt.datetime | None,
+                 party_size: int | None, duration_minutes: int | None, online: bool,
+                 now: dt.datetime) -> _ChangePlan:
+    """The new stay. Guests move on the slot grid with their party's turn time; owners
+    keep the stay's length unless they give a duration or change the party size (which
+    recomputes the turn time)."""
+    new_party = party_size if party_size is not None else reservation.party_size
+    new_start = starts_at if starts_at is not None else reservation.starts_at
+    moves = (new_start != reservation.starts_at or new_party != reservation.party_size
+             or duration_minutes is not None)
+    if not moves:
+        return _ChangePlan(reservation.starts_at, reservation.ends_at, new_party, False)
+    if not online and duration_minutes is None and new_party == reservation.party_size:
+        length = reservation.ends_at - reservation.starts_at
+        duration_minutes = max(1, int(length.total_seconds() // 60))
+    new_start, new_end = plan_stay(schedule, new_start, new_party, online=online,
+                                   within_hours=False, now=now,
+                                   duration_minutes=duration_minutes)
+    return _ChangePlan(new_start, new_end, new_party, True)
+
+
 def change(
     session: Session,
     restaurant: Restaurant,
@@ -429,75 +506,92 @@ def change(
     """Move or edit a reservation: time, party size, table, guest details.
 
     ``online`` applies the guest rules (only a booked, future reservation; the
-    slot grid, lead time and horizon). Owners may move to any time and table;
-    the table must still be free. A guest keeps their table when it is free at
-    the new time, else gets the best free fit."""
+    slot grid, lead time and horizon). Owners may move to any time and table and
+    keep the stay's length; the table must still be free. Without ``table_id`` the
+    reservation keeps its table when that is free at the new time, else gets the
+    best free fit; like :func:`book`, each candidate is tried in its own transaction."""
     now = now or utcnow()
     restaurant_id = restaurant.id
     schedule = load_schedule(session, restaurant)
-    tables = active_tables(session, restaurant_id)
     new_guest = guest.normalised() if guest is not None else None
-    plan: dict[str, Any] = {}
-    try:
-        with write_transaction(session, policy):
-            reservation = _locked_reservation(session, restaurant_id, reservation_id)
-            _check_version(reservation, expected_version)
-            if online:
-                _check_guest_may_change(reservation, now, "changed")
-            elif not reservation.active:
-                raise NotChangeable(f"A {reservation.status.replace('_', ' ')} reservation "
-                                    "cannot be changed.")
-            new_party = party_size or reservation.party_size
-            new_start = starts_at or reservation.starts_at
-            moves = (new_start != reservation.starts_at or new_party != reservation.party_size
-                     or duration_minutes is not None)
-            if moves:
-                keep_length = (new_party == reservation.party_size and duration_minutes is None
-                               and not online)
-                length = (reservation.ends_at - reservation.starts_at) if keep_length else None
-                new_start, new_end = plan_stay(
-                    schedule, new_start, new_party, online=online, within_hours=False, now=now,
-                    duration_minutes=duration_minutes
-                    or (int(length.total_seconds() // 60) if length else None))
-            else:
-                new_end = reservation.ends_at
-            plan.update(starts_at=new_start, ends_at=new_end, party_size=new_party)
-            effective_guest = new_guest or GuestDetails(
-                reservation.guest_name, reservation.guest_email, reservation.guest_phone,
-                reservation.notes)
-            _lock_guest(session, policy, restaurant_id, effective_guest)
-            _check_guest_free(session, restaurant_id, effective_guest, new_start, new_end,
-                              reservation.id)
-            if table_id is not None or moves:
-                candidates = _candidates(tables, new_party, table_id, prefer=reservation.table_id)
-                table = _claim_table(session, policy, candidates, new_start, new_end,
-                                     ignore=reservation.id)
-            else:
-                table = next((t for t in tables if t.id == reservation.table_id), None)
-            before = _snapshot(reservation)
-            reservation.starts_at, reservation.ends_at = new_start, new_end
-            reservation.party_size = new_party
-            if table is not None:
-                reservation.table_id = table.id
-            if new_guest is not None:
-                reservation.guest_name = new_guest.name
-                reservation.guest_email = new_guest.email
-                reservation.guest_phone = new_guest.phone
-                reservation.notes = new_guest.notes
-            diff = _diff(before, _snapshot(reservation))
-            if diff:
-                reservation.version += 1
-                session.add(_history(reservation, actor, "changed", diff))
-                session.flush()
-                if after_write:
-                    after_write(session, reservation, "changed")
-    except SlotTaken as error:
-        if "starts_at" not in plan:
-            raise
-        raise _attach_alternatives(error, session, restaurant, schedule, plan["starts_at"],
-                                   plan["ends_at"], plan["party_size"], online, now,
-                                   ignore=reservation_id) from error.__cause__
-    return reservation
+    tried: set[int] = set()
+    by_constraint = False
+    plan: _ChangePlan | None = None
+    while True:
+        try:
+            with write_transaction(session, policy):
+                reservation = _locked_reservation(session, restaurant_id, reservation_id)
+                _check_version(reservation, expected_version)
+                if online:
+                    _check_guest_may_change(reservation, now, "changed")
+                elif not reservation.active:
+                    raise NotChangeable(f"A {reservation.status.replace('_', ' ')} reservation "
+                                        "cannot be changed.")
+                plan = _plan_change(schedule, reservation, starts_at, party_size,
+                                    duration_minutes, online, now)
+                effective_guest = new_guest or GuestDetails(
+                    reservation.guest_name, reservation.guest_email, reservation.guest_phone,
+                    reservation.notes)
+                _lock_guest(session, policy, restaurant_id, effective_guest)
+                _check_guest_free(session, restaurant_id, effective_guest, plan.starts_at,
+                                  plan.ends_at, reservation.id)
+                new_table = reservation.table_id
+                if table_id is not None or plan.moves:
+                    new_table = _next_candidate(session, restaurant_id, reservation, plan,
+                                                table_id, tried)
+                    tried.add(new_table)
+                    if not _claim_table(session, policy, new_table, plan.starts_at,
+                                        plan.ends_at, ignore=reservation.id):
+                        raise _TableTaken()
+                    _before_write(session, new_table, plan.starts_at, plan.ends_at)
+                _apply_change(session, reservation, plan, new_table, new_guest, actor,
+                              after_write)
+            return reservation
+        except _TableTaken:
+            continue
+        except SlotTaken as error:
+            if plan is None:
+                raise
+            by_constraint = by_constraint or error.by_constraint
+            if error.by_constraint and (table_id is not None or plan.moves):
+                continue  # the backstop refused this table: try the next one
+            error.by_constraint = by_constraint
+            raise _attach_alternatives(error, session, restaurant, schedule, plan.starts_at,
+                                       plan.ends_at, plan.party_size, online, now,
+                                       ignore=reservation_id) from error.__cause__
+
+
+def _next_candidate(session: Session, restaurant_id: int, reservation: Reservation,
+                    plan: _ChangePlan, table_id: int | None, tried: set[int]) -> int:
+    """The next table to try for a change: untried, and not visibly taken."""
+    candidates = _candidates(active_tables(session, restaurant_id), plan.party_size, table_id,
+                             prefer=reservation.table_id)
+    busy = _busy_tables(session, restaurant_id, plan.starts_at, plan.ends_at, reservation.id)
+    for table in candidates:
+        if table.id not in tried and table.id not in busy:
+            return table.id
+    raise SlotTaken()
+
+
+def _apply_change(session: Session, reservation: Reservation, plan: _ChangePlan, table_id: int,
+                  new_guest: GuestDetails | None, actor: str,
+                  after_write: AfterWrite | None) -> None:
+    before = _snapshot(reservation)
+    reservation.starts_at, reservation.ends_at = plan.starts_at, plan.ends_at
+    reservation.party_size = plan.party_size
+    reservation.table_id = table_id
+    if new_guest is not None:
+        reservation.guest_name = new_guest.name
+        reservation.guest_email = new_guest.email
+        reservation.guest_phone = new_guest.phone
+        reservation.notes = new_guest.notes
+    diff = _diff(before, _snapshot(reservation))
+    if diff:
+        reservation.version += 1
+        session.add(_history(reservation, actor, "changed", diff))
+        session.flush()
+        if after_write:
+            after_write(session, reservation, "changed")
 
 
 def _snapshot(reservation: Reservation) -> dict[str, Any]:
@@ -529,13 +623,19 @@ def set_status(
     after_write: AfterWrite | None = None,
 ) -> Reservation:
     """Move a reservation along booked -> seated -> completed, booked -> no_show, or
-    booked/seated -> cancelled. Other moves raise InvalidTransition."""
+    booked/seated -> cancelled. Other moves raise InvalidTransition. A guest
+    (``online``) may only cancel a booked reservation that has not started.
+
+    No advisory locks: a status move never makes a stay active, so it cannot create
+    an overlap; the row lock orders it against a concurrent change."""
     now = now or utcnow()
     restaurant_id = restaurant.id
     with write_transaction(session, policy):
         reservation = _locked_reservation(session, restaurant_id, reservation_id)
         _check_version(reservation, expected_version)
         if online:
+            if new_status != "cancelled":
+                raise NotChangeable("Guests can cancel a booking, nothing else.")
             _check_guest_may_change(reservation, now, "cancelled")
         if new_status not in TRANSITIONS.get(reservation.status, ()):
             raise InvalidTransition(reservation.status, new_status)

@@ -11,9 +11,13 @@ Time rules:
   instant. So on a DST day a wall time that does not exist (02:30 when clocks
   jump from 02:00 to 03:00) is never offered, and a wall time that happens twice
   (01:30 when clocks fall back) is offered twice, once per real instant.
-* An opening or closing wall time that falls into a DST gap is read as the
-  instant it would be had the clocks not jumped yet, i.e. shifted later (PEP 495,
-  fold=0).
+* A wall time that falls into a DST gap is read as the instant it would be had
+  the clocks not jumped yet, i.e. shifted later by the gap (PEP 495, fold=0).
+* A wall time that happens twice: an opening is its first occurrence, a closing
+  or last seating its second, so a service covers every wall time between its
+  opening and its closing (01:30 on a fall-back night is offered twice).
+* Closures and special days replace the services that *open* on their dates; a
+  service that opened the evening before still runs past midnight into them.
 """
 
 from __future__ import annotations
@@ -122,6 +126,12 @@ def to_utc(day: dt.date, wall: dt.time, tz: ZoneInfo, fold: int = 0) -> dt.datet
     return dt.datetime.combine(day, wall, tzinfo=tz).replace(fold=fold).astimezone(UTC)
 
 
+def to_utc_last(day: dt.date, wall: dt.time, tz: ZoneInfo) -> dt.datetime:
+    """Like :func:`to_utc`, but a wall time that happens twice is its second occurrence
+    (for closing times and last seatings). Gap times still shift later."""
+    return max(to_utc(day, wall, tz, 0), to_utc(day, wall, tz, 1))
+
+
 def wall_time_exists(local: dt.datetime) -> bool:
     """False for wall times inside a DST gap (they do not round-trip through UTC)."""
     round_trip = local.astimezone(UTC).astimezone(local.tzinfo)
@@ -131,19 +141,24 @@ def wall_time_exists(local: dt.datetime) -> bool:
 def service_window(
     day: dt.date, service: ServiceHours, tz: ZoneInfo
 ) -> tuple[dt.datetime, dt.datetime]:
+    """[opening, closing) of a service that opens on ``day``, as UTC instants."""
     opens = to_utc(day, service.opens, tz)
     close_day = day + dt.timedelta(days=1) if service.crosses_midnight else day
-    return opens, to_utc(close_day, service.closes, tz)
+    return opens, to_utc_last(close_day, service.closes, tz)
 
 
 def last_seating(
     day: dt.date, service: ServiceHours, tz: ZoneInfo, turn: dt.timedelta
 ) -> dt.datetime:
-    opens, closes = service_window(day, service, tz)
+    """The latest start: the service's own last seating (never after closing), else
+    closing minus the turn time. May lie before the opening: then no slots."""
+    _, closes = service_window(day, service, tz)
     if service.last_seating is None:
         return closes - turn
-    seat_day = day if service.last_seating >= service.opens else day + dt.timedelta(days=1)
-    return min(to_utc(seat_day, service.last_seating, tz), closes)
+    # On a service past midnight, a last seating earlier than the opening is after midnight.
+    after_midnight = service.crosses_midnight and service.last_seating < service.opens
+    seat_day = day + dt.timedelta(days=1) if after_midnight else day
+    return min(to_utc_last(seat_day, service.last_seating, tz), closes)
 
 
 def candidate_slots(schedule: Schedule, day: dt.date, party_size: int) -> list[Slot]:
@@ -158,6 +173,21 @@ def candidate_slots(schedule: Schedule, day: dt.date, party_size: int) -> list[S
         latest = last_seating(day, service, tz, turn)
         while start <= latest:
             seen.setdefault(start, Slot(start, start + turn, service.name, day))
+            start += step
+    return sorted(seen.values())
+
+
+def grid_slots(schedule: Schedule, day: dt.date) -> list[Slot]:
+    """The owner's grid columns for a service date: every ``interval`` from each
+    service's opening up to its closing (not just its last seating), each one
+    interval long, in time order, without duplicates."""
+    tz = schedule.zone
+    step = dt.timedelta(minutes=schedule.interval_minutes)
+    seen: dict[dt.datetime, Slot] = {}
+    for service in services_on(schedule, day):
+        start, closes = service_window(day, service, tz)
+        while start < closes:
+            seen.setdefault(start, Slot(start, start + step, service.name, day))
             start += step
     return sorted(seen.values())
 
@@ -177,18 +207,35 @@ def online_slots(
     if day > last_day:
         return []
     return [slot for slot in candidate_slots(schedule, day, party_size)
-            if slot.starts_at >= earliest]
+            if slot.starts_at >= earliest and slot.starts_at > now]
+
+
+def _service_days(schedule: Schedule, instant: dt.datetime) -> tuple[dt.date, dt.date]:
+    # A start belongs to its local date's services or, past midnight, the day before's.
+    local_day = instant.astimezone(schedule.zone).date()
+    return local_day, local_day - dt.timedelta(days=1)
 
 
 def find_slot(schedule: Schedule, starts_at: dt.datetime, party_size: int) -> Slot | None:
     """The candidate slot starting at ``starts_at`` (on that local day's services, or the
     previous day's when a service runs past midnight), or None."""
-    local_day = starts_at.astimezone(schedule.zone).date()
-    for day in (local_day, local_day - dt.timedelta(days=1)):
+    for day in _service_days(schedule, starts_at):
         for slot in candidate_slots(schedule, day, party_size):
             if slot.starts_at == starts_at:
                 return slot
     return None
+
+
+def service_date_of(schedule: Schedule, instant: dt.datetime) -> dt.date:
+    """The service date ``instant`` belongs to: the day whose service (opening to
+    closing) contains it, else its local date."""
+    tz = schedule.zone
+    for day in _service_days(schedule, instant):
+        for service in services_on(schedule, day):
+            opens, closes = service_window(day, service, tz)
+            if opens <= instant < closes:
+                return day
+    return instant.astimezone(tz).date()
 
 
 def within_service(schedule: Schedule, starts_at: dt.datetime, party_size: int) -> bool:
@@ -196,8 +243,7 @@ def within_service(schedule: Schedule, starts_at: dt.datetime, party_size: int) 
     on or off the slot grid (owners may book a phone guest at 19:10)."""
     tz = schedule.zone
     turn = dt.timedelta(minutes=turn_minutes(schedule, party_size))
-    local_day = starts_at.astimezone(tz).date()
-    for day in (local_day, local_day - dt.timedelta(days=1)):
+    for day in _service_days(schedule, starts_at):
         for service in services_on(schedule, day):
             opens, _ = service_window(day, service, tz)
             if opens <= starts_at <= last_seating(day, service, tz, turn):
@@ -213,19 +259,34 @@ def resolve_local_start(
     ``day`` is the service date, so 00:30 on a Friday whose dinner runs past
     midnight is Saturday 00:30. When a wall time happens twice, ``fold`` picks
     the first (0) or second (1) occurrence; without it the first offered slot wins.
+    The first also wins when the day's services show one wall time on two dates (a
+    service opening at 00:00 and another running past midnight): pages that can
+    should post the slot's instant instead.
+    A time that is no slot (an owner's 19:10) is read the same way, so the caller's
+    rules can then accept or refuse it.
     """
     tz = schedule.zone
     matches = [slot.starts_at for slot in candidate_slots(schedule, day, party_size)
                if slot.local_start(tz).time() == wall]
-    if fold is not None:
-        matches = [m for m in matches if m.astimezone(tz).fold == fold] or matches
+    if fold is not None:  # never answer "the second 02:30" with the first one
+        matches = [m for m in matches
+                   if m.astimezone(tz).fold == fold or not _repeated(m, wall, tz)]
     if matches:
         return matches[0]
-    candidate = to_utc(day, wall, tz, fold or 0)
+    # Off the grid: after midnight when it falls in the early-morning part of a service
+    # that opened on ``day`` and runs past midnight (and no service of ``day`` holds it).
     services = services_on(schedule, day)
-    if any(s.crosses_midnight and wall < s.opens for s in services):
-        candidate = to_utc(day + dt.timedelta(days=1), wall, tz, fold or 0)
-    return candidate
+    same_day = any((wall >= s.opens) if s.crosses_midnight else (s.opens <= wall < s.closes)
+                   for s in services)
+    next_morning = any(s.crosses_midnight and wall < s.closes for s in services)
+    on_day = day + dt.timedelta(days=1) if next_morning and not same_day else day
+    return to_utc_last(on_day, wall, tz) if fold == 1 else to_utc(on_day, wall, tz)
+
+
+def _repeated(instant: dt.datetime, wall: dt.time, tz: ZoneInfo) -> bool:
+    day = instant.astimezone(tz).date()
+    return to_utc(day, wall, tz, 0) != to_utc(day, wall, tz, 1) and wall_time_exists(
+        dt.datetime.combine(day, wall, tzinfo=tz))
 
 
 def group_by_service(slots: Iterable[Slot]) -> list[tuple[str, list[Slot]]]:

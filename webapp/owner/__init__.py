@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("owner", __name__)
 
-from . import views  # noqa: E402,F401  (routes register on import)
+from . import reservations, setup, tokens, views  # noqa: E402,F401  (routes register on import)

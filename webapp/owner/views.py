@@ -1,11 +1,63 @@
-from flask import render_template
+"""The dashboard: the list of one's restaurants and the day view (tables × time)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from . import bp
+from ..extensions import db
+from . import bp, layout
+from .access import Access, member_required
+from .common import parse_day, poll_seconds, today
 
 
 @bp.get("/")
 @login_required
 def index():
-    restaurants = [m.restaurant for m in current_user.memberships]
-    return render_template("owner/index.html", restaurants=restaurants)
+    memberships = sorted(current_user.memberships, key=lambda m: m.restaurant.name.lower())
+    if len(memberships) == 1:
+        return redirect(url_for("owner.home", ref=memberships[0].restaurant.slug))
+    return render_template("owner/index.html", memberships=memberships)
+
+
+@bp.get("/<ref>/")
+@member_required
+def home(access: Access):
+    return redirect(url_for("owner.day", ref=access.ref, day=today(access.restaurant).isoformat()))
+
+
+@bp.get("/<ref>/day")
+@member_required
+def pick_day(access: Access):
+    """The date picker's plain GET form lands here."""
+    day = parse_day(request.args.get("date")) if request.args.get("date") else \
+        today(access.restaurant)
+    return redirect(url_for("owner.day", ref=access.ref, day=day.isoformat()))
+
+
+@bp.get("/<ref>/day/<day>")
+@member_required
+def day(access: Access, day: str):
+    date = parse_day(day)
+    day_layout = layout.build(db.session, access.restaurant, date)
+    return render_template("owner/day.html", access=access, restaurant=access.restaurant,
+                           layout=day_layout, day=date, today=today(access.restaurant),
+                           previous=date - dt.timedelta(days=1), next=date + dt.timedelta(days=1),
+                           poll_seconds=poll_seconds())
+
+
+@bp.get("/<ref>/day/<day>/grid")
+@member_required
+def grid(access: Access, day: str):
+    """The live part of the day view, polled by htmx. When nothing changed since the
+    version the page holds (``?v=``), answer 204: htmx keeps the page as it is."""
+    date = parse_day(day)
+    if request.args.get("v") and request.args["v"] == layout.fingerprint(
+            db.session, access.restaurant, date):
+        return Response(status=204)
+    day_layout = layout.build(db.session, access.restaurant, date)
+    return render_template("partials/owner_grid.html", access=access,
+                           restaurant=access.restaurant, layout=day_layout, day=date,
+                           poll_seconds=poll_seconds())

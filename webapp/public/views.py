@@ -1,9 +1,119 @@
-from flask import abort, render_template
+"""The guest's pages: book a table at /r/<slug>, then see, change or cancel it through
+the private link /r/<slug>/b/<token>.
+
+Thin views: read the form, ask ``booking.service``, render a page, or just the
+times fragment when htmx asks (``HX-Request``, not a history restore). Writes
+follow POST-redirect-GET, so reloading a confirmation never books twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Restaurant
+from ..booking import service
+from ..booking.availability import load_schedule
+from ..booking.errors import BookingError, SlotTaken
+from ..booking_policy import current_write_policy
+from ..extensions import db, limiter
+from ..models import Reservation, Restaurant
+from ..notifications import MailWriter, deliver_soon
 from . import bp
+from .choices import (
+    date_choices,
+    day_problem,
+    free_times,
+    local_today,
+    months,
+    party_choices,
+    resolve_start,
+    service_date,
+    time_choice,
+)
+from .forms import AvailabilityForm, BookingForm, CancelBookingForm, ChangeBookingForm
+
+DEFAULT_PARTY = 2
+
+# All public writes share one budget per client address.
+public_write_limit = limiter.shared_limit(
+    lambda: current_app.config["PUBLIC_WRITE_RATE_LIMIT"], scope="public-write", methods=["POST"],
+    error_message="Too many booking requests from your connection. Please wait a minute and "
+                  "try again.")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _restaurant(slug: str) -> Restaurant:
+    restaurant = db.session.scalar(select(Restaurant).where(Restaurant.slug == slug))
+    if restaurant is None:
+        abort(404, description="There is no restaurant at this address. Please check the link.")
+    return restaurant
+
+
+def _reservation(restaurant: Restaurant, token: str) -> Reservation:
+    reservation = service.find_by_token(db.session, token)
+    if reservation is None or reservation.restaurant_id != restaurant.id:
+        abort(404, description="We could not find this booking. Please check the link in your "
+                               "confirmation e-mail.")
+    return reservation
+
+
+def _wants_fragment() -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _render(page: str, fragment: str, status: int = 200, **context):
+    """The full page, or only its fragment for htmx; both vary on HX-Request."""
+    body = render_template(fragment if _wants_fragment() else page, **context)
+    response = current_app.make_response((body, status))
+    response.vary.add("HX-Request")
+    return response
+
+
+def _redirect(location: str):
+    """A redirect after a successful write: htmx follows HX-Redirect with a full page load."""
+    if request.htmx:
+        response = current_app.make_response(("", 204))
+        response.headers["HX-Redirect"] = location
+        return response
+    return redirect(location, code=303)
+
+
+def _manage_link(slug: str, token: str) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL", "")
+    if base:
+        return base.rstrip("/") + url_for("public.manage", slug=slug, token=token)
+    return url_for("public.manage", slug=slug, token=token, _external=True)
+
+
+def _mail_host() -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL", "")
+    return (urlsplit(base).hostname if base else None) or request.host.split(":")[0]
+
+
+def _apply_error(form, error: BookingError) -> None:
+    """Show a booking error at the field it concerns (time, date, party size, e-mail)."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*list(field.errors or []), error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+# --------------------------------------------------------------------------- booking page
 
 
 @bp.get("/")
@@ -11,9 +121,231 @@ def home():
     return render_template("public/home.html")
 
 
+def _availability(restaurant: Restaurant, schedule, form: AvailabilityForm, now: dt.datetime,
+                  *, ignore: int | None = None) -> dict:
+    """What the times area shows for the chosen date and party size."""
+    if form.errors or form.date.data is None or form.party_size.data is None:
+        return {"times": [], "problem": None}
+    day, party = form.date.data, form.party_size.data
+    problem = day_problem(schedule, day, now)
+    if problem is None and party > schedule.max_online_party:
+        problem = (f"For parties of more than {schedule.max_online_party} please call us"
+                   + (f" at {restaurant.phone}." if restaurant.phone else "."))
+    if problem:
+        return {"times": [], "problem": problem}
+    times = free_times(db.session, restaurant, schedule, day, party, now, ignore=ignore)
+    if not times:
+        is_today = day == local_today(schedule, now)
+        problem = (f"No more free tables for {party} today. Please try another date."
+                   if is_today else f"Sorry, we are fully booked for {party} on {day:%A} "
+                   f"{day.day} {day:%B}. Please try another date or party size.")
+    return {"times": times, "problem": problem}
+
+
+def _availability_form(schedule, now: dt.datetime, default_day: dt.date | None,
+                       default_party: int) -> AvailabilityForm:
+    """The date/party choice from the query string, or sensible defaults on first visit."""
+    args = request.args
+    if "date" in args or "party_size" in args:
+        form = AvailabilityForm(args, meta={"csrf": False})
+        form.validate()
+        return form
+    form = AvailabilityForm(formdata=None, meta={"csrf": False})
+    form.date.data = default_day
+    form.party_size.data = default_party
+    return form
+
+
+def _booking_context(restaurant: Restaurant, *, availability: AvailabilityForm | None = None,
+                     booking: BookingForm | None = None, alternatives=None, now=None,
+                     schedule=None) -> dict:
+    now = now or utcnow()
+    schedule = schedule or load_schedule(db.session, restaurant)
+    dates = date_choices(schedule, now)
+    if availability is None:
+        default_day = dt.date.fromisoformat(dates[0].value) if dates else None
+        availability = _availability_form(schedule, now, default_day, DEFAULT_PARTY)
+    state = _availability(restaurant, schedule, availability, now)
+    if booking is None:
+        booking = BookingForm(formdata=None)
+    return dict(restaurant=restaurant, schedule=schedule, dates=dates, months=months(dates),
+                parties=party_choices(schedule), availability=availability, booking=booking,
+                times=state["times"], problem=state["problem"], alternatives=alternatives or [],
+                mode="book")
+
+
 @bp.get("/r/<slug>")
 def restaurant_page(slug: str):
-    restaurant = db.session.scalar(select(Restaurant).where(Restaurant.slug == slug))
-    if restaurant is None:
-        abort(404, description="There is no restaurant at this address.")
-    return render_template("public/restaurant.html", restaurant=restaurant)
+    restaurant = _restaurant(slug)
+    context = _booking_context(restaurant)
+    status = 422 if context["availability"].errors else 200
+    return _render("public/restaurant.html", "partials/public_times.html", status, **context)
+
+
+@bp.post("/r/<slug>/book")
+@public_write_limit
+def book(slug: str):
+    restaurant = _restaurant(slug)
+    now = utcnow()
+    schedule = load_schedule(db.session, restaurant)
+    form = BookingForm()
+    availability = AvailabilityForm(request.form, meta={"csrf": False})
+    availability.validate()
+
+    def again(status: int, alternatives=None):
+        context = _booking_context(restaurant, availability=availability, booking=form,
+                                   alternatives=alternatives, now=now, schedule=schedule)
+        return _render("public/restaurant.html", "partials/public_times.html", status, **context)
+
+    if not form.validate():
+        return again(400 if "csrf_token" in form.errors else 422)
+    starts_at = resolve_start(schedule, form.date.data, form.time.wall_time,
+                              form.party_size.data, form.time.utc_offset)
+    mail = MailWriter(link_for=lambda token: _manage_link(slug, token), host=_mail_host())
+    try:
+        result = service.book(
+            db.session, restaurant, starts_at=starts_at, party_size=form.party_size.data,
+            guest=service.GuestDetails(form.name.data, form.email.data, form.phone.data,
+                                       form.notes.data or ""),
+            source="online", actor="guest", now=now, policy=current_write_policy(),
+            after_write=mail)
+    except SlotTaken as error:
+        _apply_error(form, error)
+        choices = [time_choice(moment, schedule) for moment in error.alternatives]
+        return again(error.http_status, alternatives=choices)
+    except BookingError as error:
+        _apply_error(form, error)
+        return again(error.http_status)
+    deliver_soon(current_app._get_current_object(), mail.queued_ids)
+    # The writer issued the token the e-mail carries (see MailWriter); it is the one that works.
+    token = mail.manage_token or result.manage_token
+    flash("Your table is booked. We have sent a confirmation e-mail with this private link.",
+          "booked")
+    return _redirect(url_for("public.manage", slug=slug, token=token))
+
+
+# --------------------------------------------------------------------------- manage page
+
+
+def _changeable(reservation: Reservation, now: dt.datetime) -> str | None:
+    """Why a guest can no longer change the booking, or None."""
+    if reservation.status == "cancelled":
+        return "This booking is cancelled and can no longer be changed."
+    if reservation.status != "booked" or reservation.starts_at <= now:
+        return "This booking is in the past and can no longer be changed or cancelled."
+    return None
+
+
+def _manage_context(restaurant: Restaurant, reservation: Reservation, token: str, *,
+                    availability: AvailabilityForm | None = None,
+                    change: ChangeBookingForm | None = None, alternatives=None,
+                    now: dt.datetime | None = None) -> dict:
+    now = now or utcnow()
+    schedule = load_schedule(db.session, restaurant)
+    locked = _changeable(reservation, now)
+    dates = date_choices(schedule, now)
+    current_day = service_date(schedule, reservation.starts_at, reservation.party_size)
+    if availability is None:
+        availability = _availability_form(schedule, now, current_day, reservation.party_size)
+    state = ({"times": [], "problem": None} if locked else
+             _availability(restaurant, schedule, availability, now, ignore=reservation.id))
+    if change is None:
+        change = ChangeBookingForm(formdata=None)
+        if availability.date.data == current_day:
+            change.time.data = time_choice(reservation.starts_at, schedule).value
+    return dict(restaurant=restaurant, reservation=reservation, token=token, schedule=schedule,
+                locked=locked, dates=dates, months=months(dates), parties=party_choices(schedule),
+                availability=availability, booking=change, times=state["times"],
+                problem=state["problem"], alternatives=alternatives or [], mode="change",
+                manage_url=_manage_link(restaurant.slug, token),
+                when=time_choice(reservation.starts_at, schedule))
+
+
+@bp.get("/r/<slug>/b/<token>")
+def manage(slug: str, token: str):
+    restaurant = _restaurant(slug)
+    reservation = _reservation(restaurant, token)
+    context = _manage_context(restaurant, reservation, token)
+    status = 422 if context["availability"].errors else 200
+    return _render("public/manage.html", "partials/public_times.html", status, **context)
+
+
+@bp.post("/r/<slug>/b/<token>/change")
+@public_write_limit
+def change(slug: str, token: str):
+    restaurant = _restaurant(slug)
+    reservation = _reservation(restaurant, token)
+    now = utcnow()
+    schedule = load_schedule(db.session, restaurant)
+    form = ChangeBookingForm()
+    availability = AvailabilityForm(request.form, meta={"csrf": False})
+    availability.validate()
+
+    def again(status: int, alternatives=None):
+        context = _manage_context(restaurant, reservation, token, availability=availability,
+                                  change=form, alternatives=alternatives, now=now)
+        return _render("public/manage.html", "partials/public_times.html", status, **context)
+
+    if not form.validate():
+        return again(400 if "csrf_token" in form.errors else 422)
+    starts_at = resolve_start(schedule, form.date.data, form.time.wall_time,
+                              form.party_size.data, form.time.utc_offset)
+    if _changeable(reservation, now):
+        return again(409)  # the page says why (cancelled or past); the service would refuse too
+    if (starts_at, form.party_size.data) == (reservation.starts_at, reservation.party_size):
+        flash("Your booking stays as it was: you picked the same time and party size.", "info")
+        return _redirect(url_for("public.manage", slug=slug, token=token))
+    mail = MailWriter(link_for=lambda t: _manage_link(slug, t), manage_token=token,
+                      host=_mail_host())
+    try:
+        service.change(db.session, restaurant, reservation.id, starts_at=starts_at,
+                       party_size=form.party_size.data, online=True, actor="guest", now=now,
+                       policy=current_write_policy(), after_write=mail)
+    except SlotTaken as error:
+        _apply_error(form, error)
+        return again(error.http_status,
+                     alternatives=[time_choice(m, schedule) for m in error.alternatives])
+    except BookingError as error:
+        _apply_error(form, error)
+        db.session.refresh(reservation)
+        return again(error.http_status)
+    deliver_soon(current_app._get_current_object(), mail.queued_ids)
+    flash("Your booking is changed. We have sent you an e-mail with the new details.", "success")
+    return _redirect(url_for("public.manage", slug=slug, token=token))
+
+
+@bp.route("/r/<slug>/b/<token>/cancel", methods=["GET", "POST"])
+@public_write_limit
+def cancel(slug: str, token: str):
+    """GET asks "are you sure?"; POST with the box ticked cancels."""
+    restaurant = _restaurant(slug)
+    reservation = _reservation(restaurant, token)
+    now = utcnow()
+    form = CancelBookingForm()
+    locked = _changeable(reservation, now)
+    status = 200
+    if request.method == "POST" and not locked:
+        if form.validate():
+            mail = MailWriter(link_for=lambda t: _manage_link(slug, t), manage_token=token,
+                              host=_mail_host())
+            try:
+                service.cancel(db.session, restaurant, reservation.id, online=True,
+                               actor="guest", now=now, policy=current_write_policy(),
+                               after_write=mail)
+            except BookingError as error:
+                form.form_errors.append(error.message)
+                status = error.http_status
+                db.session.refresh(reservation)
+            else:
+                deliver_soon(current_app._get_current_object(), mail.queued_ids)
+                flash("Your booking is cancelled. We have sent you a confirmation e-mail.",
+                      "success")
+                return _redirect(url_for("public.manage", slug=slug, token=token))
+        else:
+            status = 400 if "csrf_token" in form.errors else 422
+    elif request.method == "POST":
+        status = 409
+    schedule = load_schedule(db.session, restaurant)
+    return render_template("public/cancel.html", restaurant=restaurant, reservation=reservation,
+                           token=token, form=form, locked=locked,
+                           when=time_choice(reservation.starts_at, schedule)), status

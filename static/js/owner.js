@@ -1,0 +1,31 @@
+// Owner dashboard behaviour that htmx attributes cannot express (no inline scripts: CSP).
+(function () {
+  "use strict";
+
+  // The server answers refused changes with 409/422 and the panel re-rendered with the
+  // explanation: show it instead of dropping it (htmx ignores 4xx bodies by default).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 409 || status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // Close the reservation panel without leaving the day view.
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-panel]");
+    var panel = document.getElementById("panel");
+    if (closer && panel && panel.contains(closer)) {
+      event.preventDefault();
+      panel.innerHTML = "";
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var panel = document.getElementById("panel");
+    if (event.key === "Escape" && panel && panel.firstElementChild) {
+      panel.innerHTML = "";
+    }
+  });
+})();

@@ -1,0 +1,40 @@
+// Booking pages: small htmx helpers. Loaded as a file because the Content-Security-Policy
+// forbids inline scripts (and so hx-on attributes).
+(function () {
+  "use strict";
+
+  // A booking that cannot be made answers 409/422 with the form and its messages:
+  // swap it in like a normal answer instead of dropping it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 409 || status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // After the times area changes: tell screen readers what arrived, and move focus
+  // sensibly. Errors always take focus; results take it only when the guest asked for
+  // them with the button (not while they are still changing the date or party size).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var area = event.detail.target;
+    if (!area || area.id !== "times") {
+      return;
+    }
+    var status = document.getElementById("times-status");
+    var announced = area.querySelector("[data-announce]");
+    if (status && announced) {
+      status.textContent = announced.getAttribute("data-announce");
+    }
+    var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    var submitted = trigger && trigger.type === "submit";
+    var target = area.querySelector('[data-autofocus="always"]') ||
+      (submitted ? area.querySelector('[data-autofocus="submit"]') : null);
+    if (target) {
+      target.focus();
+    }
+  });
+
+  // With JavaScript the times follow every change, so the "show times" button is spare.
+  document.documentElement.classList.add("js");
+})();

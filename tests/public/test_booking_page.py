@@ -1,0 +1,301 @@
+"""The booking page /r/<slug>: times by date and party size, booking, and every way it can go wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import future_day, local, make_restaurant
+from tests.public.conftest import manage_path
+from webapp.booking import service
+from webapp.models import OutboxEmail, Reservation, SpecialDay
+
+HTMX = {"HX-Request": "true"}
+
+
+def guest(day: dt.date, time: str = "19:00", party: int = 2, **extra) -> dict:
+    return {"date": day.isoformat(), "time": time, "party_size": str(party), "name": "Ada Lovelace",
+            "email": "ada@example.com", "phone": "+44 20 7946 0958", "notes": "Window please",
+            **extra}
+
+
+def count(session, model) -> int:
+    session.commit()  # fresh read; the app's requests committed in their own sessions
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def times_in(html: str) -> list[str]:
+    return re.findall(r'name="time" value="([^"]+)"', html)
+
+
+# --------------------------------------------------------------------------- browsing times
+
+
+def test_page_shows_the_restaurant_and_free_times_grouped_by_service(client, restaurant):
+    day = future_day()
+    response = client.get(f"/r/bistro?date={day}&party_size=2")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for text in ("Bistro Blau", "Seasonal cooking by the canal.", "Kanalstraße 1, Berlin",
+                 "+49 30 1234567", "<legend>Lunch</legend>", "<legend>Dinner</legend>"):
+        assert text in html
+    times = times_in(html)
+    assert times[0] == "12:00" and "13:00" in times and "19:00" in times and "21:00" in times
+    assert "13:15" not in times  # lunch closes at 15:00 and a stay lasts 2 hours
+    assert html.index("<legend>Lunch</legend>") < html.index("<legend>Dinner</legend>")
+    assert 'name="name"' in html and 'name="email"' in html and 'name="phone"' in html
+
+
+def test_first_visit_shows_the_first_open_day_for_two(client, restaurant):
+    html = client.get("/r/bistro").get_data(as_text=True)
+    assert re.search(r'<option value="[\d-]+" selected>Today', html)
+    assert re.search(r'<option value="2" selected>2 guests', html)
+
+
+def test_htmx_gets_only_the_times_fragment(client, restaurant):
+    day = future_day()
+    response = client.get(f"/r/bistro?date={day}&party_size=4", headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" not in html and "<body" not in html
+    assert "19:00" in times_in(html)
+    assert 'name="party_size" value="4"' in html
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_htmx_history_restore_gets_the_full_page(client, restaurant):
+    headers = {**HTMX, "HX-History-Restore-Request": "true"}
+    html = client.get(f"/r/bistro?date={future_day()}&party_size=2", headers=headers).get_data(
+        as_text=True)
+    assert "<html" in html
+
+
+def test_date_choices_are_the_open_days_within_the_horizon(client, session):
+    make_restaurant(session, slug="weekends", horizon_days=13,
+                    hours=[(5, dt.time(18), dt.time(23), "Dinner"), (6, dt.time(18), dt.time(23), "Dinner")])
+    html = client.get("/r/weekends").get_data(as_text=True)
+    offered = [dt.date.fromisoformat(v) for v in re.findall(r'<option value="(\d{4}-\d\d-\d\d)"', html)]
+    assert offered and all(day.weekday() in (5, 6) for day in offered)
+    assert len(offered) in (3, 4, 5)  # two weekends within 14 days
+    assert max(offered) <= dt.date.today() + dt.timedelta(days=14)
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+def test_unknown_restaurant_is_a_404_page(client, session, headers):
+    response = client.get("/r/nowhere", headers=headers)
+    assert response.status_code == 404
+    assert "There is no restaurant at this address" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+def test_closed_day_says_so(client, session, restaurant, headers):
+    day = future_day(10)
+    session.add(SpecialDay(restaurant_id=restaurant.id, start_date=day, end_date=day, closed=True,
+                           reason="private party"))
+    session.commit()
+    response = client.get(f"/r/bistro?date={day}&party_size=2", headers=headers)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f"We are closed on {day:%A} {day.day} {day:%B} (private party)" in html
+    assert times_in(html) == []
+    assert f'value="{day}"' not in html  # and the date is not offered in the picker
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("date=2020-01-01&party_size=2", "That date has passed"),
+    (f"date={dt.date.today() + dt.timedelta(days=400)}&party_size=2", "Bookings open 365 days ahead"),
+    ("date=2026-12-01&party_size=9", "For parties of more than 8 please call us at +49 30 1234567"),
+])
+def test_dates_and_parties_a_guest_cannot_book(client, restaurant, query, message):
+    for headers in ({}, HTMX):
+        response = client.get(f"/r/bistro?{query}", headers=headers)
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        assert message in html and times_in(html) == []
+
+
+def test_fully_booked_day_says_so(client, session):
+    resto = make_restaurant(session, slug="tiny", tables=[("Solo", 2)],
+                            hours=[(d, dt.time(18), dt.time(20), "Dinner") for d in range(7)])
+    day = future_day()
+    service.book(session, resto, starts_at=local(resto, day, 18), party_size=2,
+                 guest=service.GuestDetails("Other", "other@example.com"))
+    html = client.get(f"/r/tiny?date={day}&party_size=2").get_data(as_text=True)
+    assert "fully booked for 2" in html and times_in(html) == []
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+def test_bad_query_is_a_422_with_messages(client, restaurant, headers):
+    response = client.get("/r/bistro?date=banana&party_size=0", headers=headers)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Enter a date as YYYY-MM-DD" in html
+    assert "A party is between 1 and 99 guests." in html
+
+
+# --------------------------------------------------------------------------- booking
+
+
+def test_booking_redirects_to_the_private_page_and_queues_the_confirmation(client, session,
+                                                                           restaurant):
+    day = future_day()
+    response = client.post_form("/r/bistro/book", guest(day, "19:30", 3))
+    assert response.status_code == 303
+    path = manage_path(response)
+    page = client.get(path)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Your table is booked" in html
+    assert f"{day:%A} {day.day} {day:%B %Y}" in html and "19:30" in html and "3 guests" in html
+    assert f"http://localhost{path}" in html  # the private link, absolute
+    # A reload shows the booking again and books nothing more.
+    assert "Your table is booked" not in client.get(path).get_data(as_text=True)
+    reservation = session.scalars(select(Reservation)).one()
+    assert reservation.starts_at == local(restaurant, day, 19, 30)
+    assert (reservation.guest_name, reservation.guest_email, reservation.notes, reservation.source) \
+        == ("Ada Lovelace", "ada@example.com", "Window please", "online")
+    assert reservation.manage_token_hash == service.hash_token(path.rsplit("/", 1)[1])
+    mail = session.scalars(select(OutboxEmail)).one()
+    assert (mail.kind, mail.to_address, mail.status, mail.reservation_id) == \
+        ("confirmation", "ada@example.com", "pending", reservation.id)
+    assert f"http://localhost{path}" in mail.body_text and "19:30" in mail.subject
+
+
+def test_htmx_booking_answers_with_hx_redirect(client, session, restaurant):
+    response = client.post_form("/r/bistro/book", guest(future_day()), headers=HTMX)
+    assert response.status_code == 204
+    assert client.get(manage_path(response)).status_code == 200
+    assert count(session, Reservation) == 1
+
+
+def test_public_base_url_makes_the_link_in_the_email(client, session, restaurant, app):
+    app.config["PUBLIC_BASE_URL"] = "https://book.example.org/"
+    try:
+        path = manage_path(client.post_form("/r/bistro/book", guest(future_day())))
+    finally:
+        app.config["PUBLIC_BASE_URL"] = ""
+    body = session.scalars(select(OutboxEmail.body_text)).one()
+    assert f"https://book.example.org{path}" in body
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+def test_invalid_details_stay_on_the_form_with_messages(client, session, restaurant, headers):
+    day = future_day()
+    data = guest(day, name="", email="not-an-email", phone="call me", notes="x" * 1001)
+    response = client.post_form("/r/bistro/book", data, headers=headers)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for message in ("Tell us the name for the booking.", "This does not look like an e-mail address",
+                    "Enter a phone number", "Keep the notes under 1000 characters."):
+        assert message in html
+    assert 'value="not-an-email"' in html and 'value="call me"' in html
+    assert re.search(r'value="19:00" required checked', html)  # the picked time stays picked
+    assert ("<html" in html) is (headers == {})
+    assert count(session, Reservation) == 0 and count(session, OutboxEmail) == 0
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+def test_time_just_taken_keeps_the_guest_on_the_form_with_alternatives(client, session, headers):
+    resto = make_restaurant(session, slug="solo", tables=[("Solo", 2)])
+    day = future_day()
+    form_html = client.get(f"/r/solo?date={day}&party_size=2").get_data(as_text=True)
+    assert "19:00" in times_in(form_html)
+    # Someone else takes the only table while our guest is typing.
+    service.book(session, resto, starts_at=local(resto, day, 19), party_size=2,
+                 guest=service.GuestDetails("Quick", "quick@example.com"))
+    response = client.post_form("/r/solo/book", guest(day, "19:00"), headers=headers)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "that time was just taken" in html
+    assert 'value="Ada Lovelace"' in html and 'value="ada@example.com"' in html
+    assert "Window please" in html
+    offered = times_in(html)
+    assert offered and "19:00" not in offered
+    assert set(offered) <= {"12:00", "12:15", "12:30", "12:45", "13:00", "21:00"}
+    assert "21:00" in offered  # the first time the table is free again
+    # The rolled-back booking left nothing behind: one reservation, no e-mail.
+    assert count(session, Reservation) == 1 and count(session, OutboxEmail) == 0
+
+
+def test_guest_with_an_overlapping_booking_sees_it_at_the_email(client, session, restaurant):
+    day = future_day()
+    assert client.post_form("/r/bistro/book", guest(day, "19:00")).status_code == 303
+    response = client.post_form("/r/bistro/book", guest(day, "19:30"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert 'id="email-error">This guest already has a booking at an overlapping time.' in html
+    assert count(session, Reservation) == 1 and count(session, OutboxEmail) == 1
+
+
+@pytest.mark.parametrize(("time", "status", "message"), [
+    ("16:00", 422, "The restaurant does not take bookings at that time."),
+    ("19:05", 422, "The restaurant does not take bookings at that time."),
+])
+def test_times_off_the_grid_are_refused(client, session, restaurant, time, status, message):
+    response = client.post_form("/r/bistro/book", guest(future_day(), time))
+    assert response.status_code == status
+    assert message in response.get_data(as_text=True)
+    assert count(session, Reservation) == 0
+
+
+def test_too_many_guests_is_refused_at_the_party_size(client, session, restaurant):
+    response = client.post_form("/r/bistro/book", guest(future_day(), party=9))
+    assert response.status_code == 422
+    assert "Parties of more than 8 cannot book online" in response.get_data(as_text=True)
+
+
+def test_a_time_already_passed_is_refused(client, session, restaurant):
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    response = client.post_form("/r/bistro/book", guest(yesterday))
+    assert response.status_code == 422
+    assert "That time has already passed." in response.get_data(as_text=True)
+
+
+def test_booking_without_csrf_token_is_refused(client, session, restaurant):
+    response = client.post("/r/bistro/book", data=guest(future_day()))
+    assert response.status_code == 400
+    assert "The form expired" in response.get_data(as_text=True)
+    assert count(session, Reservation) == 0
+
+
+def test_unknown_restaurant_cannot_be_booked(client, session):
+    assert client.post_form("/r/nowhere/book", guest(future_day())).status_code == 404
+
+
+def test_public_writes_are_rate_limited(make_app, session, restaurant):
+    limited = make_app(RATELIMIT_ENABLED=True, PUBLIC_WRITE_RATE_LIMIT="2 per minute")
+    try:
+        client = limited.test_client()
+        day = future_day()
+        statuses = [client.post_form("/r/bistro/book", guest(day, t, email=f"g{i}@example.com")).status_code
+                    for i, t in enumerate(["12:00", "19:00", "21:00"])]
+        assert statuses == [303, 303, 429]
+        page = client.post_form("/r/bistro/book", guest(day, "13:00"))
+        assert "Too many booking requests" in page.get_data(as_text=True)
+        assert client.get("/r/bistro").status_code == 200  # reading is not limited
+    finally:
+        make_app()  # the limiter is one object for all apps: switch it off again
+    assert count(session, Reservation) == 2
+
+
+# --------------------------------------------------------------------------- time zones
+
+
+def test_repeated_wall_time_shows_its_offset_and_books_the_right_instant(client, session):
+    # Europe/Berlin goes back from 03:00 CEST to 02:00 CET in the night to Sunday 31 Oct 2027.
+    resto = make_restaurant(session, slug="nightowl", tables=[("Bar", 2)], horizon_days=500,
+                            default_turn_minutes=60,
+                            hours=[(5, dt.time(22), dt.time(4), "Late night")])
+    day = dt.date(2027, 10, 30)
+    html = client.get(f"/r/nightowl?date={day}&party_size=2").get_data(as_text=True)
+    assert "02:30 (CEST, UTC+02:00)" in html and "02:30 (CET, UTC+01:00)" in html
+    assert "02:30+01:00" in times_in(html) and "22:00" in times_in(html)
+    response = client.post_form("/r/nightowl/book", guest(day, "02:30+01:00"))
+    assert response.status_code == 303
+    reservation = session.scalars(select(Reservation)).one()
+    assert reservation.starts_at == dt.datetime(2027, 10, 31, 1, 30, tzinfo=dt.UTC)
+    assert "02:30 (CET, UTC+01:00)" in client.get(manage_path(response)).get_data(as_text=True)
+    assert resto.id == reservation.restaurant_id

@@ -1,0 +1,156 @@
+"""Request ids, structured request logs, security headers and /metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import text
+
+from tests.factories import future_day, local, make_restaurant
+from webapp.booking import service
+from webapp.booking.errors import LockTimeout, SlotTaken
+from webapp.booking.locks import slot_lock_keys
+from webapp.booking.service import GuestDetails, WritePolicy
+from webapp.extensions import db
+from webapp.observability import ACCESS_LOGGER, JsonFormatter
+
+
+def metric(name: str, **labels) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_request_id_is_generated_and_echoed(client):
+    first = client.get("/healthz").headers["X-Request-ID"]
+    second = client.get("/healthz").headers["X-Request-ID"]
+    assert len(first) == 32 and first != second
+
+
+def test_incoming_request_id_is_honoured_when_sane(client):
+    response = client.get("/healthz", headers={"X-Request-ID": "lb-1234.abc"})
+    assert response.headers["X-Request-ID"] == "lb-1234.abc"
+    for forged in ('x", "level": "fake', "a" * 500, "<script>"):
+        answer = client.get("/healthz", headers={"X-Request-ID": forged}).headers["X-Request-ID"]
+        assert answer != forged and len(answer) == 32
+
+
+def test_one_json_log_line_per_request(client, caplog):
+    with caplog.at_level(logging.INFO, logger=ACCESS_LOGGER):
+        response = client.get("/no-such-page?q=1", headers={"X-Request-ID": "req-42"})
+    records = [r for r in caplog.records if r.name == ACCESS_LOGGER]
+    assert len(records) == 1
+    line = JsonFormatter().format(records[0])
+    assert "\n" not in line
+    entry = json.loads(line)
+    assert entry["request_id"] == "req-42" == response.headers["X-Request-ID"]
+    assert entry["method"] == "GET" and entry["path"] == "/no-such-page"
+    assert entry["status"] == 404
+    assert isinstance(entry["duration_ms"], float) and entry["duration_ms"] >= 0
+    assert entry["level"] == "info" and entry["ts"].endswith("+00:00")
+
+
+def test_manage_tokens_stay_out_of_the_log(client, caplog):
+    with caplog.at_level(logging.INFO, logger=ACCESS_LOGGER):
+        client.get("/r/some-place/b/SECRET-TOKEN-123")
+    (record,) = [r for r in caplog.records if r.name == ACCESS_LOGGER]
+    assert "SECRET-TOKEN-123" not in JsonFormatter().format(record)
+
+
+def test_app_log_lines_carry_the_request_id(app, client, caplog):
+    with caplog.at_level(logging.INFO, logger="webapp"), \
+            app.test_request_context("/", headers={"X-Request-ID": "abc-1"}):
+        app.preprocess_request()
+        app.logger.warning("something odd")
+    (record,) = [r for r in caplog.records if r.getMessage() == "something odd"]
+    # The filter sits on our handler; apply it as the handler would.
+    handler = next(h for h in logging.getLogger("webapp").handlers if h.filters)
+    with app.test_request_context("/", headers={"X-Request-ID": "abc-1"}):
+        app.preprocess_request()
+        assert handler.filter(record)
+    assert json.loads(JsonFormatter().format(record))["request_id"] == "abc-1"
+
+
+@pytest.mark.parametrize("path", ["/", "/healthz", "/no-such-page", "/static/css/app.css"])
+def test_security_headers_on_every_response(client, path):
+    with client.get(path) as response:  # closes the static file
+        headers = response.headers
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "Strict-Transport-Security" not in headers
+
+
+def test_hsts_only_over_https(client):
+    response = client.get("/healthz", base_url="https://booking.example")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_hsts_behind_a_proxy(make_app, session):
+    proxied = make_app(PROXY_FIX_HOPS=1)
+    response = proxied.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in response.headers
+
+
+def test_metrics_count_requests_by_endpoint_method_status(client):
+    before = metric("http_requests_total", endpoint="health.healthz", method="GET", status="200")
+    client.get("/healthz")
+    client.get("/healthz")
+    body = client.get("/metrics").get_data(as_text=True)
+    after = metric("http_requests_total", endpoint="health.healthz", method="GET", status="200")
+    assert after - before == 2
+    assert "http_request_duration_seconds_bucket" in body
+    assert "booking_reservations_created_total" in body
+
+
+def _book(restaurant, day, hour, email, policy=None):
+    return service.book(db.session, restaurant, starts_at=local(restaurant, day, hour),
+                        party_size=2, guest=GuestDetails("Ada", email), source="api",
+                        policy=policy or WritePolicy())
+
+
+def test_bookings_are_counted_when_committed(session):
+    restaurant = make_restaurant(session, tables=[("T1", 2)])
+    day = future_day()
+    before = metric("booking_reservations_created_total", source="api")
+    _book(restaurant, day, 19, "a@example.com")
+    assert metric("booking_reservations_created_total", source="api") - before == 1
+    # A conflict rolls back: nothing more is counted.
+    with pytest.raises(SlotTaken):
+        _book(restaurant, day, 19, "b@example.com")
+    assert metric("booking_reservations_created_total", source="api") - before == 1
+
+
+@pytest.mark.postgres_only
+def test_lock_timeouts_are_counted(app, session):
+    restaurant = make_restaurant(session, tables=[("T1", 2)])
+    day = future_day()
+    table_id = restaurant.tables[0].id
+    starts = local(restaurant, day, 19)
+    keys = slot_lock_keys(table_id, starts, starts.replace(hour=starts.hour + 1))
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold_lock():
+        with app.app_context(), db.engine.connect() as conn, conn.begin():
+            conn.execute(text("SELECT pg_advisory_xact_lock(:t, :b)"),
+                         {"t": keys[0][0], "b": keys[0][1]})
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    try:
+        assert held.wait(10)
+        before = metric("booking_lock_timeouts_total")
+        with pytest.raises(LockTimeout):
+            _book(restaurant, day, 19, "a@example.com", WritePolicy(lock_timeout_ms=50))
+        assert metric("booking_lock_timeouts_total") - before == 1
+    finally:
+        release.set()
+        holder.join()

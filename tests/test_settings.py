@@ -1,0 +1,74 @@
+"""Bad configuration stops the app with one clear line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fresh_db import ROOT, clean_env, run_flask
+
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+def assert_one_clear_line(result: subprocess.CompletedProcess, *fragments: str) -> str:
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in result.stderr
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("booking-manager: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize(("variables", "fragments"), [
+    pytest.param({"BOOKING_ENV": "production", "DATABASE_URL": "sqlite:///{tmp}/db.sqlite3"},
+                 ("SECRET_KEY is not set",), id="production-without-secret-key"),
+    pytest.param({"BOOKING_ENV": "production", "SECRET_KEY": "short"},
+                 ("SECRET_KEY is too short",), id="short-secret-key"),
+    pytest.param({"BOOKING_ENV": "development", "DATABASE_URL": "mysql://u:p@localhost/db"},
+                 ("DATABASE_URL scheme 'mysql' is not supported",), id="unknown-database-scheme"),
+    pytest.param({"BOOKING_ENV": "development", "DATABASE_URL": "postgresql+psycopg://x:pw@127.0.0.1:1/db"},
+                 ("cannot reach the database", "127.0.0.1:1"), id="unreachable-database"),
+    pytest.param({"BOOKING_ENV": "staging"}, ("BOOKING_ENV must be one of",), id="unknown-environment"),
+    pytest.param({"BOOKING_ENV": "development", "BOOKING_LOCK_TIMEOUT_MS": "3s"},
+                 ("BOOKING_LOCK_TIMEOUT_MS must be a whole number",), id="not-a-number"),
+])
+def test_bad_configuration_stops_with_one_line(tmp_path, variables, fragments):
+    variables = {name: value.format(tmp=tmp_path) for name, value in variables.items()}
+    variables.setdefault("DATABASE_URL", f"sqlite:///{tmp_path}/db.sqlite3")
+    line = assert_one_clear_line(run_flask("routes", timeout=60, **variables), *fragments)
+    assert ":pw@" not in line  # a password in the URL is not shown
+
+
+def test_good_configuration_starts(tmp_path):
+    result = run_flask("routes", timeout=60, BOOKING_ENV="production", SECRET_KEY="x" * 32,
+                       DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
+    assert result.returncode == 0, result.stderr
+    assert "/readyz" in result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_gunicorn_stops_with_one_line_without_secret_key(tmp_path):
+    env = clean_env(BOOKING_ENV="production", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+                    BIND=f"127.0.0.1:{free_port()}", WEB_CONCURRENCY="1")
+    try:
+        result = subprocess.run([str(GUNICORN), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as expired:
+        pytest.fail("gunicorn kept running (respawning workers that cannot start) instead of "
+                    f"stopping; gunicorn.conf.py needs preload_app = True.\n{expired.stderr!r:.2000}")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    messages = [line for line in result.stderr.splitlines() if "booking-manager:" in line]
+    assert messages == ["booking-manager: configuration error: " + messages[0].split(": ", 2)[2]]
+    assert "SECRET_KEY is not set" in messages[0]

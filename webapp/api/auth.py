@@ -1,0 +1,111 @@
+"""Who is calling: nobody, an owner's API token (``Authorization: Bearer``), or a guest
+holding a manage token (in the path).
+
+A missing or bad bearer token is 401 with ``WWW-Authenticate: Bearer``. A good
+token for another restaurant gets 404 on that restaurant's owner endpoints (its
+objects do not exist for the caller) and 403 on public ones, where the
+restaurant is no secret but the token grants nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import request
+from sqlalchemy import select, update
+
+from ..auth.tokens import verify_token
+from ..extensions import db
+from ..models import ApiToken, Restaurant
+from .errors import ApiError, not_found, set_zone
+
+REALM = 'Bearer realm="booking-manager"'
+# Record use at most once a minute per token: a write per request would be wasteful.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+_UNSET = object()
+_CACHE_KEY = "booking_manager.api_token"
+
+
+def _unauthorized(detail: str, error: str | None = None) -> ApiError:
+    challenge = REALM + (f', error="{error}"' if error else "")
+    return ApiError(401, detail, code="unauthorized", headers={"WWW-Authenticate": challenge})
+
+
+def presented_token() -> str | None:
+    """The bearer token sent with the request, if any (a malformed header is 401)."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, credentials = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise _unauthorized("Send the API token as `Authorization: Bearer <token>`.",
+                            "invalid_request")
+    return credentials.strip()
+
+
+def _touch(token: ApiToken) -> None:
+    """Record the use in a short transaction of its own, outside the request's session
+    (the booking service wants that session clean)."""
+    now = dt.datetime.now(dt.UTC)
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        with db.engine.begin() as conn:
+            conn.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+
+
+def current_token() -> ApiToken | None:
+    """The caller's live API token, None when none was sent; 401 when it is bad or revoked."""
+    # Cached per request in the WSGI environ (``g`` belongs to the app context, which tests
+    # share between requests).
+    cached = request.environ.get(_CACHE_KEY, _UNSET)
+    if cached is not _UNSET:
+        return cached  # type: ignore[return-value]
+    clear = presented_token()
+    token = None
+    if clear is not None:
+        token = verify_token(db.session, clear)
+        if token is None:
+            raise _unauthorized("The API token is not valid or was revoked.", "invalid_token")
+        _touch(token)
+    request.environ[_CACHE_KEY] = token
+    return token
+
+
+def has_valid_token() -> bool:
+    """For rate-limit exemption: True only for a live token (never raises)."""
+    try:
+        return current_token() is not None
+    except ApiError:
+        return False
+
+
+def restaurant_by_slug(slug: str) -> Restaurant:
+    restaurant = db.session.scalar(select(Restaurant).where(Restaurant.slug == slug))
+    if restaurant is None:
+        raise not_found("There is no restaurant with that slug.")
+    set_zone(restaurant.timezone)
+    return restaurant
+
+
+def owner_restaurant(slug: str) -> tuple[Restaurant, ApiToken]:
+    """The restaurant at ``slug`` when the caller's token is for it; 401 without a token,
+    404 when the token belongs to another restaurant (or the slug is unknown)."""
+    token = current_token()
+    if token is None:
+        raise _unauthorized("This endpoint needs an API token: `Authorization: Bearer <token>`.")
+    restaurant = restaurant_by_slug(slug)
+    if token.restaurant_id != restaurant.id:
+        raise not_found("There is no restaurant with that slug.")
+    return restaurant, token
+
+
+def owner_of(restaurant: Restaurant) -> ApiToken | None:
+    """On public endpoints: the caller's token when it is this restaurant's, None for
+    anonymous callers; 403 for another restaurant's token."""
+    token = current_token()
+    if token is not None and token.restaurant_id != restaurant.id:
+        raise ApiError(403, "This API token belongs to another restaurant.", code="forbidden")
+    return token
+
+
+def actor(token: ApiToken) -> str:
+    return f"api:{token.prefix}"

@@ -1,0 +1,149 @@
+"""Request bodies and query strings into the page's own forms.
+
+Every write accepts ``application/x-www-form-urlencoded`` and ``application/json``.
+Both become the same ``MultiDict`` of strings, which the page's WTForms form
+validates: one definition of each input for the page, the API and the OpenAPI
+document. JSON numbers and booleans are turned into the strings a browser would
+send; ``null`` means "empty".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from flask import request
+from werkzeug.datastructures import MultiDict
+from wtforms import Form
+
+from .errors import ApiError, invalid
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+JSON_TYPE = "application/json"
+# Fields a page form posts that mean nothing to the API.
+IGNORED_FIELDS = frozenset({"csrf_token", "submit"})
+
+F = TypeVar("F", bound=Form)
+
+# Dates the API accepts: far enough either way for any booking, and clear of the
+# historical local-mean-time offsets (+00:53:28) that no ISO 8601 instant can carry.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+DATE_RANGE_MESSAGE = f"Choose a date between {EARLIEST_DATE} and {LATEST_DATE}."
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, dict):
+        return value  # structured fields (turn times, services) read objects themselves
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return str(value)
+    raise TypeError
+
+
+def _from_json(payload: Any) -> MultiDict:
+    if not isinstance(payload, dict):
+        raise ApiError(400, "The JSON body must be an object.", code="bad_request")
+    data: MultiDict = MultiDict()
+    errors: dict[str, list[str]] = {}
+    for key, value in payload.items():
+        for item in value if isinstance(value, list) else [value]:
+            try:
+                data.add(key, _scalar(item))
+            except TypeError:
+                errors[key] = ["Must be a string, number, boolean, object or null."]
+    if errors:
+        raise invalid(errors)
+    return data
+
+
+def request_data() -> MultiDict:
+    """The request body as form data (empty when there is no body)."""
+    mimetype = request.mimetype
+    raw = request.get_data(cache=True)
+    if not raw and not request.form:
+        return MultiDict()
+    if mimetype in FORM_TYPES:
+        return MultiDict(request.form)
+    if mimetype == JSON_TYPE or mimetype.endswith("+json"):
+        payload = request.get_json(silent=True, force=True)
+        if payload is None and raw.strip() != b"null":
+            raise ApiError(400, "The body is not valid JSON.", code="malformed_json")
+        return _from_json(payload if payload is not None else {})
+    raise ApiError(415, f"Send the body as {JSON_TYPE} or application/x-www-form-urlencoded.",
+                   code="unsupported_media_type")
+
+
+def _field_names(form: Form) -> set[str]:
+    return {field.name for field in form}
+
+
+def bind(form_class: type[F], data: MultiDict | None = None, *,
+         current: Mapping[str, Any] | None = None, strict: bool = True, **form_kwargs: Any) -> F:
+    """Fill ``form_class`` from the request body (or ``data``) and validate it.
+
+    ``current`` holds the resource's present values under the form's field names:
+    a PATCH sends only what changes, the rest is taken from ``current`` so the
+    form validates the whole, merged, resource. Unknown fields are refused, so a
+    typo does not pass silently. Raises ApiError(422) with per-field messages."""
+    sent = request_data() if data is None else data
+    merged: MultiDict = MultiDict()
+    for key, value in (current or {}).items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if item is not None and item is not False:
+                merged.add(key, "true" if item is True else item)
+    for key in sent:
+        if key not in IGNORED_FIELDS:
+            merged.setlist(key, sent.getlist(key))
+    form = form_class(formdata=merged, meta={"csrf": False}, **form_kwargs)
+    unknown = sorted(set(sent) - _field_names(form) - IGNORED_FIELDS) if strict else []
+    errors: dict[str, list[str]] = {name: ["Unknown field."] for name in unknown}
+    if not form.validate():
+        # Form-level messages (WTForms keys them None) go under "form".
+        errors.update({name or "form": list(messages) for name, messages in form.errors.items()})
+    for field in form:
+        if isinstance(field.data, dt.date) and not EARLIEST_DATE <= field.data <= LATEST_DATE:
+            errors.setdefault(field.name, []).append(DATE_RANGE_MESSAGE)
+    if errors:
+        raise invalid(errors)
+    return form
+
+
+def bind_query(form_class: type[F], **form_kwargs: Any) -> F:
+    """Validate query-string parameters with a form (reads use small forms too)."""
+    return bind(form_class, MultiDict(request.args), strict=False, **form_kwargs)
+
+
+def form_defaults(form_class: type[Form], **form_kwargs: Any) -> dict[str, Any]:
+    """The values a new form shows (its fields' defaults) as form data, so that an API
+    create may leave out what the page pre-fills (a table's position, "bookable")."""
+    form = form_class(formdata=None, meta={"csrf": False}, **form_kwargs)
+    values: dict[str, Any] = {}
+    for field in form:
+        if field.data in (None, "", [], {}) or field.name in IGNORED_FIELDS:
+            continue
+        if field.data is True:
+            values[field.name] = True
+        elif hasattr(field, "_value"):
+            values[field.name] = field._value()
+        else:  # select fields render their options instead
+            values[field.name] = str(field.data)
+    return values
+
+
+def as_form_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Model values as the strings a form post carries (dates, times, numbers)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None or value is False:
+            continue
+        if hasattr(value, "isoformat") and not isinstance(value, bool):
+            text = value.isoformat()
+            out[key] = text[:5] if len(text) == 8 and text[2] == ":" else text  # times as HH:MM
+        else:
+            out[key] = value if value is True or isinstance(value, dict) else str(value)
+    return out

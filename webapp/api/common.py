@@ -1,0 +1,70 @@
+"""Helpers the API views share: local times into instants, e-mail writers, responses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app, jsonify
+from werkzeug.exceptions import NotFound
+
+from ..booking import slots as slotlib
+from ..booking.slots import Schedule
+from ..models import Reservation, Restaurant
+from ..notifications.outbox import MailWriter, deliver_soon
+from .errors import invalid
+from .representations import manage_page_url
+
+
+def json_response(body: Any, status: int = 200, location: str | None = None):
+    response = jsonify(body)
+    response.status_code = status
+    if location:
+        response.headers["Location"] = location
+    return response
+
+
+def start_from_wall_time(schedule: Schedule, day: dt.date, wall: dt.time, party_size: int,
+                         offset: dt.timedelta | None = None) -> dt.datetime:
+    """The instant meant by ``wall`` on the service date ``day``; ``offset`` (from
+    "02:30+01:00") picks one of the two occurrences of a repeated wall time."""
+    if offset is None:
+        return slotlib.resolve_local_start(schedule, day, wall, party_size)
+    for fold in (0, 1):
+        instant = slotlib.resolve_local_start(schedule, day, wall, party_size, fold=fold)
+        if instant.astimezone(schedule.zone).utcoffset() == offset:
+            return instant
+    raise invalid({"time": ["That UTC offset does not occur at this time on this date."]})
+
+
+def service_date(schedule: Schedule, reservation: Reservation) -> dt.date:
+    """The date a guest picked for this reservation (a stay after midnight belongs to the
+    evening its service opened)."""
+    slot = slotlib.find_slot(schedule, reservation.starts_at, reservation.party_size)
+    if slot is not None and slot.service_date is not None:
+        return slot.service_date
+    return reservation.starts_at.astimezone(schedule.zone).date()
+
+
+def wall_time_text(schedule: Schedule, instant: dt.datetime) -> str:
+    """HH:MM, with the offset when the wall time happens twice that night."""
+    local = instant.astimezone(schedule.zone)
+    other = local.replace(fold=1 - local.fold)
+    if other.utcoffset() != local.utcoffset():
+        return local.strftime("%H:%M") + local.isoformat()[-6:]
+    return local.strftime("%H:%M")
+
+
+def mail_writer(restaurant: Restaurant, manage_token: str | None = None) -> MailWriter:
+    slug = restaurant.slug
+    return MailWriter(link_for=lambda token: manage_page_url(slug, token),
+                      manage_token=manage_token)
+
+
+def send_queued(writer: MailWriter) -> None:
+    deliver_soon(current_app._get_current_object(), writer.queued_ids)
+
+
+def ensure(condition: bool, detail: str = "Not found.") -> None:
+    if not condition:
+        raise NotFound(detail)

@@ -1,0 +1,180 @@
+"""WTForms form -> JSON Schema, so the OpenAPI document describes exactly what the
+page forms accept: one definition for the page, the API and its documentation.
+
+Field types give the JSON type and format; validators give ``required``, lengths,
+ranges, patterns and enums. Custom fields declare their own schema by a
+``json_schema`` attribute or through ``CUSTOM_FIELDS`` below (by class name, so this
+module does not import the page packages).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from wtforms import Field, Form
+from wtforms import validators as v
+
+from .bodies import IGNORED_FIELDS
+
+TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+_DATE = {"type": "string", "format": "date", "examples": ["2026-12-24"],
+         "description": "YYYY-MM-DD, between 2000-01-01 and 2199-12-31."}
+_INTEGER = {"type": "integer"}
+
+# Fields whose shape the class name alone tells (custom fields of the page forms).
+CUSTOM_FIELDS: dict[str, dict[str, Any]] = {
+    "ISODateField": _DATE,
+    "PartySizeField": {"type": "integer", "minimum": 1, "maximum": 99},
+    "TimeOfDayField": {
+        "type": "string", "examples": ["19:30"],
+        "description": "Local wall time HH:MM; add the UTC offset (02:30+01:00) to pick one "
+                       "of the two 02:30s of the night the clocks go back."},
+    "TurnTimesField": {
+        "description": "Turn time by party size: an object {\"1\": 90, \"3\": 120} or the "
+                       "text \"1:90, 3:120\".",
+        "anyOf": [{"type": "string"},
+                  {"type": "object", "additionalProperties": {"type": "integer"},
+                   "propertyNames": {"pattern": "^[0-9]+$"}}]},
+    "ServicesField": {
+        "description": "Services: lines like \"Dinner 18:00-23:30 last 22:30\", or a list of "
+                       "such lines or of {name, opens, closes, last_seating} objects.",
+        "anyOf": [{"type": "string"},
+                  {"type": "array", "items": {"anyOf": [
+                      {"type": "string"},
+                      {"type": "object", "required": ["opens", "closes"], "properties": {
+                          "name": {"type": "string", "maxLength": 40},
+                          "opens": {"type": "string", "pattern": TIME_PATTERN},
+                          "closes": {"type": "string", "pattern": TIME_PATTERN},
+                          "last_seating": {"type": "string", "pattern": TIME_PATTERN}}}]}}]},
+}
+
+_BY_TYPE: dict[str, dict[str, Any]] = {
+    "IntegerField": _INTEGER,
+    "IntegerRangeField": _INTEGER,
+    "DecimalField": {"type": "number"},
+    "FloatField": {"type": "number"},
+    "BooleanField": {"type": "boolean"},
+    "DateField": _DATE,
+    "DateTimeField": {"type": "string", "format": "date-time"},
+    "DateTimeLocalField": {"type": "string", "examples": ["2026-12-24T19:30"]},
+    "TimeField": {"type": "string", "pattern": TIME_PATTERN, "examples": ["19:30"]},
+    "EmailField": {"type": "string", "format": "email"},
+}
+
+
+def _ecma_pattern(pattern: str) -> str | None:
+    """A Python regex usable as a JSON Schema pattern, or None (then it is not documented
+    as a pattern but still enforced: the form answers 422)."""
+    if re.search(r"\(\?P<|\(\?[aiLmsux]|\\[AZz]", pattern):
+        return None
+    return pattern
+
+
+def _choice_value(choice: Any) -> Any:
+    """The submitted value of a choice: WTForms 3.3 SelectChoice, (value, label), or value."""
+    if hasattr(choice, "value"):
+        return choice.value
+    if isinstance(choice, tuple | list):
+        return choice[0]
+    return choice
+
+
+def _base_schema(field: Field) -> dict[str, Any] | None:
+    """The schema of the field's class, or of the nearest known class it derives from."""
+    own = getattr(field, "json_schema", None)
+    if own:
+        return own
+    for cls in type(field).__mro__:
+        known = CUSTOM_FIELDS.get(cls.__name__) or _BY_TYPE.get(cls.__name__)
+        if known:
+            return known
+    return None
+
+
+def field_schema(field: Field) -> dict[str, Any]:
+    base = _base_schema(field)
+    schema: dict[str, Any] = dict(base) if base else {"type": "string"}
+    choices = getattr(field, "choices", None)
+    if choices:
+        values = [_choice_value(c) for c in choices]
+        values = [value for value in values if value != ""]
+        schema = {"type": "integer" if all(isinstance(x, int) for x in values) else "string",
+                  "enum": values}
+    for validator in field.validators:
+        if isinstance(validator, v.Length) and schema.get("type") == "string":
+            if validator.min not in (None, -1) and validator.min > 0:
+                schema["minLength"] = validator.min
+            if validator.max not in (None, -1):
+                schema["maxLength"] = validator.max
+        elif isinstance(validator, v.NumberRange) and schema.get("type") in ("integer", "number"):
+            if validator.min is not None:
+                schema["minimum"] = validator.min
+            if validator.max is not None:
+                schema["maximum"] = validator.max
+        elif isinstance(validator, v.Email):
+            schema["format"] = "email"
+        elif isinstance(validator, v.AnyOf):
+            schema["enum"] = list(validator.values)
+        elif isinstance(validator, v.Regexp) and "pattern" not in schema \
+                and schema.get("type") == "string":
+            pattern = _ecma_pattern(validator.regex.pattern)
+            if pattern:
+                schema["pattern"] = pattern
+    if "pattern" in schema and ("maxLength" in schema or "minLength" in schema):
+        # Same meaning, kept apart: Schemathesis 3.x mis-merges some patterns with lengths.
+        schema["allOf"] = [{"pattern": schema.pop("pattern")}]
+    label = field.label.text if field.label else ""
+    description = " — ".join(x for x in (label, str(field.description or ""),
+                                         schema.get("description", "")) if x)
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def is_required(field: Field) -> bool:
+    return any(isinstance(x, v.DataRequired | v.InputRequired) for x in field.validators)
+
+
+def form_schema(form: Form, *, partial: bool = False,
+                defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON Schema of a bound form's input. ``partial`` (PATCH): nothing is required.
+    ``defaults``: values the API fills in when a field is left out (so not required)."""
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for field in form:
+        if field.name in IGNORED_FIELDS:
+            continue
+        schema = field_schema(field)
+        if defaults and field.name in defaults:
+            default = defaults[field.name]
+            if schema.get("type") == "integer" and isinstance(default, str) and default.isdigit():
+                default = int(default)
+            schema["default"] = default
+        properties[field.name] = schema
+        if not partial and is_required(field) and not (defaults and field.name in defaults):
+            required.append(field.name)
+    schema: dict[str, Any] = {"type": "object", "properties": properties,
+                              "additionalProperties": False}
+    if required:
+        schema["required"] = required
+    doc = (type(form).__doc__ or "").strip()
+    if doc:
+        schema["description"] = " ".join(doc.split())
+    return schema
+
+
+def query_parameters(form: Form) -> list[dict[str, Any]]:
+    """OpenAPI query parameters from a form read from the query string."""
+    params = []
+    for field in form:
+        if field.name in IGNORED_FIELDS:
+            continue
+        schema = field_schema(field)
+        description = schema.pop("description", "")
+        param = {"name": field.name, "in": "query", "required": is_required(field),
+                 "schema": schema}
+        if description:
+            param["description"] = description
+        params.append(param)
+    return params

@@ -1,0 +1,169 @@
+"""The OpenAPI 3.1 document, built from the code itself: the blueprint's URL rules,
+the ``@documented`` metadata next to each view, and the page forms each write
+validates with (through ``formschema``). Nothing is written twice."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from flask import current_app
+
+from .bodies import form_defaults
+from .formschema import form_schema, query_parameters
+from .idempotency import HEADER as IDEMPOTENCY_HEADER
+from .operations import Operation
+from .schemas import COMPONENTS
+
+PROBLEM = "application/problem+json"
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+_CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>\w+)>")
+
+STANDARD_ERRORS = {
+    400: "Malformed JSON, a body that is not an object, or a bad Idempotency-Key.",
+    401: "No API token, a malformed one, or one that is not valid (WWW-Authenticate: Bearer).",
+    403: "The API token belongs to another restaurant.",
+    404: "No such restaurant or object (also another restaurant's objects).",
+    409: "Conflict: the slot was just taken (with `alternatives`), the guest already has a "
+         "booking then, a stale `version`, a status move that is not allowed, or a request with "
+         "the same Idempotency-Key still running.",
+    415: "The body is neither application/json nor application/x-www-form-urlencoded.",
+    422: "Invalid input: `errors` holds the messages per field; also an Idempotency-Key reused "
+         "with a different body.",
+    429: "Too many requests from this client (Retry-After).",
+    503: "The database is busy or unavailable; retry after Retry-After seconds.",
+}
+
+
+def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+    params = []
+    for match in _CONVERTER.finditer(rule):
+        schema = {"type": "integer"} if match["conv"] == "int" else {"type": "string"}
+        params.append({"name": match["name"], "in": "path", "required": True, "schema": schema})
+    return _CONVERTER.sub(lambda m: "{" + m["name"] + "}", rule), params
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def _form_encoded(schema: dict[str, Any]) -> dict[str, Any]:
+    """Form posts carry flat strings: structured alternatives become their text form."""
+    flat = copy.deepcopy(schema)
+    for prop in flat.get("properties", {}).values():
+        if "anyOf" in prop:
+            prop.pop("anyOf")
+            prop["type"] = "string"
+    return flat
+
+
+def _body_schema(form_class: type, op: Operation) -> dict[str, Any]:
+    form = form_class(formdata=None, meta={"csrf": False})
+    defaults = form_defaults(form_class) if op.body_defaults else None
+    return form_schema(form, partial=op.partial, defaults=defaults)
+
+
+def _operation(method: str, endpoint: str, params: list[dict[str, Any]], op: Operation
+               ) -> dict[str, Any]:
+    doc: dict[str, Any] = {"operationId": endpoint.removeprefix("api."), "summary": op.summary,
+                           "tags": [op.tag]}
+    if op.description:
+        doc["description"] = op.description
+    parameters = list(params)
+    if op.query:
+        form = op.query()(formdata=None, meta={"csrf": False})
+        parameters += query_parameters(form)
+    if op.idempotent:
+        parameters.append({"name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
+                           "description": "Retries with the same key get the first answer "
+                                          "instead of doing the work twice.",
+                           "schema": {"type": "string", "minLength": 1, "maxLength": 200}})
+    if parameters:
+        doc["parameters"] = parameters
+    responses: dict[str, Any] = {}
+    for status, (schema, description) in op.responses.items():
+        if schema is None:
+            responses[str(status)] = {"description": description}
+        elif schema == "Problem":
+            responses[str(status)] = _problem(description or STANDARD_ERRORS[status])
+        else:
+            responses[str(status)] = {"description": description, "content": {
+                JSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+    errors = {404, 503}
+    if op.body:
+        schema = _body_schema(op.body(), op)
+        if op.alternative_body:
+            alternative = _body_schema(op.alternative_body(), op)
+            schema = {"anyOf": [schema, alternative]}
+            form_schema_ = {"anyOf": [_form_encoded(schema["anyOf"][0]),
+                                      _form_encoded(alternative)]}
+        else:
+            form_schema_ = _form_encoded(schema)
+        doc["requestBody"] = {"required": not op.partial, "content": {
+            JSON: {"schema": schema}, FORM: {"schema": form_schema_}}}
+        errors |= {400, 415, 422}
+    if op.query:
+        errors.add(422)
+    if method != "GET":
+        errors |= {400, 409, 415}
+    if op.idempotent:
+        errors |= {400, 409, 422}
+    if op.auth in ("owner", "optional"):
+        errors.add(401)
+    if op.auth == "optional":
+        errors.add(403)
+    if op.rate_limited:
+        errors.add(429)
+    for status in sorted(errors):
+        responses.setdefault(str(status), _problem(STANDARD_ERRORS[status]))
+    doc["responses"] = dict(sorted(responses.items()))
+    if op.auth == "owner":
+        doc["security"] = [{"bearerAuth": []}]
+    elif op.auth == "optional":
+        doc["security"] = [{}, {"bearerAuth": []}]
+    else:
+        doc["security"] = []
+    return doc
+
+
+def build_document() -> dict[str, Any]:
+    """The document for the running app (call inside a request or app context)."""
+    paths: dict[str, dict[str, Any]] = {}
+    prefix = "/api/v1"
+    for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.endpoint.startswith("api."):
+            continue
+        view = current_app.view_functions[rule.endpoint]
+        op: Operation | None = getattr(view, "openapi", None)
+        if op is None:
+            continue
+        path, params = _path(rule.rule.removeprefix(prefix) or "/")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(method, rule.endpoint,
+                                                                    params, op)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Booking Manager API", "version": "1.0.0",
+            "description": "Table bookings for restaurants. Every write accepts "
+                           "application/json and application/x-www-form-urlencoded, validated by "
+                           "the same forms as the web pages. Errors are "
+                           "application/problem+json (RFC 9457). Times are local to the "
+                           "restaurant (HH:MM, dates YYYY-MM-DD); instants are given in UTC and "
+                           "as local time with its offset.",
+        },
+        "servers": [{"url": prefix}],
+        "tags": [{"name": "Public"}, {"name": "Guest",
+                                      "description": "Reached with the secret manage token."},
+                 {"name": "Owner: reservations"}, {"name": "Owner: setup"}],
+        "paths": paths,
+        "components": {
+            "schemas": COMPONENTS,
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer",
+                "description": "An API token made on the dashboard's API tokens page."}},
+        },
+    }

@@ -1,0 +1,45 @@
+"""What the OpenAPI document says about each view, declared next to the view.
+
+``@documented(...)`` attaches an :class:`Operation`; the document builder
+(``openapi.py``) walks the blueprint's URL rules, so a route without it or a
+documented route that no longer exists cannot drift apart from the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# Who may call: anyone; anyone, with more for the restaurant's owner token; the owner only;
+# the guest holding the manage token (in the path).
+AUTH_KINDS = ("public", "optional", "owner", "guest")
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    tag: str
+    auth: str = "public"
+    # Form classes are given as zero-argument callables so the page packages load lazily.
+    body: Callable[[], Any] | None = None
+    body_defaults: bool = False  # a create: fields the page pre-fills may be left out
+    partial: bool = False  # a PATCH: send only what changes
+    query: Callable[[], Any] | None = None
+    responses: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    description: str = ""
+    rate_limited: bool = False
+    idempotent: bool = False
+    # Extra schemas to offer as alternatives for the body (e.g. owner vs guest bookings).
+    alternative_body: Callable[[], Any] | None = None
+
+
+def documented(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    operation = Operation(**kwargs)
+    assert operation.auth in AUTH_KINDS, operation.auth
+
+    def attach(view: Callable[..., Any]) -> Callable[..., Any]:
+        view.openapi = operation  # type: ignore[attr-defined]
+        return view
+
+    return attach

@@ -1,0 +1,135 @@
+"""Public endpoints: a restaurant, its free times, and booking a table."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..booking import service
+from ..booking.availability import active_tables, bookable_times, load_schedule
+from ..booking.slots import group_by_service
+from ..booking_policy import current_write_policy
+from ..extensions import db, limiter
+from ..models import OpeningHours, SpecialDay
+from ..owner.forms import OwnerReservationForm
+from ..public.forms import AvailabilityForm, BookingForm
+from . import bp
+from . import representations as rep
+from .auth import actor, has_valid_token, owner_of, restaurant_by_slug
+from .bodies import bind, bind_query, form_defaults
+from .common import json_response, mail_writer, send_queued, start_from_wall_time, wall_time_text
+from .idempotency import idempotent
+from .operations import documented
+
+RESERVATION = ("Reservation", "The reservation, with its manage token and links.")
+
+
+def public_write_limit() -> str:
+    return current_app.config["PUBLIC_WRITE_RATE_LIMIT"]
+
+
+@bp.get("/restaurants/<slug>")
+@documented(summary="A restaurant: name, time zone, hours, contact", tag="Public",
+            responses={200: ("Restaurant", "The restaurant.")})
+def restaurant(slug: str):
+    restaurant = restaurant_by_slug(slug)
+    hours = list(db.session.scalars(
+        select(OpeningHours).where(OpeningHours.restaurant_id == restaurant.id)
+        .order_by(OpeningHours.weekday, OpeningHours.opens)))
+    today = dt.datetime.now(rep.ZoneInfo(restaurant.timezone)).date()
+    specials = list(db.session.scalars(
+        select(SpecialDay).where(SpecialDay.restaurant_id == restaurant.id,
+                                 SpecialDay.end_date >= today)
+        .order_by(SpecialDay.start_date)))
+    return json_response(rep.restaurant_public(restaurant, hours, specials))
+
+
+@bp.get("/restaurants/<slug>/availability")
+@documented(summary="Bookable times on a date for a party, by service", tag="Public",
+            auth="optional", query=lambda: AvailabilityForm,
+            description="Start times a guest can book online (lead time, horizon and the "
+                        "largest online party apply). With the restaurant's API token: every "
+                        "start time of the services and the free tables at each.",
+            responses={200: ("Availability", "Free start times, grouped by service.")})
+def availability(slug: str):
+    restaurant = restaurant_by_slug(slug)
+    token = owner_of(restaurant)
+    form = bind_query(AvailabilityForm)
+    schedule = load_schedule(db.session, restaurant)
+    times = bookable_times(db.session, restaurant, form.date.data, form.party_size.data,
+                           online=token is None, schedule=schedule)
+    names = {t.id: t.name for t in active_tables(db.session, restaurant.id)} if token else {}
+    by_slot = {t.slot: t for t in times}
+    services = []
+    for name, slots in group_by_service(by_slot):
+        entries = []
+        for slot in slots:
+            entry = {"time": wall_time_text(schedule, slot.starts_at),
+                     "starts_at": rep.utc_iso(slot.starts_at),
+                     "local_start": rep.local_iso(slot.starts_at, schedule.zone)}
+            if token is not None:
+                entry["tables"] = [{"id": tid, "name": names.get(tid, "")}
+                                   for tid in by_slot[slot].free_table_ids]
+            entries.append(entry)
+        services.append({"name": name, "times": entries})
+    return json_response({"restaurant": restaurant.slug, "timezone": restaurant.timezone,
+                          "date": form.date.data.isoformat(),
+                          "party_size": form.party_size.data, "services": services})
+
+
+@bp.post("/restaurants/<slug>/reservations")
+@limiter.limit(public_write_limit, exempt_when=has_valid_token)
+@documented(summary="Book a table", tag="Public", auth="optional", body=lambda: BookingForm,
+            alternative_body=lambda: OwnerReservationForm, body_defaults=True,
+            rate_limited=True, idempotent=True,
+            description="A guest's booking (the online rules apply) or, with the restaurant's "
+                        "API token, a phone booking or walk-in (OwnerReservationForm: any time "
+                        "within the hours, a chosen table, a walk-in starts now). Answers with "
+                        "the reservation and the guest's private manage token, shown only "
+                        "this once.",
+            responses={201: RESERVATION})
+@idempotent
+def create_reservation(slug: str):
+    restaurant = restaurant_by_slug(slug)
+    token = owner_of(restaurant)
+    writer = mail_writer(restaurant)
+    if token is None:
+        form = bind(BookingForm)
+        schedule = load_schedule(db.session, restaurant)
+        starts_at = start_from_wall_time(schedule, form.date.data, form.time.wall_time,
+                                         form.party_size.data, form.time.utc_offset)
+        result = service.book(
+            db.session, restaurant, starts_at=starts_at, party_size=form.party_size.data,
+            guest=service.GuestDetails(form.name.data, form.email.data, form.phone.data,
+                                       form.notes.data or ""),
+            source="api", actor="guest", policy=current_write_policy(), after_write=writer)
+    else:
+        kwargs = {"restaurant_id": restaurant.id}
+        form = bind(OwnerReservationForm, current=form_defaults(OwnerReservationForm, **kwargs),
+                    **kwargs)
+        result = owner_booking(restaurant, form, actor(token), writer)
+    send_queued(writer)
+    manage_token = writer.manage_token or result.manage_token
+    body = rep.reservation(result.reservation, restaurant, owner=token is not None,
+                           manage_token=manage_token)
+    location = body["links"].get("self")
+    return json_response(body, 201, location)
+
+
+def owner_booking(restaurant, form: OwnerReservationForm, who: str, writer) -> service.BookingResult:
+    walk_in = form.source.data == "walk_in"
+    party = form.party_size.data
+    if walk_in:
+        starts_at = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    else:
+        schedule = load_schedule(db.session, restaurant)
+        starts_at = start_from_wall_time(schedule, form.date.data, form.time.data, party)
+    return service.book(
+        db.session, restaurant, starts_at=starts_at, party_size=party,
+        guest=service.GuestDetails(form.name.data, form.email.data or "", form.phone.data or "",
+                                   form.notes.data or ""),
+        table_id=form.table.data, source=form.source.data,
+        status="seated" if walk_in else "booked", duration_minutes=form.duration_minutes.data,
+        actor=who, policy=current_write_policy(), after_write=writer)

@@ -1,0 +1,125 @@
+"""How resources look in JSON. Instants are given twice: in UTC (``starts_at``) and
+as the restaurant's local wall time with its offset (``local_start``), with the
+service date and HH:MM time a person would read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, request, url_for
+
+from ..models import (
+    DiningTable,
+    OpeningHours,
+    Reservation,
+    Restaurant,
+    SpecialDay,
+)
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def utc_iso(instant: dt.datetime | None) -> str | None:
+    if instant is None:
+        return None
+    return instant.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def local_iso(instant: dt.datetime, zone: ZoneInfo) -> str:
+    return instant.astimezone(zone).isoformat()
+
+
+def hhmm(value: dt.time | None) -> str | None:
+    return value.strftime("%H:%M") if value is not None else None
+
+
+def public_base() -> str:
+    return (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+
+
+def manage_page_url(slug: str, token: str) -> str:
+    return f"{public_base()}/r/{slug}/b/{token}"
+
+
+def opening_hours(row: OpeningHours) -> dict[str, Any]:
+    return {"id": row.id, "weekday": row.weekday, "day": WEEKDAYS[row.weekday],
+            "name": row.name, "opens": hhmm(row.opens), "closes": hhmm(row.closes),
+            "last_seating": hhmm(row.last_seating)}
+
+
+def special_day(row: SpecialDay) -> dict[str, Any]:
+    return {"id": row.id, "start_date": row.start_date.isoformat(),
+            "end_date": row.end_date.isoformat(), "closed": row.closed, "reason": row.reason,
+            "services": [{"name": s.name, "opens": hhmm(s.opens), "closes": hhmm(s.closes),
+                          "last_seating": hhmm(s.last_seating)} for s in row.services]}
+
+
+def restaurant_public(restaurant: Restaurant, hours: list[OpeningHours],
+                      closures: list[SpecialDay]) -> dict[str, Any]:
+    return {
+        "slug": restaurant.slug, "name": restaurant.name, "timezone": restaurant.timezone,
+        "description": restaurant.description,
+        "contact": {"phone": restaurant.phone, "email": restaurant.email,
+                    "address": restaurant.address},
+        "booking": {"slot_interval_minutes": restaurant.slot_interval_minutes,
+                    "lead_time_minutes": restaurant.lead_time_minutes,
+                    "horizon_days": restaurant.horizon_days,
+                    "max_online_party": restaurant.max_online_party},
+        "opening_hours": [opening_hours(h) for h in hours],
+        "special_days": [special_day(s) for s in closures],
+        "links": {"self": url_for("api.restaurant", slug=restaurant.slug, _external=True),
+                  "page": f"{public_base()}/r/{restaurant.slug}"},
+    }
+
+
+def restaurant_settings(restaurant: Restaurant) -> dict[str, Any]:
+    return {
+        "id": restaurant.id, "name": restaurant.name, "slug": restaurant.slug,
+        "timezone": restaurant.timezone,
+        "slot_interval_minutes": restaurant.slot_interval_minutes,
+        "default_turn_minutes": restaurant.default_turn_minutes,
+        "turn_times": {str(k): int(val) for k, val in (restaurant.turn_times or {}).items()},
+        "lead_time_minutes": restaurant.lead_time_minutes,
+        "horizon_days": restaurant.horizon_days,
+        "max_online_party": restaurant.max_online_party,
+        "phone": restaurant.phone, "email": restaurant.email, "address": restaurant.address,
+        "description": restaurant.description,
+    }
+
+
+def table(row: DiningTable) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "seats": row.seats, "min_party": row.min_party,
+            "max_party": row.max_party, "area": row.area, "position": row.position,
+            "active": row.active}
+
+
+def reservation(row: Reservation, restaurant: Restaurant, *, owner: bool,
+                manage_token: str | None = None) -> dict[str, Any]:
+    """A reservation as its guest (``owner=False``) or the restaurant sees it."""
+    zone = ZoneInfo(restaurant.timezone)
+    local_start = row.starts_at.astimezone(zone)
+    body: dict[str, Any] = {
+        "id": row.id, "restaurant": restaurant.slug, "status": row.status,
+        "party_size": row.party_size,
+        "date": local_start.date().isoformat(), "time": local_start.strftime("%H:%M"),
+        "starts_at": utc_iso(row.starts_at), "ends_at": utc_iso(row.ends_at),
+        "local_start": local_iso(row.starts_at, zone), "local_end": local_iso(row.ends_at, zone),
+        "name": row.guest_name, "email": row.guest_email, "phone": row.guest_phone,
+        "notes": row.notes, "version": row.version,
+        "table": {"id": row.table_id, "name": row.table.name} if row.table else None,
+    }
+    links: dict[str, str] = {}
+    if owner:
+        body.update(source=row.source, created_at=utc_iso(row.created_at),
+                    updated_at=utc_iso(row.updated_at))
+        links["self"] = url_for("api.owner_reservation", slug=restaurant.slug,
+                                reservation_id=row.id, _external=True)
+    if manage_token:
+        body["manage_token"] = manage_token
+        links["manage"] = url_for("api.guest_reservation", token=manage_token, _external=True)
+        links["manage_page"] = manage_page_url(restaurant.slug, manage_token)
+        links.setdefault("self", links["manage"])
+    body["links"] = links
+    return body

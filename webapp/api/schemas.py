@@ -1,0 +1,121 @@
+"""JSON Schemas of the API's answers (the requests' schemas come from the forms)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_STR = {"type": "string"}
+_NSTR = {"type": ["string", "null"]}
+_INT = {"type": "integer"}
+_DATE = {"type": "string", "format": "date"}
+_HHMM = {"type": "string", "pattern": r"^\d{2}:\d{2}$"}
+_NHHMM = {"type": ["string", "null"], "pattern": r"^\d{2}:\d{2}$"}
+_UTC = {"type": "string", "format": "date-time", "description": "UTC instant (…Z)."}
+_LOCAL = {"type": "string", "format": "date-time",
+          "description": "The same instant as the restaurant's local time, with its offset."}
+STATUSES = ["booked", "seated", "completed", "cancelled", "no_show"]
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None,
+            description: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties,
+                              "required": required if required is not None else list(properties)}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _list_of(key: str, item: str) -> dict[str, Any]:
+    return _object({key: {"type": "array", "items": _ref(item)}})
+
+
+SERVICE = _object({"name": _STR, "opens": _HHMM, "closes": _HHMM, "last_seating": _NHHMM})
+
+COMPONENTS: dict[str, dict[str, Any]] = {
+    "Problem": _object({
+        "type": _STR, "title": _STR, "status": _INT, "detail": _STR,
+        "code": {"type": "string", "description": "A stable machine-readable reason."},
+        "errors": {"type": "object", "description": "Messages per field.",
+                   "additionalProperties": {"type": "array", "items": _STR}},
+        "alternatives": {"type": "array", "items": {"type": "string", "format": "date-time"},
+                         "description": "Slot taken: nearby free start times, local with offset."},
+        "free_tables": {"type": "array", "items": _STR,
+                        "description": "Slot taken: tables still free at the requested time."},
+        "reservations": {"type": "array", "items": _INT},
+    }, ["type", "title", "status", "detail"],
+        "RFC 9457 problem details; 422 answers carry `errors`: {field: [messages]}."),
+    "OpeningHours": _object({"id": _INT, "weekday": {"type": "integer", "minimum": 0,
+                                                     "maximum": 6},
+                             "day": _STR, "name": _STR, "opens": _HHMM, "closes": _HHMM,
+                             "last_seating": _NHHMM}),
+    "SpecialDay": _object({"id": _INT, "start_date": _DATE, "end_date": _DATE,
+                           "closed": {"type": "boolean"}, "reason": _STR,
+                           "services": {"type": "array", "items": SERVICE}}),
+    "Restaurant": _object({
+        "slug": _STR, "name": _STR, "timezone": _STR, "description": _STR,
+        "contact": _object({"phone": _STR, "email": _STR, "address": _STR}),
+        "booking": _object({"slot_interval_minutes": _INT, "lead_time_minutes": _INT,
+                            "horizon_days": _INT, "max_online_party": _INT}),
+        "opening_hours": {"type": "array", "items": _ref("OpeningHours")},
+        "special_days": {"type": "array", "items": _ref("SpecialDay"),
+                         "description": "Closures and special hours from today on."},
+        "links": _object({"self": _STR, "page": _STR}),
+    }),
+    "Availability": _object({
+        "restaurant": _STR, "timezone": _STR, "date": _DATE, "party_size": _INT,
+        "services": {"type": "array", "items": _object({
+            "name": _STR,
+            "times": {"type": "array", "items": _object({
+                "time": {"type": "string", "description": "Local HH:MM (with the offset when "
+                                                          "the wall time happens twice)."},
+                "starts_at": _UTC, "local_start": _LOCAL,
+                "tables": {"type": "array", "description": "Free tables (owner token only).",
+                           "items": _object({"id": _INT, "name": _STR})},
+            }, ["time", "starts_at", "local_start"])}})},
+    }),
+    "Reservation": _object({
+        "id": _INT, "restaurant": _STR, "status": {"type": "string", "enum": STATUSES},
+        "party_size": _INT, "date": _DATE, "time": _HHMM, "starts_at": _UTC, "ends_at": _UTC,
+        "local_start": _LOCAL, "local_end": _LOCAL, "name": _STR, "email": _STR, "phone": _STR,
+        "notes": _STR, "version": _INT,
+        "table": {"type": ["object", "null"], "properties": {"id": _INT, "name": _STR}},
+        "source": {"type": "string", "enum": ["online", "phone", "walk_in", "api"],
+                   "description": "Owner views only."},
+        "created_at": _UTC, "updated_at": _UTC,
+        "manage_token": {"type": "string", "description": "The guest's secret: shown when the "
+                         "booking is made and to the guest's own link."},
+        "links": {"type": "object", "additionalProperties": _STR},
+    }, ["id", "restaurant", "status", "party_size", "date", "time", "starts_at", "ends_at",
+        "local_start", "local_end", "name", "email", "phone", "notes", "version", "table",
+        "links"]),
+    "ReservationList": _object({"reservations": {"type": "array", "items": _ref("Reservation")},
+                                "truncated": {"type": "boolean"}}),
+    "Settings": _object({
+        "id": _INT, "name": _STR, "slug": _STR, "timezone": _STR, "slot_interval_minutes": _INT,
+        "default_turn_minutes": _INT,
+        "turn_times": {"type": "object", "additionalProperties": _INT},
+        "lead_time_minutes": _INT, "horizon_days": _INT, "max_online_party": _INT,
+        "phone": _STR, "email": _STR, "address": _STR, "description": _STR}),
+    "Table": _object({"id": _INT, "name": _STR, "seats": _INT, "min_party": _INT,
+                      "max_party": {"type": ["integer", "null"]}, "area": _STR,
+                      "position": _INT, "active": {"type": "boolean"}}),
+    "Timeslots": _object({
+        "restaurant": _STR, "date": _DATE, "timezone": _STR, "interval_minutes": _INT,
+        "tables": {"type": "array", "items": _ref("Table")},
+        "slots": {"type": "array", "items": _object({
+            "time": _HHMM, "starts_at": _UTC, "local_start": _LOCAL, "service": _STR,
+            "tables": {"type": "array", "items": _object({
+                "table_id": _INT,
+                "state": {"type": "string", "enum": ["free", "booked", "seated"]},
+                "reservation_id": {"type": ["integer", "null"]}})}})},
+        "reservations": {"type": "array", "items": _ref("Reservation"),
+                         "description": "Every reservation touching the day, any status."},
+    }),
+}
+COMPONENTS["TableList"] = _list_of("tables", "Table")
+COMPONENTS["OpeningHoursList"] = _list_of("opening_hours", "OpeningHours")
+COMPONENTS["SpecialDayList"] = _list_of("special_days", "SpecialDay")

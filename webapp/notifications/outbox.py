@@ -1,0 +1,294 @@
+"""The transactional outbox: guest e-mails are rows written in the booking's own
+transaction, delivered afterwards.
+
+* ``mail_writer(...)`` gives the ``after_write`` callback the booking service runs
+  inside its transaction: a rolled-back booking leaves no e-mail behind.
+* ``deliver_due(...)`` sends what is due. Each row is *claimed* first by a
+  conditional UPDATE that pushes ``next_attempt_at`` into the future (a lease), and
+  committed before the SMTP conversation, so two deliverers (the post-request
+  thread, ``flask deliver-mail --loop``) never send one row twice at the same time
+  and no database lock is held while talking to the mail server. A process that
+  dies mid-send leaves the row to be retried when the lease runs out: delivery is
+  at least once.
+* A failed attempt records ``last_error`` and waits ``backoff(attempts)``; after
+  ``MAIL_MAX_ATTEMPTS`` attempts the row is ``failed`` for a person to look at.
+* Without ``MAIL_SERVER`` the e-mail is written to the log and counted as sent.
+* The manage link is the guest's password: once an e-mail is sent, the link in the
+  stored copy is redacted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import smtplib
+import ssl
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..booking.service import hash_token, new_manage_token
+from ..models import OutboxEmail, Reservation, Restaurant
+from .messages import ACTION_KINDS, compose
+
+log = logging.getLogger("webapp.mail")
+
+DEFAULT_MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 6 * 3600
+LEASE_SECONDS = 120  # how long a claimed row is left alone while it is being sent
+SMTP_TIMEOUT_SECONDS = 10
+_MANAGE_LINK = re.compile(r"(/r/[^/\s]+/b/)[A-Za-z0-9_\-]+")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait before the next try after ``attempts`` failures: 30 s, 1 min, 2 min, ... 6 h."""
+    seconds = BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    return dt.timedelta(seconds=min(seconds, BACKOFF_MAX_SECONDS))
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@dataclass
+class MailWriter:
+    """The ``after_write`` callback that queues the guest's e-mail in the booking
+    transaction. ``link_for(token)`` turns a manage token into an absolute URL.
+
+    On "created" the writer issues the manage token itself (replacing the hash the
+    service stored, in the same transaction) because the service hands its clear
+    token back only after the commit, too late for the e-mail. ``manage_token``
+    then holds the token that works; callers must use it instead of
+    ``BookingResult.manage_token``."""
+
+    link_for: Callable[[str], str]
+    manage_token: str | None = None
+    host: str = "booking-manager"
+    queued_ids: list[int] = field(default_factory=list)
+
+    def __call__(self, session: Session, reservation: Reservation, action: str) -> None:
+        kind = ACTION_KINDS.get(action)
+        if kind is None or not reservation.guest_email:
+            return
+        if action == "created":
+            self.manage_token, token_hash = new_manage_token()
+            reservation.manage_token_hash = token_hash
+        elif (self.manage_token is not None
+              and hash_token(self.manage_token) != reservation.manage_token_hash):
+            self.manage_token = None  # never mail a link that does not open this booking
+        restaurant = session.get(Restaurant, reservation.restaurant_id)
+        url = self.link_for(self.manage_token) if self.manage_token else None
+        self.queued_ids.append(queue(session, restaurant, reservation, kind, url, self.host).id)
+
+
+def queue(session: Session, restaurant: Restaurant, reservation: Reservation, kind: str,
+          manage_url: str | None, host: str = "booking-manager") -> OutboxEmail:
+    """Add one e-mail to the outbox in the caller's transaction (flushed, not committed)."""
+    message = compose(restaurant, reservation, kind, manage_url, host)
+    row = OutboxEmail(reservation_id=reservation.id, kind=kind, to_address=message.to_address,
+                      subject=message.subject, body_text=message.body_text, ics=message.ics,
+                      status="pending", attempts=0, next_attempt_at=utcnow(), last_error="")
+    session.add(row)
+    session.flush()
+    return row
+
+
+# --------------------------------------------------------------------------- sending
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    server: str = ""
+    port: int = 587
+    username: str = ""
+    password: str = ""
+    use_tls: bool = True
+    use_ssl: bool = False
+    sender: str = "bookings@localhost"
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MailSettings:
+        return cls(server=config.get("MAIL_SERVER", ""), port=int(config.get("MAIL_PORT", 587)),
+                   username=config.get("MAIL_USERNAME", ""),
+                   password=config.get("MAIL_PASSWORD", ""),
+                   use_tls=bool(config.get("MAIL_USE_TLS", True)),
+                   use_ssl=bool(config.get("MAIL_USE_SSL", False)),
+                   sender=config.get("MAIL_DEFAULT_SENDER", "bookings@localhost"),
+                   max_attempts=int(config.get("MAIL_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)))
+
+
+def build_message(row: OutboxEmail | Claimed, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = row.to_address
+    message["Subject"] = row.subject
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    message.set_content(row.body_text)
+    if row.ics:
+        method = "CANCEL" if row.kind == "cancellation" else "PUBLISH"
+        message.add_attachment(row.ics.encode(), maintype="text", subtype="calendar",
+                               filename="booking.ics", params={"method": method})
+    return message
+
+
+def send_smtp(message: EmailMessage, settings: MailSettings) -> None:
+    if settings.use_ssl:
+        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.server, settings.port,
+                                                timeout=SMTP_TIMEOUT_SECONDS,
+                                                context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(settings.server, settings.port, timeout=SMTP_TIMEOUT_SECONDS)
+    with client:
+        if settings.use_tls and not settings.use_ssl:
+            client.starttls(context=ssl.create_default_context())
+        if settings.username:
+            client.login(settings.username, settings.password)
+        client.send_message(message)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed outbox row, read into memory so no transaction stays open while sending."""
+
+    id: int
+    kind: str
+    to_address: str
+    subject: str
+    body_text: str
+    ics: str | None
+    attempts: int
+
+
+def _claim(session: Session, row_id: int, now: dt.datetime) -> Claimed | None:
+    """Take the row for this deliverer: one conditional UPDATE, committed at once."""
+    claimed = session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id == row_id, OutboxEmail.status == "pending",
+               OutboxEmail.next_attempt_at <= now)
+        .values(next_attempt_at=now + dt.timedelta(seconds=LEASE_SECONDS),
+                attempts=OutboxEmail.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    if claimed != 1:
+        return None
+    row = session.execute(
+        select(OutboxEmail.id, OutboxEmail.kind, OutboxEmail.to_address, OutboxEmail.subject,
+               OutboxEmail.body_text, OutboxEmail.ics, OutboxEmail.attempts)
+        .where(OutboxEmail.id == row_id)).one()
+    # End the read before talking to the mail server: on SQLite a read transaction kept
+    # open across the send could not be turned into the write that records the outcome.
+    session.commit()
+    return Claimed(*row)
+
+
+def _record(session: Session, row_id: int, **values: Any) -> None:
+    """Write the outcome of an attempt in its own short transaction (a write from the start)."""
+    session.execute(update(OutboxEmail).where(OutboxEmail.id == row_id).values(**values)
+                    .execution_options(synchronize_session=False))
+    session.commit()
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def __str__(self) -> str:
+        return f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}"
+
+
+def deliver_due(session: Session, config: Mapping[str, Any], *, now: dt.datetime | None = None,
+                ids: Iterable[int] | None = None, limit: int = 50,
+                send: Callable[[EmailMessage, MailSettings], None] = send_smtp) -> DeliveryReport:
+    """One delivery pass over due e-mails (or just ``ids`` when they are due)."""
+    settings = MailSettings.from_config(config)
+    now = now or utcnow()
+    query = (select(OutboxEmail.id)
+             .where(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now)
+             .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id).limit(limit))
+    if ids is not None:
+        query = query.where(OutboxEmail.id.in_(list(ids)))
+    due = list(session.scalars(query))
+    session.commit()  # end the read; each row gets its own short transactions
+    report = DeliveryReport()
+    for row_id in due:
+        row = _claim(session, row_id, now)
+        if row is None:
+            continue  # another deliverer has it
+        try:
+            if settings.server:
+                send(build_message(row, settings.sender), settings)
+            else:
+                log.info("e-mail not sent (MAIL_SERVER is not set): to=%s subject=%s\n%s",
+                         row.to_address, row.subject, row.body_text)
+        except (OSError, smtplib.SMTPException) as error:
+            last_error = f"{type(error).__name__}: {error}"[:2000]
+            if row.attempts >= settings.max_attempts:
+                _record(session, row.id, status="failed", last_error=last_error)
+                report.failed += 1
+                log.error("e-mail %s failed for good after %s attempts: %s", row.id,
+                          row.attempts, last_error)
+            else:
+                retry_at = utcnow() + backoff(row.attempts)
+                _record(session, row.id, last_error=last_error, next_attempt_at=retry_at)
+                report.retrying += 1
+                log.warning("e-mail %s attempt %s failed, retry at %s: %s", row.id,
+                            row.attempts, retry_at.isoformat(), last_error)
+        else:
+            _record(session, row.id, status="sent", sent_at=utcnow(), last_error="",
+                    body_text=_MANAGE_LINK.sub(r"\1[redacted]", row.body_text),
+                    ics=_MANAGE_LINK.sub(r"\1[redacted]", row.ics) if row.ics else row.ics)
+            report.sent += 1
+    return report
+
+
+# --------------------------------------------------------------------------- after the request
+
+
+_background: list[threading.Thread] = []
+
+
+def deliver_soon(app: Any, ids: list[int]) -> threading.Thread | None:
+    """Send the e-mails a request just committed from a short background thread, so
+    the guest's page does not wait for the mail server. Anything not delivered here
+    (server down, process stopped) stays due for ``flask deliver-mail``."""
+    # Off by default under TESTING: a thread writing after the test has moved on would
+    # race the next test's clean-up. The tests of this path switch it on.
+    if not ids or not app.config.get("MAIL_SEND_AFTER_COMMIT", not app.config.get("TESTING")):
+        return None
+
+    def run() -> None:
+        from ..extensions import db
+
+        with app.app_context():
+            try:
+                deliver_due(db.session, app.config, ids=ids)
+            except Exception:  # never let a mail problem surface anywhere but the log
+                log.exception("background e-mail delivery failed")
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run, name="mail-delivery", daemon=True)
+    _background[:] = [t for t in _background if t.is_alive()] + [thread]
+    thread.start()
+    return thread
+
+
+def wait_for_background(timeout: float = 10) -> None:
+    """Join the delivery threads started so far (tests and graceful shutdown)."""
+    for thread in list(_background):
+        thread.join(timeout)

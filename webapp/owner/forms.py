@@ -1,0 +1,576 @@
+"""Owner forms: one definition for the dashboard's form posts and the JSON API.
+
+Flask-WTF reads a JSON object body as form data; :class:`OwnerForm` first turns
+JSON values into the strings a browser would send (numbers -> "4", ``true`` ->
+"y", ``false``/``null`` -> missing, lists -> repeated values), so every field
+validates a JSON body exactly like a form post. Booking rules (is the table
+free, is it inside the hours) stay in ``webapp.booking``; these forms check
+shape, ranges and cross-field sense only.
+
+Uniqueness checks (restaurant slug, table name) need the database; the view or
+API passes the context as ``restaurant_id=`` / ``table_id=`` keyword arguments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from flask import request
+from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    Field,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    StopValidation,
+    ValidationError,
+)
+from wtforms.widgets import HiddenInput, TextArea
+
+from ..models import STATUSES, DiningTable, Restaurant
+
+TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+PHONE_PATTERN = r"^[0-9+()./\- ]*$"
+MAX_PARTY = 500
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=1)
+def timezone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def sorted_timezones() -> list[str]:
+    return sorted(timezone_names())
+
+
+# --------------------------------------------------------------------------- JSON bodies
+
+
+def _json_scalar(value: Any) -> Any:
+    """A JSON value as a browser would have sent it; None means "not sent"."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return "y"
+    if isinstance(value, int | float):
+        return str(value)
+    return value  # strings as they are; dicts for the fields that read them
+
+
+def json_to_formdata(body: Any) -> MultiDict:
+    """A JSON object as MultiDict form data (anything else as an empty form)."""
+    data: MultiDict = MultiDict()
+    if not isinstance(body, dict):
+        return data
+    for key, value in body.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            item = _json_scalar(item)
+            if item is not None:
+                data.add(str(key), item)
+    return data
+
+
+class OwnerForm(FlaskForm):
+    """Base form: reads JSON bodies like form posts (see the module docstring)."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            if formdata is _Auto and request.method in {"POST", "PUT", "PATCH", "DELETE"} \
+                    and not request.form and not request.files and request.is_json:
+                return json_to_formdata(request.get_json())
+            return super().wrap_formdata(form, formdata)
+
+    def __init__(self, *args: Any, restaurant_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.restaurant_id = restaurant_id
+
+    def first_error(self) -> tuple[str, str] | None:
+        """(field name, message) of the first field error, for one-line answers."""
+        for name, messages in self.errors.items():
+            if messages:
+                message = messages[0] if isinstance(messages, list) else str(messages)
+                return name, message
+        return None
+
+
+# --------------------------------------------------------------------------- custom fields
+
+
+class TurnTimesField(Field):
+    """Turn time by party size: "1:90, 3:120, 5:150" (parties of 1-2 stay 90 minutes,
+    3-4 stay 120, 5 and more 150), or a JSON object {"1": 90, "3": 120}.
+
+    ``data`` is the model's shape: {"1": 90, "3": 120}."""
+
+    widget = TextArea()
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0] if isinstance(self.raw_data[0], str) else ""
+        return format_turn_times(self.data or {})
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        value = valuelist[0]
+        if isinstance(value, dict):
+            pairs = list(value.items())
+        else:
+            pairs = []
+            for part in re.split(r"[,;\n]+", str(value)):
+                part = part.strip()
+                if not part:
+                    continue
+                size, sep, minutes = part.partition(":")
+                if not sep:
+                    raise ValueError(f"“{part}” is not “party size:minutes”, e.g. 3:120.")
+                pairs.append((size.strip(), minutes.strip()))
+        parsed: dict[str, int] = {}
+        for size, minutes in pairs:
+            try:
+                size_n, minutes_n = int(str(size)), int(str(minutes))
+            except ValueError:
+                raise ValueError(f"“{size}:{minutes}” is not “party size:minutes”, e.g. "
+                                 "3:120.") from None
+            if not 1 <= size_n <= MAX_PARTY:
+                raise ValueError(f"Party size {size_n} must be between 1 and {MAX_PARTY}.")
+            if not 15 <= minutes_n <= 720:
+                raise ValueError(f"Turn time {minutes_n} must be between 15 and 720 minutes.")
+            if str(size_n) in parsed:
+                raise ValueError(f"Party size {size_n} appears twice.")
+            parsed[str(size_n)] = minutes_n
+        if len(parsed) > 20:
+            raise ValueError("Give at most 20 party sizes.")
+        self.data = dict(sorted(parsed.items(), key=lambda kv: int(kv[0])))
+
+
+def format_turn_times(turn_times: dict[str, int]) -> str:
+    return ", ".join(f"{size}:{minutes}" for size, minutes in
+                     sorted(turn_times.items(), key=lambda kv: int(kv[0])))
+
+
+SERVICE_LINE = re.compile(
+    r"^(?P<name>.*?)\s*(?P<opens>\d{1,2}:\d{2})\s*[-–]\s*(?P<closes>\d{1,2}:\d{2})"
+    r"(?:\s*(?:last|last seating)?\s*(?P<last>\d{1,2}:\d{2}))?\s*$", re.IGNORECASE)
+
+
+class ServiceSpec:
+    """One parsed service line: name, opens, closes, optional last seating."""
+
+    def __init__(self, name: str, opens: dt.time, closes: dt.time,
+                 last_seating: dt.time | None = None) -> None:
+        self.name, self.opens, self.closes, self.last_seating = name, opens, closes, last_seating
+
+    def as_line(self) -> str:
+        line = f"{self.name} {self.opens:%H:%M}-{self.closes:%H:%M}".strip()
+        return line + (f" last {self.last_seating:%H:%M}" if self.last_seating else "")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ServiceSpec) and vars(self) == vars(other)
+
+    def __repr__(self) -> str:
+        return f"ServiceSpec({self.as_line()!r})"
+
+
+def _parse_time(text: str) -> dt.time:
+    hours, minutes = text.split(":")
+    return dt.time(int(hours), int(minutes))
+
+
+def _service_from_dict(value: dict[str, Any]) -> ServiceSpec:
+    try:
+        opens = _parse_time(str(value["opens"])[:5])
+        closes = _parse_time(str(value["closes"])[:5])
+        last = value.get("last_seating")
+        return ServiceSpec(str(value.get("name") or "")[:40], opens, closes,
+                           _parse_time(str(last)[:5]) if last else None)
+    except (KeyError, ValueError):
+        raise ValueError("A service needs opens and closes as HH:MM.") from None
+
+
+class ServicesField(Field):
+    """Services of a special day, one per line: "Lunch 12:00-15:00" or
+    "Dinner 18:00-01:00 last 23:30"; in JSON a list of such strings or of
+    {"name", "opens", "closes", "last_seating"} objects."""
+
+    widget = TextArea()
+
+    def _value(self) -> str:
+        if self.raw_data and all(isinstance(v, str) for v in self.raw_data):
+            return "\n".join(self.raw_data)
+        return "\n".join(s.as_line() for s in self.data or [])
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        services: list[ServiceSpec] = []
+        for value in valuelist:
+            if isinstance(value, dict):
+                services.append(_service_from_dict(value))
+                continue
+            for line in re.split(r"[\n;]+", str(value)):
+                line = line.strip()
+                if not line:
+                    continue
+                match = SERVICE_LINE.match(line)
+                if match is None:
+                    raise ValueError(f"“{line[:60]}” is not like “Lunch 12:00-15:00”.")
+                try:
+                    services.append(ServiceSpec(
+                        match["name"].strip()[:40], _parse_time(match["opens"]),
+                        _parse_time(match["closes"]),
+                        _parse_time(match["last"]) if match["last"] else None))
+                except ValueError:
+                    raise ValueError(f"“{line[:60]}” has a time that does not exist.") from None
+        if len(services) > 10:
+            raise ValueError("Give at most 10 services a day.")
+        for service in services:
+            if service.opens == service.closes:
+                raise ValueError(f"{service.as_line()}: opening and closing times are the same.")
+            if service.last_seating and not within_service(service.opens, service.closes,
+                                                           service.last_seating):
+                raise ValueError(f"{service.as_line()}: the last seating must be between "
+                                 "opening and closing.")
+        self.data = services
+
+
+def within_service(opens: dt.time, closes: dt.time, moment: dt.time) -> bool:
+    """Is ``moment`` between opening and closing (a service may pass midnight)?"""
+    if closes > opens:
+        return opens <= moment <= closes
+    return moment >= opens or moment <= closes
+
+
+# --------------------------------------------------------------------------- validators
+
+
+class WholeNumberField(IntegerField):
+    """An integer with a readable message; empty input keeps the field's default."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = self.default
+            return
+        try:
+            self.data = int(str(valuelist[0]).strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(f"Give the {self.label.text.lower()} as a whole number.") from None
+
+
+def _int_field(label: str, low: int, high: int, *, required: bool = True, default=None,
+               description: str = "") -> WholeNumberField:
+    """An integer field; ``required`` without a default means it must be sent."""
+    must_send = required and default is None
+    presence = InputRequired(message=f"Give the {label}.") if must_send else Optional()
+    return WholeNumberField(
+        label[:1].upper() + label[1:], default=default, description=description,
+        validators=[presence, NumberRange(min=low, max=high,
+                                          message=f"The {label} must be between {low} and {high}.")])
+
+
+class ValidTimezone:
+    def __call__(self, form: Any, field: Field) -> None:
+        if field.data not in timezone_names():
+            raise ValidationError("Choose a time zone from the list, e.g. Europe/Berlin.")
+
+
+class RequiredUnlessWalkIn:
+    """Date and time of a phone booking; a walk-in starts now and ignores them."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if form.source.data == "walk_in":
+            field.errors[:] = []
+            raise StopValidation()
+        if not field.raw_data or not str(field.raw_data[0]).strip():
+            field.errors[:] = []
+            raise StopValidation(self.message)
+
+
+class NotOnlyDigits:
+    """Slugs that are all digits would be read as restaurant ids in URLs."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if field.data and field.data.isdigit():
+            raise ValidationError("The address needs at least one letter.")
+
+
+# --------------------------------------------------------------------------- setup forms
+
+
+class RestaurantSettingsForm(OwnerForm):
+    name = StringField("Name", filters=[_strip], validators=[
+        DataRequired("Give the restaurant's name."), Length(max=120)])
+    slug = StringField("Web address", filters=[_strip, lambda s: s.lower() if s else s],
+                       description="Guests book at /r/<address>: lower-case letters, digits "
+                                   "and dashes.",
+                       validators=[DataRequired("Give the web address."), Length(min=2, max=64),
+                                   Regexp(SLUG_PATTERN, message="Use lower-case letters, digits "
+                                          "and single dashes, e.g. chez-marie."),
+                                   NotOnlyDigits()])
+    timezone = StringField("Time zone", filters=[_strip], validators=[
+        DataRequired("Give the time zone."), ValidTimezone()])
+    slot_interval_minutes = _int_field("slot interval (minutes)", 5, 120, default=15)
+    default_turn_minutes = _int_field("default turn time (minutes)", 15, 720, default=120)
+    turn_times = TurnTimesField("Turn time by party size", default=dict,
+                                description="Party size:minutes, e.g. “1:90, 3:120, 5:150” — "
+                                            "parties of 1-2 stay 90 minutes, 3-4 stay 120, 5 or "
+                                            "more 150. Empty: the default for everyone.")
+    lead_time_minutes = _int_field("lead time (minutes)", 0, 60 * 24 * 30, default=60,
+                                   description="How long before the start online bookings "
+                                               "close.")
+    horizon_days = _int_field("booking horizon (days)", 1, 730, default=60)
+    max_online_party = _int_field("largest online party", 1, MAX_PARTY, default=8)
+    phone = StringField("Phone", filters=[_strip], validators=[
+        Optional(), Length(max=40), Regexp(PHONE_PATTERN, message="Use digits, spaces and "
+                                           "+ ( ) - / . only.")])
+    email = EmailField("E-mail", filters=[_strip], validators=[
+        Optional(), Length(max=254), Email("Give a valid e-mail address.")])
+    address = TextAreaField("Address", filters=[_strip], validators=[Optional(), Length(max=300)])
+    description = TextAreaField("Description for guests", filters=[_strip],
+                                validators=[Optional(), Length(max=4000)])
+
+    def validate_slug(self, field: Field) -> None:
+        from ..extensions import db
+
+        query = select(Restaurant.id).where(Restaurant.slug == field.data)
+        if self.restaurant_id is not None:
+            query = query.where(Restaurant.id != self.restaurant_id)
+        if db.session.execute(query.limit(1)).first() is not None:
+            raise ValidationError("Another restaurant already uses this address.")
+
+
+class TableForm(OwnerForm):
+    name = StringField("Name", filters=[_strip], validators=[
+        DataRequired("Give the table a name."), Length(max=60)])
+    seats = _int_field("number of seats", 1, 100)
+    min_party = _int_field("smallest party", 1, 100, default=1)
+    max_party = _int_field("largest party", 1, 100, required=False,
+                           description="Empty: the number of seats.")
+    area = StringField("Area", filters=[_strip], validators=[Optional(), Length(max=60)],
+                       description="E.g. terrace, window, bar.")
+    position = _int_field("position", 0, 10_000, default=0,
+                          description="Lower numbers are offered first among equal fits.")
+    active = BooleanField("Bookable", default=True)
+
+    def __init__(self, *args: Any, table_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.table_id = table_id
+
+    def validate_min_party(self, field: Field) -> None:
+        if field.data is not None and self.seats.data is not None and field.data > self.seats.data:
+            raise ValidationError("The smallest party cannot be larger than the number of seats.")
+
+    def validate_max_party(self, field: Field) -> None:
+        if field.data is None:
+            return
+        if self.min_party.data is not None and field.data < self.min_party.data:
+            raise ValidationError("The largest party cannot be smaller than the smallest party.")
+
+    def validate_name(self, field: Field) -> None:
+        if self.restaurant_id is None:
+            return
+        from ..extensions import db
+
+        query = select(DiningTable.id).where(DiningTable.restaurant_id == self.restaurant_id,
+                                             DiningTable.name == field.data)
+        if self.table_id is not None:
+            query = query.where(DiningTable.id != self.table_id)
+        if db.session.execute(query.limit(1)).first() is not None:
+            raise ValidationError("Another table already has this name.")
+
+
+class DeactivateTableForm(OwnerForm):
+    """What to do with a table's future bookings when it stops being bookable."""
+
+    bookings = SelectField("Its future bookings", choices=choices([
+        ("move", "Move them to other free tables"),
+        ("cancel", "Cancel them"),
+        ("keep", "Keep the table bookable"),
+    ]), validators=[InputRequired("Choose what happens to the bookings.")])
+
+
+class OpeningHoursForm(OwnerForm):
+    weekday = SelectField("Day", coerce=int, choices=choices(enumerate(WEEKDAYS)),
+                          validators=[InputRequired("Choose a day.")])
+    name = StringField("Service", filters=[_strip], validators=[Optional(), Length(max=40)],
+                       description="E.g. Lunch, Dinner.")
+    opens = TimeField("Opens", format=TIME_FORMATS,
+                      validators=[InputRequired("Give the opening time.")])
+    closes = TimeField("Closes", format=TIME_FORMATS,
+                       description="At or before the opening time: the service runs past "
+                                   "midnight.",
+                       validators=[InputRequired("Give the closing time.")])
+    last_seating = TimeField("Last seating", format=TIME_FORMATS, validators=[Optional()],
+                             description="Empty: closing time minus the turn time.")
+
+    def validate_closes(self, field: Field) -> None:
+        if field.data is not None and field.data == self.opens.data:
+            raise ValidationError("Opening and closing times cannot be the same.")
+
+    def validate_last_seating(self, field: Field) -> None:
+        if field.data is None or self.opens.data is None or self.closes.data is None:
+            return
+        if not within_service(self.opens.data, self.closes.data, field.data):
+            raise ValidationError("The last seating must be between opening and closing.")
+
+
+class SpecialDayForm(OwnerForm):
+    start_date = DateField("From", validators=[InputRequired("Give the first day.")])
+    end_date = DateField("Until", validators=[Optional()],
+                         description="Empty: just the first day.")
+    closed = BooleanField("Closed")
+    reason = StringField("Reason", filters=[_strip], validators=[Optional(), Length(max=200)],
+                         description="E.g. Christmas, private event.")
+    services = ServicesField("Hours on these days", default=list,
+                             description="When open: one service a line, e.g. "
+                                         "“Dinner 18:00-23:30” or “Brunch 10:00-14:00 last 13:00”.")
+
+    def validate_end_date(self, field: Field) -> None:
+        if field.data is None:
+            return
+        if self.start_date.data is not None and field.data < self.start_date.data:
+            raise ValidationError("The last day cannot be before the first day.")
+        if self.start_date.data is not None and (field.data - self.start_date.data).days > 366:
+            raise ValidationError("A special period can last at most a year.")
+
+    def validate_services(self, field: Field) -> None:
+        if not self.closed.data and not field.data:
+            raise ValidationError("Give the hours for these days, or tick Closed.")
+
+    @property
+    def last_day(self) -> dt.date | None:
+        return self.end_date.data or self.start_date.data
+
+
+# --------------------------------------------------------------------------- reservations
+
+
+class OwnerReservationForm(OwnerForm):
+    """A booking taken by phone, or a walk-in (which starts now, seated)."""
+
+    source = SelectField("Booked by",
+                         choices=choices([("phone", "Phone"), ("walk_in", "Walk-in")]),
+                         default="phone", validators=[InputRequired("Choose phone or walk-in.")])
+    date = DateField("Date", validators=[RequiredUnlessWalkIn("Give the date.")],
+                     description="Walk-ins start now.")
+    time = TimeField("Time", format=TIME_FORMATS,
+                     validators=[RequiredUnlessWalkIn("Give the time.")])
+    party_size = _int_field("party size", 1, MAX_PARTY, default=2)
+    table = WholeNumberField("Table", validators=[Optional()],
+                         description="Empty: the best free table.")
+    name = StringField("Guest name", filters=[_strip], validators=[
+        DataRequired("Give the guest's name."), Length(max=120)])
+    email = EmailField("E-mail", filters=[_strip], validators=[
+        Optional(), Length(max=254), Email("Give a valid e-mail address.")])
+    phone = StringField("Phone", filters=[_strip], validators=[
+        Optional(), Length(max=40), Regexp(PHONE_PATTERN, message="Use digits, spaces and "
+                                           "+ ( ) - / . only.")])
+    notes = TextAreaField("Notes", filters=[_strip], validators=[Optional(), Length(max=2000)])
+    duration_minutes = _int_field("length of stay (minutes)", 5, 24 * 60, required=False,
+                                  description="Empty: the turn time for the party size.")
+
+
+class EditReservationForm(OwnerForm):
+    """Guest details and party size of an existing reservation."""
+
+    party_size = _int_field("party size", 1, MAX_PARTY)
+    name = StringField("Guest name", filters=[_strip], validators=[
+        DataRequired("Give the guest's name."), Length(max=120)])
+    email = EmailField("E-mail", filters=[_strip], validators=[
+        Optional(), Length(max=254), Email("Give a valid e-mail address.")])
+    phone = StringField("Phone", filters=[_strip], validators=[
+        Optional(), Length(max=40), Regexp(PHONE_PATTERN, message="Use digits, spaces and "
+                                           "+ ( ) - / . only.")])
+    notes = TextAreaField("Notes", filters=[_strip], validators=[Optional(), Length(max=2000)])
+    version = WholeNumberField("Version", widget=HiddenInput(), validators=[
+        InputRequired("The form is missing the reservation's version; reload the page.")])
+
+
+class MoveReservationForm(OwnerForm):
+    date = DateField("Date", validators=[InputRequired("Give the date.")])
+    time = TimeField("Time", format=TIME_FORMATS, validators=[InputRequired("Give the time.")])
+    table = WholeNumberField("Table", validators=[InputRequired("Choose a table.")])
+    party_size = _int_field("party size", 1, MAX_PARTY)
+    duration_minutes = _int_field("length of stay (minutes)", 5, 24 * 60, required=False)
+    version = WholeNumberField("Version", widget=HiddenInput(), validators=[
+        InputRequired("The form is missing the reservation's version; reload the page.")])
+
+
+# Statuses an owner may set by hand (booked is only ever the starting point).
+OWNER_STATUSES = [s for s in STATUSES if s != "booked"]
+
+
+class StatusForm(OwnerForm):
+    status = SelectField("Status",
+                         choices=choices((s, s.replace("_", " ")) for s in OWNER_STATUSES),
+                         validators=[InputRequired("Choose a status.")])
+    version = WholeNumberField("Version", widget=HiddenInput(), validators=[
+        InputRequired("The form is missing the reservation's version; reload the page.")])
+
+
+# --------------------------------------------------------------------------- the rest
+
+
+class TokenForm(OwnerForm):
+    name = StringField("Name", filters=[_strip], validators=[
+        DataRequired("Give the token a name, e.g. the integration it is for."), Length(max=120)])
+
+
+class ConfirmForm(OwnerForm):
+    """An empty form for buttons that only need the CSRF token (delete, revoke)."""
+
+
+class ReservationListForm(FlaskForm):
+    """The filters of the reservation list and its CSV export (GET, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField("From", validators=[Optional()])
+    end = DateField("Until", validators=[Optional()])
+    status = SelectField("Status", choices=choices([("", "Any")] + [(s, s.replace("_", " "))
+                                                           for s in STATUSES]),
+                         validators=[Optional()], default="")
+    q = StringField("Guest", filters=[_strip], validators=[Optional(), Length(max=120)],
+                    description="Name, e-mail or phone.")
+
+    def validate_end(self, field: Field) -> None:
+        if field.data and self.start.data and field.data < self.start.data:
+            raise ValidationError("The last day cannot be before the first day.")
+        if field.data and self.start.data and (field.data - self.start.data).days > 366:
+            raise ValidationError("Choose at most a year.")

@@ -1,0 +1,323 @@
+"""Reservations from the dashboard: phone and walk-in bookings, edit, move, status,
+the history, search, the list and its CSV export.
+
+Every write goes through ``webapp.booking.service`` (locks, re-checks, history).
+htmx requests aimed at the day view's panel get the panel back (and an
+``HX-Trigger`` so the grid refreshes at once); plain form posts get a redirect.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from flask import Response, flash, make_response, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select
+
+from ..booking import service
+from ..booking.errors import BookingError
+from ..booking.service import TRANSITIONS, GuestDetails
+from ..booking_policy import current_write_policy
+from ..extensions import db
+from ..models import DiningTable, Reservation
+from . import bp
+from .access import Access, member_required, reservation_or_404
+from .common import (
+    actor,
+    apply_booking_error,
+    describe_changes,
+    explain,
+    form_status,
+    local_instant,
+    parse_day,
+    today,
+    wants_panel,
+    zone,
+)
+from .forms import (
+    EditReservationForm,
+    MoveReservationForm,
+    OwnerReservationForm,
+    ReservationListForm,
+    StatusForm,
+)
+
+GRID_CHANGED = "bm-grid-changed"
+LIST_LIMIT = 500
+
+
+def _tables(access: Access, active_only: bool = True) -> list[DiningTable]:
+    query = select(DiningTable).where(DiningTable.restaurant_id == access.restaurant.id)
+    if active_only:
+        query = query.where(DiningTable.active.is_(True))
+    return list(db.session.scalars(query.order_by(DiningTable.position, DiningTable.id)))
+
+
+def _day_of(access: Access, reservation: Reservation) -> str:
+    return reservation.starts_at.astimezone(zone(access.restaurant)).date().isoformat()
+
+
+# --------------------------------------------------------------------------- new booking
+
+
+def _render_new(access: Access, form: OwnerReservationForm, status: int = 200,
+                error: str | None = None):
+    template = "partials/owner_new_reservation.html" if wants_panel() \
+        else "owner/new_reservation.html"
+    return render_template(template, access=access, restaurant=access.restaurant, form=form,
+                           tables=_tables(access), error=error), status
+
+
+@bp.get("/<ref>/reservations/new")
+@member_required
+def new_reservation(access: Access):
+    form = OwnerReservationForm(formdata=None)
+    args = request.args
+    form.source.data = "walk_in" if args.get("source") == "walk_in" else "phone"
+    form.date.data = parse_day(args["date"]) if args.get("date") else today(access.restaurant)
+    try:
+        form.time.data = dt.time.fromisoformat(args["time"]) if args.get("time") else None
+    except ValueError:
+        form.time.data = None
+    form.table.data = int(args["table"]) if args.get("table", "").isdigit() else None
+    return _render_new(access, form)
+
+
+@bp.post("/<ref>/reservations/new")
+@member_required
+def create_reservation(access: Access):
+    restaurant = access.restaurant
+    form = OwnerReservationForm()
+    if not form.validate():
+        return _render_new(access, form, form_status(form))
+    walk_in = form.source.data == "walk_in"
+    if walk_in:
+        starts_at = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    else:
+        starts_at = local_instant(restaurant, form.date.data, form.time.data)
+    guest = GuestDetails(form.name.data, form.email.data or "", form.phone.data or "",
+                         form.notes.data or "")
+    try:
+        result = service.book(
+            db.session, restaurant, starts_at=starts_at, party_size=form.party_size.data,
+            guest=guest, table_id=form.table.data, source=form.source.data,
+            status="seated" if walk_in else "booked", duration_minutes=form.duration_minutes.data,
+            actor=actor(), policy=current_write_policy())
+    except BookingError as error:
+        apply_booking_error(form, error)
+        return _render_new(access, form, error.http_status, explain(error, restaurant))
+    reservation = result.reservation
+    message = f"{'Walk-in seated' if walk_in else 'Booked'}: {reservation.guest_name}, " \
+              f"{reservation.party_size} at {reservation.table.name}."
+    return _after_write(access, reservation, message, status=201)
+
+
+# --------------------------------------------------------------------------- one reservation
+
+
+def _forms_for(reservation: Reservation, access: Access) -> dict:
+    """The edit, move and status forms filled from the stored reservation."""
+    local = reservation.starts_at.astimezone(zone(access.restaurant))
+    length = int((reservation.ends_at - reservation.starts_at).total_seconds() // 60)
+    return {
+        "edit_form": EditReservationForm(formdata=None, data={
+            "party_size": reservation.party_size, "name": reservation.guest_name,
+            "email": reservation.guest_email, "phone": reservation.guest_phone,
+            "notes": reservation.notes, "version": reservation.version}),
+        "move_form": MoveReservationForm(formdata=None, data={
+            "date": local.date(), "time": local.time().replace(second=0, microsecond=0),
+            "table": reservation.table_id, "party_size": reservation.party_size,
+            "duration_minutes": length, "version": reservation.version}),
+    }
+
+
+def _render_reservation(access: Access, reservation: Reservation, status: int = 200,
+                        error: str | None = None, message: str | None = None, **forms):
+    all_tables = _tables(access, active_only=False)
+    names = {t.id: t.name for t in all_tables}
+    history = [(event, describe_changes(event.changes or {}, names, access.restaurant))
+               for event in reservation.events]
+    context = _forms_for(reservation, access)
+    context.update(forms)
+    template = "partials/owner_reservation_panel.html" if wants_panel() \
+        else "owner/reservation.html"
+    return render_template(
+        template, access=access, restaurant=access.restaurant, reservation=reservation,
+        tables=[t for t in all_tables if t.active], history=history, error=error,
+        message=message, transitions=sorted(TRANSITIONS.get(reservation.status, ())),
+        day=_day_of(access, reservation), **context), status
+
+
+@bp.get("/<ref>/reservations/<int:reservation_id>")
+@member_required
+def reservation_detail(access: Access, reservation_id: int):
+    return _render_reservation(access, reservation_or_404(access, reservation_id))
+
+
+def _after_write(access: Access, reservation: Reservation, message: str, status: int = 200):
+    if wants_panel():
+        db.session.expire_all()
+        reservation = db.session.get(Reservation, reservation.id)
+        response = make_response(_render_reservation(access, reservation, message=message))
+        response.status_code = status
+        response.headers["HX-Trigger"] = GRID_CHANGED
+        return response
+    flash(message, "success")
+    return redirect(url_for("owner.reservation_detail", ref=access.ref,
+                            reservation_id=reservation.id), code=303)
+
+
+def _refused(access: Access, reservation_id: int, error: BookingError, **forms):
+    db.session.expire_all()
+    reservation = reservation_or_404(access, reservation_id)
+    return _render_reservation(access, reservation, error.http_status,
+                               explain(error, access.restaurant), **forms)
+
+
+@bp.post("/<ref>/reservations/<int:reservation_id>/edit")
+@member_required
+def edit_reservation(access: Access, reservation_id: int):
+    reservation = reservation_or_404(access, reservation_id)
+    form = EditReservationForm()
+    if not form.validate():
+        return _render_reservation(access, reservation, form_status(form), edit_form=form)
+    guest = GuestDetails(form.name.data, form.email.data or "", form.phone.data or "",
+                         form.notes.data or "")
+    db.session.rollback()  # the service starts from a clean session
+    try:
+        changed = service.change(
+            db.session, access.restaurant, reservation_id, party_size=form.party_size.data,
+            guest=guest, expected_version=form.version.data, actor=actor(),
+            policy=current_write_policy())
+    except BookingError as error:
+        apply_booking_error(form, error)
+        return _refused(access, reservation_id, error, edit_form=form)
+    return _after_write(access, changed, f"Saved the changes for {changed.guest_name}.")
+
+
+@bp.post("/<ref>/reservations/<int:reservation_id>/move")
+@member_required
+def move_reservation(access: Access, reservation_id: int):
+    reservation = reservation_or_404(access, reservation_id)
+    form = MoveReservationForm()
+    if not form.validate():
+        return _render_reservation(access, reservation, form_status(form), move_form=form)
+    current_length = int((reservation.ends_at - reservation.starts_at).total_seconds() // 60)
+    duration = form.duration_minutes.data
+    starts_at = local_instant(access.restaurant, form.date.data, form.time.data)
+    db.session.rollback()
+    try:
+        changed = service.change(
+            db.session, access.restaurant, reservation_id, starts_at=starts_at,
+            table_id=form.table.data, party_size=form.party_size.data,
+            duration_minutes=duration if duration and duration != current_length else None,
+            expected_version=form.version.data, actor=actor(), policy=current_write_policy())
+    except BookingError as error:
+        apply_booking_error(form, error)
+        return _refused(access, reservation_id, error, move_form=form)
+    local = changed.starts_at.astimezone(zone(access.restaurant))
+    return _after_write(access, changed, f"Moved {changed.guest_name} to {changed.table.name} "
+                                         f"at {local:%H:%M} on {local:%a %d %b}.")
+
+
+@bp.post("/<ref>/reservations/<int:reservation_id>/status")
+@member_required
+def set_status(access: Access, reservation_id: int):
+    reservation = reservation_or_404(access, reservation_id)
+    form = StatusForm()
+    if not form.validate():
+        error = "; ".join(m for messages in form.errors.values() for m in messages)
+        return _render_reservation(access, reservation, form_status(form), error=error)
+    db.session.rollback()
+    try:
+        changed = service.set_status(
+            db.session, access.restaurant, reservation_id, form.status.data,
+            expected_version=form.version.data, actor=actor(), policy=current_write_policy())
+    except BookingError as error:
+        return _refused(access, reservation_id, error)
+    label = {"seated": "Seated", "completed": "Completed", "no_show": "Marked as no-show",
+             "cancelled": "Cancelled"}.get(changed.status, changed.status)
+    return _after_write(access, changed, f"{label}: {changed.guest_name}.")
+
+
+# --------------------------------------------------------------------------- list, search, CSV
+
+
+def _filtered(access: Access, form: ReservationListForm):
+    restaurant = access.restaurant
+    query = select(Reservation).where(Reservation.restaurant_id == restaurant.id)
+    if form.start.data:
+        query = query.where(Reservation.starts_at >= local_instant(restaurant, form.start.data,
+                                                                   dt.time(0)))
+    if form.end.data:
+        end = form.end.data + dt.timedelta(days=1)
+        query = query.where(Reservation.starts_at < local_instant(restaurant, end, dt.time(0)))
+    if form.status.data:
+        query = query.where(Reservation.status == form.status.data)
+    if form.q.data:
+        term = form.q.data.lower()
+        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions = [func.lower(Reservation.guest_name).like(like, escape="\\"),
+                      Reservation.guest_email.like(like, escape="\\")]
+        digits = service.normalise_phone(form.q.data).lstrip("+")
+        if len(digits) >= 3:
+            conditions.append(Reservation.guest_phone.like(f"%{digits}%"))
+        query = query.where(or_(*conditions))
+    return query.order_by(Reservation.starts_at, Reservation.id)
+
+
+def _list_form(access: Access) -> ReservationListForm:
+    form = ReservationListForm(formdata=request.args)
+    if not request.args.get("start") and not request.args.get("q"):
+        form.start.data = today(access.restaurant)
+    return form
+
+
+@bp.get("/<ref>/reservations")
+@member_required
+def reservation_list(access: Access):
+    form = _list_form(access)
+    status = 200
+    rows: list[Reservation] = []
+    if form.validate():
+        rows = list(db.session.scalars(_filtered(access, form).limit(LIST_LIMIT + 1)))
+    else:
+        status = 422
+    return render_template("owner/reservations.html", access=access,
+                           restaurant=access.restaurant, form=form, rows=rows[:LIST_LIMIT],
+                           truncated=len(rows) > LIST_LIMIT), status
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas: prefix a quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+@bp.get("/<ref>/reservations.csv")
+@member_required
+def reservation_csv(access: Access):
+    form = _list_form(access)
+    if not form.validate():
+        message = "; ".join(m for messages in form.errors.values() for m in messages)
+        return Response(message, status=422, mimetype="text/plain")
+    tz = zone(access.restaurant)
+    names = {t.id: t.name for t in _tables(access, active_only=False)}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "date", "time", "end", "party_size", "table", "status", "source",
+                     "name", "email", "phone", "notes", "created_at"])
+    for r in db.session.scalars(_filtered(access, form)):
+        start, end = r.starts_at.astimezone(tz), r.ends_at.astimezone(tz)
+        writer.writerow([r.id, start.date().isoformat(), f"{start:%H:%M}", f"{end:%H:%M}",
+                         r.party_size] + [csv_safe(v) for v in (
+                             names.get(r.table_id, ""), r.status, r.source, r.guest_name,
+                             r.guest_email, r.guest_phone, r.notes)]
+                        + [r.created_at.astimezone(tz).isoformat(timespec="minutes")])
+    filename = f"reservations-{access.restaurant.slug}.csv"
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"'})

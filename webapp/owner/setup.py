@@ -1,0 +1,398 @@
+"""Setup pages (owners only): restaurant settings, tables, opening hours, special days.
+
+These are plain edits of the restaurant's configuration, committed by the view.
+Reservations are only ever touched through the booking service: deactivating a
+table with future bookings moves or cancels each of them there, or keeps the
+table bookable — never silently drops one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ..booking import service
+from ..booking import slots as slotlib
+from ..booking.availability import bookable_times, load_schedule
+from ..booking.errors import BookingError
+from ..booking_policy import current_write_policy
+from ..extensions import db
+from ..models import ACTIVE_STATUSES, DiningTable, OpeningHours, Reservation, SpecialDay, SpecialDayService
+from . import bp
+from .access import Access, owner_required, table_or_404
+from .common import actor, form_status, today, zone
+from .forms import (
+    WEEKDAYS,
+    ConfirmForm,
+    DeactivateTableForm,
+    OpeningHoursForm,
+    RestaurantSettingsForm,
+    SpecialDayForm,
+    TableForm,
+    sorted_timezones,
+)
+
+SETTINGS_FIELDS = ("name", "slug", "timezone", "slot_interval_minutes", "default_turn_minutes",
+                   "turn_times", "lead_time_minutes", "horizon_days", "max_online_party", "phone",
+                   "email", "address", "description")
+
+
+def _see_other(endpoint: str, **values):
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@bp.route("/<ref>/settings", methods=["GET", "POST"])
+@owner_required
+def settings(access: Access):
+    restaurant = access.restaurant
+    if request.method == "GET":
+        form = RestaurantSettingsForm(formdata=None, obj=restaurant)
+        form.turn_times.data = dict(restaurant.turn_times or {})
+        status = 200
+    else:
+        form = RestaurantSettingsForm(restaurant_id=restaurant.id)
+        if form.validate():
+            for name in SETTINGS_FIELDS:
+                setattr(restaurant, name, getattr(form, name).data
+                        if getattr(form, name).data is not None else "")
+            db.session.commit()
+            flash("Settings saved.", "success")
+            return _see_other("owner.settings", ref=restaurant.slug)
+        status = form_status(form)
+    return render_template("owner/settings.html", access=access, restaurant=restaurant,
+                           form=form, timezones=sorted_timezones()), status
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _all_tables(access: Access) -> list[DiningTable]:
+    return list(db.session.scalars(
+        select(DiningTable).where(DiningTable.restaurant_id == access.restaurant.id)
+        .order_by(DiningTable.active.desc(), DiningTable.position, DiningTable.id)))
+
+
+def _future_bookings(table: DiningTable) -> list[Reservation]:
+    now = dt.datetime.now(dt.UTC)
+    return list(db.session.scalars(
+        select(Reservation).where(Reservation.table_id == table.id,
+                                  Reservation.status.in_(ACTIVE_STATUSES),
+                                  Reservation.ends_at > now)
+        .order_by(Reservation.starts_at)))
+
+
+def _apply_table(table: DiningTable, form: TableForm) -> None:
+    table.name = form.name.data
+    table.seats = form.seats.data
+    table.min_party = form.min_party.data or 1
+    table.max_party = form.max_party.data
+    table.area = form.area.data or ""
+    table.position = form.position.data or 0
+
+
+@bp.route("/<ref>/tables", methods=["GET", "POST"])
+@owner_required
+def tables(access: Access):
+    status = 200
+    if request.method == "POST":
+        form = TableForm(restaurant_id=access.restaurant.id)
+        if form.validate():
+            table = DiningTable(restaurant_id=access.restaurant.id, active=True)
+            _apply_table(table, form)
+            db.session.add(table)
+            db.session.commit()
+            flash(f"Table {table.name} added.", "success")
+            return _see_other("owner.tables", ref=access.ref)
+        status = form_status(form)
+    else:
+        rows = _all_tables(access)
+        form = TableForm(formdata=None, position=(max((t.position for t in rows), default=-1) + 1))
+    return render_template("owner/tables.html", access=access, restaurant=access.restaurant,
+                           tables=_all_tables(access), form=form,
+                           confirm=ConfirmForm(formdata=None)), status
+
+
+@bp.route("/<ref>/tables/<int:table_id>", methods=["GET", "POST"])
+@owner_required
+def edit_table(access: Access, table_id: int):
+    table = table_or_404(access, table_id)
+    status = 200
+    if request.method == "POST":
+        form = TableForm(restaurant_id=access.restaurant.id, table_id=table.id)
+        if form.validate():
+            _apply_table(table, form)
+            wants_inactive = table.active and not form.active.data
+            if not table.active and form.active.data:
+                table.active = True
+            db.session.commit()
+            if wants_inactive:
+                return _deactivate_or_ask(access, table)
+            flash(f"Table {table.name} saved.", "success")
+            return _see_other("owner.tables", ref=access.ref)
+        status = form_status(form)
+    else:
+        form = TableForm(formdata=None, obj=table)
+    return render_template("owner/table_edit.html", access=access, restaurant=access.restaurant,
+                           table=table, form=form), status
+
+
+def _deactivate_or_ask(access: Access, table: DiningTable):
+    if _future_bookings(table):
+        flash(f"Table {table.name} has future bookings: choose what happens to them.", "info")
+        return _see_other("owner.deactivate_table", ref=access.ref, table_id=table.id)
+    table.active = False
+    db.session.commit()
+    flash(f"Table {table.name} is no longer bookable.", "success")
+    return _see_other("owner.tables", ref=access.ref)
+
+
+def _move_elsewhere(access: Access, reservation: Reservation) -> str | None:
+    """Move one booking to another free table (the service re-checks under the lock);
+    returns the new table's name, or None when no other table is free."""
+    from ..booking.availability import active_tables, best_fit_order
+
+    candidates = best_fit_order(active_tables(db.session, access.restaurant.id),
+                                reservation.party_size)
+    reservation_id, version = reservation.id, reservation.version
+    for candidate in candidates:
+        if candidate.id == reservation.table_id:
+            continue
+        name = candidate.name
+        db.session.rollback()
+        try:
+            moved = service.change(db.session, access.restaurant, reservation_id,
+                                   table_id=candidate.id, expected_version=version,
+                                   actor=actor(),
+                                   policy=current_write_policy())
+        except BookingError:
+            continue  # taken meanwhile or too small: try the next table
+        return moved.table.name if moved.table else name
+    return None
+
+
+@bp.route("/<ref>/tables/<int:table_id>/deactivate", methods=["GET", "POST"])
+@owner_required
+def deactivate_table(access: Access, table_id: int):
+    """Stop offering a table. Its future bookings are moved, or cancelled, or the
+    table stays bookable — the owner chooses; a booking that cannot be moved keeps
+    the table active and is named in the answer."""
+    table = table_or_404(access, table_id)
+    bookings = _future_bookings(table)
+    form = DeactivateTableForm() if request.method == "POST" else DeactivateTableForm(formdata=None)
+    status = 200
+    if request.method == "POST":
+        if not form.validate():
+            status = form_status(form)
+        elif form.bookings.data == "keep":
+            flash(f"Table {table.name} stays bookable.", "info")
+            return _see_other("owner.tables", ref=access.ref)
+        else:
+            return _deactivate_with(access, table, bookings, form.bookings.data)
+    return render_template("owner/table_deactivate.html", access=access,
+                           restaurant=access.restaurant, table=table, bookings=bookings,
+                           form=form), status
+
+
+def _deactivate_with(access: Access, table: DiningTable, bookings: list[Reservation],
+                     choice: str):
+    table_name, table_id = table.name, table.id
+    tz = zone(access.restaurant)
+    done, failed = [], []
+    for reservation in bookings:
+        label = (f"{reservation.guest_name} "
+                 f"({reservation.starts_at.astimezone(tz):%a %d %b %H:%M})")
+        if choice == "move":
+            new_table = _move_elsewhere(access, reservation)
+            (done if new_table else failed).append(
+                f"{label} → {new_table}" if new_table else label)
+        else:
+            db.session.rollback()
+            try:
+                service.cancel(db.session, access.restaurant, reservation.id, actor=actor(),
+                               policy=current_write_policy())
+                done.append(label)
+            except BookingError as error:
+                failed.append(f"{label}: {error.message}")
+    table = db.session.get(DiningTable, table_id)
+    if not failed and not _future_bookings(table):
+        table.active = False
+        db.session.commit()
+        verb = "Moved" if choice == "move" else "Cancelled"
+        flash(f"Table {table_name} is no longer bookable."
+              + (f" {verb}: {'; '.join(done)}." if done else ""), "success")
+        return _see_other("owner.tables", ref=access.ref)
+    db.session.commit()
+    flash(f"Table {table_name} stays bookable: no other table is free for "
+          f"{'; '.join(failed) or 'a booking made meanwhile'}."
+          + (f" Moved: {'; '.join(done)}." if done else ""), "error")
+    return _see_other("owner.deactivate_table", ref=access.ref, table_id=table_id)
+
+
+@bp.post("/<ref>/tables/<int:table_id>/activate")
+@owner_required
+def activate_table(access: Access, table_id: int):
+    table = table_or_404(access, table_id)
+    if ConfirmForm().validate():
+        table.active = True
+        db.session.commit()
+        flash(f"Table {table.name} is bookable again.", "success")
+    return _see_other("owner.tables", ref=access.ref)
+
+
+# --------------------------------------------------------------------------- opening hours
+
+
+def _preview(access: Access):
+    """Bookable times of a chosen date, as a guest would see them online now."""
+    restaurant = access.restaurant
+    try:
+        day = dt.date.fromisoformat(request.args.get("preview", ""))
+    except ValueError:
+        day = today(restaurant)
+    party = request.args.get("party", "2")
+    party_size = int(party) if party.isdigit() and 1 <= int(party) <= 500 else 2
+    times = bookable_times(db.session, restaurant, day, party_size, online=True)
+    groups = slotlib.group_by_service(t.slot for t in times)
+    schedule = load_schedule(db.session, restaurant)
+    rule = slotlib.special_day_for(schedule, day)
+    return {"preview_day": day, "preview_party": party_size, "preview_groups": groups,
+            "preview_rule": rule}
+
+
+@bp.route("/<ref>/hours", methods=["GET", "POST"])
+@owner_required
+def hours(access: Access):
+    status = 200
+    if request.method == "POST":
+        form = OpeningHoursForm()
+        if form.validate():
+            db.session.add(OpeningHours(restaurant_id=access.restaurant.id,
+                                        **_hours_values(form)))
+            db.session.commit()
+            flash(f"Added {form.name.data or 'a service'} on {WEEKDAYS[form.weekday.data]}.",
+                  "success")
+            return _see_other("owner.hours", ref=access.ref)
+        status = form_status(form)
+    else:
+        form = OpeningHoursForm(formdata=None)
+    rows = db.session.scalars(select(OpeningHours).where(
+        OpeningHours.restaurant_id == access.restaurant.id)
+        .order_by(OpeningHours.weekday, OpeningHours.opens)).all()
+    week = [(name, [r for r in rows if r.weekday == i]) for i, name in enumerate(WEEKDAYS)]
+    return render_template("owner/hours.html", access=access, restaurant=access.restaurant,
+                           week=week, form=form, confirm=ConfirmForm(formdata=None),
+                           **_preview(access)), status
+
+
+def _hours_values(form: OpeningHoursForm) -> dict:
+    return {"weekday": form.weekday.data, "name": form.name.data or "",
+            "opens": form.opens.data, "closes": form.closes.data,
+            "last_seating": form.last_seating.data}
+
+
+def _hours_or_404(access: Access, hours_id: int) -> OpeningHours:
+    row = db.session.get(OpeningHours, hours_id)
+    if row is None or row.restaurant_id != access.restaurant.id:
+        from flask import abort
+
+        abort(404)
+    return row
+
+
+@bp.route("/<ref>/hours/<int:hours_id>", methods=["GET", "POST"])
+@owner_required
+def edit_hours(access: Access, hours_id: int):
+    row = _hours_or_404(access, hours_id)
+    status = 200
+    if request.method == "POST":
+        form = OpeningHoursForm()
+        if form.validate():
+            for key, value in _hours_values(form).items():
+                setattr(row, key, value)
+            db.session.commit()
+            flash("Opening hours saved.", "success")
+            return _see_other("owner.hours", ref=access.ref)
+        status = form_status(form)
+    else:
+        form = OpeningHoursForm(formdata=None, obj=row)
+    return render_template("owner/hours_edit.html", access=access, restaurant=access.restaurant,
+                           row=row, form=form), status
+
+
+@bp.post("/<ref>/hours/<int:hours_id>/delete")
+@owner_required
+def delete_hours(access: Access, hours_id: int):
+    row = _hours_or_404(access, hours_id)
+    if ConfirmForm().validate():
+        db.session.delete(row)
+        db.session.commit()
+        flash("Service removed. Existing bookings stay as they are.", "success")
+    return _see_other("owner.hours", ref=access.ref)
+
+
+# --------------------------------------------------------------------------- special days
+
+
+@bp.route("/<ref>/special-days", methods=["GET", "POST"])
+@owner_required
+def special_days(access: Access):
+    status = 200
+    if request.method == "POST":
+        form = SpecialDayForm()
+        if form.validate():
+            closed = bool(form.closed.data)
+            special = SpecialDay(restaurant_id=access.restaurant.id,
+                                 start_date=form.start_date.data, end_date=form.last_day,
+                                 closed=closed, reason=form.reason.data or "")
+            if not closed:
+                special.services = [SpecialDayService(name=s.name, opens=s.opens, closes=s.closes,
+                                                      last_seating=s.last_seating)
+                                    for s in form.services.data]
+            db.session.add(special)
+            db.session.commit()
+            flash("Special day saved." + (_bookings_note(access, special)), "success")
+            return _see_other("owner.special_days", ref=access.ref)
+        status = form_status(form)
+    else:
+        form = SpecialDayForm(formdata=None, start_date=today(access.restaurant))
+    rows = db.session.scalars(select(SpecialDay).where(
+        SpecialDay.restaurant_id == access.restaurant.id)
+        .order_by(SpecialDay.start_date.desc())).all()
+    return render_template("owner/special_days.html", access=access, restaurant=access.restaurant,
+                           rows=rows, form=form, confirm=ConfirmForm(formdata=None),
+                           today=today(access.restaurant)), status
+
+
+def _bookings_note(access: Access, special: SpecialDay) -> str:
+    """Closing does not cancel anything by itself: say how many bookings to look at."""
+    tz = zone(access.restaurant)
+    start = slotlib.to_utc(special.start_date, dt.time(0), tz)
+    end = slotlib.to_utc(special.end_date + dt.timedelta(days=1), dt.time(0), tz)
+    count = len(db.session.scalars(select(Reservation.id).where(
+        Reservation.restaurant_id == access.restaurant.id,
+        Reservation.status.in_(ACTIVE_STATUSES),
+        Reservation.starts_at >= start, Reservation.starts_at < end)).all())
+    if not count:
+        return ""
+    return (f" {count} existing booking{'s' if count != 1 else ''} on these days stay as they "
+            "are: see the reservation list.")
+
+
+@bp.post("/<ref>/special-days/<int:special_id>/delete")
+@owner_required
+def delete_special_day(access: Access, special_id: int):
+    row = db.session.get(SpecialDay, special_id)
+    if row is None or row.restaurant_id != access.restaurant.id:
+        from flask import abort
+
+        abort(404)
+    if ConfirmForm().validate():
+        db.session.delete(row)
+        db.session.commit()
+        flash("Special day removed.", "success")
+    return _see_other("owner.special_days", ref=access.ref)

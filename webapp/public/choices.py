@@ -1,0 +1,129 @@
+"""What the guest can pick: open dates, party sizes and free times, ready for templates.
+
+Read-only helpers between the booking domain (UTC instants, schedules) and the
+pages (wall-clock times in the restaurant's zone, grouped by service).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from itertools import groupby
+
+from sqlalchemy.orm import Session
+
+from ..booking import slots as slotlib
+from ..booking.availability import times_with_tables
+from ..booking.slots import Schedule
+from ..models import Restaurant
+
+
+@dataclass(frozen=True)
+class DateChoice:
+    value: str  # ISO date
+    label: str
+    month: str
+
+
+@dataclass(frozen=True)
+class TimeChoice:
+    value: str  # "19:30", or "02:30+01:00" when that wall time happens twice
+    label: str
+    starts_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ServiceTimes:
+    service: str
+    times: list[TimeChoice]
+
+
+def local_today(schedule: Schedule, now: dt.datetime) -> dt.date:
+    return now.astimezone(schedule.zone).date()
+
+
+def date_choices(schedule: Schedule, now: dt.datetime) -> list[DateChoice]:
+    """Every date the restaurant has a service on, from today to the booking horizon."""
+    today = local_today(schedule, now)
+    days = slotlib.open_days(schedule, today, schedule.horizon_days + 1)
+    return [DateChoice(day.isoformat(), _day_label(day, today), f"{day:%B %Y}") for day in days]
+
+
+def months(choices: list[DateChoice]) -> list[tuple[str, list[DateChoice]]]:
+    return [(month, list(items)) for month, items in groupby(choices, key=lambda c: c.month)]
+
+
+def _day_label(day: dt.date, today: dt.date) -> str:
+    label = f"{day:%a} {day.day} {day:%b}"
+    if day == today:
+        return f"Today, {label}"
+    if day == today + dt.timedelta(days=1):
+        return f"Tomorrow, {label}"
+    return label
+
+
+def party_choices(schedule: Schedule) -> list[int]:
+    return list(range(1, schedule.max_online_party + 1))
+
+
+def time_choice(starts_at: dt.datetime, schedule: Schedule) -> TimeChoice:
+    local = starts_at.astimezone(schedule.zone)
+    wall = f"{local:%H:%M}"
+    if _repeated(local):
+        offset = local.strftime("%z")
+        offset = f"{offset[:3]}:{offset[3:]}"
+        return TimeChoice(f"{wall}{offset}", f"{wall} ({local.tzname()}, UTC{offset})", starts_at)
+    return TimeChoice(wall, wall, starts_at)
+
+
+def _repeated(local: dt.datetime) -> bool:
+    """True for wall times that happen twice (the hour the clocks go back)."""
+    return local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+
+
+def day_problem(schedule: Schedule, day: dt.date, now: dt.datetime) -> str | None:
+    """Why a guest cannot book on ``day`` at all, or None."""
+    today = local_today(schedule, now)
+    if day < today:
+        return "That date has passed. Please pick another date."
+    last_day = today + dt.timedelta(days=schedule.horizon_days)
+    if day > last_day:
+        return (f"Bookings open {schedule.horizon_days} days ahead; the last date you can book "
+                f"now is {last_day.day} {last_day:%B %Y}.")
+    if not slotlib.services_on(schedule, day):
+        rule = slotlib.special_day_for(schedule, day)
+        reason = f" ({rule.reason})" if rule and rule.reason else ""
+        return f"We are closed on {day:%A} {day.day} {day:%B}{reason}. Please pick another date."
+    return None
+
+
+def free_times(session: Session, restaurant: Restaurant, schedule: Schedule, day: dt.date,
+               party_size: int, now: dt.datetime, ignore: int | None = None) -> list[ServiceTimes]:
+    """Bookable times for a guest, grouped by service; ``ignore`` is the guest's own
+    reservation when they are moving it (its table counts as free)."""
+    if party_size > schedule.max_online_party:
+        return []
+    candidates = slotlib.online_slots(schedule, day, party_size, now)
+    bookable = times_with_tables(session, restaurant, candidates, party_size, ignore=ignore)
+    groups = slotlib.group_by_service(b.slot for b in bookable)
+    return [ServiceTimes(name or "Times", [time_choice(s.starts_at, schedule) for s in slots_])
+            for name, slots_ in groups]
+
+
+def resolve_start(schedule: Schedule, day: dt.date, wall: dt.time, party_size: int,
+                  offset: dt.timedelta | None) -> dt.datetime:
+    """The instant a guest picked: ``wall`` on service date ``day``; ``offset`` (from
+    "02:30+01:00") chooses between the two occurrences of a repeated wall time."""
+    if offset is not None:
+        for fold in (0, 1):
+            start = slotlib.resolve_local_start(schedule, day, wall, party_size, fold)
+            if start.astimezone(schedule.zone).utcoffset() == offset:
+                return start
+    return slotlib.resolve_local_start(schedule, day, wall, party_size)
+
+
+def service_date(schedule: Schedule, starts_at: dt.datetime, party_size: int) -> dt.date:
+    slot = slotlib.find_slot(schedule, starts_at, party_size)
+    if slot is not None and slot.service_date is not None:
+        return slot.service_date
+    return starts_at.astimezone(schedule.zone).date()

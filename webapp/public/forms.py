@@ -1,0 +1,210 @@
+"""The guest's forms: shapes only (types, lengths, formats).
+
+Restaurant rules (opening hours, lead time, horizon, party limit, free tables)
+are the booking service's job; these forms only make sure the values have the
+right shape, with a message a guest understands.
+
+The forms read HTML form posts, query strings (``meta={"csrf": False}`` with
+``formdata=request.args``) and JSON bodies alike: Flask-WTF wraps a JSON object
+as form data, so the JSON API reuses them. The custom fields below therefore
+accept JSON numbers, booleans and strings without crashing on the wrong type.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Field, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import DateInput, NumberInput, TextInput
+
+MAX_PARTY_SIZE = 99
+NAME_MAX = 120
+EMAIL_MAX = 254
+PHONE_MAX = 40
+NOTES_MAX = 1000
+
+# "19:30", or "02:30+01:00" to pick one of the two 02:30s of the night clocks go back.
+TIME_PATTERN = re.compile(r"^(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)"
+                          r"(?P<offset>[+-](?:[01]\d|2[0-3]):[0-5]\d)?$")
+# Digits with the usual separators, optionally a leading +; at least five digits.
+PHONE_PATTERN = r"^\+?(?:[\s().\-/]*\d){5,}[\s().\-/]*$"
+
+
+def _as_text(value: Any) -> str:
+    """A submitted value as text; JSON may send numbers or booleans where we expect text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        raise ValueError("Expected a single value.")
+    return str(value)
+
+
+def strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class TextField(StringField):
+    """A StringField that turns JSON numbers into text instead of failing on them."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist:
+            try:
+                self.data = _as_text(valuelist[0])
+            except ValueError as error:
+                self.data = ""
+                raise ValueError(str(error)) from None
+
+
+class LongTextField(TextField):
+    widget = TextAreaField.widget
+
+
+class ISODateField(Field):
+    """A calendar date written as YYYY-MM-DD (what <input type="date"> sends)."""
+
+    widget = DateInput()
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(_as_text(v) for v in self.raw_data if not isinstance(v, list | dict))
+        return self.data.isoformat() if self.data else ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        self.data = None
+        raw = valuelist[0]
+        if raw in (None, ""):
+            return
+        try:
+            self.data = dt.date.fromisoformat(_as_text(raw).strip())
+        except ValueError:
+            raise ValueError("Enter a date as YYYY-MM-DD, e.g. 2026-12-24.") from None
+        if len(_as_text(raw).strip()) != 10:  # fromisoformat also takes 20261224
+            self.data = None
+            raise ValueError("Enter a date as YYYY-MM-DD, e.g. 2026-12-24.")
+
+
+class PartySizeField(Field):
+    """A whole number of guests, 1..99; JSON may send it as a number or a string."""
+
+    widget = NumberInput(min=1, max=MAX_PARTY_SIZE)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return _as_text(self.raw_data[0]) if not isinstance(self.raw_data[0], list | dict) else ""
+        return str(self.data) if self.data is not None else ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        self.data = None
+        raw = valuelist[0]
+        if raw in (None, ""):
+            return
+        if isinstance(raw, bool) or not isinstance(raw, int | str):
+            raise ValueError("Enter the number of guests as a whole number.")
+        text = str(raw).strip()
+        if not re.fullmatch(r"\d{1,4}", text):
+            raise ValueError("Enter the number of guests as a whole number.")
+        self.data = int(text)
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is not None and not 1 <= self.data <= MAX_PARTY_SIZE:
+            raise ValidationError(f"A party is between 1 and {MAX_PARTY_SIZE} guests.")
+
+
+class TimeOfDayField(TextField):
+    """A wall-clock time "HH:MM" in the restaurant's zone, optionally with its UTC offset
+    ("02:30+01:00") to tell apart the two 02:30s when the clocks go back."""
+
+    widget = TextInput()
+
+    @property
+    def wall_time(self) -> dt.time | None:
+        match = TIME_PATTERN.match(self.data or "")
+        if not match:
+            return None
+        return dt.time(int(match["hour"]), int(match["minute"]))
+
+    @property
+    def utc_offset(self) -> dt.timedelta | None:
+        match = TIME_PATTERN.match(self.data or "")
+        if not match or not match["offset"]:
+            return None
+        sign = -1 if match["offset"][0] == "-" else 1
+        hours, minutes = match["offset"][1:].split(":")
+        return sign * dt.timedelta(hours=int(hours), minutes=int(minutes))
+
+
+def _date_field(label: str = "Date") -> ISODateField:
+    return ISODateField(label, validators=[InputRequired("Choose a date.")])
+
+
+def _party_field() -> PartySizeField:
+    return PartySizeField("Guests", validators=[InputRequired("Say how many guests are coming.")])
+
+
+def _time_field() -> TimeOfDayField:
+    return TimeOfDayField("Time", filters=[strip], validators=[
+        DataRequired("Choose a time."),
+        Regexp(TIME_PATTERN.pattern, message="Choose one of the times offered (HH:MM)."),
+    ])
+
+
+class AvailabilityForm(FlaskForm):
+    """Which times are free on a date for a party (a GET: build it with meta={"csrf": False})."""
+
+    date = _date_field()
+    party_size = _party_field()
+
+
+class BookingForm(FlaskForm):
+    date = _date_field()
+    time = _time_field()
+    party_size = _party_field()
+    name = TextField("Name", filters=[strip], validators=[
+        DataRequired("Tell us the name for the booking."),
+        Length(max=NAME_MAX, message=f"Keep the name under {NAME_MAX} characters."),
+    ])
+    email = TextField("E-mail", filters=[strip], validators=[
+        DataRequired("We need an e-mail address to send the confirmation."),
+        Length(max=EMAIL_MAX, message=f"An e-mail address has at most {EMAIL_MAX} characters."),
+        Email("This does not look like an e-mail address (name@example.com)."),
+    ])
+    phone = TextField("Phone", filters=[strip], validators=[
+        DataRequired("We need a phone number in case we must reach you."),
+        Length(max=PHONE_MAX, message=f"A phone number has at most {PHONE_MAX} characters."),
+        Regexp(PHONE_PATTERN, message="Enter a phone number: digits, spaces, + ( ) - / only."),
+    ])
+    notes = LongTextField("Notes (optional)", filters=[strip], validators=[
+        Optional(),
+        Length(max=NOTES_MAX, message=f"Keep the notes under {NOTES_MAX} characters."),
+    ])
+
+
+class ChangeBookingForm(FlaskForm):
+    date = _date_field()
+    time = _time_field()
+    party_size = _party_field()
+
+
+class CancelBookingForm(FlaskForm):
+    # JSON sends true/false: False must read as "not confirmed" (WTForms' default
+    # false_values are strings only).
+    confirm = BooleanField(
+        "Yes, cancel my booking",
+        false_values=(False, "false", "False", "", "0", "no", "off"),
+        validators=[DataRequired("Tick the box to confirm the cancellation.")],
+    )
+
+
+def field_errors(form: FlaskForm) -> dict[str, list[str]]:
+    """The form's errors as {field: [messages]} (CSRF errors under "csrf_token")."""
+    return {name: list(messages) for name, messages in form.errors.items()}
