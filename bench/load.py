@@ -70,7 +70,7 @@ def booking_specs(first_day: dt.date, days: int, per_slot: int):
                 n = next(serial)
                 # Parties of 2, 4 and 6 land on different kinds of table: no two of these
                 # requests compete for a table.
-                yield booking_body(day, f"{hour:02d}:00", (2, 4, 6)[n % 3], f"guest{n}@bench.invalid")
+                yield booking_body(day, f"{hour:02d}:00", (2, 4, 6)[n % 3], f"guest{n}@bench.example.com")
 
 
 def main(config: dict) -> dict:
@@ -86,9 +86,6 @@ def main(config: dict) -> dict:
         wait_time = constant(0)
 
         def _request(self, method: str, path: str, **kwargs) -> None:
-            if recorder.done:
-                self.environment.runner.quit()
-                return
             started = time.perf_counter()
             with self.client.request(method, path, catch_response=True, **kwargs) as response:
                 seconds = time.perf_counter() - started
@@ -98,11 +95,14 @@ def main(config: dict) -> dict:
 
         @task
         def work(self) -> None:
+            if recorder.done or finished["specs"]:
+                gevent.sleep(0.1)  # the watcher below stops the run
+                return
             if scenario == "book":
                 try:
                     body = next(specs)
                 except StopIteration:
-                    self.environment.runner.quit()
+                    finished["specs"] = True
                     return
                 self._request("POST", booking_path, json=body, name="book")
             else:
@@ -110,11 +110,19 @@ def main(config: dict) -> dict:
                 self._request("GET", read["path"], headers=read["headers"], name="read")
 
     read_cycle = itertools.cycle(range(max(1, len(read_paths))))
+    finished = {"specs": False}
     env = Environment(user_classes=[BenchUser], events=events)
     runner = env.create_local_runner()
+
+    def watcher() -> None:
+        # Users must not stop the runner themselves (it would kill the greenlet doing it).
+        deadline = time.perf_counter() + (config.get("seconds") or 3600)
+        while not (recorder.done or finished["specs"] or time.perf_counter() > deadline):
+            gevent.sleep(0.05)
+        runner.quit()
+
     runner.start(config["users"], spawn_rate=config["users"])
-    if config.get("seconds"):
-        gevent.spawn_later(config["seconds"], runner.quit)
+    gevent.spawn(watcher)
     runner.greenlet.join()
     elapsed = time.perf_counter() - recorder.started
     ok = recorder.statuses.get("201" if scenario == "book" else "200", 0)

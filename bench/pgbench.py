@@ -30,14 +30,14 @@ SET LOCAL lock_timeout = '3000ms';
 SELECT count(pg_advisory_xact_lock(k)) FROM unnest(ARRAY[:g]::bigint[]) AS k;
 SELECT id FROM reservations WHERE restaurant_id = {restaurant_id} AND status IN ('booked', 'seated') \
 AND starts_at < to_timestamp((:b0 + 8) * 900) AND ends_at > to_timestamp(:b0 * 900) \
-AND guest_email = 'g' || :g || '@bench.invalid' LIMIT 1;
+AND guest_email = 'g' || :g || '@bench.example.com' LIMIT 1;
 SELECT count(pg_advisory_xact_lock(:t, b::int)) FROM generate_series(:b0, :b0 + 7) AS b;
 SELECT id FROM reservations WHERE table_id = :t AND status IN ('booked', 'seated') \
 AND starts_at < to_timestamp((:b0 + 8) * 900) AND ends_at > to_timestamp(:b0 * 900) LIMIT 1;
 INSERT INTO reservations (restaurant_id, table_id, starts_at, ends_at, party_size, guest_name, \
 guest_email, guest_phone, notes, status, source, manage_token_hash, created_at, updated_at, version) \
 SELECT {restaurant_id}, :t, to_timestamp(:b0 * 900), to_timestamp((:b0 + 8) * 900), 2, 'Bench Guest', \
-'g' || :g || '@bench.invalid', '', '', 'booked', 'api', md5(random()::text || :g), now(), now(), 1 \
+'g' || :g || '@bench.example.com', '', '', 'booked', 'api', md5(random()::text || :g), now(), now(), 1 \
 WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE table_id = :t AND status IN ('booked', 'seated') \
 AND starts_at < to_timestamp((:b0 + 8) * 900) AND ends_at > to_timestamp(:b0 * 900));
 INSERT INTO reservation_events (reservation_id, at, actor, action, changes) \

@@ -40,7 +40,8 @@ CONTENTION_CLIENTS = 400
 
 def run_load(config: dict) -> dict:
     out = subprocess.run([sys.executable, "-m", "bench.load", json.dumps(config)], cwd=ROOT,
-                         capture_output=True, text=True, check=False)
+                         capture_output=True, text=True, check=False,
+                         timeout=(config.get("seconds") or 0) + 300)
     if out.returncode:
         raise RuntimeError(f"load generator failed: {out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -79,7 +80,7 @@ def prefill_contention_day(libpq_url: str, restaurant, day: dt.date) -> int:
         ends = starts + dt.timedelta(hours=2)
         for table_id in taken:
             rows.append(f"({restaurant.restaurant_id}, {table_id}, '{starts.isoformat()}', "
-                        f"'{ends.isoformat()}', 2, 'Prefill', 'prefill{table_id}-{wall}@bench.invalid', "
+                        f"'{ends.isoformat()}', 2, 'Prefill', 'prefill{table_id}-{wall}@bench.example.com', "
                         f"'', '', 'booked', 'phone', now(), now(), 1)")
     pg_scalar(libpq_url, "INSERT INTO reservations (restaurant_id, table_id, starts_at, ends_at, "
               "party_size, guest_name, guest_email, guest_phone, notes, status, source, created_at, "
@@ -94,7 +95,8 @@ def contention(base_url: str, slug: str, day: dt.date) -> dict:
     lock = threading.Lock()
 
     def client(n: int) -> None:
-        body = booking_body(day, CONTENTION_TIMES[n % len(CONTENTION_TIMES)], 2, f"racer{n}@bench.invalid")
+        wall_time = CONTENTION_TIMES[n % len(CONTENTION_TIMES)]
+        body = booking_body(day, wall_time, 2, f"racer{n}@bench.example.com")
         barrier.wait()
         started = time.perf_counter()
         try:
@@ -139,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count(), "cpu": _cpu_model(), "python": platform.python_version(),
                     "postgres": _pg_version(), "kernel": platform.release()},
         "workers": args.workers,
+        # Other work on the machine skews every figure: look here first when they look odd.
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
     first_day = dt.date.today() + dt.timedelta(days=1)
     print(f"bench: workers={args.workers} dir={base_dir}", flush=True)
@@ -201,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         print(pgbench.pop("report"), flush=True)
         results["pgbench"] = pgbench
 
+    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["targets"] = targets(results)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -270,6 +275,8 @@ def report(results: dict) -> None:
     machine = results["machine"]
     print(f"machine: {machine['cpus']} CPUs ({machine['cpu']}), Python {machine['python']}, "
           f"{machine['postgres']}, gunicorn workers: {results['workers']}")
+    print(f"load average (1/5/15 min) at start {results['load_average_at_start']}, "
+          f"at end {results['load_average_at_end']}")
     t = results["throughput"]
     print(f"throughput: {t['ok_per_second']} bookings/s, p50/p95/p99 {t['latency_ms']['p50']}/"
           f"{t['latency_ms']['p95']}/{t['latency_ms']['p99']} ms, 5xx {t['errors_5xx']}, "

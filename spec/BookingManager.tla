@@ -164,7 +164,7 @@ StayOf(r) == [s |-> r.s, e |-> r.e]
 \* The transaction ended with a definitive answer (booked / refused / invalid).
 Answered(a) ==
     /\ tx' = [tx EXCEPT ![a] = IdleTx]
-    /\ goal' = [goal EXCEPT ![a].open = FALSE]
+    /\ goal' = [goal EXCEPT ![a] = NoGoal]
 
 -----------------------------------------------------------------------------
 (* Requests.  A guest without a row books; a guest holding a booking may move it
@@ -396,20 +396,26 @@ InTx(a) == tx[a].ph /= "idle"
 \* Without relying on lock_timeout (timeouts are not fair), this is freedom from deadlock.
 EveryRequestAnswered == \A a \in Actors : InTx(a) ~> ~InTx(a)
 
-\* The guest's request is still open and one of the tables it has still to try
-\* is free for the stay (ignoring its own row).
+\* Guest c's request (book, or move a booking that can still be moved) is open
+\* and one of the tables this attempt has still to try is free for the stay
+\* (ignoring c's own row).
 SlotFree(c) ==
-    /\ goal[c].kind \in {"book", "change"}
+    /\ goal[c].open
+    /\ \/ goal[c].kind = "book"
+       \/ goal[c].kind = "change" /\ rows[c].st = "booked"
     /\ \E j \in 1..Len(goal[c].rem) :
           ~Taken(goal[c].rem[j], [s |-> goal[c].s, e |-> goal[c].e], c)
-Asking(c) == goal[c].open /\ SlotFree(c)
-Holds(c) ==
-    /\ rows[c].st \in Active
-    /\ rows[c].s = goal[c].s /\ rows[c].e = goal[c].e
-    /\ rows[c].t \in Range(goal[c].cands)
-\* A guest that keeps asking for a slot that stays free eventually gets it:
-\* it cannot be left waiting, or be refused, while the slot is free.
-FreeSlotGranted == \A c \in Clients : Asking(c) ~> (Holds(c) \/ ~SlotFree(c))
+
+\* A guest that keeps asking for a slot that stays free eventually gets it.
+\* Two halves: it is never refused while the slot is free (a definitive answer
+\* that gives it nothing -- promise unchanged -- comes only when every table it
+\* tried was taken) ...
+NoRefusalWhileFree ==
+    [][\A c \in Clients :
+          (goal[c].open /\ ~goal'[c].open /\ promise'[c] = promise[c]) => ~SlotFree(c)]_vars
+\* ... and it is never left asking forever (re-trying after "try again") while
+\* the slot stays free: it gets an answer, which by the above is the slot.
+FreeSlotGranted == \A c \in Clients : SlotFree(c) ~> ~SlotFree(c)
 
 -----------------------------------------------------------------------------
 (* Model values the .cfg files cannot spell. *)

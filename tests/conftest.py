@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -56,24 +58,45 @@ def pg_url() -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
-@pytest.fixture(params=BACKENDS)
-def fresh_database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """A new, empty database (not the shared test schema) on each backend; dropped afterwards.
-
-    For tests of what the migrations build and of probes on an unmigrated database."""
-    if request.param == "sqlite":
-        yield "sqlite:///" + str(tmp_path / "fresh.sqlite3")
+@contextmanager
+def fresh_database(request: pytest.FixtureRequest, backend: str, name: str,
+                   directory: Path) -> Iterator[str]:
+    """A new, empty database (not the shared test schema) named ``name``; dropped afterwards."""
+    if backend == "sqlite":
+        yield "sqlite:///" + str(directory / f"{name}.sqlite3")
         return
     url = make_url(request.getfixturevalue("pg_url"))
-    name = f"{url.database}_fresh"
+    url = url.set(database=f"{url.database}_{name}")
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each backend, for what the migrations build and for probes."""
+    with fresh_database(request, request.param, "fresh", tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def migrated_database_url(request: pytest.FixtureRequest,
+                          tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database on each backend built by ``flask db upgrade`` alone (once per worker).
+
+    Shared: a test that changes its schema or alembic_version must put it back."""
+    from tests.fresh_db import flask_db
+
+    with fresh_database(request, request.param, "migrated", tmp_path_factory.mktemp("migrated")) as url:
+        flask_db(url, "upgrade")
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,13 @@
 (function () {
   "use strict";
 
+  // htmx "settles" elements whose id is in both the old and the new content by copying
+  // their class, style, width and height; writing a style attribute is an inline style,
+  // which the Content-Security-Policy blocks (and logs). We never use style attributes.
+  if (window.htmx) {
+    window.htmx.config.attributesToSettle = ["class", "width", "height"];
+  }
+
   // A booking that cannot be made answers 409/422 with the form and its messages:
   // swap it in like a normal answer instead of dropping it.
   document.addEventListener("htmx:beforeSwap", function (event) {

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from tests.api.conftest import API, assert_problem, booking
 from webapp.auth.tokens import revoke_token, verify_token
 from webapp.models import ApiToken
-
-from tests.api.conftest import API, assert_problem, booking
 
 SETTINGS = f"{API}/restaurants/trattoria/settings"
 

@@ -64,3 +64,10 @@ def test_nothing_is_written_on_refusal(client, session, restaurant, day):
     client.post(BOOK, json=booking(day, email="bad"))
     client.post(BOOK, data="x", content_type="text/plain")
     assert session.query(Reservation).count() == 0
+
+
+def test_nul_characters_are_refused_not_stored(client, restaurant, auth):
+    assert_problem(client.get(f"{API}/restaurants/trat%00toria"), 404)
+    response = client.post(f"{API}/restaurants/trattoria/tables", headers=auth,
+                           json={"name": "T\u0000", "seats": 2})
+    assert_problem(response, 422, "name")

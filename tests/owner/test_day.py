@@ -96,3 +96,23 @@ def test_panel_fragments_for_htmx(owner_client, book, day):
     assert '<option value="2" selected>' in new
     page = owner_client.get(f"/owner/chez-test/reservations/{booking.id}").get_data(as_text=True)
     assert "<html" in page and "Panel Guest" in page
+
+
+def test_live_poll_after_logout_sends_the_browser_to_login(client, restaurant, day):
+    response = client.get(f"/owner/chez-test/day/{day}/grid", headers={
+        "HX-Request": "true", "HX-Current-URL": f"http://localhost/owner/chez-test/day/{day}"})
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"].startswith("/login?next=")
+
+
+def test_closed_day_and_inactive_table_bookings(owner_client, session, restaurant, book, day):
+    from webapp.models import DiningTable, SpecialDay
+
+    booking = book(19, table="T3", name="On Old Table")
+    session.get(DiningTable, booking.table_id).active = False
+    session.add(SpecialDay(restaurant_id=restaurant.id, start_date=day, end_date=day, closed=True,
+                           reason="Holiday"))
+    session.commit()
+    html = owner_client.get(f"/owner/chez-test/day/{day}").get_data(as_text=True)
+    assert "<strong>Closed:</strong> no services on this day." in html
+    assert "On Old Table" in html and "other tables (1)" in html

@@ -299,3 +299,27 @@ def test_repeated_wall_time_shows_its_offset_and_books_the_right_instant(client,
     assert reservation.starts_at == dt.datetime(2027, 10, 31, 1, 30, tzinfo=dt.UTC)
     assert "02:30 (CET, UTC+01:00)" in client.get(manage_path(response)).get_data(as_text=True)
     assert resto.id == reservation.restaurant_id
+
+
+def test_a_locked_up_database_is_a_503_with_a_message_not_a_500(make_app, session, restaurant,
+                                                                backend):
+    busy = make_app(BOOKING_LOCK_TIMEOUT_MS=200)
+    blocker = session.get_bind().raw_connection()  # another connection holding the write lock
+    try:
+        cursor = blocker.cursor()
+        if backend == "postgresql":
+            cursor.execute("LOCK TABLE reservations IN EXCLUSIVE MODE")
+        else:
+            cursor.execute("BEGIN IMMEDIATE")
+        response = busy.test_client().post_form("/r/bistro/book", guest(future_day()))
+    finally:
+        blocker.rollback()
+        blocker.close()
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503
+    if backend == "postgresql":  # lock_timeout inside the service's transaction: LockTimeout
+        assert "The restaurant is very busy right now" in html
+    else:  # SQLite is busy already at BEGIN IMMEDIATE, before the service translates errors
+        assert ("The restaurant is very busy right now" in html
+                or "The booking database is unavailable right now" in html)
+    assert count(session, Reservation) == 0 and count(session, OutboxEmail) == 0

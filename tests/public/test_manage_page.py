@@ -180,3 +180,12 @@ def test_changing_to_the_same_time_changes_nothing(client, session, booked):
     assert response.status_code == 303
     assert "stays as it was" in client.get(path).get_data(as_text=True)
     assert reservation(session).version == 1 and mails(session) == ["confirmation"]
+
+
+def test_private_pages_stay_out_of_caches_and_search_engines(client, booked):
+    path, _ = booked
+    for response in (client.get(path), client.get(f"{path}/cancel"),
+                     client.get(f"{path}?date=2026-13-01&party_size=2", headers=HTMX)):
+        assert response.headers["Cache-Control"] == "private, no-store"
+        assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
+    assert 'hx-history="false"' in client.get(path).get_data(as_text=True)

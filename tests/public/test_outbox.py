@@ -204,3 +204,15 @@ def test_emails_go_out_right_after_the_booking_commits(session, restaurant, make
     assert any("is cancelled" in s for s in subjects) and len(subjects) == 2
     session.commit()
     assert session.scalars(select(Reservation.status)).one() == "cancelled"
+
+
+def test_every_email_about_one_booking_updates_one_calendar_event(client, session, restaurant):
+    day = future_day()
+    path = book_page(client, day)
+    assert client.post_form(f"{path}/change", {"date": day.isoformat(), "time": "20:00",
+                                               "party_size": "2"}).status_code == 303
+    assert client.post_form(f"{path}/cancel", {"confirm": "y"}).status_code == 303
+    events = [icalendar.Calendar.from_ical(row.ics).walk("VEVENT")[0] for row in outbox(session)]
+    assert len({str(e["uid"]) for e in events}) == 1
+    assert [int(e["sequence"]) for e in events] == [1, 2, 3]  # later ones win
+    assert [str(e["status"]) for e in events] == ["CONFIRMED", "CONFIRMED", "CANCELLED"]

@@ -50,6 +50,9 @@ def _touch(token: ApiToken) -> None:
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         with db.engine.begin() as conn:
             conn.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        # End the session's read transaction: on SQLite its snapshot predates this write,
+        # and a later write in this request could not upgrade it.
+        db.session.rollback()
 
 
 def current_token() -> ApiToken | None:
@@ -79,7 +82,8 @@ def has_valid_token() -> bool:
 
 
 def restaurant_by_slug(slug: str) -> Restaurant:
-    restaurant = db.session.scalar(select(Restaurant).where(Restaurant.slug == slug))
+    restaurant = None if "\x00" in slug else db.session.scalar(
+        select(Restaurant).where(Restaurant.slug == slug))
     if restaurant is None:
         raise not_found("There is no restaurant with that slug.")
     set_zone(restaurant.timezone)

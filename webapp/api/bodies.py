@@ -78,6 +78,16 @@ def request_data() -> MultiDict:
                    code="unsupported_media_type")
 
 
+def _refuse_nul_characters(data: MultiDict) -> None:
+    """NUL cannot be stored in PostgreSQL text (nor meant by anyone): refuse it up front
+    with a field error instead of letting the database fail on it."""
+    bad = sorted({key for key, value in data.items(multi=True)
+                  if "\x00" in key or (isinstance(value, str) and "\x00" in value)})
+    if bad:
+        raise invalid({key.replace("\x00", ""): ["Must not contain NUL characters."]
+                       for key in bad})
+
+
 def _field_names(form: Form) -> set[str]:
     return {field.name for field in form}
 
@@ -91,6 +101,7 @@ def bind(form_class: type[F], data: MultiDict | None = None, *,
     form validates the whole, merged, resource. Unknown fields are refused, so a
     typo does not pass silently. Raises ApiError(422) with per-field messages."""
     sent = request_data() if data is None else data
+    _refuse_nul_characters(sent)
     merged: MultiDict = MultiDict()
     for key, value in (current or {}).items():
         for item in value if isinstance(value, list | tuple) else [value]:

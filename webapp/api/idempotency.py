@@ -127,6 +127,9 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
                                "retry shortly.", code="idempotency_key_in_use",
                                headers={"Retry-After": "1"})
             return _replay(existing)
+        # Our claim committed on its own connection: a read transaction the session opened
+        # before it (token check) holds an older snapshot, which SQLite could not write from.
+        db.session.rollback()
         try:
             response = make_response(view(*args, **kwargs))
         except ApiError as error:

@@ -12,10 +12,20 @@ Every write is one transaction that follows the same protocol (see
     INSERT / UPDATE
     COMMIT                                 -- locks are released here, also on error
 
-Row lock first, then advisory locks in sorted order: nobody ever waits for a row
-while holding an advisory lock, so no cycle of waits can form. The exclusion
-constraint (trigger on SQLite) stays as a backstop: if a bug let two writers
-past the re-check, the second write fails and becomes :class:`SlotTaken`.
+Auto-assignment tries the candidate tables best fit first, ONE TABLE PER
+TRANSACTION: when the re-check finds a table taken, that transaction rolls back
+(releasing its locks) and the next candidate gets a fresh one. Tables an
+unlocked read already shows as taken are skipped without locking.
+
+Lock order is therefore fixed: row lock, then guest keys, then the keys of a
+single table, each group sorted. Nobody waits for a row while holding an
+advisory lock, nor for a second table while holding a first, so no cycle of
+waits (deadlock) can form. The exclusion constraint (a trigger on SQLite) stays
+as a backstop: if a bug let two writers past the re-check, the second write
+fails and becomes :class:`SlotTaken` with ``by_constraint=True``, never a 500.
+
+Status moves take the row lock only: they never make a stay active, so they
+cannot create an overlap.
 """
 
 from __future__ import annotations
@@ -269,7 +279,24 @@ def _before_write(session: Session, table_id: int, starts_at: dt.datetime,
 
 
 class _TableTaken(Exception):
-    """Internal: the candidate was taken (seen under the lock, or by the backstop)."""
+    """Internal: the candidate was taken (seen under the lock); try the next one."""
+
+
+class _NoTableLeft(Exception):
+    """Internal: every candidate has been tried or is visibly taken."""
+
+
+def _next_free(session: Session, restaurant_id: int, candidates: Sequence[tuple[int, str]],
+               starts_at: dt.datetime, ends_at: dt.datetime, ignore: int | None,
+               tried: set[int]) -> tuple[int, str]:
+    """The first (id, name) candidate not tried yet and not visibly taken. Read afresh at
+    every attempt: under contention, tables others took while we waited for a lock are
+    skipped without queueing for theirs."""
+    busy = _busy_tables(session, restaurant_id, starts_at, ends_at, ignore)
+    for candidate in candidates:
+        if candidate[0] not in tried and candidate[0] not in busy:
+            return candidate
+    raise _NoTableLeft()
 
 
 # --------------------------------------------------------------------------- rules
@@ -395,23 +422,25 @@ def book(
     starts_at, ends_at = plan_stay(schedule, starts_at, party_size, online=online,
                                    within_hours=source == "phone", now=now,
                                    duration_minutes=None if online else duration_minutes)
-    busy = _busy_tables(session, restaurant_id, starts_at, ends_at, None)
     # Plain values: the ORM objects expire at each attempt's commit or rollback.
     candidates = [(t.id, t.name) for t in
-                  _candidates(active_tables(session, restaurant_id), party_size, table_id)
-                  if t.id not in busy]
+                  _candidates(active_tables(session, restaurant_id), party_size, table_id)]
     token, token_hash = new_manage_token()
+    tried: set[int] = set()
     by_constraint = False
-    for candidate_id, candidate_name in candidates:
+    while True:
         try:
             with write_transaction(session, policy):
                 _lock_guest(session, policy, restaurant_id, guest)
                 _check_guest_free(session, restaurant_id, guest, starts_at, ends_at, None)
-                if not _claim_table(session, policy, candidate_id, starts_at, ends_at):
+                chosen, chosen_name = _next_free(session, restaurant_id, candidates, starts_at,
+                                                 ends_at, None, tried)
+                tried.add(chosen)
+                if not _claim_table(session, policy, chosen, starts_at, ends_at):
                     raise _TableTaken()
-                _before_write(session, candidate_id, starts_at, ends_at)
+                _before_write(session, chosen, starts_at, ends_at)
                 reservation = Reservation(
-                    restaurant_id=restaurant_id, table_id=candidate_id, starts_at=starts_at,
+                    restaurant_id=restaurant_id, table_id=chosen, starts_at=starts_at,
                     ends_at=ends_at, party_size=party_size, guest_name=guest.name,
                     guest_email=guest.email, guest_phone=guest.phone, notes=guest.notes,
                     status=status, source=source, manage_token_hash=token_hash,
@@ -419,14 +448,16 @@ def book(
                 session.add(reservation)
                 session.flush()
                 session.add(_history(reservation, actor, "created", {
-                    "table": candidate_name, "starts_at": starts_at.isoformat(),
+                    "table": chosen_name, "starts_at": starts_at.isoformat(),
                     "party_size": party_size, "status": status, "source": source}))
                 if after_write:
                     after_write(session, reservation, "created")
             return BookingResult(reservation, token)
         except _TableTaken:
             continue
-        except SlotTaken as error:  # the backstop refused the write: also "taken"
+        except _NoTableLeft:
+            break
+        except SlotTaken as error:  # the backstop refused the write: that table is taken too
             by_constraint = by_constraint or error.by_constraint
     raise _attach_alternatives(SlotTaken(by_constraint=by_constraint), session, restaurant,
                                schedule, starts_at, ends_at, party_size, online, now)
@@ -518,6 +549,7 @@ def change(
     by_constraint = False
     plan: _ChangePlan | None = None
     while True:
+        claimed = False  # did this attempt lock and re-check a table?
         try:
             with write_transaction(session, policy):
                 reservation = _locked_reservation(session, restaurant_id, reservation_id)
@@ -537,9 +569,13 @@ def change(
                                   plan.ends_at, reservation.id)
                 new_table = reservation.table_id
                 if table_id is not None or plan.moves:
-                    new_table = _next_candidate(session, restaurant_id, reservation, plan,
-                                                table_id, tried)
+                    candidates = [(t.id, t.name) for t in _candidates(
+                        active_tables(session, restaurant_id), plan.party_size, table_id,
+                        prefer=reservation.table_id)]
+                    new_table, _ = _next_free(session, restaurant_id, candidates, plan.starts_at,
+                                              plan.ends_at, reservation.id, tried)
                     tried.add(new_table)
+                    claimed = True
                     if not _claim_table(session, policy, new_table, plan.starts_at,
                                         plan.ends_at, ignore=reservation.id):
                         raise _TableTaken()
@@ -549,28 +585,16 @@ def change(
             return reservation
         except _TableTaken:
             continue
-        except SlotTaken as error:
-            if plan is None:
+        except _NoTableLeft:
+            break
+        except SlotTaken:  # the backstop refused the write
+            if not claimed:
                 raise
-            by_constraint = by_constraint or error.by_constraint
-            if error.by_constraint and (table_id is not None or plan.moves):
-                continue  # the backstop refused this table: try the next one
-            error.by_constraint = by_constraint
-            raise _attach_alternatives(error, session, restaurant, schedule, plan.starts_at,
-                                       plan.ends_at, plan.party_size, online, now,
-                                       ignore=reservation_id) from error.__cause__
-
-
-def _next_candidate(session: Session, restaurant_id: int, reservation: Reservation,
-                    plan: _ChangePlan, table_id: int | None, tried: set[int]) -> int:
-    """The next table to try for a change: untried, and not visibly taken."""
-    candidates = _candidates(active_tables(session, restaurant_id), plan.party_size, table_id,
-                             prefer=reservation.table_id)
-    busy = _busy_tables(session, restaurant_id, plan.starts_at, plan.ends_at, reservation.id)
-    for table in candidates:
-        if table.id not in tried and table.id not in busy:
-            return table.id
-    raise SlotTaken()
+            by_constraint = True  # that table is taken too: try the next one
+    assert plan is not None
+    raise _attach_alternatives(SlotTaken(by_constraint=by_constraint), session, restaurant,
+                               schedule, plan.starts_at, plan.ends_at, plan.party_size, online,
+                               now, ignore=reservation_id)
 
 
 def _apply_change(session: Session, reservation: Reservation, plan: _ChangePlan, table_id: int,

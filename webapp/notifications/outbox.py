@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -74,7 +75,9 @@ class MailWriter:
 
     link_for: Callable[[str], str]
     manage_token: str | None = None
-    host: str = "booking-manager"
+    # Host part of the calendar UID; must stay the same for every e-mail about one
+    # reservation (page or API, any request host) so calendars update one event.
+    host: str | None = None
     queued_ids: list[int] = field(default_factory=list)
 
     def __call__(self, session: Session, reservation: Reservation, action: str) -> None:
@@ -89,7 +92,16 @@ class MailWriter:
             self.manage_token = None  # never mail a link that does not open this booking
         restaurant = session.get(Restaurant, reservation.restaurant_id)
         url = self.link_for(self.manage_token) if self.manage_token else None
-        self.queued_ids.append(queue(session, restaurant, reservation, kind, url, self.host).id)
+        host = self.host or calendar_host()
+        self.queued_ids.append(queue(session, restaurant, reservation, kind, url, host).id)
+
+
+def calendar_host() -> str:
+    """PUBLIC_BASE_URL's host when configured (and an app is active), else a fixed name."""
+    from flask import current_app, has_app_context
+
+    base = current_app.config.get("PUBLIC_BASE_URL", "") if has_app_context() else ""
+    return urlsplit(base).hostname or "booking-manager"
 
 
 def queue(session: Session, restaurant: Restaurant, reservation: Reservation, kind: str,

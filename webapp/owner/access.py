@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import wraps
+from urllib.parse import urlsplit
 
-from flask import abort, g
+from flask import Response, abort, g, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -49,10 +50,26 @@ def resolve(ref: str) -> Access:
     return Access(restaurant, membership.role)
 
 
+def htmx_login_required(view):
+    """login_required, except that an htmx request (the live grid's poll, a panel) whose
+    session ended is told to load the login page instead of swapping it into the grid."""
+    guarded = login_required(view)
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated and request.headers.get("HX-Request"):
+            current = request.headers.get("HX-Current-URL")
+            target = url_for("auth.login", next=urlsplit(current).path if current else None)
+            return Response(status=204, headers={"HX-Redirect": target})
+        return guarded(*args, **kwargs)
+
+    return wrapper
+
+
 def member_required(view):
     """The view gets ``access`` (restaurant + role) instead of the ``ref`` URL part."""
 
-    @login_required
+    @htmx_login_required
     @wraps(view)
     def wrapper(ref: str, **kwargs):
         g.access = resolve(ref)

@@ -66,6 +66,7 @@ class DayLayout:
     covers: list[ServiceCovers]
     off_grid: list[Reservation] = field(default_factory=list)  # cancelled, no-show, other tables
     fingerprint: str = ""
+    closed: bool = False  # no services on this date (weekly hours or a special day)
 
     @property
     def total_covers(self) -> int:
@@ -129,7 +130,7 @@ def build(session: Session, restaurant: Restaurant, day: dt.date) -> DayLayout:
 
     return DayLayout(day, restaurant.timezone, grid.tables[:MAX_ROWS], columns, blocks,
                      _covers(grid, services, windows, tz), off_grid,
-                     fingerprint(session, restaurant, day, schedule))
+                     fingerprint(session, restaurant, day, schedule), closed=not services)
 
 
 def _covers(grid: DayGrid, services, windows, tz) -> list[ServiceCovers]:

@@ -14,6 +14,7 @@ import io
 
 from flask import Response, flash, make_response, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from ..booking import service
 from ..booking.errors import BookingError
@@ -30,7 +31,6 @@ from .common import (
     explain,
     form_status,
     local_instant,
-    parse_day,
     today,
     wants_panel,
     zone,
@@ -75,7 +75,10 @@ def new_reservation(access: Access):
     form = OwnerReservationForm(formdata=None)
     args = request.args
     form.source.data = "walk_in" if args.get("source") == "walk_in" else "phone"
-    form.date.data = parse_day(args["date"]) if args.get("date") else today(access.restaurant)
+    try:
+        form.date.data = dt.date.fromisoformat(args.get("date", ""))
+    except ValueError:
+        form.date.data = today(access.restaurant)
     try:
         form.time.data = dt.time.fromisoformat(args["time"]) if args.get("time") else None
     except ValueError:
@@ -264,7 +267,8 @@ def _filtered(access: Access, form: ReservationListForm):
         if len(digits) >= 3:
             conditions.append(Reservation.guest_phone.like(f"%{digits}%"))
         query = query.where(or_(*conditions))
-    return query.order_by(Reservation.starts_at, Reservation.id)
+    return query.options(joinedload(Reservation.table)).order_by(Reservation.starts_at,
+                                                                 Reservation.id)
 
 
 def _list_form(access: Access) -> ReservationListForm:

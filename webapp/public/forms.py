@@ -45,6 +45,14 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
+def _single(valuelist: list[Any]) -> Any:
+    """The one submitted value; a JSON array (which Flask-WTF turns into several values)
+    or a repeated form field is refused rather than silently cut to its first item."""
+    if len(valuelist) > 1:
+        raise ValueError("Send a single value.")
+    return valuelist[0]
+
+
 def strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
@@ -55,9 +63,11 @@ class TextField(StringField):
     def process_formdata(self, valuelist: list[Any]) -> None:
         if valuelist:
             try:
-                self.data = _as_text(valuelist[0])
+                self.data = _as_text(_single(valuelist))
             except ValueError as error:
-                self.data = ""
+                # Keep something in data: DataRequired would otherwise replace our message.
+                first = valuelist[0]
+                self.data = first if isinstance(first, str) else ""
                 raise ValueError(str(error)) from None
 
 
@@ -79,7 +89,7 @@ class ISODateField(Field):
         if not valuelist:
             return
         self.data = None
-        raw = valuelist[0]
+        raw = _single(valuelist)
         if raw in (None, ""):
             return
         try:
@@ -105,7 +115,7 @@ class PartySizeField(Field):
         if not valuelist:
             return
         self.data = None
-        raw = valuelist[0]
+        raw = _single(valuelist)
         if raw in (None, ""):
             return
         if isinstance(raw, bool) or not isinstance(raw, int | str):

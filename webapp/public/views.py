@@ -9,7 +9,6 @@ follow POST-redirect-GET, so reloading a confirmation never books twice.
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlsplit
 
 from flask import (
     abort,
@@ -83,6 +82,14 @@ def _render(page: str, fragment: str, status: int = 200, **context):
     return response
 
 
+def _private(response):
+    """A guest's booking page holds personal data and its URL is the key: keep it out of
+    shared caches and search engines."""
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 def _redirect(location: str):
     """A redirect after a successful write: htmx follows HX-Redirect with a full page load."""
     if request.htmx:
@@ -97,11 +104,6 @@ def _manage_link(slug: str, token: str) -> str:
     if base:
         return base.rstrip("/") + url_for("public.manage", slug=slug, token=token)
     return url_for("public.manage", slug=slug, token=token, _external=True)
-
-
-def _mail_host() -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL", "")
-    return (urlsplit(base).hostname if base else None) or request.host.split(":")[0]
 
 
 def _apply_error(form, error: BookingError) -> None:
@@ -201,7 +203,7 @@ def book(slug: str):
         return again(400 if "csrf_token" in form.errors else 422)
     starts_at = resolve_start(schedule, form.date.data, form.time.wall_time,
                               form.party_size.data, form.time.utc_offset)
-    mail = MailWriter(link_for=lambda token: _manage_link(slug, token), host=_mail_host())
+    mail = MailWriter(link_for=lambda token: _manage_link(slug, token))
     try:
         result = service.book(
             db.session, restaurant, starts_at=starts_at, party_size=form.party_size.data,
@@ -267,7 +269,7 @@ def manage(slug: str, token: str):
     reservation = _reservation(restaurant, token)
     context = _manage_context(restaurant, reservation, token)
     status = 422 if context["availability"].errors else 200
-    return _render("public/manage.html", "partials/public_times.html", status, **context)
+    return _private(_render("public/manage.html", "partials/public_times.html", status, **context))
 
 
 @bp.post("/r/<slug>/b/<token>/change")
@@ -284,7 +286,8 @@ def change(slug: str, token: str):
     def again(status: int, alternatives=None):
         context = _manage_context(restaurant, reservation, token, availability=availability,
                                   change=form, alternatives=alternatives, now=now)
-        return _render("public/manage.html", "partials/public_times.html", status, **context)
+        return _private(_render("public/manage.html", "partials/public_times.html", status,
+                                **context))
 
     if not form.validate():
         return again(400 if "csrf_token" in form.errors else 422)
@@ -295,8 +298,7 @@ def change(slug: str, token: str):
     if (starts_at, form.party_size.data) == (reservation.starts_at, reservation.party_size):
         flash("Your booking stays as it was: you picked the same time and party size.", "info")
         return _redirect(url_for("public.manage", slug=slug, token=token))
-    mail = MailWriter(link_for=lambda t: _manage_link(slug, t), manage_token=token,
-                      host=_mail_host())
+    mail = MailWriter(link_for=lambda t: _manage_link(slug, t), manage_token=token)
     try:
         service.change(db.session, restaurant, reservation.id, starts_at=starts_at,
                        party_size=form.party_size.data, online=True, actor="guest", now=now,
@@ -326,8 +328,7 @@ def cancel(slug: str, token: str):
     status = 200
     if request.method == "POST" and not locked:
         if form.validate():
-            mail = MailWriter(link_for=lambda t: _manage_link(slug, t), manage_token=token,
-                              host=_mail_host())
+            mail = MailWriter(link_for=lambda t: _manage_link(slug, t), manage_token=token)
             try:
                 service.cancel(db.session, restaurant, reservation.id, online=True,
                                actor="guest", now=now, policy=current_write_policy(),
@@ -346,6 +347,7 @@ def cancel(slug: str, token: str):
     elif request.method == "POST":
         status = 409
     schedule = load_schedule(db.session, restaurant)
-    return render_template("public/cancel.html", restaurant=restaurant, reservation=reservation,
+    page = render_template("public/cancel.html", restaurant=restaurant, reservation=reservation,
                            token=token, form=form, locked=locked,
-                           when=time_choice(reservation.starts_at, schedule)), status
+                           when=time_choice(reservation.starts_at, schedule))
+    return _private(current_app.make_response((page, status)))

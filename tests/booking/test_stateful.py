@@ -1,0 +1,291 @@
+"""The booking service against a tiny reference model, driven by Hypothesis.
+
+A ``RuleBasedStateMachine`` books, moves, re-sizes, cancels and walks reservations
+through their statuses at random (as a guest and as the owner), and after every
+step checks that the database holds exactly what the model predicts, and that no
+table holds two overlapping active reservations. The model is deliberately naive:
+lists and interval arithmetic, no SQL, no slot generator.
+
+Runs on both backends (the ``app`` fixture): PostgreSQL and SQLite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import select
+
+from tests.factories import future_day, local, make_restaurant
+from webapp.booking import service
+from webapp.booking.errors import BookingError
+from webapp.extensions import db
+from webapp.models import Reservation
+
+TABLES = (("A", 2), ("B", 4), ("C", 6))  # position = index
+TURN = {1: 60, 3: 90, 5: 120}  # minutes by smallest party size
+MAX_ONLINE = 6
+SERVICES = ((dt.time(12), dt.time(15)), (dt.time(18), dt.time(23)))
+HOURS = ["12:00", "16:00", "18:00", "18:30", "19:00", "19:30", "20:00", "20:30", "21:00",
+         "21:30", "22:00"]  # 16:00 is between the services
+GUESTS = (  # the last two are one guest: same phone, different e-mail
+    service.GuestDetails("Ann", "ann@example.com"),
+    service.GuestDetails("Bob", "bob@example.com"),
+    service.GuestDetails("Cid", "", "+49 30 111"),
+    service.GuestDetails("Cid again", "cid@example.com", "+4930111"),
+)
+TRANSITIONS = {"booked": {"seated", "no_show", "cancelled"}, "seated": {"completed", "cancelled"}}
+ACTIVE = ("booked", "seated")
+
+
+def turn(party: int) -> int:
+    return TURN[max(k for k in TURN if k <= party)]
+
+
+@dataclass(frozen=True)
+class Booking:
+    table: str
+    start: dt.datetime
+    end: dt.datetime
+    party: int
+    status: str
+    guest: int
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+
+def same_guest(a: int, b: int) -> bool:
+    ga, gb = GUESTS[a].normalised(), GUESTS[b].normalised()
+    return bool((ga.email and ga.email == gb.email) or (ga.phone and ga.phone == gb.phone))
+
+
+def overlaps(a_start, a_end, b_start, b_end) -> bool:
+    return a_start < b_end and b_start < a_end
+
+
+class BookingModel:
+    """What the service should do, in the plainest terms."""
+
+    def __init__(self, day: dt.date, at) -> None:
+        self.day = day
+        self.at = at  # "HH:MM" -> aware UTC datetime
+        self.bookings: dict[int, Booking] = {}
+
+    def in_service(self, start: dt.datetime, party: int) -> bool:
+        for opens, closes in SERVICES:
+            first = self.at(f"{opens:%H:%M}")
+            last = self.at(f"{closes:%H:%M}") - dt.timedelta(minutes=turn(party))
+            if first <= start <= last:
+                return True
+        return False
+
+    def taken(self, table: str, start, end, ignore: int | None = None) -> bool:
+        return any(b.active and b.table == table and rid != ignore
+                   and overlaps(b.start, b.end, start, end) for rid, b in self.bookings.items())
+
+    def guest_busy(self, guest: int, start, end, ignore: int | None = None) -> bool:
+        return any(b.active and rid != ignore and same_guest(b.guest, guest)
+                   and overlaps(b.start, b.end, start, end) for rid, b in self.bookings.items())
+
+    @staticmethod
+    def order(party: int, prefer: str | None = None) -> list[str]:
+        fitting = [(seats - party, position, name)
+                   for position, (name, seats) in enumerate(TABLES) if party <= seats]
+        names = [name for _, _, name in sorted(fitting)]
+        if prefer in names:
+            names.remove(prefer)
+            names.insert(0, prefer)
+        return names
+
+    def place(self, party: int, table: str | None, start, end, guest: int,
+              ignore: int | None = None, prefer: str | None = None
+              ) -> tuple[set[str], str | None]:
+        """(the errors any of which may be raised, the table it goes to if none)."""
+        errors = set()
+        if table is not None:
+            seats = dict(TABLES)[table]
+            candidates = [table] if party <= seats else []
+        else:
+            candidates = self.order(party, prefer)
+        if not candidates:
+            errors.add("NoSuitableTable")
+        free = [t for t in candidates if not self.taken(t, start, end, ignore)]
+        if candidates and not free:
+            errors.add("SlotTaken")
+        if self.guest_busy(guest, start, end, ignore):
+            errors.add("GuestAlreadyBooked")
+        return errors, (free[0] if free and not errors else None)
+
+
+class BookingMachine(RuleBasedStateMachine):
+    def __init__(self, app) -> None:
+        super().__init__()
+        self.app = app
+        self.session = db.session
+
+    @initialize()
+    def open_restaurant(self):
+        # A new restaurant per example (cheaper than emptying the database each time):
+        # everything the model checks is scoped to it.
+        self.restaurant = make_restaurant(
+            self.session, tables=list(TABLES), turn_times={str(k): v for k, v in TURN.items()},
+            max_online_party=MAX_ONLINE, slot_interval_minutes=15)
+        self.restaurant_id = self.restaurant.id
+        self.table_ids = {t.name: t.id for t in self.restaurant.tables}
+        self.table_names = {v: k for k, v in self.table_ids.items()}
+        day = future_day(9)
+        times = {hhmm: local(self.restaurant, day, int(hhmm[:2]), int(hhmm[3:]))
+                 for hhmm in [*HOURS, "15:00", "23:00"]}
+        self.model = BookingModel(day, times.__getitem__)
+
+    def outcome(self, call) -> tuple[str, object]:
+        try:
+            return "ok", call()
+        except BookingError as error:
+            return type(error).__name__, error
+
+    # ------------------------------------------------------------------ rules
+
+    @rule(party=st.integers(1, 7), hour=st.sampled_from(HOURS),
+          table=st.none() | st.sampled_from([name for name, _ in TABLES]),
+          guest=st.integers(0, len(GUESTS) - 1), online=st.booleans())
+    def book(self, party, hour, table, guest, online):
+        start = self.model.at(hour)
+        end = start + dt.timedelta(minutes=turn(party))
+        if online and party > MAX_ONLINE:
+            expected, goes_to = {"PartyTooLarge"}, None
+        elif not self.model.in_service(start, party):
+            expected, goes_to = {"OutsideOpeningHours"}, None
+        else:
+            expected, goes_to = self.model.place(party, table, start, end, guest)
+        kind, result = self.outcome(lambda: service.book(
+            self.session, self.restaurant, starts_at=start, party_size=party,
+            guest=GUESTS[guest], table_id=self.table_ids.get(table),
+            source="online" if online else "phone"))
+        if not expected:
+            assert kind == "ok", (result, goes_to)
+            reservation = result.reservation
+            assert self.table_names[reservation.table_id] == goes_to
+            self.model.bookings[reservation.id] = Booking(goes_to, start, end, party, "booked",
+                                                          guest)
+        else:
+            assert kind in expected, (kind, expected, result)
+
+    @precondition(lambda self: self.model.bookings)
+    @rule(data=st.data(), hour=st.none() | st.sampled_from(HOURS),
+          party=st.none() | st.integers(1, 7),
+          table=st.none() | st.sampled_from([name for name, _ in TABLES]))
+    def owner_changes(self, data, hour, party, table):
+        rid = data.draw(st.sampled_from(sorted(self.model.bookings)))
+        before = self.model.bookings[rid]
+        start = self.model.at(hour) if hour else before.start
+        new_party = party or before.party
+        if not before.active:
+            expected, goes_to = {"NotChangeable"}, None
+        else:
+            moves = start != before.start or new_party != before.party
+            length = before.end - before.start if new_party == before.party \
+                else dt.timedelta(minutes=turn(new_party))
+            end = start + length if moves else before.end
+            if table is None and not moves:
+                expected = {"GuestAlreadyBooked"} if self.model.guest_busy(
+                    before.guest, start, end, rid) else set()
+                goes_to = before.table
+            else:
+                expected, goes_to = self.model.place(new_party, table, start, end, before.guest,
+                                                     ignore=rid, prefer=before.table)
+        kind, result = self.outcome(lambda: service.change(
+            self.session, self.restaurant, rid, starts_at=start if hour else None,
+            party_size=party, table_id=self.table_ids.get(table), actor="owner"))
+        if not expected:
+            assert kind == "ok", result
+            self.model.bookings[rid] = replace(before, table=goes_to, start=start, end=end,
+                                               party=new_party)
+        else:
+            assert kind in expected, (kind, expected, result)
+
+    @precondition(lambda self: self.model.bookings)
+    @rule(data=st.data(), hour=st.sampled_from(HOURS))
+    def guest_moves(self, data, hour):
+        rid = data.draw(st.sampled_from(sorted(self.model.bookings)))
+        before = self.model.bookings[rid]
+        start = self.model.at(hour)
+        end = start + dt.timedelta(minutes=turn(before.party))  # the turn time, not the old length
+        if before.status != "booked":
+            expected, goes_to = {"NotChangeable"}, None
+        elif start == before.start:  # nothing moves, nothing is checked or changed
+            expected, goes_to, end = set(), before.table, before.end
+        elif not self.model.in_service(start, before.party):
+            expected, goes_to = {"OutsideOpeningHours"}, None
+        else:
+            expected, goes_to = self.model.place(before.party, None, start, end, before.guest,
+                                                 ignore=rid, prefer=before.table)
+        kind, result = self.outcome(lambda: service.change(
+            self.session, self.restaurant, rid, starts_at=start, online=True))
+        if not expected:
+            assert kind == "ok", result
+            self.model.bookings[rid] = replace(before, table=goes_to, start=start, end=end)
+        else:
+            assert kind in expected, (kind, expected, result)
+
+    @precondition(lambda self: self.model.bookings)
+    @rule(data=st.data(), status=st.sampled_from(["seated", "completed", "no_show", "cancelled"]),
+          online=st.booleans())
+    def set_status(self, data, status, online):
+        rid = data.draw(st.sampled_from(sorted(self.model.bookings)))
+        before = self.model.bookings[rid]
+        if online and (status != "cancelled" or before.status != "booked"):
+            expected = {"NotChangeable"}  # a guest may only cancel a booked reservation
+        elif status not in TRANSITIONS.get(before.status, ()):
+            expected = {"InvalidTransition"}
+        else:
+            expected = set()
+        kind, result = self.outcome(lambda: service.set_status(
+            self.session, self.restaurant, rid, status, online=online))
+        if not expected:
+            assert kind == "ok", result
+            self.model.bookings[rid] = replace(before, status=status)
+        else:
+            assert kind in expected, (kind, expected, result)
+
+    # ------------------------------------------------------------------ checks
+
+    @invariant()
+    def database_matches_the_model(self):
+        if not hasattr(self, "model"):
+            return
+        self.session.expire_all()
+        rows = self.session.scalars(select(Reservation).where(
+            Reservation.restaurant_id == self.restaurant_id).order_by(Reservation.id)).all()
+        actual = {r.id: Booking(self.table_names[r.table_id], r.starts_at, r.ends_at,
+                                r.party_size, r.status, -1) for r in rows}
+        expected = {rid: replace(b, guest=-1) for rid, b in self.model.bookings.items()}
+        assert actual == expected
+        active = [r for r in rows if r.status in ACTIVE]
+        for a in active:
+            for b in active:
+                if a.id < b.id and a.table_id == b.table_id:
+                    assert not overlaps(a.starts_at, a.ends_at, b.starts_at, b.ends_at), (a, b)
+        self.session.rollback()  # end the read: the service owns its transactions
+
+
+def test_service_agrees_with_the_reference_model(app, session):
+    run_state_machine_as_test(
+        lambda: BookingMachine(app),
+        settings=settings(max_examples=30, stateful_step_count=15, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow,
+                                                 HealthCheck.function_scoped_fixture]),
+    )
+
