@@ -42,8 +42,8 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms id=%({x-request-id}o)s'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# The app reads X-Forwarded-* itself (PROXY_FIX_HOPS); gunicorn should not rewrite them.
-forwarded_allow_ips = "127.0.0.1"
+# Forwarded headers are the app's business (PROXY_FIX_HOPS); gunicorn keeps its default
+# of trusting X-Forwarded-Proto from 127.0.0.1 only.
 
 # Prometheus: each worker writes its metrics to files in one directory; /metrics adds
 # them up. It must be set before the app (and prometheus_client) is imported, i.e. here.

@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,7 @@ RESULTS = ROOT / "bench" / "results"
 CONTENTION_TIMES = ("12:00", "14:00", "16:00", "18:00")
 CONTENTION_FREE_TABLES = 3
 CONTENTION_CLIENTS = 400
+MEMORY_REQUESTS = 20000
 
 
 def run_load(config: dict) -> dict:
@@ -189,10 +191,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"reads {name}: {_short(reads[name])}", flush=True)
         results["reads"] = reads
 
-        remaining = 20000 - served_requests(base)
-        if remaining > 0:
+        remaining = MEMORY_REQUESTS - served_requests(base)
+        if remaining > 0:  # capped in time: on a busy machine the target then shows as a MISS
             run_load({"scenario": "read", "base_url": base, "users": 32, "max_requests": remaining,
-                      "read_paths": list(read_paths.values())})
+                      "seconds": 60 if args.quick else 300, "read_paths": list(read_paths.values())})
         rss_end = workers_rss(server)
         results["rss_after_more_requests"] = {"requests": served_requests(base), "kib": rss_end}
         print(f"after: {results['rss_after_more_requests']}", flush=True)
@@ -205,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         print(pgbench.pop("report"), flush=True)
         results["pgbench"] = pgbench
 
+    shutil.rmtree(base_dir, ignore_errors=True)
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["targets"] = targets(results)
     RESULTS.mkdir(exist_ok=True)
@@ -249,8 +252,10 @@ def targets(results: dict) -> list[dict]:
                 f"p99 {throughput['latency_ms']['p99']} ms"),
         _target("availability fragment p50 <= 15 ms server time", fragment["server_ms"]["p50"] <= 15,
                 f"p50 {fragment['server_ms']['p50']} ms (app), {fragment['latency_ms']['p50']} ms (client)"),
-        _target("worker RSS flat (20,000 vs 2,000 requests, within 10%)", growth <= 0.10,
-                f"largest growth {growth:+.1%}"),
+        _target("worker RSS flat (20,000 vs 2,000 requests, within 10%)",
+                growth <= 0.10 and results["rss_after_more_requests"]["requests"] >= MEMORY_REQUESTS,
+                f"largest growth {growth:+.1%} after {results['rss_after_more_requests']['requests']} "
+                "requests"),
         _target("contention: exactly the free table-slots booked, the rest 409, no 5xx",
                 contention["statuses"].get("201", 0) == expected == contention["booked_in_database"]
                 and contention["statuses"].get("409", 0) == contention["clients"] - expected,

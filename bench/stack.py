@@ -257,6 +257,8 @@ def stack(directory: Path, *, workers: int = 2, tables: int = 50, env: dict | No
                           log_path=log_path or directory / "gunicorn.log").start()
         yield postgres, server, restaurant
     finally:
-        if server:
-            server.stop()
-        postgres.stop()
+        try:
+            if server:
+                server.stop()
+        finally:
+            postgres.stop()

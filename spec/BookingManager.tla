@@ -103,7 +103,7 @@ VARIABLES
 
 vars == <<rows, adv, rowLock, tx, goal, left, crashes, promise, fired>>
 
-(* tx[a] fields: ph     idle | lock | row | check | write
+(* tx[a] fields: ph     idle | lock | check | write
                  kind   book | change | status
                  res    the reservation row the transaction writes
                  t, s, e  table and stay written (book/change) or locked (status)
@@ -122,7 +122,7 @@ TypeOK ==
                              st : Status]]
     /\ adv \in [Keys -> Actors \cup {NoOne}]
     /\ rowLock \in [Clients -> Actors \cup {NoOne}]
-    /\ \A a \in Actors : tx[a].ph \in {"idle", "lock", "row", "check", "write"}
+    /\ \A a \in Actors : tx[a].ph \in {"idle", "lock", "check", "write"}
     /\ left \in [Actors -> Nat]
     /\ crashes \in 0..MaxCrashes
     /\ fired \in BOOLEAN
@@ -150,16 +150,33 @@ ReleaseAll(a) ==
     /\ adv' = [k \in Keys |-> IF adv[k] = a THEN NoOne ELSE adv[k]]
     /\ rowLock' = [r \in Clients |-> IF rowLock[r] = a THEN NoOne ELSE rowLock[r]]
 
-\* The phase a transaction enters once its advisory locks are held.
-AfterLocks(kind) == IF kind = "book" \/ ~UseRowLock THEN "check" ELSE "row"
-
-\* A fresh transaction of `a` that writes stay x on table t.
+\* A fresh transaction that writes stay x on table t, taking `order` keys first.
 NewTx(kind, res, t, x, order, snap, target) ==
-    [ph |-> IF Len(order) > 0 THEN "lock" ELSE AfterLocks(kind),
+    [ph |-> IF Len(order) > 0 THEN "lock" ELSE "check",
      kind |-> kind, res |-> res, t |-> t, s |-> x.s, e |-> x.e,
      keys |-> order, i |-> 1, snap |-> snap, target |-> target]
 
 StayOf(r) == [s |-> r.s, e |-> r.e]
+GoalStay(g) == [s |-> g.s, e |-> g.e]
+
+\* BEGIN: the service opens the transaction for request g and computes its lock
+\* keys (locks.slot_lock_keys): the NEW stay for book/change; for cancel and
+\* set_status the stay of the row as read (unlocked) at the start.  Without
+\* FOR UPDATE the ORM works on the row as read here (`snap`).
+StartTx(a, g) ==
+    CASE g.kind = "book" ->
+           \E order \in LockOrders(g.cands[1], GoalStay(g)) :
+              tx' = [tx EXCEPT ![a] = NewTx("book", a, g.cands[1], GoalStay(g), order,
+                                            NoRow, "booked")]
+      [] g.kind = "change" ->
+           \E order \in LockOrders(g.cands[1], GoalStay(g)) :
+              tx' = [tx EXCEPT ![a] = NewTx("change", a, g.cands[1], GoalStay(g), order,
+                                            rows[a], "none")]
+      [] g.kind = "status" ->
+           LET r == rows[g.res] IN
+           \E order \in LockOrders(r.t, StayOf(r)) :
+              tx' = [tx EXCEPT ![a] = NewTx("status", g.res, r.t, StayOf(r), order,
+                                            r, g.target)]
 
 \* The transaction ended with a definitive answer (booked / refused / invalid).
 Answered(a) ==
@@ -167,97 +184,83 @@ Answered(a) ==
     /\ goal' = [goal EXCEPT ![a] = NoGoal]
 
 -----------------------------------------------------------------------------
-(* Requests.  A guest without a row books; a guest holding a booking may move it
-   (change) or cancel it; the owner attempts any status move on any row (the
-   protocol must refuse the invalid ones). *)
+(* A request arrives and its transaction begins.  A guest without a row books
+   (service.book); a guest holding a booking moves it (service.change) or
+   cancels it (service.cancel); the owner attempts any status move on any row
+   (service.set_status) -- the protocol must refuse the invalid ones. *)
+NewGoal(a, g) ==
+    /\ goal' = [goal EXCEPT ![a] = g]
+    /\ StartTx(a, g)
+
 Ask(a) ==
     /\ tx[a].ph = "idle" /\ ~goal[a].open /\ left[a] > 0
     /\ \/ /\ a \in Clients /\ rows[a].st = "none"
           /\ \E x \in Stays, cl \in CandidateLists :
-                goal' = [goal EXCEPT ![a] = [open |-> TRUE, kind |-> "book", res |-> a,
-                            cands |-> cl, rem |-> cl, s |-> x.s, e |-> x.e,
-                            target |-> "booked"]]
+                NewGoal(a, [open |-> TRUE, kind |-> "book", res |-> a, cands |-> cl,
+                            rem |-> cl, s |-> x.s, e |-> x.e, target |-> "booked"])
        \/ /\ a \in Clients /\ promise[a] /= NoPromise
           /\ \E t \in Tables, x \in Stays :
                 /\ <<t, x.s, x.e>> /= <<promise[a].t, promise[a].s, promise[a].e>>
-                /\ goal' = [goal EXCEPT ![a] = [open |-> TRUE, kind |-> "change", res |-> a,
-                               cands |-> <<t>>, rem |-> <<t>>, s |-> x.s, e |-> x.e,
-                               target |-> "none"]]
+                /\ NewGoal(a, [open |-> TRUE, kind |-> "change", res |-> a, cands |-> <<t>>,
+                               rem |-> <<t>>, s |-> x.s, e |-> x.e, target |-> "none"])
        \/ /\ a \in Clients /\ promise[a] /= NoPromise
-          /\ goal' = [goal EXCEPT ![a] = [NoGoal EXCEPT !.open = TRUE, !.kind = "status",
-                                                        !.res = a, !.target = "cancelled"]]
+          /\ NewGoal(a, [NoGoal EXCEPT !.open = TRUE, !.kind = "status", !.res = a,
+                                       !.target = "cancelled"])
        \/ /\ a = Owner
           /\ \E r \in Clients, st \in Targets :
                 /\ rows[r].st /= "none"
-                /\ goal' = [goal EXCEPT ![a] = [NoGoal EXCEPT !.open = TRUE, !.kind = "status",
-                                                              !.res = r, !.target = st]]
+                /\ NewGoal(a, [NoGoal EXCEPT !.open = TRUE, !.kind = "status", !.res = r,
+                                             !.target = st])
     /\ left' = [left EXCEPT ![a] = @ - 1]
-    /\ UNCHANGED <<rows, adv, rowLock, tx, crashes, promise, fired>>
+    /\ UNCHANGED <<rows, adv, rowLock, crashes, promise, fired>>
 
-(* BEGIN: service.book / change / cancel / set_status opens the transaction and
-   computes the lock keys (locks.slot_lock_keys).  Also a retry after "try again". *)
-Begin(a) ==
+(* The guest tries the same request again after "try again" (lock_timeout) or a
+   dropped connection. *)
+Retry(a) ==
     /\ tx[a].ph = "idle" /\ goal[a].open
-    /\ LET g == goal[a] IN
-       CASE g.kind = "book" ->
-              LET x == [s |-> g.s, e |-> g.e] IN
-              /\ \E order \in LockOrders(g.cands[1], x) :
-                    tx' = [tx EXCEPT ![a] = NewTx("book", a, g.cands[1], x, order, NoRow, "booked")]
-              /\ goal' = [goal EXCEPT ![a].rem = g.cands]
-         [] g.kind = "change" ->
-              LET x == [s |-> g.s, e |-> g.e] IN
-              /\ \E order \in LockOrders(g.cands[1], x) :
-                    \* without FOR UPDATE the ORM works on the row as read here
-                    tx' = [tx EXCEPT ![a] = NewTx("change", a, g.cands[1], x, order,
-                                                  rows[a], "none")]
-              /\ UNCHANGED goal
-         [] g.kind = "status" ->
-              \* locks the buckets of the stay as read (unlocked) at the start
-              LET r == rows[g.res] IN
-              /\ \E order \in LockOrders(r.t, StayOf(r)) :
-                    tx' = [tx EXCEPT ![a] = NewTx("status", g.res, r.t, StayOf(r), order,
-                                                  r, g.target)]
-              /\ UNCHANGED goal
+    /\ StartTx(a, goal[a])
+    /\ goal' = [goal EXCEPT ![a].rem = goal[a].cands]
     /\ UNCHANGED <<rows, adv, rowLock, left, crashes, promise, fired>>
 
-(* pg_advisory_xact_lock(key): granted when nobody holds it; otherwise the
-   transaction waits (this action is disabled) until the holder commits or aborts. *)
+(* pg_advisory_xact_lock(key), keys in the transaction's order: granted when
+   nobody holds the key; otherwise the transaction waits (this action is disabled)
+   until the holder commits or aborts. *)
 Acquire(a) ==
     /\ tx[a].ph = "lock"
     /\ LET k == tx[a].keys[tx[a].i] IN
        /\ adv[k] = NoOne
        /\ adv' = [adv EXCEPT ![k] = a]
        /\ tx' = [tx EXCEPT ![a].i = @ + 1,
-                           ![a].ph = IF tx[a].i = Len(tx[a].keys)
-                                     THEN AfterLocks(tx[a].kind) ELSE "lock"]
+                           ![a].ph = IF tx[a].i = Len(tx[a].keys) THEN "check" ELSE "lock"]
     /\ UNCHANGED <<rows, rowLock, goal, left, crashes, promise, fired>>
-
-(* SELECT ... FOR UPDATE of the reservation row: waits for the row lock, then
-   reads the current row. *)
-LockRow(a) ==
-    /\ tx[a].ph = "row"
-    /\ rowLock[tx[a].res] = NoOne
-    /\ rowLock' = [rowLock EXCEPT ![tx[a].res] = a]
-    /\ tx' = [tx EXCEPT ![a].ph = "check", ![a].snap = rows[tx[a].res]]
-    /\ UNCHANGED <<rows, adv, goal, left, crashes, promise, fired>>
 
 \* Book: this candidate is taken -- ROLLBACK and try the next candidate table in
 \* a new transaction, or refuse (SlotTaken / no table free).
 NextCandidate(a) ==
-    LET g == goal[a]
-        x == [s |-> g.s, e |-> g.e] IN
+    LET g == goal[a] IN
     IF Len(g.rem) > 1
-    THEN /\ \E order \in LockOrders(g.rem[2], x) :
-               tx' = [tx EXCEPT ![a] = NewTx("book", a, g.rem[2], x, order, NoRow, "booked")]
+    THEN /\ \E order \in LockOrders(g.rem[2], GoalStay(g)) :
+               tx' = [tx EXCEPT ![a] = NewTx("book", a, g.rem[2], GoalStay(g), order,
+                                             NoRow, "booked")]
          /\ goal' = [goal EXCEPT ![a].rem = Tail(g.rem)]
     ELSE Answered(a)
 
-(* The re-check under the locks (_recheck_free), and for status moves the
-   transition check followed by the UPDATE and COMMIT. *)
+\* change / cancel / set_status read their row with SELECT ... FOR UPDATE: they
+\* wait while another transaction holds the row lock.
+NeedsRow(a) == UseRowLock /\ tx[a].kind \in {"change", "status"}
+
+(* The step after the advisory locks:
+   book   -- _recheck_free: is another active reservation on the table overlapping?
+   change -- SELECT ... FOR UPDATE (row lock, fresh read), status must be booked,
+             re-check excluding itself;
+   status -- SELECT ... FOR UPDATE, transition check, UPDATE, COMMIT (the row lock
+             is taken and released within this step: nothing else happens inside). *)
 Check(a) ==
     /\ tx[a].ph = "check"
-    /\ LET T == tx[a]
-           x == [s |-> T.s, e |-> T.e] IN
+    /\ NeedsRow(a) => rowLock[tx[a].res] \in {NoOne, a}
+    /\ LET T0 == tx[a]
+           T  == IF NeedsRow(a) THEN [T0 EXCEPT !.snap = rows[T0.res]] ELSE T0
+           x  == [s |-> T.s, e |-> T.e] IN
        CASE T.kind = "book" ->
               /\ IF Taken(T.t, x, a)
                  THEN /\ ReleaseAll(a)                   \* ROLLBACK, next candidate
@@ -268,8 +271,10 @@ Check(a) ==
          [] T.kind = "change" ->
               /\ IF T.snap.st = "booked"
                     /\ ~Taken(T.t, x, IF RecheckExcludesSelf THEN T.res ELSE NoOne)
-                 THEN /\ tx' = [tx EXCEPT ![a].ph = "write"]
-                      /\ UNCHANGED <<goal, adv, rowLock>>
+                 THEN /\ tx' = [tx EXCEPT ![a] = [T EXCEPT !.ph = "write"]]
+                      /\ rowLock' = IF NeedsRow(a) THEN [rowLock EXCEPT ![T.res] = a]
+                                    ELSE rowLock
+                      /\ UNCHANGED <<goal, adv>>
                  ELSE /\ Answered(a)            \* SlotTaken / InvalidTransition
                       /\ ReleaseAll(a)
               /\ UNCHANGED <<rows, promise, fired>>
@@ -283,6 +288,8 @@ Check(a) ==
                       THEN /\ fired' = TRUE                        \* constraint: abort
                            /\ UNCHANGED <<rows, promise>>
                       ELSE /\ rows' = [rows EXCEPT ![T.res] = new]
+                           \* the guest learns of its own cancel, and of the
+                           \* restaurant closing its reservation
                            /\ promise' = IF a = T.res \/ T.target \notin Active
                                          THEN [promise EXCEPT ![T.res] = NoPromise]
                                          ELSE promise
@@ -310,7 +317,7 @@ Write(a) ==
 \* a waits for a lock that another transaction holds.
 WaitsFor(a) ==
     IF tx[a].ph = "lock" THEN adv[tx[a].keys[tx[a].i]]
-    ELSE IF tx[a].ph = "row" THEN rowLock[tx[a].res]
+    ELSE IF tx[a].ph = "check" /\ NeedsRow(a) THEN rowLock[tx[a].res]
     ELSE NoOne
 Blocked(a) == WaitsFor(a) \notin {NoOne, a}
 
@@ -335,7 +342,7 @@ Crash(a) ==
 Quiet == /\ \A a \in Actors : tx[a].ph = "idle" /\ ~goal[a].open
          /\ UNCHANGED vars
 
-Step(a) == Begin(a) \/ Acquire(a) \/ LockRow(a) \/ Check(a) \/ Write(a)
+Step(a) == Retry(a) \/ Acquire(a) \/ Check(a) \/ Write(a)
 
 Next == \/ \E a \in Actors : Ask(a) \/ Step(a) \/ Timeout(a) \/ Crash(a)
         \/ Quiet
@@ -372,7 +379,7 @@ LocksOnlyInTx ==
              /\ \E j \in 1..(tx[adv[k]].i - 1) : tx[adv[k]].keys[j] = k
     /\ \A r \in Clients :
           rowLock[r] /= NoOne =>
-             /\ tx[rowLock[r]].ph \in {"check", "write"}
+             /\ tx[rowLock[r]].ph = "write"
              /\ tx[rowLock[r]].res = r
 
 \* No set of transactions waits on itself (a deadlock in the waits-for graph).

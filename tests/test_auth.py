@@ -24,7 +24,7 @@ def test_login_and_logout(client, session):
     make_owner(session, restaurant, "Owner@Example.com")
     response = client.login("owner@example.com", DEFAULT_PASSWORD)
     assert response.headers["Location"].endswith("/owner/")
-    page = client.get("/owner/")
+    page = client.get("/owner/", follow_redirects=True)
     assert page.status_code == 200
     assert "Chez Test" in page.get_data(as_text=True)
     assert client.post_form("/logout").status_code == 302

@@ -73,7 +73,8 @@ def test_app_log_lines_carry_the_request_id(app, client, caplog):
     assert json.loads(JsonFormatter().format(record))["request_id"] == "abc-1"
 
 
-@pytest.mark.parametrize("path", ["/", "/healthz", "/no-such-page", "/static/css/app.css"])
+@pytest.mark.parametrize("path", ["/", "/healthz", "/no-such-page", "/static/css/app.css",
+                                  "/api/v1/docs", "/api/v1/openapi.json"])
 def test_security_headers_on_every_response(client, path):
     with client.get(path) as response:  # closes the static file
         headers = response.headers
@@ -154,3 +155,29 @@ def test_lock_timeouts_are_counted(app, session):
     finally:
         release.set()
         holder.join()
+
+
+@pytest.mark.postgres_only
+def test_lock_waits_are_observed(session):
+    restaurant = make_restaurant(session, tables=[("T1", 2)])
+    before = metric("booking_lock_wait_seconds_count")
+    _book(restaurant, future_day(), 19, "a@example.com")
+    assert metric("booking_lock_wait_seconds_count") - before >= 1
+
+
+def test_conflicts_are_counted_from_409_answers_to_writes(client, session):
+    restaurant = make_restaurant(session, slug="full", tables=[("T1", 2)])
+    body = {"date": future_day().isoformat(), "time": "19:00", "party_size": 2, "name": "Ada",
+            "phone": "+49 30 1234567"}
+    url = f"/api/v1/restaurants/{restaurant.slug}/reservations"
+    assert client.post(url, json={**body, "email": "a@example.com"}).status_code == 201
+    before = sum(metric("booking_conflicts_total", endpoint=e) for e in _write_endpoints(client))
+    assert client.post(url, json={**body, "email": "b@example.com",
+                                  "phone": "+49 30 7654321"}).status_code == 409
+    after = sum(metric("booking_conflicts_total", endpoint=e) for e in _write_endpoints(client))
+    assert after - before == 1
+
+
+def _write_endpoints(client) -> set[str]:
+    return {rule.endpoint for rule in client.application.url_map.iter_rules()
+            if "POST" in (rule.methods or ())}

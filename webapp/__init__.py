@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, redirect, url_for
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -38,12 +38,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from . import cli, errors, observability, templating
+    from . import cli, errors, input_guard, observability, templating
 
     observability.init_app(app)
+    input_guard.init_app(app)
     errors.register(app)
     templating.register(app)
     cli.register(app)
+
+    # Browsers ask for /favicon.ico on their own; point them at ours.
+    app.add_url_rule("/favicon.ico", "favicon",
+                     lambda: redirect(url_for("static", filename="favicon.svg"), 301))
 
     if app.config["CHECK_DATABASE_ON_START"]:
         _verify_database(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import Conflict, HTTPException, InternalServerError, ServiceUnavailable
 
 TITLES = {
     400: "Bad request",
@@ -87,8 +87,22 @@ def handle_database_unavailable(error: Exception):
     return response
 
 
+def handle_integrity_error(error: sa_exc.IntegrityError):
+    """A unique or check constraint refused a write that the forms let through (two owners
+    saving the same table name at once): a conflict to retry, not a crash."""
+    from flask import current_app
+
+    from .extensions import db
+
+    current_app.logger.info("integrity error: %s", str(error.orig).strip().splitlines()[0])
+    db.session.rollback()
+    return handle_http_error(Conflict("That change conflicts with data saved meanwhile "
+                                      "(for example a name already in use). Reload and try again."))
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(sa_exc.IntegrityError, handle_integrity_error)
     for db_error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
         app.register_error_handler(db_error, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

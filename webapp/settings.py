@@ -97,6 +97,8 @@ def load_settings(
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         # Fail fast with one clear line when the database cannot be reached at start.
         "CHECK_DATABASE_ON_START": environment != "testing",
+        # How often an open owner day view polls for changes (seconds).
+        "OWNER_POLL_SECONDS": _int(env, "OWNER_POLL_SECONDS", 5),
         # Booking engine
         "BOOKING_LOCK_TIMEOUT_MS": _int(env, "BOOKING_LOCK_TIMEOUT_MS", 3000),
         # Test-only switch used by the control test that proves the lock prevents the race.
@@ -121,6 +123,10 @@ def load_settings(
         "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "1") != "0",
         "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "0") == "1",
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "bookings@localhost"),
+        "MAIL_MAX_ATTEMPTS": _int(env, "MAIL_MAX_ATTEMPTS", 8),
+        # Send each e-mail from a short background thread right after its booking commits;
+        # `flask deliver-mail --loop` retries what failed.
+        "MAIL_SEND_AFTER_COMMIT": env.get("MAIL_SEND_AFTER_COMMIT", "1") != "0" and environment != "testing",
         # Absolute base for links in e-mails (the manage link); request host is used when empty.
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", ""),
         # Trust X-Forwarded-* from this many proxies (0 when gunicorn faces the internet).

@@ -15,8 +15,20 @@ from webapp.models import Reservation
 BOOK = f"{API}/restaurants/trattoria/reservations"
 
 
-def test_public_writes_are_rate_limited(make_app, session, restaurant, auth, day):
-    limited = make_app(RATELIMIT_ENABLED=True, PUBLIC_WRITE_RATE_LIMIT="2 per minute")
+@pytest.fixture
+def limited_app(app, make_app):
+    """An app with the limit on. The Limiter instance is shared by every app in the
+    process and keeps the last init_app's settings: switch it back off afterwards and
+    forget the counts, so later tests (on the unlimited app) are not limited."""
+    from webapp.extensions import limiter
+
+    yield make_app(RATELIMIT_ENABLED=True, PUBLIC_WRITE_RATE_LIMIT="2 per minute")
+    limiter.reset()
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
+
+
+def test_public_writes_are_rate_limited(limited_app, session, restaurant, auth, day):
+    limited = limited_app
     client = limited.test_client()
     for _ in range(2):
         assert client.post(BOOK, json=booking(day, email="bad")).status_code == 422

@@ -26,6 +26,10 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.api import hypothesis_compat
 from tests.api.conftest import API, booking
+from tests.conftest import empty_all_tables
+from tests.factories import make_restaurant
+from webapp.auth.tokens import create_token
+from webapp.extensions import db
 from webapp.models import OpeningHours, SpecialDay
 
 # Schemathesis 3.x uses jsonschema APIs that jsonschema deprecated; not our code.
@@ -66,6 +70,14 @@ def _pin(document: dict, path_values: dict[str, list], field_values: dict[str, l
     return pinned
 
 
+def _fields(day: dt.date) -> dict[str, list]:
+    dates = [day.isoformat(), (day + dt.timedelta(days=1)).isoformat()]
+    return {"slug": ["trattoria"], "timezone": ["Europe/Berlin"], "date": dates,
+            "start_date": dates, "end_date": dates, "start": dates, "end": dates,
+            "time": ["12:00", "12:30", "19:00", "19:10", "21:00"], "opens": ["11:00", "18:00"],
+            "closes": ["15:00", "23:30"], "last_seating": ["14:00", "22:00"]}
+
+
 def _fixtures(client, session, restaurant, auth, day) -> dict[str, list]:
     guest = client.post(f"{API}/restaurants/trattoria/reservations", json=booking(day)).json
     phone = client.post(f"{API}/restaurants/trattoria/reservations", headers=auth,
@@ -83,13 +95,7 @@ def _fixtures(client, session, restaurant, auth, day) -> dict[str, list]:
 
 def test_every_operation_conforms_to_the_document(app, client, session, restaurant, auth, day):
     document = client.get(f"{API}/openapi.json").json
-    dates = [day.isoformat(), (day + dt.timedelta(days=1)).isoformat()]
-    times = ["12:00", "12:30", "19:00", "19:10", "21:00"]
-    fields = {"slug": ["trattoria"], "timezone": ["Europe/Berlin"], "date": dates,
-              "start_date": dates, "end_date": dates, "start": dates, "end": dates,
-              "time": times, "opens": ["11:00", "18:00"], "closes": ["15:00", "23:30"],
-              "last_seating": ["14:00", "22:00"]}
-    pinned = _pin(document, _fixtures(client, session, restaurant, auth, day), fields)
+    pinned = _pin(document, _fixtures(client, session, restaurant, auth, day), _fields(day))
     hypothesis_compat.install()
     schemathesis.experimental.OPEN_API_3_1.enable()  # our document is OpenAPI 3.1
     schema = schemathesis.from_dict(pinned, app=app, base_url=API)
@@ -107,3 +113,55 @@ def test_every_operation_conforms_to_the_document(app, client, session, restaura
             conforms()
         except Exception as error:  # name the operation in the failure
             pytest.fail(f"{operation.verbose_name}: {error}")
+
+
+def test_linked_operations_as_a_state_machine(app, client, session, restaurant, auth, day):
+    """Stateful: follow the document's links (book -> read/change/cancel by the manage
+    token or the id; add a table -> change/deactivate it ...) with the same checks."""
+    from hypothesis.stateful import rule, run_state_machine_as_test
+
+    document = client.get(f"{API}/openapi.json").json
+    hypothesis_compat.install()
+    schemathesis.experimental.OPEN_API_3_1.enable()
+    # Writes that usually succeed, so that their links get followed.
+    fields = {**_fields(day), "closed": [True], "source": ["phone"],
+              "table": [t.id for t in restaurant.tables]}
+    schema = schemathesis.from_dict(_pin(document, {"slug": ["trattoria"]}, fields),
+                                    app=app, base_url=API)
+    machine = schema.as_state_machine()
+
+    class Machine(machine):
+        def setup(self):
+            # Every run starts from the same database, so Hypothesis sees the same
+            # answers when it replays a run (else: "inconsistent data generation").
+            empty_all_tables(app)
+            with app.app_context():
+                fresh = make_restaurant(db.session, slug="trattoria", name="Trattoria",
+                                        tables=[("T2", 2), ("T4", 4), ("T6", 6)])
+                _, clear = create_token(db.session, fresh.id, "stateful")
+                db.session.commit()
+            self.auth = {"Authorization": f"Bearer {clear}"}
+
+        @rule()
+        def read_the_restaurant(self):
+            # Always possible, so a run whose first writes were refused (422) still has a
+            # step to take instead of stopping with "no progress can be made".
+            assert client.get(f"{API}/restaurants/trattoria").status_code == 200
+
+        def _add_results_to_targets(self, targets, results):
+            # Hypothesis renamed the hook Schemathesis 3.x overrides to route each answer
+            # into the bundle of its status code (whose links are then followed).
+            for result in results:
+                target = None if result is None else self._get_target_for_result(result)
+                if target is not None:
+                    super()._add_results_to_targets((target,), [result])
+
+        def get_call_kwargs(self, case):
+            return {"headers": self.auth}
+
+        def validate_response(self, response, case, additional_checks=()):
+            case.validate_response(response, checks=CHECKS)
+
+    run_state_machine_as_test(Machine, settings=settings(
+        max_examples=15, stateful_step_count=10, derandomize=True, deadline=None, database=None,
+        suppress_health_check=list(HealthCheck)))

@@ -42,7 +42,9 @@ def test_day_by_id_and_picker(owner_client, restaurant, day):
     assert owner_client.get(f"/owner/{restaurant.id}/day/{day}").status_code == 200
     picked = owner_client.get(f"/owner/chez-test/day?date={day}")
     assert picked.headers["Location"].endswith(f"/owner/chez-test/day/{day}")
-    assert owner_client.get("/owner/chez-test/day/2026-13-45").status_code == 404
+    for bad in ("2026-13-45", "9999-12-31", "0001-01-01", "yesterday"):
+        assert owner_client.get(f"/owner/chez-test/day/{bad}").status_code == 404, bad
+    assert owner_client.get("/owner/chez-test/hours?preview=9999-12-31").status_code == 200
 
 
 def test_grid_fragment_answers_204_until_something_changes(owner_client, book, day):

@@ -107,8 +107,15 @@ def test_stale_form_is_409(owner_client, session, restaurant, book, day):
         "status": "seated", "version": str(old_version)})
     assert response.status_code == 409
     assert "changed meanwhile" in response.get_data(as_text=True)
+    move = owner_client.post_form(f"/owner/chez-test/reservations/{booking.id}/move", {
+        "date": str(day), "time": "20:00", "table": str(booking.table_id), "party_size": "2",
+        "version": str(old_version)}, headers=PANEL)
+    assert move.status_code == 409
+    html = move.get_data(as_text=True)
+    assert "changed meanwhile" in html and "Changed Meanwhile" in html  # shows the current state
     session.expire_all()
-    assert session.get(Reservation, booking.id).status == "booked"
+    current = session.get(Reservation, booking.id)
+    assert current.status == "booked" and current.starts_at == local(restaurant, day, 19)
 
 
 def test_status_moves_and_refusals(owner_client, session, book):
@@ -198,3 +205,26 @@ def test_form_without_csrf_token_is_refused(owner_client, book):
     response = owner_client.post(f"/owner/chez-test/reservations/{booking.id}/status",
                                  data={"status": "seated", "version": "1"})
     assert response.status_code == 400
+
+
+def test_nul_characters_are_bad_input_not_a_crash(owner_client, session):
+    response = owner_client.post_form("/owner/chez-test/reservations/new", {
+        "source": "walk_in", "party_size": "2", "name": "Nul\x00Guest"})
+    # refused for every form and endpoint by webapp/input_guard.py before the form sees it
+    assert response.status_code == 400
+    assert "NUL character" in response.get_data(as_text=True)
+    table = owner_client.post_form("/owner/chez-test/tables", {"name": "A\x00B", "seats": "2"})
+    assert table.status_code == 400
+    assert session.scalar(select(Reservation)) is None
+
+
+def test_dates_at_the_end_of_the_calendar_are_bad_input(owner_client, session, book):
+    booking = book(19)
+    response = owner_client.post_form(f"/owner/chez-test/reservations/{booking.id}/move", {
+        "date": "9999-12-31", "time": "23:00", "table": str(booking.table_id), "party_size": "2",
+        "version": "1"})
+    assert response.status_code == 422
+    assert "Choose a date between 2000 and 2199." in response.get_data(as_text=True)
+    listing = owner_client.get("/owner/chez-test/reservations",
+                               query_string={"start": "0001-01-01", "end": "9999-12-31"})
+    assert listing.status_code == 422

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -49,10 +50,27 @@ def test_page_shows_the_restaurant_and_free_times_grouped_by_service(client, res
     assert 'name="name"' in html and 'name="email"' in html and 'name="phone"' in html
 
 
-def test_first_visit_shows_the_first_open_day_for_two(client, restaurant):
+def test_first_visit_shows_the_first_day_with_times_for_two(client, restaurant):
     html = client.get("/r/bistro").get_data(as_text=True)
-    assert re.search(r'<option value="[\d-]+" selected>Today', html)
+    berlin_now = dt.datetime.now(ZoneInfo("Europe/Berlin"))
+    # Open until 23:00 with 2-hour stays: today still has times until 21:00.
+    expected = berlin_now.date() if berlin_now.time() <= dt.time(21) else \
+        berlin_now.date() + dt.timedelta(days=1)
+    assert re.search(rf'<option value="{expected.isoformat()}" selected>', html)
     assert re.search(r'<option value="2" selected>2 guests', html)
+    assert times_in(html)
+
+
+def test_when_today_is_over_the_first_visit_offers_a_later_day(client, session):
+    # Its only service is 00:00-00:30 UTC and bookings close an hour ahead: whatever the time
+    # now, today has nothing left to offer.
+    make_restaurant(session, slug="early", timezone="UTC", lead_time_minutes=60,
+                    default_turn_minutes=15,
+                    hours=[(d, dt.time(0, 0), dt.time(0, 30), "Midnight snack") for d in range(7)])
+    html = client.get("/r/early").get_data(as_text=True)
+    selected = re.search(r'<option value="([\d-]+)" selected>', html).group(1)
+    assert dt.date.fromisoformat(selected) > dt.datetime.now(dt.UTC).date()
+    assert times_in(html) == ["00:00", "00:15"]
 
 
 def test_htmx_gets_only_the_times_fragment(client, restaurant):
@@ -79,7 +97,7 @@ def test_date_choices_are_the_open_days_within_the_horizon(client, session):
     html = client.get("/r/weekends").get_data(as_text=True)
     offered = [dt.date.fromisoformat(v) for v in re.findall(r'<option value="(\d{4}-\d\d-\d\d)"', html)]
     assert offered and all(day.weekday() in (5, 6) for day in offered)
-    assert len(offered) in (3, 4, 5)  # two weekends within 14 days
+    assert len(offered) == 4  # any 14 days in a row hold two Saturdays and two Sundays
     assert max(offered) <= dt.date.today() + dt.timedelta(days=14)
 
 
@@ -107,7 +125,7 @@ def test_closed_day_says_so(client, session, restaurant, headers):
 @pytest.mark.parametrize(("query", "message"), [
     ("date=2020-01-01&party_size=2", "That date has passed"),
     (f"date={dt.date.today() + dt.timedelta(days=400)}&party_size=2", "Bookings open 365 days ahead"),
-    ("date=2026-12-01&party_size=9", "For parties of more than 8 please call us at +49 30 1234567"),
+    (f"date={future_day()}&party_size=9", "For parties of more than 8 please call us at +49 30 1234567"),
 ])
 def test_dates_and_parties_a_guest_cannot_book(client, restaurant, query, message):
     for headers in ({}, HTMX):
@@ -284,19 +302,32 @@ def test_public_writes_are_rate_limited(make_app, session, restaurant):
 # --------------------------------------------------------------------------- time zones
 
 
+def night_clocks_go_back() -> dt.date:
+    """The next Saturday whose night has the European change back to winter time
+    (the last Sunday of October, 03:00 CEST -> 02:00 CET)."""
+    today = dt.date.today()
+    for year in (today.year, today.year + 1):
+        sunday = dt.date(year, 10, 31)
+        sunday -= dt.timedelta(days=(sunday.weekday() + 1) % 7)
+        if sunday - dt.timedelta(days=1) > today:
+            return sunday - dt.timedelta(days=1)
+    raise AssertionError("unreachable")
+
+
 def test_repeated_wall_time_shows_its_offset_and_books_the_right_instant(client, session):
-    # Europe/Berlin goes back from 03:00 CEST to 02:00 CET in the night to Sunday 31 Oct 2027.
-    resto = make_restaurant(session, slug="nightowl", tables=[("Bar", 2)], horizon_days=500,
+    resto = make_restaurant(session, slug="nightowl", tables=[("Bar", 2)], horizon_days=400,
                             default_turn_minutes=60,
                             hours=[(5, dt.time(22), dt.time(4), "Late night")])
-    day = dt.date(2027, 10, 30)
+    day = night_clocks_go_back()
     html = client.get(f"/r/nightowl?date={day}&party_size=2").get_data(as_text=True)
     assert "02:30 (CEST, UTC+02:00)" in html and "02:30 (CET, UTC+01:00)" in html
     assert "02:30+01:00" in times_in(html) and "22:00" in times_in(html)
+    assert "01:30" in times_in(html)  # happens once: no offset shown
     response = client.post_form("/r/nightowl/book", guest(day, "02:30+01:00"))
     assert response.status_code == 303
     reservation = session.scalars(select(Reservation)).one()
-    assert reservation.starts_at == dt.datetime(2027, 10, 31, 1, 30, tzinfo=dt.UTC)
+    sunday = day + dt.timedelta(days=1)
+    assert reservation.starts_at == dt.datetime.combine(sunday, dt.time(1, 30), tzinfo=dt.UTC)
     assert "02:30 (CET, UTC+01:00)" in client.get(manage_path(response)).get_data(as_text=True)
     assert resto.id == reservation.restaurant_id
 

@@ -92,6 +92,11 @@ def _operation(method: str, endpoint: str, params: list[dict[str, Any]], op: Ope
         else:
             responses[str(status)] = {"description": description, "content": {
                 JSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+    success = next((code for code in sorted(op.responses) if code < 300), None)
+    if op.links and success is not None:
+        responses[str(success)]["links"] = {
+            target: {"operationId": target, "parameters": parameters}
+            for target, parameters in op.links.items()}
     errors = {404, 503}
     if op.body:
         schema = _body_schema(op.body(), op)

@@ -32,6 +32,8 @@ class Operation:
     idempotent: bool = False
     # Extra schemas to offer as alternatives for the body (e.g. owner vs guest bookings).
     alternative_body: Callable[[], Any] | None = None
+    # OpenAPI links from the success answer: {target operationId: {parameter: expression}}.
+    links: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def documented(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -111,7 +111,9 @@ def tables(slug: str):
 
 @bp.post("/restaurants/<slug>/tables")
 @documented(summary="Add a table", tag="Owner: setup", auth="owner", body=lambda: TableForm,
-            body_defaults=True, idempotent=True, responses={201: ("Table", "The new table.")})
+            body_defaults=True, idempotent=True, responses={201: ("Table", "The new table.")},
+            links={name: {"slug": "$request.path.slug", "table_id": "$response.body#/id"}
+                   for name in ("change_table", "deactivate_table")})
 @idempotent
 def create_table(slug: str):
     restaurant, _ = owner_restaurant(slug)
@@ -183,7 +185,9 @@ def opening_hours(slug: str):
 @bp.post("/restaurants/<slug>/opening-hours")
 @documented(summary="Add a service on a weekday", tag="Owner: setup", auth="owner",
             body=lambda: OpeningHoursForm, idempotent=True,
-            responses={201: ("OpeningHours", "The new service.")})
+            responses={201: ("OpeningHours", "The new service.")},
+            links={"delete_opening_hours": {"slug": "$request.path.slug",
+                                            "hours_id": "$response.body#/id"}})
 @idempotent
 def create_opening_hours(slug: str):
     restaurant, _ = owner_restaurant(slug)
@@ -225,7 +229,9 @@ def special_days(slug: str):
 @bp.post("/restaurants/<slug>/special-days")
 @documented(summary="Add a closure or special hours", tag="Owner: setup", auth="owner",
             body=lambda: SpecialDayForm, idempotent=True,
-            responses={201: ("SpecialDay", "The new special day.")})
+            responses={201: ("SpecialDay", "The new special day.")},
+            links={"delete_special_day": {"slug": "$request.path.slug",
+                                          "special_day_id": "$response.body#/id"}})
 @idempotent
 def create_special_day(slug: str):
     restaurant, _ = owner_restaurant(slug)

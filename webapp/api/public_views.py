@@ -89,7 +89,12 @@ def availability(slug: str):
                         "within the hours, a chosen table, a walk-in starts now). Answers with "
                         "the reservation and the guest's private manage token, shown only "
                         "this once.",
-            responses={201: RESERVATION})
+            responses={201: RESERVATION},
+            links={**{name: {"token": "$response.body#/manage_token"} for name in (
+                "guest_reservation", "change_guest_reservation", "cancel_guest_reservation")},
+                **{name: {"slug": "$request.path.slug", "reservation_id": "$response.body#/id"}
+                   for name in ("owner_reservation", "edit_reservation", "move_reservation",
+                                "set_reservation_status", "cancel_reservation")}})
 @idempotent
 def create_reservation(slug: str):
     restaurant = restaurant_by_slug(slug)

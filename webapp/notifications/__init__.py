@@ -24,9 +24,16 @@ def register_cli(app: Flask) -> None:
         from ..extensions import db
 
         while True:
-            report = deliver_due(db.session, current_app.config)
-            if not loop or report.sent or report.retrying or report.failed:
-                click.echo(f"deliver-mail: {report}")
+            try:
+                report = deliver_due(db.session, current_app.config)
+            except Exception:
+                if not loop:
+                    raise
+                # The database may be restarting: keep the loop alive and try again.
+                current_app.logger.exception("deliver-mail pass failed")
+            else:
+                if not loop or report.sent or report.retrying or report.failed:
+                    click.echo(f"deliver-mail: {report}")
             if not loop:
                 return
             db.session.remove()

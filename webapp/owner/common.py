@@ -34,10 +34,17 @@ def today(restaurant: Restaurant, now: dt.datetime | None = None) -> dt.date:
 
 
 def parse_day(value: str | None) -> dt.date:
+    """A YYYY-MM-DD from the URL; anything else (or a date where time zone arithmetic
+    would overflow) is a page that does not exist."""
+    from .forms import EARLIEST_DATE, LATEST_DATE
+
     try:
-        return dt.date.fromisoformat(value or "")
+        day = dt.date.fromisoformat(value or "")
     except ValueError:
         abort(404)
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        abort(404)
+    return day
 
 
 def local_instant(restaurant: Restaurant, day: dt.date, wall: dt.time) -> dt.datetime:

@@ -117,6 +117,19 @@ class OwnerForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.restaurant_id = restaurant_id
 
+    def validate(self, extra_validators=None) -> bool:
+        # PostgreSQL cannot store (or even compare) text with NUL characters: refuse them
+        # as bad input before any validator queries the database with them.
+        with_nul = [field for field in self
+                    if any(isinstance(v, str) and "\x00" in v for v in field.raw_data or [])]
+        if with_nul:
+            for field in self:
+                field.errors = ["Contains a character that is not allowed."] \
+                    if field in with_nul else []
+            self._errors = None  # the errors property caches; rebuild it from the fields
+            return False
+        return super().validate(extra_validators)
+
     def first_error(self) -> tuple[str, str] | None:
         """(field name, message) of the first field error, for one-line answers."""
         for name, messages in self.errors.items():
@@ -321,6 +334,19 @@ class RequiredUnlessWalkIn:
             raise StopValidation(self.message)
 
 
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+
+
+class PlausibleDate:
+    """Keeps dates where date arithmetic and time zones cannot overflow (year 1, 9999)."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if field.data is not None and not EARLIEST_DATE <= field.data <= LATEST_DATE:
+            raise ValidationError(f"Choose a date between {EARLIEST_DATE.year} and "
+                                  f"{LATEST_DATE.year}.")
+
+
 class NotOnlyDigits:
     """Slugs that are all digits would be read as restaurant ids in URLs."""
 
@@ -450,8 +476,9 @@ class OpeningHoursForm(OwnerForm):
 
 
 class SpecialDayForm(OwnerForm):
-    start_date = DateField("From", validators=[InputRequired("Give the first day.")])
-    end_date = DateField("Until", validators=[Optional()],
+    start_date = DateField("From", validators=[InputRequired("Give the first day."),
+                                                  PlausibleDate()])
+    end_date = DateField("Until", validators=[Optional(), PlausibleDate()],
                          description="Empty: just the first day.")
     closed = BooleanField("Closed")
     reason = StringField("Reason", filters=[_strip], validators=[Optional(), Length(max=200)],
@@ -486,7 +513,7 @@ class OwnerReservationForm(OwnerForm):
     source = SelectField("Booked by",
                          choices=choices([("phone", "Phone"), ("walk_in", "Walk-in")]),
                          default="phone", validators=[InputRequired("Choose phone or walk-in.")])
-    date = DateField("Date", validators=[RequiredUnlessWalkIn("Give the date.")],
+    date = DateField("Date", validators=[RequiredUnlessWalkIn("Give the date."), PlausibleDate()],
                      description="Walk-ins start now.")
     time = TimeField("Time", format=TIME_FORMATS,
                      validators=[RequiredUnlessWalkIn("Give the time.")])
@@ -522,7 +549,7 @@ class EditReservationForm(OwnerForm):
 
 
 class MoveReservationForm(OwnerForm):
-    date = DateField("Date", validators=[InputRequired("Give the date.")])
+    date = DateField("Date", validators=[InputRequired("Give the date."), PlausibleDate()])
     time = TimeField("Time", format=TIME_FORMATS, validators=[InputRequired("Give the time.")])
     table = WholeNumberField("Table", validators=[InputRequired("Choose a table.")])
     party_size = _int_field("party size", 1, MAX_PARTY)
@@ -561,8 +588,8 @@ class ReservationListForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField("From", validators=[Optional()])
-    end = DateField("Until", validators=[Optional()])
+    start = DateField("From", validators=[Optional(), PlausibleDate()])
+    end = DateField("Until", validators=[Optional(), PlausibleDate()])
     status = SelectField("Status", choices=choices([("", "Any")] + [(s, s.replace("_", " "))
                                                            for s in STATUSES]),
                          validators=[Optional()], default="")

@@ -24,6 +24,8 @@ from . import bp
 from .access import Access, owner_required, table_or_404
 from .common import actor, form_status, today, zone
 from .forms import (
+    EARLIEST_DATE,
+    LATEST_DATE,
     WEEKDAYS,
     ConfirmForm,
     DeactivateTableForm,
@@ -253,6 +255,8 @@ def _preview(access: Access):
     try:
         day = dt.date.fromisoformat(request.args.get("preview", ""))
     except ValueError:
+        day = today(restaurant)
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
         day = today(restaurant)
     party = request.args.get("party", "2")
     party_size = int(party) if party.isdigit() and 1 <= int(party) <= 500 else 2

@@ -22,6 +22,7 @@ from flask import (
 from sqlalchemy import select
 
 from ..booking import service
+from ..booking import slots as slotlib
 from ..booking.availability import load_schedule
 from ..booking.errors import BookingError, SlotTaken
 from ..booking_policy import current_write_policy
@@ -158,6 +159,16 @@ def _availability_form(schedule, now: dt.datetime, default_day: dt.date | None,
     return form
 
 
+def first_bookable_day(schedule, dates, now: dt.datetime) -> dt.date | None:
+    """The first open date that still has a time to offer (late tonight: tomorrow).
+    Only the schedule is consulted, no queries; a full day then says so."""
+    days = [dt.date.fromisoformat(choice.value) for choice in dates]
+    for day in days[:14]:
+        if slotlib.online_slots(schedule, day, DEFAULT_PARTY, now):
+            return day
+    return days[0] if days else None
+
+
 def _booking_context(restaurant: Restaurant, *, availability: AvailabilityForm | None = None,
                      booking: BookingForm | None = None, alternatives=None, now=None,
                      schedule=None) -> dict:
@@ -165,8 +176,8 @@ def _booking_context(restaurant: Restaurant, *, availability: AvailabilityForm |
     schedule = schedule or load_schedule(db.session, restaurant)
     dates = date_choices(schedule, now)
     if availability is None:
-        default_day = dt.date.fromisoformat(dates[0].value) if dates else None
-        availability = _availability_form(schedule, now, default_day, DEFAULT_PARTY)
+        availability = _availability_form(schedule, now, first_bookable_day(schedule, dates, now),
+                                          DEFAULT_PARTY)
     state = _availability(restaurant, schedule, availability, now)
     if booking is None:
         booking = BookingForm(formdata=None)
