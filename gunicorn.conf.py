@@ -12,6 +12,7 @@ Everything here can be set from the environment (see docs/operations.md):
     PROMETHEUS_MULTIPROC_DIR  where workers share metrics; a fresh temp dir by default
 """
 
+import atexit
 import multiprocessing
 import os
 import shutil
@@ -50,6 +51,13 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 _own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="booking-metrics-")
+    _master_pid = os.getpid()
+
+    @atexit.register
+    def _remove_metrics_dir():
+        # Also when the master stops early (a configuration error); never from a worker.
+        if os.getpid() == _master_pid:
+            shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 else:
     # Figures of a previous run would be added to ours: start empty.
     _dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
@@ -65,7 +73,3 @@ def child_exit(server, worker):
 
     multiprocess.mark_process_dead(worker.pid)
 
-
-def on_exit(server):
-    if _own_metrics_dir:
-        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

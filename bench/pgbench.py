@@ -29,17 +29,18 @@ BEGIN;
 SET LOCAL lock_timeout = '3000ms';
 SELECT count(pg_advisory_xact_lock(k)) FROM unnest(ARRAY[:g]::bigint[]) AS k;
 SELECT id FROM reservations WHERE restaurant_id = {restaurant_id} AND status IN ('booked', 'seated') \
-AND starts_at < to_timestamp((:b0 + 8) * 900) AND ends_at > to_timestamp(:b0 * 900) \
+AND starts_at < to_timestamp((:b0 + 8)::bigint * 900) AND ends_at > to_timestamp(:b0::bigint * 900) \
 AND guest_email = 'g' || :g || '@bench.example.com' LIMIT 1;
 SELECT count(pg_advisory_xact_lock(:t, b::int)) FROM generate_series(:b0, :b0 + 7) AS b;
 SELECT id FROM reservations WHERE table_id = :t AND status IN ('booked', 'seated') \
-AND starts_at < to_timestamp((:b0 + 8) * 900) AND ends_at > to_timestamp(:b0 * 900) LIMIT 1;
+AND starts_at < to_timestamp((:b0 + 8)::bigint * 900) AND ends_at > to_timestamp(:b0::bigint * 900) LIMIT 1;
 INSERT INTO reservations (restaurant_id, table_id, starts_at, ends_at, party_size, guest_name, \
 guest_email, guest_phone, notes, status, source, manage_token_hash, created_at, updated_at, version) \
-SELECT {restaurant_id}, :t, to_timestamp(:b0 * 900), to_timestamp((:b0 + 8) * 900), 2, 'Bench Guest', \
+SELECT {restaurant_id}, :t, to_timestamp(:b0::bigint * 900), to_timestamp((:b0 + 8)::bigint * 900), \
+2, 'Bench Guest', \
 'g' || :g || '@bench.example.com', '', '', 'booked', 'api', md5(random()::text || :g), now(), now(), 1 \
 WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE table_id = :t AND status IN ('booked', 'seated') \
-AND starts_at < to_timestamp((:b0 + 8) * 900) AND ends_at > to_timestamp(:b0 * 900));
+AND starts_at < to_timestamp((:b0 + 8)::bigint * 900) AND ends_at > to_timestamp(:b0::bigint * 900));
 INSERT INTO reservation_events (reservation_id, at, actor, action, changes) \
 SELECT currval('reservations_id_seq'), now(), 'guest', 'created', '{{"source": "api"}}'::json;
 COMMIT;
@@ -60,9 +61,11 @@ def run_pgbench(libpq_url: str, *, restaurant_id: int, table_ids: list[int], cli
         out = subprocess.run(
             [pg_bin("pgbench"), "-n", "-r", "-c", str(clients), "-j", "2", "-T", str(seconds),
              "-f", str(path), libpq_url],
-            check=True, capture_output=True, text=True)
+            capture_output=True, text=True)
     finally:
         path.unlink()
+    if out.returncode:
+        raise RuntimeError(f"pgbench failed: {out.stderr[-2000:]}")
     text = out.stdout
     tps = float(re.search(r"tps = ([\d.]+)", text).group(1))
     latency = float(re.search(r"latency average = ([\d.]+) ms", text).group(1))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         _write("fragment", profiler)
     finally:
         postgres.stop()
+        shutil.rmtree(directory, ignore_errors=True)
     return 0
 
 

@@ -150,12 +150,31 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench: workers={args.workers} dir={base_dir}", flush=True)
     # No worker recycling here: the memory target is about the app, not gunicorn's safety net.
     environment = {"GUNICORN_MAX_REQUESTS": "0"}
+    try:
+        run_phases(results, base_dir, args, environment, first_day, seconds, read_seconds)
+    finally:
+        shutil.rmtree(base_dir, ignore_errors=True)
+    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["targets"] = targets(results)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    report(results)
+    return 0
+
+
+def run_phases(results: dict, base_dir: Path, args, environment: dict, first_day: dt.date,
+               seconds: int, read_seconds: int) -> None:
     with stack(base_dir, workers=args.workers, env=environment) as (pg, server, restaurant):
         base = server.base_url
         book = {"base_url": base, "booking_path": booking_path(restaurant.slug), "per_slot": 3}
         busy_day = first_day + dt.timedelta(days=700)
         read_paths = _read_paths(base, restaurant.slug, busy_day)
         results["read_paths"] = read_paths
+        # The database alone first: the same booking transaction, straight from pgbench.
+        pgbench = run_pgbench(pg.libpq_url, restaurant_id=restaurant.restaurant_id,
+                              table_ids=restaurant.table_ids, clients=16, seconds=read_seconds)
+        print(pgbench.pop("report"), flush=True)
+        results["pgbench"] = pgbench
         deadlocks_before = int(pg_scalar(pg.libpq_url, "SELECT deadlocks FROM pg_stat_database "
                                          "WHERE datname = current_database()"))
 
@@ -202,18 +221,6 @@ def main(argv: list[str] | None = None) -> int:
         results["deadlocks"] = int(pg_scalar(pg.libpq_url, "SELECT deadlocks FROM pg_stat_database "
                                              "WHERE datname = current_database()")) - deadlocks_before
         results["lock_timeouts"] = metric_total(base, "booking_lock_timeouts_total")
-        pgbench = run_pgbench(pg.libpq_url, restaurant_id=restaurant.restaurant_id,
-                              table_ids=restaurant.table_ids, clients=16, seconds=read_seconds)
-        print(pgbench.pop("report"), flush=True)
-        results["pgbench"] = pgbench
-
-    shutil.rmtree(base_dir, ignore_errors=True)
-    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    results["targets"] = targets(results)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    report(results)
-    return 0
 
 
 def _read_paths(base: str, slug: str, day: dt.date) -> dict[str, dict]:

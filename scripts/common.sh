@@ -38,7 +38,7 @@ install_debian_packages() {
 
 # Debian splits ensurepip (needed by `python3 -m venv`) into python3-venv.
 python_packages_missing() {
-    command -v "$PYTHON" >/dev/null || { echo python3; return; }
+    command -v "$PYTHON" >/dev/null || { echo python3 python3-venv; return; }
     "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || echo python3-venv
 }
 

@@ -159,6 +159,10 @@ NewTx(kind, res, t, x, order, snap, target) ==
 StayOf(r) == [s |-> r.s, e |-> r.e]
 GoalStay(g) == [s |-> g.s, e |-> g.e]
 
+\* The row as an unlocked read at BEGIN sees it; only kept where the transaction
+\* will use it (no FOR UPDATE), so that a dead copy does not split states.
+Unlocked(r) == IF UseRowLock THEN NoRow ELSE r
+
 \* BEGIN: the service opens the transaction for request g and computes its lock
 \* keys (locks.slot_lock_keys): the NEW stay for book/change; for cancel and
 \* set_status the stay of the row as read (unlocked) at the start.  Without
@@ -171,12 +175,12 @@ StartTx(a, g) ==
       [] g.kind = "change" ->
            \E order \in LockOrders(g.cands[1], GoalStay(g)) :
               tx' = [tx EXCEPT ![a] = NewTx("change", a, g.cands[1], GoalStay(g), order,
-                                            rows[a], "none")]
+                                            Unlocked(rows[a]), "none")]
       [] g.kind = "status" ->
            LET r == rows[g.res] IN
            \E order \in LockOrders(r.t, StayOf(r)) :
               tx' = [tx EXCEPT ![a] = NewTx("status", g.res, r.t, StayOf(r), order,
-                                            r, g.target)]
+                                            Unlocked(r), g.target)]
 
 \* The transaction ended with a definitive answer (booked / refused / invalid).
 Answered(a) ==
@@ -352,6 +356,10 @@ Spec == Init /\ [][Next]_vars
 (* Weak fairness on each actor's protocol steps only: nobody is forced to ask,
    to time out or to crash. *)
 FairSpec == Spec /\ \A a \in Actors : WF_vars(Step(a))
+
+(* ... and with lock_timeout as a guarantee: a transaction that keeps waiting for
+   a lock is eventually aborted ("try again"). *)
+FairSpecTimeouts == FairSpec /\ \A a \in Actors : WF_vars(Timeout(a))
 
 -----------------------------------------------------------------------------
 (* SAFETY *)

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from webapp import create_app
-from webapp.extensions import db
+from webapp.extensions import db, limiter
 
 BACKENDS = ("postgresql", "sqlite")
 
@@ -172,6 +172,12 @@ def make_app(request: pytest.FixtureRequest, app: Flask, backend: str):
     for other in made:
         with other.app_context():
             db.engine.dispose()
+    # Flask-Limiter keeps `enabled` and its storage on the one shared `limiter`, and the
+    # latest init_app decides for every app in the process: a test that made an app with
+    # the limit on would leave it on for all later tests of this worker (429s, depending
+    # on test order). Put back the suite's setting and forget the counts.
+    limiter.reset()
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
 
 
 @pytest.fixture

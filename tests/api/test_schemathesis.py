@@ -134,6 +134,7 @@ def test_linked_operations_as_a_state_machine(app, client, session, restaurant, 
         def setup(self):
             # Every run starts from the same database, so Hypothesis sees the same
             # answers when it replays a run (else: "inconsistent data generation").
+            db.session.rollback()  # the test's own session must not hold locks on the tables
             empty_all_tables(app)
             with app.app_context():
                 fresh = make_restaurant(db.session, slug="trattoria", name="Trattoria",

@@ -1,12 +1,13 @@
-"""The booking service on PostgreSQL and SQLite: rules, assignment, errors, history."""
+"""The booking service on PostgreSQL and SQLite: rules, assignment, errors, history,
+change semantics, and the order of the write protocol's statements."""
 
 import datetime as dt
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from tests.factories import future_day, local, make_restaurant
-from webapp.booking import service
+from webapp.booking import locks, service
 from webapp.booking.errors import (
     GuestAlreadyBooked,
     InvalidTransition,
@@ -216,3 +217,156 @@ def test_database_backstop_refuses_overlap_written_around_the_service(session, b
     session.commit()
     service.book(session, restaurant, starts_at=start + dt.timedelta(minutes=60), party_size=2,
                  guest=guest(2))
+
+
+# --------------------------------------------------------------------------- change semantics
+
+
+def test_owner_move_keeps_the_stay_length(session):
+    restaurant = make_restaurant(session, tables=[("T", 4)], turn_times={"1": 90, "3": 120})
+    day = future_day()
+    walk_in = service.book(session, restaurant, starts_at=local(restaurant, day, 19),
+                           party_size=2, guest=guest(1), source="walk_in",
+                           duration_minutes=45).reservation
+    moved = service.change(session, restaurant, walk_in.id, starts_at=local(restaurant, day, 20),
+                           actor="owner")
+    assert moved.ends_at - moved.starts_at == dt.timedelta(minutes=45)
+    longer = service.change(session, restaurant, walk_in.id, duration_minutes=100, actor="owner")
+    assert longer.ends_at - longer.starts_at == dt.timedelta(minutes=100)
+
+
+def test_party_size_change_recomputes_the_turn_time(session):
+    restaurant = make_restaurant(session, tables=[("Six", 6)],
+                                 turn_times={"1": 90, "3": 120, "5": 150})
+    start = local(restaurant, future_day(), 19)
+    r = service.book(session, restaurant, starts_at=start, party_size=2, guest=guest(1)).reservation
+    assert r.ends_at - r.starts_at == dt.timedelta(minutes=90)
+    bigger = service.change(session, restaurant, r.id, party_size=5, actor="owner")
+    assert (bigger.starts_at, bigger.ends_at - bigger.starts_at) == (start,
+                                                                       dt.timedelta(minutes=150))
+    guest_smaller = service.change(session, restaurant, r.id, party_size=3, online=True)
+    assert guest_smaller.ends_at - guest_smaller.starts_at == dt.timedelta(minutes=120)
+    with pytest.raises(NoSuitableTable):  # 0 is not "unchanged"
+        service.change(session, restaurant, r.id, party_size=0, actor="owner")
+    with pytest.raises(PartyTooLarge):
+        service.change(session, restaurant, r.id, party_size=9, online=True)
+
+
+def test_guest_moves_use_the_slot_grid_and_the_turn_time(session):
+    restaurant = make_restaurant(session, tables=[("T", 4)])
+    day = future_day()
+    owner_made = service.book(session, restaurant, starts_at=local(restaurant, day, 19, 10),
+                              party_size=2, guest=guest(1), source="phone",
+                              duration_minutes=60).reservation
+    with pytest.raises(OutsideOpeningHours):
+        service.change(session, restaurant, owner_made.id,
+                       starts_at=local(restaurant, day, 20, 10), online=True)
+    moved = service.change(session, restaurant, owner_made.id,
+                           starts_at=local(restaurant, day, 20, 15), online=True)
+    assert moved.ends_at - moved.starts_at == dt.timedelta(minutes=120)  # the turn, not 60
+    with pytest.raises(TooLate):
+        service.change(session, restaurant, owner_made.id,
+                       starts_at=local(restaurant, dt.date.today() - dt.timedelta(days=2), 19),
+                       online=True)
+
+
+def test_guests_may_only_cancel(session):
+    restaurant = make_restaurant(session)
+    r = service.book(session, restaurant, starts_at=local(restaurant, future_day(), 19),
+                     party_size=2, guest=GUEST).reservation
+    with pytest.raises(NotChangeable):
+        service.set_status(session, restaurant, r.id, "seated", online=True)
+    assert service.cancel(session, restaurant, r.id, online=True).status == "cancelled"
+
+
+# --------------------------------------------------------------------------- the write protocol
+
+
+def _statements(session):
+    seen: list[str] = []
+    engine = session.get_bind()
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    return seen, lambda: event.remove(engine, "before_cursor_execute", record)
+
+
+def _first(seen: list[str], prefix: str) -> int:
+    return next(i for i, s in enumerate(seen) if s.upper().startswith(prefix.upper()))
+
+
+def test_write_protocol_order(session, backend):
+    restaurant = make_restaurant(session, tables=[("T", 2)])
+    start = local(restaurant, future_day(), 19)
+    seen, stop = _statements(session)
+    try:
+        service.book(session, restaurant, starts_at=start, party_size=2, guest=GUEST)
+    finally:
+        stop()
+    insert = _first(seen, "INSERT INTO reservations")
+    if backend == "postgresql":
+        timeout = _first(seen, "SET LOCAL lock_timeout")
+        guest_lock = _first(seen, "SELECT count(pg_advisory_xact_lock(k))")
+        table_lock = _first(seen, "SELECT count(pg_advisory_xact_lock(t, b))")
+        recheck = next(i for i, s in enumerate(seen) if i > table_lock
+                       and s.startswith("SELECT reservations.id FROM reservations"))
+        assert timeout < guest_lock < table_lock < recheck < insert
+    else:
+        assert _first(seen, "BEGIN IMMEDIATE") < insert
+    assert seen[-1].upper() == "COMMIT" or backend == "postgresql"
+
+
+@pytest.mark.parametrize("explicit", [True, False], ids=["explicit-table", "auto-assigned"])
+def test_a_backstop_violation_is_slot_taken_or_the_next_table(session, explicit):
+    """A test-only hook writes a clashing row inside the booking's own transaction, after
+    the re-check: the database refuses the booking's INSERT, which becomes SlotTaken
+    (by_constraint) for an explicit table, or moves on to the next table."""
+    restaurant = make_restaurant(session, tables=[("First", 2), ("Second", 2)])
+    first, second = (t.id for t in restaurant.tables)
+    start = local(restaurant, future_day(), 19)
+    poisoned: list[int] = []
+
+    def clash(hook_session, table_id, starts_at, ends_at):
+        if not poisoned:
+            poisoned.append(table_id)
+            hook_session.add(Reservation(
+                restaurant_id=restaurant.id, table_id=table_id, starts_at=starts_at,
+                ends_at=ends_at, party_size=1, guest_name="Ghost", status="booked",
+                source="phone"))
+            hook_session.flush()
+
+    service.BEFORE_WRITE_HOOKS.append(clash)
+    try:
+        if explicit:
+            with pytest.raises(SlotTaken) as taken:
+                service.book(session, restaurant, starts_at=start, party_size=2, guest=GUEST,
+                             table_id=first)
+            assert taken.value.by_constraint
+            assert taken.value.http_status == 409
+        else:
+            booked = service.book(session, restaurant, starts_at=start, party_size=2,
+                                  guest=GUEST).reservation
+            assert booked.table_id == second
+    finally:
+        service.BEFORE_WRITE_HOOKS.remove(clash)
+    assert poisoned == [first]
+    session.expire_all()
+    names = [r.guest_name for r in session.scalars(select(Reservation))]
+    assert "Ghost" not in names, "the clashing row went down with its transaction"
+    assert names == ([] if explicit else [GUEST.name])
+
+
+def test_lock_wait_observers_hear_every_table_lock(session, backend):
+    restaurant = make_restaurant(session, tables=[("T", 2)])
+    waits: list[float] = []
+    locks.LOCK_WAIT_OBSERVERS.append(waits.append)
+    try:
+        service.book(session, restaurant, starts_at=local(restaurant, future_day(), 19),
+                     party_size=2, guest=GUEST)
+    finally:
+        locks.LOCK_WAIT_OBSERVERS.remove(waits.append)
+    # SQLite has no advisory locks: its writers queue at BEGIN IMMEDIATE instead.
+    assert len(waits) == (1 if backend == "postgresql" else 0)
+    assert all(0 <= w < 5 for w in waits)
