@@ -48,14 +48,18 @@ CONSTANTS
     UseRowLock,     \* SELECT ... FOR UPDATE of the reservation row
     UseConstraint,  \* exclusion constraint reservations_no_overlap
     LockTimeouts,   \* lock_timeout may abort a transaction that waits for a lock
-    RecheckExcludesSelf \* change(): the re-check ignores the reservation being moved
+    RecheckExcludesSelf, \* change(): the re-check ignores the reservation being moved
+    XactLocks,      \* advisory locks are transaction-scoped (pg_advisory_xact_lock);
+                    \* FALSE: session-scoped, unlocked only on the success path
+    Pool            \* holder of session locks leaked into a pooled connection
 
 ASSUME /\ Owner \notin Clients /\ NoOne \notin Clients \cup {Owner}
+       /\ Pool \notin Clients \cup {Owner, NoOne}
        /\ Tables \subseteq Nat /\ NBuckets \in Nat \ {0} /\ MaxStay \in Nat \ {0}
        /\ \A cl \in CandidateLists : Len(cl) > 0 /\ \A i \in 1..Len(cl) : cl[i] \in Tables
        /\ MaxRequests \in Nat /\ MaxOwnerMoves \in Nat /\ MaxCrashes \in Nat
        /\ \A b \in {UseLocks, SortedLocks, UseRowLock, UseConstraint, LockTimeouts,
-                    RecheckExcludesSelf} : b \in BOOLEAN
+                    RecheckExcludesSelf, XactLocks} : b \in BOOLEAN
 
 Actors == Clients \cup {Owner}
 
@@ -120,7 +124,7 @@ NoGoal == [open |-> FALSE, kind |-> "none", res |-> NoOne, cands |-> <<>>, rem |
 TypeOK ==
     /\ rows \in [Clients -> [t : Tables \cup {0}, s : 0..NBuckets, e : 0..NBuckets + 1,
                              st : Status]]
-    /\ adv \in [Keys -> Actors \cup {NoOne}]
+    /\ adv \in [Keys -> Actors \cup {NoOne, Pool}]
     /\ rowLock \in [Clients -> Actors \cup {NoOne}]
     /\ \A a \in Actors : tx[a].ph \in {"idle", "lock", "check", "write"}
     /\ left \in [Actors -> Nat]
@@ -145,10 +149,16 @@ Init ==
 Taken(t, x, self) ==
     \E o \in Clients \ {self} : rows[o].st \in Active /\ rows[o].t = t /\ Overlap(rows[o], x)
 
-\* COMMIT or ABORT: every transaction-scoped lock of a goes.
-ReleaseAll(a) ==
-    /\ adv' = [k \in Keys |-> IF adv[k] = a THEN NoOne ELSE adv[k]]
+\* COMMIT or ABORT: every transaction-scoped lock of a goes.  (Control models with
+\* session-scoped advisory locks leak them on an abort: the code unlocks on the
+\* success path only, and the connection goes back to the pool still holding them.
+\* A dropped connection ends the session, so a crash frees them either way.)
+Release(a, freed) ==
+    /\ adv' = [k \in Keys |-> IF adv[k] /= a THEN adv[k]
+                              ELSE IF XactLocks \/ freed THEN NoOne ELSE Pool]
     /\ rowLock' = [r \in Clients |-> IF rowLock[r] = a THEN NoOne ELSE rowLock[r]]
+Commit(a) == Release(a, TRUE)
+Abort(a)  == Release(a, FALSE)
 
 \* A fresh transaction that writes stay x on table t, taking `order` keys first.
 NewTx(kind, res, t, x, order, snap, target) ==
@@ -267,7 +277,7 @@ Check(a) ==
            x  == [s |-> T.s, e |-> T.e] IN
        CASE T.kind = "book" ->
               /\ IF Taken(T.t, x, a)
-                 THEN /\ ReleaseAll(a)                   \* ROLLBACK, next candidate
+                 THEN /\ Abort(a)                        \* ROLLBACK, next candidate
                       /\ NextCandidate(a)
                  ELSE /\ tx' = [tx EXCEPT ![a].ph = "write"]
                       /\ UNCHANGED <<goal, adv, rowLock>>
@@ -280,18 +290,20 @@ Check(a) ==
                                     ELSE rowLock
                       /\ UNCHANGED <<goal, adv>>
                  ELSE /\ Answered(a)            \* SlotTaken / InvalidTransition
-                      /\ ReleaseAll(a)
+                      /\ Abort(a)
               /\ UNCHANGED <<rows, promise, fired>>
          [] T.kind = "status" ->
-              /\ ReleaseAll(a)
               /\ Answered(a)
               /\ IF <<T.snap.st, T.target>> \notin Moves
-                 THEN UNCHANGED <<rows, promise, fired>>          \* InvalidTransition
+                 THEN /\ Abort(a)                                 \* InvalidTransition
+                      /\ UNCHANGED <<rows, promise, fired>>
                  ELSE LET new == [T.snap EXCEPT !.st = T.target] IN
                       IF UseConstraint /\ new.st \in Active /\ Taken(new.t, StayOf(new), T.res)
-                      THEN /\ fired' = TRUE                        \* constraint: abort
+                      THEN /\ Abort(a)                             \* constraint: abort
+                           /\ fired' = TRUE
                            /\ UNCHANGED <<rows, promise>>
-                      ELSE /\ rows' = [rows EXCEPT ![T.res] = new]
+                      ELSE /\ Commit(a)
+                           /\ rows' = [rows EXCEPT ![T.res] = new]
                            \* the guest learns of its own cancel, and of the
                            \* restaurant closing its reservation
                            /\ promise' = IF a = T.res \/ T.target \notin Active
@@ -307,12 +319,13 @@ Write(a) ==
     /\ LET T == tx[a]
            new == IF T.kind = "book" THEN Row(T.t, [s |-> T.s, e |-> T.e], "booked")
                   ELSE [T.snap EXCEPT !.t = T.t, !.s = T.s, !.e = T.e] IN
-       /\ ReleaseAll(a)
        /\ IF UseConstraint /\ new.st \in Active /\ Taken(new.t, StayOf(new), T.res)
-          THEN /\ fired' = TRUE                                  \* SlotTaken
+          THEN /\ Abort(a)
+               /\ fired' = TRUE                                  \* SlotTaken
                /\ UNCHANGED <<rows, promise>>
                /\ IF T.kind = "book" THEN NextCandidate(a) ELSE Answered(a)
-          ELSE /\ rows' = [rows EXCEPT ![T.res] = new]
+          ELSE /\ Commit(a)
+               /\ rows' = [rows EXCEPT ![T.res] = new]
                /\ promise' = [promise EXCEPT ![T.res] = [t |-> new.t, s |-> new.s, e |-> new.e]]
                /\ Answered(a)
                /\ UNCHANGED fired
@@ -329,7 +342,7 @@ Blocked(a) == WaitsFor(a) \notin {NoOne, a}
    "try again" -- and (a persistent client) tries again: the request stays open. *)
 Timeout(a) ==
     /\ LockTimeouts /\ Blocked(a)
-    /\ ReleaseAll(a)
+    /\ Abort(a)
     /\ tx' = [tx EXCEPT ![a] = IdleTx]
     /\ UNCHANGED <<rows, goal, left, crashes, promise, fired>>
 
@@ -337,7 +350,7 @@ Timeout(a) ==
    transaction and drops its locks.  Nothing was committed. *)
 Crash(a) ==
     /\ tx[a].ph /= "idle" /\ crashes < MaxCrashes
-    /\ ReleaseAll(a)
+    /\ Release(a, TRUE)   \* the session ends, and every lock it held with it
     /\ tx' = [tx EXCEPT ![a] = IdleTx]
     /\ crashes' = crashes + 1
     /\ UNCHANGED <<rows, goal, left, promise, fired>>
@@ -383,6 +396,7 @@ NoLostBooking ==
 LocksOnlyInTx ==
     /\ \A k \in Keys :
           adv[k] /= NoOne =>
+             /\ adv[k] \in Actors
              /\ tx[adv[k]].ph /= "idle"
              /\ \E j \in 1..(tx[adv[k]].i - 1) : tx[adv[k]].keys[j] = k
     /\ \A r \in Clients :
@@ -440,4 +454,6 @@ Sym == Permutations(Clients)
 BestFit == {<<1, 2>>, <<2>>}
 \* One table per request (no auto-assignment).
 SingleTable == {<<1>>, <<2>>}
+\* A restaurant with one table (Tables = {1}).
+OneTable == {<<1>>}
 =============================================================================

@@ -21,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from webapp import create_app
 from webapp.extensions import db, limiter
@@ -128,16 +129,38 @@ def ensure_schema(app: Flask) -> None:
     _schema_ready.add(url)
 
 
+# TRUNCATE waits for every transaction that touched the tables. One left open by a test
+# (a session never committed or removed) would hang the whole run: fail clearly instead.
+EMPTY_TABLES_LOCK_TIMEOUT = "20s"
+
+
 def empty_all_tables(app: Flask) -> None:
     with app.app_context():
         db.session.remove()
         names = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
-            else:
+        if db.engine.dialect.name != "postgresql":
+            with db.engine.begin() as conn:
                 for name in names:
                     conn.execute(text(f"DELETE FROM {name}"))
+            return
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(text(f"SET LOCAL lock_timeout = '{EMPTY_TABLES_LOCK_TIMEOUT}'"))
+                conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        except OperationalError as error:
+            if "lock timeout" not in str(error):
+                raise
+            pytest.fail(f"emptying the tables waited {EMPTY_TABLES_LOCK_TIMEOUT} for locks held by "
+                        f"a transaction left open: {_open_transactions()}", pytrace=False)
+
+
+def _open_transactions() -> str:
+    with db.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT pid, state, left(query, 200) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND xact_start IS NOT NULL")).all()
+    return "; ".join(f"pid {pid} {state}, last query: {query}" for pid, state, query in rows) or "none"
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

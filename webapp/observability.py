@@ -49,8 +49,9 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 
 ACCESS_LOGGER = "webapp.request"
-# A guest's manage link carries its secret token in the path: keep it out of the logs.
-_SECRET_PATH_PART = re.compile(r"(/b/)[^/?]+")
+# A guest's manage link (page and API) carries its secret token in the path: keep it out
+# of the logs.
+_SECRET_PATH_PART = re.compile(r"(/b/|^/api/v1/reservations/)[^/?]+")
 
 # --------------------------------------------------------------------------- metrics
 # Module-level: prometheus_client refuses to register a name twice, and tests build many apps.

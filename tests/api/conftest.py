@@ -1,6 +1,7 @@
 """Fixtures for the API tests: a restaurant, its owner's API token, JSON helpers.
 
-The browser fixtures are imported so the docs page can be loaded in Chromium here.
+The live-server fixtures are imported from tests/browser for the docs-page browser test
+(which drives its own Chromium: see test_docs_browser.py).
 """
 
 from __future__ import annotations
@@ -10,10 +11,8 @@ import datetime as dt
 import pytest
 
 from tests.browser.conftest import (  # noqa: F401  (fixtures for the docs-page browser test)
-    browser,
     live_server,
     live_servers,
-    page,
     screenshot,
 )
 from tests.factories import future_day, make_restaurant

@@ -66,8 +66,14 @@ def test_nothing_is_written_on_refusal(client, session, restaurant, day):
     assert session.query(Reservation).count() == 0
 
 
-def test_nul_characters_are_refused_not_stored(client, restaurant, auth):
-    assert_problem(client.get(f"{API}/restaurants/trat%00toria"), 404)
-    response = client.post(f"{API}/restaurants/trattoria/tables", headers=auth,
-                           json={"name": "T\u0000", "seats": 2})
-    assert_problem(response, 422, "name")
+def test_nul_characters_are_refused_not_stored(client, session, restaurant, auth):
+    from webapp.models import DiningTable
+
+    assert_problem(client.get(f"{API}/restaurants/trat%00toria"), 400)
+    assert_problem(client.get(f"{API}/restaurants/trattoria/reservations?q=a%00", headers=auth),
+                   400)
+    for send in ({"json": {"name": "T\u0000", "seats": 2}}, {"data": {"name": "T\x00", "seats": "2"}}):
+        response = client.post(f"{API}/restaurants/trattoria/tables", headers=auth, **send)
+        assert response.status_code in (400, 422), response.json
+        assert response.mimetype == "application/problem+json"
+    assert session.query(DiningTable).count() == 3

@@ -41,9 +41,11 @@ from webapp.models import ACTIVE_STATUSES, Reservation, Restaurant
 pytestmark = pytest.mark.postgres_only
 
 CTX = multiprocessing.get_context("fork")
-PATIENT = 30.0  # seconds any wait may take before the test fails instead of hanging
-LOCKED = service.WritePolicy(lock_timeout_ms=30_000, advisory_locks=True)
-UNLOCKED = service.WritePolicy(lock_timeout_ms=30_000, advisory_locks=False)
+# Upper bounds only (nothing waits for them unless something is wrong): generous, so the
+# tests stay reliable on a loaded machine, where 100 processes queue for CPU.
+PATIENT = 60.0  # seconds any wait may take before the test fails instead of hanging
+LOCKED = service.WritePolicy(lock_timeout_ms=60_000, advisory_locks=True)
+UNLOCKED = service.WritePolicy(lock_timeout_ms=60_000, advisory_locks=False)
 
 Job = Callable[[Session, Restaurant, int], object]
 
@@ -306,12 +308,16 @@ def test_a_held_slot_lock_times_out_quickly(app, session):
                              guest=guest(1), policy=service.WritePolicy(lock_timeout_ms=300))
             took = time.monotonic() - began
             assert timed_out.value.http_status == 503
-            assert 0.3 <= took < 5, took
-            assert waits and waits[-1] >= 0.29  # the observers saw the wait
+            # It gave up after its own 300 ms, not the default 3 s; measured around the lock
+            # statement alone (what LOCK_WAIT_OBSERVERS report), so machine load cannot
+            # blur it much.
+            assert len(waits) == 1 and 0.29 <= waits[0] < 2.5, waits
+            assert took < 15, took
         # Lock released with the holder's transaction: the same booking now goes through.
         booked = service.book(session, restaurant, starts_at=starts_at, party_size=2,
                               guest=guest(1)).reservation
         assert booked.table_id == table_id
+        assert len(waits) == 2  # observers hear successful waits too
     finally:
         locks.LOCK_WAIT_OBSERVERS.remove(waits.append)
         holder.dispose()

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 from flask import current_app, jsonify
-from werkzeug.exceptions import NotFound
 
 from ..booking import slots as slotlib
 from ..booking.slots import Schedule
@@ -63,8 +62,3 @@ def mail_writer(restaurant: Restaurant, manage_token: str | None = None) -> Mail
 
 def send_queued(writer: MailWriter) -> None:
     deliver_soon(current_app._get_current_object(), writer.queued_ids)
-
-
-def ensure(condition: bool, detail: str = "Not found.") -> None:
-    if not condition:
-        raise NotFound(detail)

@@ -22,7 +22,8 @@ JSON = "application/json"
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>\w+)>")
 
 STANDARD_ERRORS = {
-    400: "Malformed JSON, a body that is not an object, or a bad Idempotency-Key.",
+    400: "Malformed JSON, a body that is not an object, a bad Idempotency-Key, or a NUL "
+         "character anywhere in the request.",
     401: "No API token, a malformed one, or one that is not valid (WWW-Authenticate: Bearer).",
     403: "The API token belongs to another restaurant.",
     404: "No such restaurant or object (also another restaurant's objects).",
@@ -97,7 +98,7 @@ def _operation(method: str, endpoint: str, params: list[dict[str, Any]], op: Ope
         responses[str(success)]["links"] = {
             target: {"operationId": target, "parameters": parameters}
             for target, parameters in op.links.items()}
-    errors = {404, 503}
+    errors = {400, 404, 503}  # 400: NUL characters are refused everywhere (webapp/input_guard.py)
     if op.body:
         schema = _body_schema(op.body(), op)
         if op.alternative_body:

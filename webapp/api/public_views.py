@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
@@ -38,7 +39,7 @@ def restaurant(slug: str):
     hours = list(db.session.scalars(
         select(OpeningHours).where(OpeningHours.restaurant_id == restaurant.id)
         .order_by(OpeningHours.weekday, OpeningHours.opens)))
-    today = dt.datetime.now(rep.ZoneInfo(restaurant.timezone)).date()
+    today = dt.datetime.now(ZoneInfo(restaurant.timezone)).date()
     specials = list(db.session.scalars(
         select(SpecialDay).where(SpecialDay.restaurant_id == restaurant.id,
                                  SpecialDay.end_date >= today)

@@ -91,6 +91,14 @@ class NoSuitableTable(BookingError):
         super().__init__(message, field="party_size")
 
 
+class InvalidDuration(BookingError):
+    code = "invalid_duration"
+    http_status = 422
+
+    def __init__(self, message: str = "A stay must last between 5 minutes and a day.") -> None:
+        super().__init__(message, field="duration")
+
+
 class LockTimeout(BookingError):
     """Another booking held the slot for longer than the lock timeout; try again."""
 

@@ -1,7 +1,7 @@
 """The locked write: book, change, cancel and status moves.
 
 Every write is one transaction that follows the same protocol (see
-``spec/BookingManager.tla`` and ``../shared/DESIGN.md``)::
+``spec/BookingManager.tla`` and ``webapp/booking/README.md``)::
 
     BEGIN                                  -- BEGIN IMMEDIATE on SQLite
     SET LOCAL lock_timeout = '3000ms'
@@ -62,8 +62,8 @@ from .availability import (
     occupancy,
 )
 from .errors import (
-    BookingError,
     GuestAlreadyBooked,
+    InvalidDuration,
     InvalidTransition,
     LockTimeout,
     NoSuitableTable,
@@ -181,8 +181,10 @@ def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY) ->
                            "pending changes before calling it")
     if session.in_transaction():
         session.commit()  # end the caller's read transaction; our writes start fresh
-    session.connection(execution_options={BEGIN_IMMEDIATE: True})
     try:
+        # On SQLite a writer that waited out the busy timeout fails right here, at
+        # BEGIN IMMEDIATE: that is a lock timeout too, not a database outage.
+        session.connection(execution_options={BEGIN_IMMEDIATE: True})
         locks.set_lock_timeout(session, policy.lock_timeout_ms)
         yield
         session.commit()
@@ -338,7 +340,7 @@ def plan_stay(schedule: Schedule, starts_at: dt.datetime, party_size: int, *, on
         raise OutsideOpeningHours("That time is outside the restaurant's services.")
     minutes = duration_minutes or slotlib.turn_minutes(schedule, party_size)
     if not 5 <= minutes <= 24 * 60:
-        raise BookingError("A stay must last between 5 minutes and a day.", field="duration")
+        raise InvalidDuration()
     return starts_at, starts_at + dt.timedelta(minutes=minutes)
 
 

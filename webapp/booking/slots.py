@@ -228,12 +228,12 @@ def find_slot(schedule: Schedule, starts_at: dt.datetime, party_size: int) -> Sl
 
 def service_date_of(schedule: Schedule, instant: dt.datetime) -> dt.date:
     """The service date ``instant`` belongs to: the day whose service (opening to
-    closing) contains it, else its local date."""
+    closing, both included) contains it, its local date first; else its local date."""
     tz = schedule.zone
     for day in _service_days(schedule, instant):
         for service in services_on(schedule, day):
             opens, closes = service_window(day, service, tz)
-            if opens <= instant < closes:
+            if opens <= instant <= closes:
                 return day
     return instant.astimezone(tz).date()
 
