@@ -7,8 +7,8 @@
 #                                        # use that server instead of a throwaway one;
 #                                        # the tests create and drop <db>_<worker> databases
 #
-# Steps: Debian packages when missing (postgresql, chromium, default-jre-headless, and
-# python3-venv / npm on a bare machine; needs root or sudo), .venv with the test extras
+# Steps: Debian packages when missing (postgresql, chromium, default-jre-headless, memcached,
+# and python3-venv / npm on a bare machine; needs root or sudo), .venv with the test extras
 # (skipped when pyproject.toml is unchanged), front-end assets, a throwaway PostgreSQL
 # cluster on a free port (stopped on exit), then pytest. The exit code is pytest's and
 # its summary is the last line printed.
@@ -25,6 +25,8 @@ if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
     missing+=(chromium fonts-liberation)
 fi
 command -v java >/dev/null || missing+=(default-jre-headless)  # the TLA+ model checker
+# A shared rate-limit store, for the test that limits hold across instances.
+[ -x /usr/bin/memcached ] || command -v memcached >/dev/null || missing+=(memcached)
 install_debian_packages "${missing[@]}"
 
 ensure_venv test

@@ -199,12 +199,12 @@ def upgrade():
     # The no-overlap backstop for active reservations of one table.
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
-        op.create_exclude_constraint(
-            "reservations_no_overlap", "reservations",
-            (sa.column("table_id"), "="),
-            (sa.text("tstzrange(starts_at, ends_at)"), "&&"),
-            where=sa.text("status IN ('booked', 'seated')"),
-            using="gist",
+        # Plain SQL: op.create_exclude_constraint cannot take an expression element
+        # (tstzrange(...)); it fails with "Column must be constructed with a non-blank name".
+        op.execute(
+            "ALTER TABLE reservations ADD CONSTRAINT reservations_no_overlap "
+            "EXCLUDE USING gist (table_id WITH =, tstzrange(starts_at, ends_at) WITH &&) "
+            "WHERE (status IN ('booked', 'seated'))"
         )
     else:
         for statement in SQLITE_NO_OVERLAP_TRIGGERS:
