@@ -199,7 +199,8 @@ def make_app(request: pytest.FixtureRequest, app: Flask, backend: str):
     # latest init_app decides for every app in the process: a test that made an app with
     # the limit on would leave it on for all later tests of this worker (429s, depending
     # on test order). Put back the suite's setting and forget the counts.
-    limiter.reset()
+    if limiter.enabled:  # reset() needs the storage an enabled limiter has
+        limiter.reset()
     limiter.enabled = app.config["RATELIMIT_ENABLED"]
 
 

@@ -37,7 +37,9 @@ def readyz():
         db.session.rollback()
         current_app.logger.warning("readyz: database not ready: %s", str(exc).splitlines()[0])
         return jsonify(status="unavailable", reason="database unreachable or not migrated"), 503
-    heads = current_app.extensions.setdefault("migration_heads", migration_heads())
+    heads = current_app.extensions.get("migration_heads")
+    if heads is None:  # read the migration scripts once, not on every probe
+        heads = current_app.extensions["migration_heads"] = migration_heads()
     if set(rows) != heads:
         return jsonify(status="unavailable", reason="database schema is not at the latest "
                        "migration; run `flask --app webapp db upgrade`",

@@ -140,14 +140,15 @@ def times_with_tables(session: Session, restaurant: Restaurant, candidates: Sequ
     """For each candidate slot, the tables free for the whole stay (2 queries)."""
     if not candidates:
         return []
-    tables = active_tables(session, restaurant.id)
+    # Sorted once for the party, not once per candidate slot.
+    tables = best_fit_order(active_tables(session, restaurant.id), party_size)
     start, end = _window(candidates)
     occ = occupancy(session, restaurant.id, start, end)
     result = []
     for slot in candidates:
-        free = free_tables(tables, occ, slot, party_size, ignore)
+        free = tuple(t.id for t in tables if occ.is_free(t.id, slot.starts_at, slot.ends_at, ignore))
         if free:
-            result.append(BookableTime(slot, tuple(t.id for t in free)))
+            result.append(BookableTime(slot, free))
     return result
 
 

@@ -309,6 +309,8 @@ def _online_slot(schedule: Schedule, starts_at: dt.datetime, party_size: int,
     if party_size > schedule.max_online_party:
         raise PartyTooLarge(f"Parties of more than {schedule.max_online_party} cannot book "
                             "online; please call the restaurant.")
+    if starts_at <= now:  # before the slot search, which cannot step back from year 1
+        raise TooLate("That time has already passed.")
     slot = slotlib.find_slot(schedule, starts_at, party_size)
     if slot is None:
         raise OutsideOpeningHours()

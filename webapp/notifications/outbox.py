@@ -245,8 +245,11 @@ def deliver_due(session: Session, config: Mapping[str, Any], *, now: dt.datetime
             if settings.server:
                 send(build_message(row, settings.sender), settings)
             else:
-                log.info("e-mail not sent (MAIL_SERVER is not set): to=%s subject=%s\n%s",
-                         row.to_address, row.subject, row.body_text)
+                # The body holds the guest's private manage link: never at INFO, which
+                # production logs keep.
+                log.info("e-mail not sent (MAIL_SERVER is not set): to=%s subject=%s",
+                         row.to_address, row.subject)
+                log.debug("e-mail body:\n%s", row.body_text)
         except (OSError, smtplib.SMTPException) as error:
             last_error = f"{type(error).__name__}: {error}"[:2000]
             if row.attempts >= settings.max_attempts:

@@ -174,7 +174,12 @@ def _booking_context(restaurant: Restaurant, *, availability: AvailabilityForm |
                      schedule=None) -> dict:
     now = now or utcnow()
     schedule = schedule or load_schedule(db.session, restaurant)
-    dates = date_choices(schedule, now)
+    # The htmx fragment shows only the times: skip the date picker (a label per open day
+    # up to the horizon) when the request names its date.
+    fragment = _wants_fragment()
+    if availability is None and fragment and "date" in request.args:
+        availability = _availability_form(schedule, now, None, DEFAULT_PARTY)
+    dates = [] if fragment and availability is not None else date_choices(schedule, now)
     if availability is None:
         availability = _availability_form(schedule, now, first_bookable_day(schedule, dates, now),
                                           DEFAULT_PARTY)
