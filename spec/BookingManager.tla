@@ -1,57 +1,60 @@
 --------------------------- MODULE BookingManager ---------------------------
 (***************************************************************************)
-(* The write protocol of Booking Manager (webapp/booking/).                *)
+(* The write protocol of Booking Manager: webapp/booking/service.py and    *)
+(* webapp/booking/locks.py.  spec/README.md maps every action to the code  *)
+(* and every property to the tests that check it on the running system.    *)
 (*                                                                         *)
-(* Every write -- book, change, cancel, set_status -- is ONE PostgreSQL    *)
-(* transaction:                                                            *)
+(* Every write is ONE PostgreSQL transaction (service.write_transaction):  *)
 (*                                                                         *)
-(*   BEGIN; SET LOCAL lock_timeout = '3s';                                 *)
-(*   pg_advisory_xact_lock(table_id, bucket)   -- each 15-min bucket the   *)
-(*                                             -- (new) stay covers, keys  *)
-(*                                             -- SORTED                   *)
-(*   SELECT ... FOR UPDATE                     -- the reservation row, when *)
-(*                                             -- an existing one changes  *)
-(*   re-check: no other active reservation of the table overlaps           *)
-(*   INSERT / UPDATE;  COMMIT                                              *)
+(*   BEGIN; SET LOCAL lock_timeout = '3000ms'                              *)
+(*   SELECT ... FOR UPDATE          change / set_status: the row, FIRST    *)
+(*   (unlocked read: skip candidate tables that already look taken)        *)
+(*   pg_advisory_xact_lock(t, b)    book / change: every 15-minute bucket  *)
+(*                                  b of the NEW stay on ONE table t,      *)
+(*                                  keys sorted (locks.slot_lock_keys)     *)
+(*   re-check: no other active reservation of t overlaps the stay         *)
+(*   INSERT / UPDATE; COMMIT                                               *)
 (*                                                                         *)
-(* Transaction-scoped locks go at COMMIT or ABORT (also when the client    *)
-(* crashes).  A lock wait longer than lock_timeout aborts the transaction  *)
-(* ("try again").  Underneath, the exclusion constraint                    *)
-(* reservations_no_overlap rejects an active row that overlaps another     *)
-(* active row of the same table (SlotTaken).                               *)
+(* Transaction-scoped locks go at COMMIT or ROLLBACK, also when the client *)
+(* dies.  A lock wait longer than lock_timeout aborts the transaction      *)
+(* (LockTimeout: "try again").  Auto-assignment tries the candidate tables *)
+(* best fit first, ONE TABLE PER TRANSACTION: a candidate found taken is   *)
+(* rolled back and the next one gets a fresh transaction.  set_status      *)
+(* takes the row lock only.  Underneath, the exclusion constraint          *)
+(* reservations_no_overlap refuses an active row overlapping another      *)
+(* active row of its table (SlotTaken(by_constraint=True)).                *)
 (*                                                                         *)
-(* Actors: guests (Clients) who book (auto-assigned over a candidate list  *)
-(* of tables, best fit first, each candidate in its own transaction),      *)
-(* change (move to another table/time) and cancel; and the restaurant      *)
-(* (Owner) who moves statuses: booked->seated->completed, booked->no_show, *)
+(* Actors: guests (Clients) who book, move (change) and cancel their own   *)
+(* reservation; the restaurant (Owner) who moves any reservation and sets  *)
+(* statuses: booked->seated->completed, booked->no_show,                   *)
 (* booked|seated->cancelled.                                               *)
 (*                                                                         *)
-(* Switches (constants) turn parts of the protocol off for the control     *)
-(* models that must FAIL; see spec/README.md.                              *)
+(* The BOOLEAN constants switch parts of the protocol off for the control *)
+(* models, which must FAIL (see spec/README.md and spec/check.py).        *)
 (***************************************************************************)
 EXTENDS Naturals, Sequences, FiniteSets, TLC
 
 CONSTANTS
     Clients,        \* guests; each id stands for ONE reservation row (a guest who
                     \* books again is another client of the model)
-    Owner,          \* the restaurant's staff (owner dashboard): status moves
-    NoOne,          \* "nobody": free lock, no row yet
+    Owner,          \* the restaurant's staff (owner dashboard)
+    NoOne,          \* "nobody": a free lock
+    Pool,           \* holder of session locks leaked into a pooled connection
     Tables,         \* table ids (numbers); lock keys are ordered by (table, bucket)
-    NBuckets,       \* 15-minute grid buckets in the modelled service window
+    NBuckets,       \* 15-minute lock buckets in the modelled service window
     MaxStay,        \* longest stay, in buckets (>= 2: overlapping-but-different stays)
-    CandidateLists, \* candidate table lists a booking request may carry (best fit first)
+    CandidateLists, \* candidate table lists a booking may carry (best fit first)
     MaxRequests,    \* requests (book / change / cancel) each guest makes
-    MaxOwnerMoves,  \* status moves the owner attempts (valid or not)
+    MaxOwnerMoves,  \* requests the owner makes (moves and status moves, valid or not)
     MaxCrashes,     \* transactions that die mid-way (client crash / dropped connection)
     UseLocks,       \* advisory locks on every (table, bucket) of the stay
     SortedLocks,    \* ... taken in sorted key order (else in any order)
-    UseRowLock,     \* SELECT ... FOR UPDATE of the reservation row
+    UseRowLock,     \* SELECT ... FOR UPDATE (populate_existing) of the row
     UseConstraint,  \* exclusion constraint reservations_no_overlap
     LockTimeouts,   \* lock_timeout may abort a transaction that waits for a lock
     RecheckExcludesSelf, \* change(): the re-check ignores the reservation being moved
-    XactLocks,      \* advisory locks are transaction-scoped (pg_advisory_xact_lock);
-                    \* FALSE: session-scoped, unlocked only on the success path
-    Pool            \* holder of session locks leaked into a pooled connection
+    XactLocks       \* advisory locks are transaction-scoped (pg_advisory_xact_lock);
+                    \* FALSE: session-scoped, unlocked on the success path only
 
 ASSUME /\ Owner \notin Clients /\ NoOne \notin Clients \cup {Owner}
        /\ Pool \notin Clients \cup {Owner, NoOne}
@@ -62,62 +65,66 @@ ASSUME /\ Owner \notin Clients /\ NoOne \notin Clients \cup {Owner}
                     RecheckExcludesSelf, XactLocks} : b \in BOOLEAN
 
 Actors == Clients \cup {Owner}
-
 Range(f) == {f[i] : i \in DOMAIN f}
+\* Sequence s without its element v (candidate lists hold no duplicates).
+Remove(s, v) == LET j == CHOOSE i \in 1..Len(s) : s[i] = v
+                IN [i \in 1..(Len(s) - 1) |-> IF i < j THEN s[i] ELSE s[i + 1]]
 
 -----------------------------------------------------------------------------
 (* Time: a stay is the half-open bucket interval [s, e). *)
 Buckets == 1..NBuckets
 Stays   == {x \in [s : Buckets, e : 2..NBuckets + 1] : x.s < x.e /\ x.e - x.s <= MaxStay}
 Overlap(x, y) == x.s < y.e /\ y.s < x.e
+StayOf(r) == [s |-> r.s, e |-> r.e]
 
 (* Lock keys: pg_advisory_xact_lock(table_id, bucket). *)
 Keys == Tables \X Buckets
-\* slot_lock_keys(table_id, starts_at, ends_at): the keys of a stay, sorted.
+\* locks.slot_lock_keys(table_id, starts_at, ends_at): the keys of a stay, sorted.
 SortedKeys(t, x) == [i \in 1..(x.e - x.s) |-> <<t, x.s + i - 1>>]
-\* The orders in which a transaction may take those keys.
+\* The orders in which a transaction may take them.
 LockOrders(t, x) ==
     IF ~UseLocks THEN {<<>>}
     ELSE IF SortedLocks THEN {SortedKeys(t, x)}
     ELSE {p \in [1..(x.e - x.s) -> Range(SortedKeys(t, x))] :
               Range(p) = Range(SortedKeys(t, x))}
 
-(* Reservation statuses; "none" = the row does not exist yet. *)
+(* Reservation statuses; "none": the row does not exist (yet). *)
 Status   == {"none", "booked", "seated", "completed", "cancelled", "no_show"}
 Active   == {"booked", "seated"}
+\* service.TRANSITIONS
 Moves    == {<<"booked", "seated">>, <<"seated", "completed">>, <<"booked", "no_show">>,
              <<"booked", "cancelled">>, <<"seated", "cancelled">>}
 Targets  == {"seated", "completed", "no_show", "cancelled"}
 
 NoRow     == [t |-> 0, s |-> 0, e |-> 0, st |-> "none"]
 NoPromise == [t |-> 0, s |-> 0, e |-> 0]
-Row(t, x, st) == [t |-> t, s |-> x.s, e |-> x.e, st |-> st]
 
 -----------------------------------------------------------------------------
 VARIABLES
-    rows,     \* rows[c]: guest c's reservation row (committed state of the DB)
-    adv,      \* adv[k]: the transaction (actor) holding advisory lock k, or NoOne
+    rows,     \* rows[c]: guest c's reservation row, as committed
+    adv,      \* adv[k]: who holds advisory lock k: an actor, NoOne, or Pool
     rowLock,  \* rowLock[c]: who holds FOR UPDATE on row c, or NoOne
     tx,       \* tx[a]: a's transaction in progress (ph = "idle": none)
-    goal,     \* goal[a]: a's current request; kept open across "try again" retries
-    left,     \* left[a]: requests a may still start
-    crashes,  \* crashed transactions so far
-    promise,  \* ghost: what guest c was last told it holds (table, stay) or NoPromise
-    fired     \* ghost: the exclusion constraint has rejected a write
+    goal,     \* goal[a]: a's request; stays open across "try again" retries
+    left,     \* left[a]: requests a may still make
+    crashes,  \* transactions that died so far
+    promise,  \* ghost: what guest c was last told it holds (table, stay), or NoPromise
+    fired     \* ghost: the exclusion constraint has refused a write
 
 vars == <<rows, adv, rowLock, tx, goal, left, crashes, promise, fired>>
 
-(* tx[a] fields: ph     idle | lock | check | write
-                 kind   book | change | status
-                 res    the reservation row the transaction writes
-                 t, s, e  table and stay written (book/change) or locked (status)
-                 keys   the lock keys in the order taken;  i: next one to take
-                 snap   the row as this transaction read it
-                 target new status (status moves) *)
+(* tx[a]:  ph      idle | row (waits for / takes FOR UPDATE) | lock | check | write
+           kind    book | change | status
+           res     the reservation row written
+           t, s, e the table and stay being claimed (book / change)
+           keys    the advisory keys in the order taken;  i: the next one
+           snap    the row as this transaction read it
+           target  the new status (status moves)
+   goal[a]: open, kind, res, target, s, e (the stay asked for),
+           cands   candidate tables (best fit first),
+           rem     the candidates this request has not yet tried and been refused *)
 IdleTx == [ph |-> "idle", kind |-> "none", res |-> NoOne, t |-> 0, s |-> 0, e |-> 0,
            keys |-> <<>>, i |-> 1, snap |-> NoRow, target |-> "none"]
-(* goal[a] fields: open (waiting for an answer), kind, res, cands (candidate tables),
-   rem (candidates this attempt still has to try; head = current), s, e, target *)
 NoGoal == [open |-> FALSE, kind |-> "none", res |-> NoOne, cands |-> <<>>, rem |-> <<>>,
            s |-> 0, e |-> 0, target |-> "none"]
 
@@ -126,7 +133,7 @@ TypeOK ==
                              st : Status]]
     /\ adv \in [Keys -> Actors \cup {NoOne, Pool}]
     /\ rowLock \in [Clients -> Actors \cup {NoOne}]
-    /\ \A a \in Actors : tx[a].ph \in {"idle", "lock", "check", "write"}
+    /\ \A a \in Actors : tx[a].ph \in {"idle", "row", "lock", "check", "write"}
     /\ left \in [Actors -> Nat]
     /\ crashes \in 0..MaxCrashes
     /\ fired \in BOOLEAN
@@ -145,14 +152,15 @@ Init ==
 -----------------------------------------------------------------------------
 (* Helpers *)
 
-\* Another active reservation of table t overlaps stay x (ignoring row `self`).
+\* Another active reservation of table t overlaps stay x (row `self` ignored):
+\* service._table_is_free, negated.
 Taken(t, x, self) ==
     \E o \in Clients \ {self} : rows[o].st \in Active /\ rows[o].t = t /\ Overlap(rows[o], x)
 
-\* COMMIT or ABORT: every transaction-scoped lock of a goes.  (Control models with
-\* session-scoped advisory locks leak them on an abort: the code unlocks on the
-\* success path only, and the connection goes back to the pool still holding them.
-\* A dropped connection ends the session, so a crash frees them either way.)
+\* COMMIT / ROLLBACK: every transaction-scoped lock of a goes.  (With session-
+\* scoped advisory locks -- control models only -- the code unlocks them on the
+\* success path alone, so an abort leaves them to the pooled connection; a
+\* dropped connection ends the session and frees them either way.)
 Release(a, freed) ==
     /\ adv' = [k \in Keys |-> IF adv[k] /= a THEN adv[k]
                               ELSE IF XactLocks \/ freed THEN NoOne ELSE Pool]
@@ -160,85 +168,145 @@ Release(a, freed) ==
 Commit(a) == Release(a, TRUE)
 Abort(a)  == Release(a, FALSE)
 
-\* A fresh transaction that writes stay x on table t, taking `order` keys first.
-NewTx(kind, res, t, x, order, snap, target) ==
-    [ph |-> IF Len(order) > 0 THEN "lock" ELSE "check",
-     kind |-> kind, res |-> res, t |-> t, s |-> x.s, e |-> x.e,
-     keys |-> order, i |-> 1, snap |-> snap, target |-> target]
-
-StayOf(r) == [s |-> r.s, e |-> r.e]
-GoalStay(g) == [s |-> g.s, e |-> g.e]
-
-\* The row as an unlocked read at BEGIN sees it; only kept where the transaction
-\* will use it (no FOR UPDATE), so that a dead copy does not split states.
-Unlocked(r) == IF UseRowLock THEN NoRow ELSE r
-
-\* BEGIN: the service opens the transaction for request g and computes its lock
-\* keys (locks.slot_lock_keys): the NEW stay for book/change; for cancel and
-\* set_status the stay of the row as read (unlocked) at the start.  Without
-\* FOR UPDATE the ORM works on the row as read here (`snap`).
-StartTx(a, g) ==
-    CASE g.kind = "book" ->
-           \E order \in LockOrders(g.cands[1], GoalStay(g)) :
-              tx' = [tx EXCEPT ![a] = NewTx("book", a, g.cands[1], GoalStay(g), order,
-                                            NoRow, "booked")]
-      [] g.kind = "change" ->
-           \E order \in LockOrders(g.cands[1], GoalStay(g)) :
-              tx' = [tx EXCEPT ![a] = NewTx("change", a, g.cands[1], GoalStay(g), order,
-                                            Unlocked(rows[a]), "none")]
-      [] g.kind = "status" ->
-           LET r == rows[g.res] IN
-           \E order \in LockOrders(r.t, StayOf(r)) :
-              tx' = [tx EXCEPT ![a] = NewTx("status", g.res, r.t, StayOf(r), order,
-                                            Unlocked(r), g.target)]
-
-\* The transaction ended with a definitive answer (booked / refused / invalid).
+\* The request got its definitive answer (done / SlotTaken / InvalidTransition /
+\* NotChangeable).
 Answered(a) ==
     /\ tx' = [tx EXCEPT ![a] = IdleTx]
     /\ goal' = [goal EXCEPT ![a] = NoGoal]
 
+\* The row as an unlocked read sees it at BEGIN.  Kept only where nothing reads
+\* it afresh (no FOR UPDATE), so that a dead copy does not split states.
+Unlocked(r) == IF UseRowLock THEN NoRow ELSE r
+
+\* service._next_free: the first candidate of `rem` that an unlocked read does not
+\* show as taken (0: none -- SlotTaken without locking anything).
+FirstFree(rem, x, self) ==
+    LET J == {j \in 1..Len(rem) : ~Taken(rem[j], x, self)}
+    IN IF J = {} THEN 0 ELSE CHOOSE j \in J : \A i \in J : j <= i
+
+\* A transaction that claims table t for stay x: advisory locks, then the re-check.
+Claim(base, t, x, order) ==
+    [base EXCEPT !.ph = IF Len(order) > 0 THEN "lock" ELSE "check",
+                 !.t = t, !.s = x.s, !.e = x.e, !.keys = order, !.i = 1]
+
+GoalStay(g) == [s |-> g.s, e |-> g.e]
+
+(* One attempt of request g with candidates rem, in a fresh transaction.
+   book:   pick a candidate (unlocked read), then lock and re-check it;
+   change: wait for FOR UPDATE of the row first (phase "row");
+   status: likewise. *)
+Attempt(a, g, rem) ==
+    CASE g.kind = "book" ->
+           LET j == FirstFree(rem, GoalStay(g), a) IN
+           IF j = 0 THEN Answered(a)                               \* SlotTaken
+           ELSE /\ \E order \in LockOrders(rem[j], GoalStay(g)) :
+                      tx' = [tx EXCEPT ![a] = Claim([IdleTx EXCEPT !.kind = "book",
+                                                       !.res = a, !.target = "booked"],
+                                                    rem[j], GoalStay(g), order)]
+                /\ goal' = [goal EXCEPT ![a] = [g EXCEPT !.rem = rem]]
+      [] g.kind \in {"change", "status"} ->
+           /\ tx' = [tx EXCEPT ![a] = [IdleTx EXCEPT !.ph = "row", !.kind = g.kind,
+                                          !.res = g.res, !.target = g.target,
+                                          !.snap = Unlocked(rows[g.res])]]
+           /\ goal' = [goal EXCEPT ![a] = [g EXCEPT !.rem = rem]]
+
+\* The candidate just claimed is taken (re-check or constraint): ROLLBACK and try
+\* the next one in a new transaction, or answer SlotTaken.
+NextCandidate(a) ==
+    LET g == goal[a]
+        rem == Remove(g.rem, tx[a].t) IN
+    IF rem = <<>> THEN Answered(a) ELSE Attempt(a, g, rem)
+
 -----------------------------------------------------------------------------
-(* A request arrives and its transaction begins.  A guest without a row books
-   (service.book); a guest holding a booking moves it (service.change) or
-   cancels it (service.cancel); the owner attempts any status move on any row
-   (service.set_status) -- the protocol must refuse the invalid ones. *)
-NewGoal(a, g) ==
-    /\ goal' = [goal EXCEPT ![a] = g]
-    /\ StartTx(a, g)
+(* A request arrives and its first transaction begins.
+   Guests: book (service.book) if they hold nothing; move (service.change) or
+   cancel (service.cancel) the booking they were confirmed.  Owner: move any
+   reservation (service.change, actor="owner") or set any status on it
+   (service.set_status) -- including invalid ones, which must be refused. *)
+Request(a, g) ==
+    /\ Attempt(a, g, g.cands)
+    /\ left' = [left EXCEPT ![a] = @ - 1]
+    /\ UNCHANGED <<rows, adv, rowLock, crashes, promise, fired>>
+
+ChangeGoal(r, t, x) == [open |-> TRUE, kind |-> "change", res |-> r, cands |-> <<t>>,
+                        rem |-> <<t>>, s |-> x.s, e |-> x.e, target |-> "none"]
+StatusGoal(r, st) == [NoGoal EXCEPT !.open = TRUE, !.kind = "status", !.res = r,
+                                    !.target = st]
 
 Ask(a) ==
     /\ tx[a].ph = "idle" /\ ~goal[a].open /\ left[a] > 0
     /\ \/ /\ a \in Clients /\ rows[a].st = "none"
           /\ \E x \in Stays, cl \in CandidateLists :
-                NewGoal(a, [open |-> TRUE, kind |-> "book", res |-> a, cands |-> cl,
+                Request(a, [open |-> TRUE, kind |-> "book", res |-> a, cands |-> cl,
                             rem |-> cl, s |-> x.s, e |-> x.e, target |-> "booked"])
        \/ /\ a \in Clients /\ promise[a] /= NoPromise
           /\ \E t \in Tables, x \in Stays :
                 /\ <<t, x.s, x.e>> /= <<promise[a].t, promise[a].s, promise[a].e>>
-                /\ NewGoal(a, [open |-> TRUE, kind |-> "change", res |-> a, cands |-> <<t>>,
-                               rem |-> <<t>>, s |-> x.s, e |-> x.e, target |-> "none"])
+                /\ Request(a, ChangeGoal(a, t, x))
        \/ /\ a \in Clients /\ promise[a] /= NoPromise
-          /\ NewGoal(a, [NoGoal EXCEPT !.open = TRUE, !.kind = "status", !.res = a,
-                                       !.target = "cancelled"])
+          /\ Request(a, StatusGoal(a, "cancelled"))
        \/ /\ a = Owner
-          /\ \E r \in Clients, st \in Targets :
+          /\ \E r \in Clients :
                 /\ rows[r].st /= "none"
-                /\ NewGoal(a, [NoGoal EXCEPT !.open = TRUE, !.kind = "status", !.res = r,
-                                             !.target = st])
-    /\ left' = [left EXCEPT ![a] = @ - 1]
-    /\ UNCHANGED <<rows, adv, rowLock, crashes, promise, fired>>
+                /\ \/ \E st \in Targets : Request(a, StatusGoal(r, st))
+                   \/ \E t \in Tables, x \in Stays :
+                         /\ <<t, x.s, x.e>> /= <<rows[r].t, rows[r].s, rows[r].e>>
+                         /\ Request(a, ChangeGoal(r, t, x))
 
-(* The guest tries the same request again after "try again" (lock_timeout) or a
-   dropped connection. *)
+(* The client asks again after "try again" (LockTimeout) or a dropped connection:
+   the same request from the start. *)
 Retry(a) ==
     /\ tx[a].ph = "idle" /\ goal[a].open
-    /\ StartTx(a, goal[a])
-    /\ goal' = [goal EXCEPT ![a].rem = goal[a].cands]
+    /\ Attempt(a, goal[a], goal[a].cands)
     /\ UNCHANGED <<rows, adv, rowLock, left, crashes, promise, fired>>
 
-(* pg_advisory_xact_lock(key), keys in the transaction's order: granted when
-   nobody holds the key; otherwise the transaction waits (this action is disabled)
-   until the holder commits or aborts. *)
+(* SELECT ... FOR UPDATE (populate_existing): waits while another transaction
+   holds the row, then reads it afresh.  Without the row lock (control models)
+   the transaction goes on with the copy it read at BEGIN.
+   change:     NotChangeable unless booked (guest) / active (owner); pick the
+               candidate (unlocked read); go on to its advisory locks -- holding
+               the row lock.
+   set_status: InvalidTransition unless allowed; UPDATE status; COMMIT.  (No
+               advisory locks: a status move never makes a stay active.) *)
+LockRow(a) ==
+    /\ tx[a].ph = "row"
+    /\ LET T == tx[a]
+           r == IF UseRowLock THEN rows[T.res] ELSE T.snap
+           g == goal[a] IN
+       /\ UseRowLock => rowLock[T.res] = NoOne
+       /\ CASE T.kind = "change" ->
+                 LET j == FirstFree(g.rem, GoalStay(g), T.res)
+                     may == IF a = T.res THEN r.st = "booked" ELSE r.st \in Active IN
+                 IF ~may \/ j = 0
+                 THEN /\ Answered(a)                 \* NotChangeable / SlotTaken
+                      /\ UNCHANGED rowLock
+                 ELSE /\ \E order \in LockOrders(g.rem[j], GoalStay(g)) :
+                            tx' = [tx EXCEPT ![a] = Claim([T EXCEPT !.snap = r],
+                                                          g.rem[j], GoalStay(g), order)]
+                      /\ rowLock' = IF UseRowLock THEN [rowLock EXCEPT ![T.res] = a]
+                                    ELSE rowLock
+                      /\ UNCHANGED goal
+              [] T.kind = "status" ->
+                 /\ Answered(a)
+                 /\ UNCHANGED rowLock      \* taken and released within this step
+       /\ IF T.kind = "status" /\ <<r.st, T.target>> \in Moves
+          THEN LET new == [rows[T.res] EXCEPT !.st = T.target] IN   \* UPDATE status
+               IF UseConstraint /\ new.st \in Active /\ Taken(new.t, StayOf(new), T.res)
+               THEN /\ fired' = TRUE                                \* constraint
+                    /\ UNCHANGED <<rows, promise>>
+               ELSE /\ rows' = [rows EXCEPT ![T.res] = new]
+                    \* the guest learns of its own cancel, and of the restaurant
+                    \* closing its reservation (e-mail)
+                    /\ promise' = IF a = T.res \/ T.target \notin Active
+                                  THEN [promise EXCEPT ![T.res] = NoPromise]
+                                  ELSE promise
+                    /\ UNCHANGED fired
+          ELSE UNCHANGED <<rows, promise, fired>>
+    /\ UNCHANGED <<adv, left, crashes>>
+
+(* pg_advisory_xact_lock(table, bucket), in the transaction's key order: granted
+   when nobody holds the key, otherwise the transaction waits (this action is
+   disabled) until the holder commits or aborts. *)
 Acquire(a) ==
     /\ tx[a].ph = "lock"
     /\ LET k == tx[a].keys[tx[a].i] IN
@@ -248,109 +316,61 @@ Acquire(a) ==
                            ![a].ph = IF tx[a].i = Len(tx[a].keys) THEN "check" ELSE "lock"]
     /\ UNCHANGED <<rows, rowLock, goal, left, crashes, promise, fired>>
 
-\* Book: this candidate is taken -- ROLLBACK and try the next candidate table in
-\* a new transaction, or refuse (SlotTaken / no table free).
-NextCandidate(a) ==
-    LET g == goal[a] IN
-    IF Len(g.rem) > 1
-    THEN /\ \E order \in LockOrders(g.rem[2], GoalStay(g)) :
-               tx' = [tx EXCEPT ![a] = NewTx("book", a, g.rem[2], GoalStay(g), order,
-                                             NoRow, "booked")]
-         /\ goal' = [goal EXCEPT ![a].rem = Tail(g.rem)]
-    ELSE Answered(a)
-
-\* change / cancel / set_status read their row with SELECT ... FOR UPDATE: they
-\* wait while another transaction holds the row lock.
-NeedsRow(a) == UseRowLock /\ tx[a].kind \in {"change", "status"}
-
-(* The step after the advisory locks:
-   book   -- _recheck_free: is another active reservation on the table overlapping?
-   change -- SELECT ... FOR UPDATE (row lock, fresh read), status must be booked,
-             re-check excluding itself;
-   status -- SELECT ... FOR UPDATE, transition check, UPDATE, COMMIT (the row lock
-             is taken and released within this step: nothing else happens inside). *)
+(* The re-check under the locks (service._claim_table / _table_is_free): taken
+   -> ROLLBACK, next candidate; free -> go on to the write. *)
 Check(a) ==
     /\ tx[a].ph = "check"
-    /\ NeedsRow(a) => rowLock[tx[a].res] \in {NoOne, a}
-    /\ LET T0 == tx[a]
-           T  == IF NeedsRow(a) THEN [T0 EXCEPT !.snap = rows[T0.res]] ELSE T0
-           x  == [s |-> T.s, e |-> T.e] IN
-       CASE T.kind = "book" ->
-              /\ IF Taken(T.t, x, a)
-                 THEN /\ Abort(a)                        \* ROLLBACK, next candidate
-                      /\ NextCandidate(a)
-                 ELSE /\ tx' = [tx EXCEPT ![a].ph = "write"]
-                      /\ UNCHANGED <<goal, adv, rowLock>>
-              /\ UNCHANGED <<rows, promise, fired>>
-         [] T.kind = "change" ->
-              /\ IF T.snap.st = "booked"
-                    /\ ~Taken(T.t, x, IF RecheckExcludesSelf THEN T.res ELSE NoOne)
-                 THEN /\ tx' = [tx EXCEPT ![a] = [T EXCEPT !.ph = "write"]]
-                      /\ rowLock' = IF NeedsRow(a) THEN [rowLock EXCEPT ![T.res] = a]
-                                    ELSE rowLock
-                      /\ UNCHANGED <<goal, adv>>
-                 ELSE /\ Answered(a)            \* SlotTaken / InvalidTransition
-                      /\ Abort(a)
-              /\ UNCHANGED <<rows, promise, fired>>
-         [] T.kind = "status" ->
-              /\ Answered(a)
-              /\ IF <<T.snap.st, T.target>> \notin Moves
-                 THEN /\ Abort(a)                                 \* InvalidTransition
-                      /\ UNCHANGED <<rows, promise, fired>>
-                 ELSE LET new == [T.snap EXCEPT !.st = T.target] IN
-                      IF UseConstraint /\ new.st \in Active /\ Taken(new.t, StayOf(new), T.res)
-                      THEN /\ Abort(a)                             \* constraint: abort
-                           /\ fired' = TRUE
-                           /\ UNCHANGED <<rows, promise>>
-                      ELSE /\ Commit(a)
-                           /\ rows' = [rows EXCEPT ![T.res] = new]
-                           \* the guest learns of its own cancel, and of the
-                           \* restaurant closing its reservation
-                           /\ promise' = IF a = T.res \/ T.target \notin Active
-                                         THEN [promise EXCEPT ![T.res] = NoPromise]
-                                         ELSE promise
-                           /\ UNCHANGED fired
-    /\ UNCHANGED <<left, crashes>>
+    /\ LET T == tx[a]
+           self == IF T.kind = "book" \/ RecheckExcludesSelf THEN T.res ELSE NoOne IN
+       IF Taken(T.t, [s |-> T.s, e |-> T.e], self)
+       THEN /\ Abort(a)
+            /\ NextCandidate(a)
+       ELSE /\ tx' = [tx EXCEPT ![a].ph = "write"]
+            /\ UNCHANGED <<goal, adv, rowLock>>
+    /\ UNCHANGED <<rows, left, crashes, promise, fired>>
 
-(* INSERT (book) / UPDATE (change) and COMMIT; the exclusion constraint checks
-   the written row against every committed active row. *)
+(* INSERT (book) / UPDATE of table and stay (change), COMMIT.  The exclusion
+   constraint checks the written row against the committed active rows; a
+   violation aborts (SlotTaken, by_constraint) and the next candidate is tried. *)
 Write(a) ==
     /\ tx[a].ph = "write"
     /\ LET T == tx[a]
-           new == IF T.kind = "book" THEN Row(T.t, [s |-> T.s, e |-> T.e], "booked")
-                  ELSE [T.snap EXCEPT !.t = T.t, !.s = T.s, !.e = T.e] IN
-       /\ IF UseConstraint /\ new.st \in Active /\ Taken(new.t, StayOf(new), T.res)
-          THEN /\ Abort(a)
-               /\ fired' = TRUE                                  \* SlotTaken
-               /\ UNCHANGED <<rows, promise>>
-               /\ IF T.kind = "book" THEN NextCandidate(a) ELSE Answered(a)
-          ELSE /\ Commit(a)
-               /\ rows' = [rows EXCEPT ![T.res] = new]
-               /\ promise' = [promise EXCEPT ![T.res] = [t |-> new.t, s |-> new.s, e |-> new.e]]
-               /\ Answered(a)
-               /\ UNCHANGED fired
+           new == IF T.kind = "book"
+                  THEN [t |-> T.t, s |-> T.s, e |-> T.e, st |-> "booked"]
+                  ELSE [rows[T.res] EXCEPT !.t = T.t, !.s = T.s, !.e = T.e] IN
+       IF UseConstraint /\ new.st \in Active /\ Taken(new.t, StayOf(new), T.res)
+       THEN /\ Abort(a)
+            /\ fired' = TRUE
+            /\ NextCandidate(a)
+            /\ UNCHANGED <<rows, promise>>
+       ELSE /\ Commit(a)
+            /\ rows' = [rows EXCEPT ![T.res] = new]
+            \* the guest is told: booked / moved (by itself or by the restaurant)
+            /\ promise' = [promise EXCEPT ![T.res] = [t |-> new.t, s |-> new.s, e |-> new.e]]
+            /\ Answered(a)
+            /\ UNCHANGED fired
     /\ UNCHANGED <<left, crashes>>
 
-\* a waits for a lock that another transaction holds.
+\* Whom a waits for: the holder of the lock its next statement needs.
 WaitsFor(a) ==
     IF tx[a].ph = "lock" THEN adv[tx[a].keys[tx[a].i]]
-    ELSE IF tx[a].ph = "check" /\ NeedsRow(a) THEN rowLock[tx[a].res]
+    ELSE IF tx[a].ph = "row" /\ UseRowLock THEN rowLock[tx[a].res]
     ELSE NoOne
 Blocked(a) == WaitsFor(a) \notin {NoOne, a}
 
-(* lock_timeout: the wait is cut short, the transaction aborts, the guest is told
-   "try again" -- and (a persistent client) tries again: the request stays open. *)
+(* lock_timeout: the wait is cut short, the transaction rolls back, the client is
+   told "try again" (LockTimeout); its request stays open (it will Retry). *)
 Timeout(a) ==
     /\ LockTimeouts /\ Blocked(a)
     /\ Abort(a)
     /\ tx' = [tx EXCEPT ![a] = IdleTx]
     /\ UNCHANGED <<rows, goal, left, crashes, promise, fired>>
 
-(* The client dies / the connection drops mid-transaction: PostgreSQL aborts the
-   transaction and drops its locks.  Nothing was committed. *)
+(* The client dies / the connection drops mid-transaction: PostgreSQL rolls the
+   transaction back and the session's locks go with it.  Nothing was committed. *)
 Crash(a) ==
     /\ tx[a].ph /= "idle" /\ crashes < MaxCrashes
-    /\ Release(a, TRUE)   \* the session ends, and every lock it held with it
+    /\ Release(a, TRUE)
     /\ tx' = [tx EXCEPT ![a] = IdleTx]
     /\ crashes' = crashes + 1
     /\ UNCHANGED <<rows, goal, left, promise, fired>>
@@ -359,7 +379,7 @@ Crash(a) ==
 Quiet == /\ \A a \in Actors : tx[a].ph = "idle" /\ ~goal[a].open
          /\ UNCHANGED vars
 
-Step(a) == Retry(a) \/ Acquire(a) \/ Check(a) \/ Write(a)
+Step(a) == Retry(a) \/ LockRow(a) \/ Acquire(a) \/ Check(a) \/ Write(a)
 
 Next == \/ \E a \in Actors : Ask(a) \/ Step(a) \/ Timeout(a) \/ Crash(a)
         \/ Quiet
@@ -370,8 +390,8 @@ Spec == Init /\ [][Next]_vars
    to time out or to crash. *)
 FairSpec == Spec /\ \A a \in Actors : WF_vars(Step(a))
 
-(* ... and with lock_timeout as a guarantee: a transaction that keeps waiting for
-   a lock is eventually aborted ("try again"). *)
+(* ... and with lock_timeout as a guarantee: a transaction that keeps waiting
+   for a lock is eventually aborted ("try again"). *)
 FairSpecTimeouts == FairSpec /\ \A a \in Actors : WF_vars(Timeout(a))
 
 -----------------------------------------------------------------------------
@@ -384,15 +404,16 @@ NoOverlap ==
             => ~Overlap(rows[c1], rows[c2])
 
 \* A confirmed booking is never lost or silently changed by another actor: what
-\* the guest was last told (booked/moved to table t, stay [s,e)) is in the DB and
-\* active, until the guest cancels or the restaurant closes it (and says so).
+\* the guest was last told (booked / moved to table t, stay [s, e)) is in the
+\* database and active, until the guest cancels it or the restaurant closes it
+\* (and says so).
 NoLostBooking ==
     \A c \in Clients :
         promise[c] /= NoPromise =>
             /\ rows[c].st \in Active
             /\ <<rows[c].t, rows[c].s, rows[c].e>> = <<promise[c].t, promise[c].s, promise[c].e>>
 
-\* Locks are held only by a transaction in progress (and only the ones it took).
+\* Locks are held only by a transaction in progress, and only those it took.
 LocksOnlyInTx ==
     /\ \A k \in Keys :
           adv[k] /= NoOne =>
@@ -401,10 +422,10 @@ LocksOnlyInTx ==
              /\ \E j \in 1..(tx[adv[k]].i - 1) : tx[adv[k]].keys[j] = k
     /\ \A r \in Clients :
           rowLock[r] /= NoOne =>
-             /\ tx[rowLock[r]].ph = "write"
+             /\ tx[rowLock[r]].ph \in {"lock", "check", "write"}
              /\ tx[rowLock[r]].res = r
 
-\* No set of transactions waits on itself (a deadlock in the waits-for graph).
+\* No set of transactions waits on itself (a cycle in the waits-for graph).
 NoLockWaitCycle ==
     ~\E S \in SUBSET Actors : S /= {} /\ \A a \in S : Blocked(a) /\ WaitsFor(a) \in S
 
@@ -422,12 +443,13 @@ BackstopNeverFires == ~fired
 
 InTx(a) == tx[a].ph /= "idle"
 \* Every transaction ends: committed, refused, or aborted by lock_timeout.
-\* Without relying on lock_timeout (timeouts are not fair), this is freedom from deadlock.
+\* Under FairSpec, where lock_timeout is never relied on, this is also freedom
+\* from deadlock.
 EveryRequestAnswered == \A a \in Actors : InTx(a) ~> ~InTx(a)
 
-\* Guest c's request (book, or move a booking that can still be moved) is open
-\* and one of the tables this attempt has still to try is free for the stay
-\* (ignoring c's own row).
+\* Guest c's request (a booking, or a move of a booking it may still move) is
+\* open, and one of the tables it has not yet been refused is free for the stay
+\* (c's own row aside).
 SlotFree(c) ==
     /\ goal[c].open
     /\ \/ goal[c].kind = "book"
@@ -435,24 +457,30 @@ SlotFree(c) ==
     /\ \E j \in 1..Len(goal[c].rem) :
           ~Taken(goal[c].rem[j], [s |-> goal[c].s, e |-> goal[c].e], c)
 
-\* A guest that keeps asking for a slot that stays free eventually gets it.
-\* Two halves: it is never refused while the slot is free (a definitive answer
-\* that gives it nothing -- promise unchanged -- comes only when every table it
-\* tried was taken) ...
+\* After this step guest c holds what its request asked for.
+GrantedNext(c) ==
+    /\ rows'[c].st \in Active
+    /\ rows'[c].s = goal[c].s /\ rows'[c].e = goal[c].e
+    /\ rows'[c].t \in Range(goal[c].cands)
+
+\* "A client that keeps asking for a slot that stays free eventually gets it",
+\* in two halves.  First: it is never refused while the slot is free -- an answer
+\* that does not give it the slot comes only when every table it may still
+\* have is taken.
 NoRefusalWhileFree ==
     [][\A c \in Clients :
-          (goal[c].open /\ ~goal'[c].open /\ promise'[c] = promise[c]) => ~SlotFree(c)]_vars
-\* ... and it is never left asking forever (re-trying after "try again") while
-\* the slot stays free: it gets an answer, which by the above is the slot.
+          (goal[c].open /\ ~goal'[c].open /\ ~GrantedNext(c)) => ~SlotFree(c)]_vars
+\* Second: it is never left asking forever (re-trying after "try again") while
+\* the slot stays free: it gets an answer -- by the first half, the slot.
 FreeSlotGranted == \A c \in Clients : SlotFree(c) ~> ~SlotFree(c)
 
 -----------------------------------------------------------------------------
-(* Model values the .cfg files cannot spell. *)
+(* Values the .cfg files cannot spell. *)
 Sym == Permutations(Clients)
 \* Auto-assignment, best fit first: a party of 2 fits tables 1 and 2 (1 is the
-\* better fit), a party of 4 only fits table 2.
+\* better fit); a party of 4 fits table 2 only.
 BestFit == {<<1, 2>>, <<2>>}
-\* One table per request (no auto-assignment).
+\* One table per request (the guest or owner names it).
 SingleTable == {<<1>>, <<2>>}
 \* A restaurant with one table (Tables = {1}).
 OneTable == {<<1>>}

@@ -126,3 +126,23 @@ def test_owner_cannot_book_another_restaurants_table(client, restaurant, other_r
         "date": day.isoformat(), "time": "19:00", "party_size": 2, "name": "X",
         "table": other_restaurant.tables[0].id})
     assert_problem(response, 422, "table")
+
+
+def test_a_booking_costs_a_fixed_small_number_of_statements(client, restaurant, day, app):
+    """The hot path: the restaurant, its schedule and tables read once, the locked write,
+    and no reloads after the commit to build the answer (issue 9)."""
+    from sqlalchemy import event
+
+    from webapp.extensions import db
+
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    record = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.post(BOOK, json=booking(day, "19:00"))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 201 and response.json["table"]["name"]
+    assert len(seen) <= 12, seen

@@ -8,6 +8,7 @@ from sqlalchemy import event, select, text
 
 from tests.factories import future_day, local, make_restaurant
 from webapp.booking import locks, service
+from webapp.booking.availability import active_tables, load_schedule
 from webapp.booking.errors import (
     GuestAlreadyBooked,
     InvalidDuration,
@@ -378,3 +379,37 @@ def test_owner_stay_length_is_checked(session):
         service.book(session, restaurant, starts_at=local(restaurant, future_day(), 19),
                      party_size=2, guest=GUEST, source="walk_in", duration_minutes=3)
     assert bad.value.http_status == 422 and bad.value.field == "duration"
+
+
+def test_a_booking_reuses_the_callers_schedule_and_tables(session, backend):
+    """The caller's schedule and tables are not read again; the guest check and the
+    busy-table read are one statement; the reservation comes back loaded, its table too."""
+    restaurant = make_restaurant(session, tables=[("T", 2)])
+    schedule = load_schedule(session, restaurant)
+    tables = active_tables(session, restaurant.id)
+    start = local(restaurant, future_day(), 19)
+    seen, stop = _statements(session)
+    try:
+        result = service.book(session, restaurant, starts_at=start, party_size=2, guest=GUEST,
+                              schedule=schedule, tables=tables)
+        assert (result.reservation.table.name, result.reservation.party_size) == ("T", 2)
+    finally:
+        stop()
+    assert not [s for s in seen if "opening_hours" in s or "dining_tables" in s]
+    reads = [s for s in seen if s.startswith("SELECT reservations.")]
+    assert len(reads) == 2  # guest check with the busy tables, then the locked re-check
+    # PostgreSQL: lock timeout, 2 lock statements, 2 reads, 2 inserts; nothing after the commit.
+    assert len(seen) <= (7 if backend == "postgresql" else 6)
+
+
+def test_a_guest_overlap_is_still_refused_with_the_folded_check(session):
+    restaurant = make_restaurant(session, tables=[("A", 2), ("B", 2)])
+    start = local(restaurant, future_day(), 19)
+    service.book(session, restaurant, starts_at=start, party_size=2, guest=GUEST)
+    phone_only = service.GuestDetails("Ada", phone=GUEST.phone)
+    with pytest.raises(GuestAlreadyBooked):
+        service.book(session, restaurant, starts_at=start + dt.timedelta(minutes=30),
+                     party_size=2, guest=phone_only)
+    other = service.GuestDetails("Bob", "bob@example.com")
+    assert service.book(session, restaurant, starts_at=start, party_size=2,
+                        guest=other).reservation.table.name == "B"

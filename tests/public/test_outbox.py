@@ -226,3 +226,16 @@ def test_every_email_about_one_booking_updates_one_calendar_event(client, sessio
     assert len({str(e["uid"]) for e in events}) == 1
     assert [int(e["sequence"]) for e in events] == [1, 2, 3]  # later ones win
     assert [str(e["status"]) for e in events] == ["CONFIRMED", "CONFIRMED", "CANCELLED"]
+
+
+def test_one_delivery_thread_serves_every_request(session, restaurant, make_app, smtp_server):
+    import threading
+
+    live = make_app(MAIL_SEND_AFTER_COMMIT=True, **smtp_config(smtp_server))
+    client = live.test_client()
+    day = future_day()
+    book_page(client, day, "12:00")
+    book_page(client, day, "19:00")
+    wait_for_background()
+    assert [row.status for row in outbox(session)] == ["sent", "sent"]
+    assert len([t for t in threading.enumerate() if t.name == "mail-delivery"]) == 1

@@ -110,7 +110,8 @@ def create_reservation(slug: str):
             db.session, restaurant, starts_at=starts_at, party_size=form.party_size.data,
             guest=service.GuestDetails(form.name.data, form.email.data, form.phone.data,
                                        form.notes.data or ""),
-            source="api", actor="guest", policy=current_write_policy(), after_write=writer)
+            source="api", actor="guest", policy=current_write_policy(), after_write=writer,
+            schedule=schedule)
     else:
         kwargs = {"restaurant_id": restaurant.id}
         form = bind(OwnerReservationForm, current=form_defaults(OwnerReservationForm, **kwargs),
@@ -138,4 +139,5 @@ def owner_booking(restaurant, form: OwnerReservationForm, who: str, writer) -> s
                                    form.notes.data or ""),
         table_id=form.table.data, source=form.source.data,
         status="seated" if walk_in else "booked", duration_minutes=form.duration_minutes.data,
-        actor=who, policy=current_write_policy(), after_write=writer)
+        actor=who, policy=current_write_policy(), after_write=writer,
+        schedule=None if walk_in else schedule)

@@ -140,13 +140,18 @@ def times_with_tables(session: Session, restaurant: Restaurant, candidates: Sequ
     """For each candidate slot, the tables free for the whole stay (2 queries)."""
     if not candidates:
         return []
-    # Sorted once for the party, not once per candidate slot.
-    tables = best_fit_order(active_tables(session, restaurant.id), party_size)
+    # Sorted once for the party, not once per candidate slot; plain ids, because this
+    # loop runs slots x tables times (ORM attribute access costs) and a table without
+    # any stay in the window is free at every slot.
+    table_ids = [t.id for t in best_fit_order(active_tables(session, restaurant.id), party_size)]
     start, end = _window(candidates)
     occ = occupancy(session, restaurant.id, start, end)
+    stays = occ.stays
     result = []
     for slot in candidates:
-        free = tuple(t.id for t in tables if occ.is_free(t.id, slot.starts_at, slot.ends_at, ignore))
+        starts_at, ends_at = slot.starts_at, slot.ends_at
+        free = tuple(tid for tid in table_ids
+                     if tid not in stays or occ.is_free(tid, starts_at, ends_at, ignore))
         if free:
             result.append(BookableTime(slot, free))
     return result

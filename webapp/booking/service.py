@@ -40,8 +40,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import or_, select
+from sqlalchemy import literal, or_, select
 from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..database import BEGIN_IMMEDIATE
 from ..models import (
@@ -170,24 +171,48 @@ def _is_lock_failure(error: sa_exc.DBAPIError) -> bool:
             or "database is locked" in str(error.orig))
 
 
+def _commit_keeping_loaded(session: Session) -> None:
+    """Commit without expiring the objects in the session: what was just read or written
+    stays usable without a reload (a round trip per object otherwise)."""
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
 @contextmanager
-def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY) -> Iterator[None]:
+def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY, *,
+                      keep_loaded: bool = False) -> Iterator[None]:
     """One write transaction with the lock timeout set; commits, or rolls back and
-    translates the database's refusals into booking errors."""
+    translates the database's refusals into booking errors.
+
+    ``keep_loaded``: neither the commit that ends the caller's read transaction nor the
+    final one expires the session's objects: what the caller read (the restaurant...)
+    and what this transaction wrote stay usable without a reload (a round trip each).
+    Only for writes that re-read under the locks everything their decision rests on."""
     if isinstance(session, scoped_session):
         session = session()  # the proxy lacks in_transaction(); use the real session
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("the booking service owns its transaction: flush or discard "
                            "pending changes before calling it")
     if session.in_transaction():
-        session.commit()  # end the caller's read transaction; our writes start fresh
+        # End the caller's read transaction; our writes start fresh.
+        if keep_loaded:
+            _commit_keeping_loaded(session)
+        else:
+            session.commit()
     try:
         # On SQLite a writer that waited out the busy timeout fails right here, at
         # BEGIN IMMEDIATE: that is a lock timeout too, not a database outage.
         session.connection(execution_options={BEGIN_IMMEDIATE: True})
         locks.set_lock_timeout(session, policy.lock_timeout_ms)
         yield
-        session.commit()
+        if keep_loaded:
+            _commit_keeping_loaded(session)
+        else:
+            session.commit()
     except sa_exc.IntegrityError as error:
         session.rollback()
         if _is_overlap_violation(error):
@@ -267,6 +292,31 @@ def _claim_table(session: Session, policy: WritePolicy, table_id: int,
     return _table_is_free(session, table_id, starts_at, ends_at, ignore)
 
 
+def _guest_check_and_busy_tables(session: Session, restaurant_id: int, guest: GuestDetails,
+                                 starts_at: dt.datetime, ends_at: dt.datetime) -> set[int]:
+    """One read for a new booking, after the guest lock: raise GuestAlreadyBooked when
+    the guest holds an active stay overlapping [starts_at, ends_at), else return the
+    tables visibly taken then (the unlocked read of :func:`_busy_tables`). The guest
+    part is exactly :func:`_check_guest_free`'s query (a reservation of this guest
+    overlapping the stay is also one the occupancy query returns)."""
+    conditions = []
+    if guest.email:
+        conditions.append(Reservation.guest_email == guest.email)
+    if guest.phone:
+        conditions.append(Reservation.guest_phone == guest.phone)
+    same_guest = or_(*conditions) if conditions else literal(False)
+    rows = session.execute(
+        select(Reservation.table_id, same_guest.label("same_guest"))
+        .where(Reservation.restaurant_id == restaurant_id,
+               Reservation.status.in_(ACTIVE_STATUSES),
+               Reservation.starts_at < ends_at,
+               Reservation.ends_at > starts_at)
+    ).all()
+    if any(row.same_guest for row in rows):
+        raise GuestAlreadyBooked()
+    return {row.table_id for row in rows}
+
+
 def _busy_tables(session: Session, restaurant_id: int, starts_at: dt.datetime,
                  ends_at: dt.datetime, ignore: int | None) -> set[int]:
     """Tables that hold an active stay overlapping [starts_at, ends_at) (one unlocked read,
@@ -290,11 +340,13 @@ class _NoTableLeft(Exception):
 
 def _next_free(session: Session, restaurant_id: int, candidates: Sequence[tuple[int, str]],
                starts_at: dt.datetime, ends_at: dt.datetime, ignore: int | None,
-               tried: set[int]) -> tuple[int, str]:
+               tried: set[int], busy: set[int] | None = None) -> tuple[int, str]:
     """The first (id, name) candidate not tried yet and not visibly taken. Read afresh at
-    every attempt: under contention, tables others took while we waited for a lock are
-    skipped without queueing for theirs."""
-    busy = _busy_tables(session, restaurant_id, starts_at, ends_at, ignore)
+    every attempt (``busy``: read by the caller in this attempt): under contention,
+    tables others took while we waited for a lock are skipped without queueing for
+    theirs."""
+    if busy is None:
+        busy = _busy_tables(session, restaurant_id, starts_at, ends_at, ignore)
     for candidate in candidates:
         if candidate[0] not in tried and candidate[0] not in busy:
             return candidate
@@ -408,12 +460,21 @@ def book(
     now: dt.datetime | None = None,
     policy: WritePolicy = DEFAULT_POLICY,
     after_write: AfterWrite | None = None,
+    schedule: Schedule | None = None,
+    tables: Sequence[DiningTable] | None = None,
 ) -> BookingResult:
     """Book a table: the given one, or the best free fit. Raises a BookingError.
 
     Each candidate table is tried in its own locked transaction, best fit first,
     skipping tables an unlocked read already shows as taken; the first one whose
-    re-check passes under the lock is written and committed."""
+    re-check passes under the lock is written and committed.
+
+    ``schedule`` and ``tables`` (the restaurant's active tables): what the caller has
+    just loaded with :func:`load_schedule` / :func:`active_tables`, to save reading
+    them again. They only choose the stay and the candidates; the locked re-check
+    decides.
+
+    The reservation comes back loaded (with its table), usable without a reload."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     if status not in ACTIVE_STATUSES:
@@ -422,23 +483,28 @@ def book(
     guest = guest.normalised()
     online = source in ONLINE_SOURCES
     restaurant_id = restaurant.id
-    schedule = load_schedule(session, restaurant)
+    if schedule is None:
+        schedule = load_schedule(session, restaurant)
     starts_at, ends_at = plan_stay(schedule, starts_at, party_size, online=online,
                                    within_hours=source == "phone", now=now,
                                    duration_minutes=None if online else duration_minutes)
-    # Plain values: the ORM objects expire at each attempt's commit or rollback.
-    candidates = [(t.id, t.name) for t in
-                  _candidates(active_tables(session, restaurant_id), party_size, table_id)]
+    if tables is None:
+        tables = active_tables(session, restaurant_id)
+    # Plain values: the ORM objects expire at an attempt's rollback.
+    candidate_tables = _candidates(tables, party_size, table_id)
+    candidates = [(t.id, t.name) for t in candidate_tables]
+    table_objects = {t.id: t for t in candidate_tables}
     token, token_hash = new_manage_token()
     tried: set[int] = set()
     by_constraint = False
     while True:
         try:
-            with write_transaction(session, policy):
+            with write_transaction(session, policy, keep_loaded=True):
                 _lock_guest(session, policy, restaurant_id, guest)
-                _check_guest_free(session, restaurant_id, guest, starts_at, ends_at, None)
+                busy = _guest_check_and_busy_tables(session, restaurant_id, guest, starts_at,
+                                                    ends_at)
                 chosen, chosen_name = _next_free(session, restaurant_id, candidates, starts_at,
-                                                 ends_at, None, tried)
+                                                 ends_at, None, tried, busy)
                 tried.add(chosen)
                 if not _claim_table(session, policy, chosen, starts_at, ends_at):
                     raise _TableTaken()
@@ -449,8 +515,12 @@ def book(
                     guest_email=guest.email, guest_phone=guest.phone, notes=guest.notes,
                     status=status, source=source, manage_token_hash=token_hash,
                 )
+                # The clear token, for an after_write that mails it (never stored).
+                reservation.issued_manage_token = token
                 session.add(reservation)
                 session.flush()
+                # The table we already hold: no lazy load when the caller reads it.
+                set_committed_value(reservation, "table", table_objects[chosen])
                 session.add(_history(reservation, actor, "created", {
                     "table": chosen_name, "starts_at": starts_at.isoformat(),
                     "party_size": party_size, "status": status, "source": source}))

@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import queue as queue_mod
 import re
 import smtplib
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -67,11 +70,11 @@ class MailWriter:
     """The ``after_write`` callback that queues the guest's e-mail in the booking
     transaction. ``link_for(token)`` turns a manage token into an absolute URL.
 
-    On "created" the writer issues the manage token itself (replacing the hash the
-    service stored, in the same transaction) because the service hands its clear
-    token back only after the commit, too late for the e-mail. ``manage_token``
-    then holds the token that works; callers must use it instead of
-    ``BookingResult.manage_token``."""
+    On "created" the writer needs the clear manage token for the e-mail: it takes the
+    one :func:`~webapp.booking.service.book` hands over in memory
+    (``reservation.issued_manage_token``), or else issues one itself (replacing the hash
+    the service stored, in the same transaction). ``manage_token`` then holds the
+    token that works; callers must use it instead of ``BookingResult.manage_token``."""
 
     link_for: Callable[[str], str]
     manage_token: str | None = None
@@ -85,8 +88,14 @@ class MailWriter:
         if kind is None or not reservation.guest_email:
             return
         if action == "created":
-            self.manage_token, token_hash = new_manage_token()
-            reservation.manage_token_hash = token_hash
+            issued = getattr(reservation, "issued_manage_token", None)
+            if issued is not None and hash_token(issued) == reservation.manage_token_hash:
+                # The service handed us the clear token it stored the hash of (in memory
+                # only): use it rather than issue another (one UPDATE less).
+                self.manage_token = issued
+            else:
+                self.manage_token, token_hash = new_manage_token()
+                reservation.manage_token_hash = token_hash
         elif (self.manage_token is not None
               and hash_token(self.manage_token) != reservation.manage_token_hash):
             self.manage_token = None  # never mail a link that does not open this booking
@@ -184,26 +193,21 @@ class Claimed:
 
 
 def _claim(session: Session, row_id: int, now: dt.datetime) -> Claimed | None:
-    """Take the row for this deliverer: one conditional UPDATE, committed at once."""
-    claimed = session.execute(
+    """Take the row for this deliverer: one conditional UPDATE (returning what is to be
+    sent), committed at once, before talking to the mail server."""
+    row = session.execute(
         update(OutboxEmail)
         .where(OutboxEmail.id == row_id, OutboxEmail.status == "pending",
                OutboxEmail.next_attempt_at <= now)
         .values(next_attempt_at=now + dt.timedelta(seconds=LEASE_SECONDS),
                 attempts=OutboxEmail.attempts + 1)
+        .returning(OutboxEmail.id, OutboxEmail.kind, OutboxEmail.to_address,
+                   OutboxEmail.subject, OutboxEmail.body_text, OutboxEmail.ics,
+                   OutboxEmail.attempts)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).first()
     session.commit()
-    if claimed != 1:
-        return None
-    row = session.execute(
-        select(OutboxEmail.id, OutboxEmail.kind, OutboxEmail.to_address, OutboxEmail.subject,
-               OutboxEmail.body_text, OutboxEmail.ics, OutboxEmail.attempts)
-        .where(OutboxEmail.id == row_id)).one()
-    # End the read before talking to the mail server: on SQLite a read transaction kept
-    # open across the send could not be turned into the write that records the outcome.
-    session.commit()
-    return Claimed(*row)
+    return None if row is None else Claimed(*row)
 
 
 def _record(session: Session, row_id: int, **values: Any) -> None:
@@ -226,16 +230,18 @@ class DeliveryReport:
 def deliver_due(session: Session, config: Mapping[str, Any], *, now: dt.datetime | None = None,
                 ids: Iterable[int] | None = None, limit: int = 50,
                 send: Callable[[EmailMessage, MailSettings], None] = send_smtp) -> DeliveryReport:
-    """One delivery pass over due e-mails (or just ``ids`` when they are due)."""
+    """One delivery pass over due e-mails (or just ``ids`` when they are due: the claim
+    checks that, so they are not read first)."""
     settings = MailSettings.from_config(config)
     now = now or utcnow()
-    query = (select(OutboxEmail.id)
-             .where(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now)
-             .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id).limit(limit))
     if ids is not None:
-        query = query.where(OutboxEmail.id.in_(list(ids)))
-    due = list(session.scalars(query))
-    session.commit()  # end the read; each row gets its own short transactions
+        due = sorted(set(ids))
+    else:
+        due = list(session.scalars(
+            select(OutboxEmail.id)
+            .where(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now)
+            .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id).limit(limit)))
+        session.commit()  # end the read; each row gets its own short transactions
     report = DeliveryReport()
     for row_id in due:
         row = _claim(session, row_id, now)
@@ -274,36 +280,87 @@ def deliver_due(session: Session, config: Mapping[str, Any], *, now: dt.datetime
 # --------------------------------------------------------------------------- after the request
 
 
-_background: list[threading.Thread] = []
+class _DeliveryWorker:
+    """One long-lived daemon thread per process that sends what requests just committed
+    (a thread per request would cost a thread start each). Requests hand it ids through
+    a queue; whatever is queued when it wakes up goes out in one pass per app."""
+
+    def __init__(self) -> None:
+        self.jobs: queue_mod.Queue[tuple[Any, list[int]]] = queue_mod.Queue()
+        self.pid = os.getpid()
+        self.thread = threading.Thread(target=self._run, name="mail-delivery", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            jobs = [self.jobs.get()]
+            while True:
+                try:
+                    jobs.append(self.jobs.get_nowait())
+                except queue_mod.Empty:
+                    break
+            try:
+                by_app: dict[int, tuple[Any, list[int]]] = {}
+                for app, ids in jobs:
+                    by_app.setdefault(id(app), (app, []))[1].extend(ids)
+                for app, ids in by_app.values():
+                    _deliver_in_background(app, ids)
+            finally:
+                for _ in jobs:
+                    self.jobs.task_done()
+
+    def wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self.jobs.all_tasks_done:
+            while self.jobs.unfinished_tasks:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self.jobs.all_tasks_done.wait(left)
 
 
-def deliver_soon(app: Any, ids: list[int]) -> threading.Thread | None:
-    """Send the e-mails a request just committed from a short background thread, so
-    the guest's page does not wait for the mail server. Anything not delivered here
-    (server down, process stopped) stays due for ``flask deliver-mail``."""
+def _deliver_in_background(app: Any, ids: list[int]) -> None:
+    from ..extensions import db
+
+    with app.app_context():
+        try:
+            deliver_due(db.session, app.config, ids=ids)
+        except Exception:  # never let a mail problem surface anywhere but the log
+            log.exception("background e-mail delivery failed")
+        finally:
+            db.session.remove()
+
+
+_worker: _DeliveryWorker | None = None
+_worker_lock = threading.Lock()
+
+
+def _delivery_worker() -> _DeliveryWorker:
+    """This process's worker, started on first use (after gunicorn's fork: threads do
+    not survive a fork, so a worker inherited from the master is replaced)."""
+    global _worker
+    with _worker_lock:
+        if _worker is None or _worker.pid != os.getpid():
+            _worker = _DeliveryWorker()
+        return _worker
+
+
+def deliver_soon(app: Any, ids: list[int]) -> bool:
+    """Send the e-mails a request just committed from the background delivery thread, so
+    the guest's page does not wait for the mail server. Anything not delivered there
+    (server down, process stopped) stays due for ``flask deliver-mail``. True when
+    handed over."""
     # Off by default under TESTING: a thread writing after the test has moved on would
     # race the next test's clean-up. The tests of this path switch it on.
     if not ids or not app.config.get("MAIL_SEND_AFTER_COMMIT", not app.config.get("TESTING")):
-        return None
-
-    def run() -> None:
-        from ..extensions import db
-
-        with app.app_context():
-            try:
-                deliver_due(db.session, app.config, ids=ids)
-            except Exception:  # never let a mail problem surface anywhere but the log
-                log.exception("background e-mail delivery failed")
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=run, name="mail-delivery", daemon=True)
-    _background[:] = [t for t in _background if t.is_alive()] + [thread]
-    thread.start()
-    return thread
+        return False
+    _delivery_worker().jobs.put((app, list(ids)))
+    return True
 
 
 def wait_for_background(timeout: float = 10) -> None:
-    """Join the delivery threads started so far (tests and graceful shutdown)."""
-    for thread in list(_background):
-        thread.join(timeout)
+    """Wait until the e-mails handed to the background thread so far are dealt with
+    (tests and graceful shutdown)."""
+    worker = _worker
+    if worker is not None and worker.pid == os.getpid():
+        worker.wait(timeout)

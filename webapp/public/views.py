@@ -226,7 +226,7 @@ def book(slug: str):
             guest=service.GuestDetails(form.name.data, form.email.data, form.phone.data,
                                        form.notes.data or ""),
             source="online", actor="guest", now=now, policy=current_write_policy(),
-            after_write=mail)
+            after_write=mail, schedule=schedule)
     except SlotTaken as error:
         _apply_error(form, error)
         choices = [time_choice(moment, schedule) for moment in error.alternatives]
