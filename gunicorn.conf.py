@@ -3,7 +3,7 @@
 Everything here can be set from the environment (see docs/operations.md):
 
     BIND                 address to listen on               127.0.0.1:8000
-    WEB_CONCURRENCY      worker processes                   2 x CPUs + 1 (at most 12)
+    WEB_CONCURRENCY      worker processes                   CPUs + 1 (at most 12)
     GUNICORN_TIMEOUT     seconds before a silent worker is killed and replaced    30
     GUNICORN_GRACEFUL_TIMEOUT  seconds a worker gets to finish on restart/stop  20
     GUNICORN_MAX_REQUESTS  recycle a worker after this many requests (0 = never)  5000
@@ -19,9 +19,11 @@ import shutil
 import tempfile
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-# Sync workers: each request is a short database transaction, and the pool limits how many
-# run at once. 2 x CPUs + 1 keeps the CPUs busy while some workers wait on PostgreSQL.
-workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 12)))
+# Sync workers: each request is a short, mostly CPU-bound database transaction. CPUs + 1
+# measured best on a 2-core host that also runs PostgreSQL (bench/: 5 workers doubled the
+# fragment's server time through CPU waiting); raise WEB_CONCURRENCY when the database has
+# its own machine.
+workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() + 1, 12)))
 worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # Graceful restart (SIGHUP) and stop (SIGTERM): workers finish their request first.

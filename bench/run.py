@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="short phases (smoke run)")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 0)) or
-                        min(os.cpu_count() * 2 + 1, 12), help="gunicorn workers (default 2 x CPUs + 1)")
+                        min(os.cpu_count() + 1, 12), help="gunicorn workers (default CPUs + 1)")
     args = parser.parse_args(argv)
     seconds = 6 if args.quick else 20
     read_seconds = 4 if args.quick else 10
