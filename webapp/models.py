@@ -70,6 +70,13 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def owned_by(session: Any, model: type, object_id: int, restaurant_id: int) -> Any | None:
+    """The ``model`` row with that id if it belongs to the restaurant, else None: another
+    restaurant's ids must look exactly like ids that do not exist."""
+    row = session.get(model, object_id)
+    return row if row is not None and row.restaurant_id == restaurant_id else None
+
+
 class Restaurant(db.Model):
     __tablename__ = "restaurants"
     __table_args__ = (

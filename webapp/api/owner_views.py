@@ -21,7 +21,7 @@ from ..models import (
     Reservation,
     Restaurant,
     SpecialDay,
-    SpecialDayService,
+    owned_by,
 )
 from ..owner.forms import (
     EditReservationForm,
@@ -82,21 +82,20 @@ def change_settings(slug: str):
 # --------------------------------------------------------------------------- tables
 
 
+def _owned(restaurant: Restaurant, model: type, object_id: int, what: str) -> Any:
+    row = owned_by(db.session, model, object_id, restaurant.id)
+    if row is None:
+        raise not_found(f"This restaurant has no such {what}.")
+    return row
+
+
 def _table(restaurant: Restaurant, table_id: int) -> DiningTable:
-    table = db.session.get(DiningTable, table_id)
-    if table is None or table.restaurant_id != restaurant.id:
-        raise not_found("This restaurant has no such table.")
-    return table
+    return _owned(restaurant, DiningTable, table_id, "table")
 
 
 def _apply_table(table: DiningTable, form: TableForm) -> None:
-    table.name = form.name.data
-    table.seats = form.seats.data
-    table.min_party = form.min_party.data
-    table.max_party = form.max_party.data
-    table.area = form.area.data or ""
-    table.position = form.position.data
-    table.active = form.active.data
+    form.apply_to(table)
+    table.active = form.active.data  # the API sets it directly; the page asks about bookings
 
 
 @bp.get("/restaurants/<slug>/tables")
@@ -192,9 +191,8 @@ def opening_hours(slug: str):
 def create_opening_hours(slug: str):
     restaurant, _ = owner_restaurant(slug)
     form = bind(OpeningHoursForm, restaurant_id=restaurant.id)
-    row = OpeningHours(restaurant_id=restaurant.id, weekday=form.weekday.data,
-                       name=form.name.data or "", opens=form.opens.data, closes=form.closes.data,
-                       last_seating=form.last_seating.data)
+    row = OpeningHours(restaurant_id=restaurant.id)
+    form.apply_to(row)
     db.session.add(row)
     db.session.commit()
     return json_response(rep.opening_hours(row), 201)
@@ -205,9 +203,7 @@ def create_opening_hours(slug: str):
             responses={204: (None, "Removed.")})
 def delete_opening_hours(slug: str, hours_id: int):
     restaurant, _ = owner_restaurant(slug)
-    row = db.session.get(OpeningHours, hours_id)
-    if row is None or row.restaurant_id != restaurant.id:
-        raise not_found("This restaurant has no such opening hours.")
+    row = _owned(restaurant, OpeningHours, hours_id, "opening hours")
     db.session.delete(row)
     db.session.commit()
     return "", 204
@@ -236,12 +232,7 @@ def special_days(slug: str):
 def create_special_day(slug: str):
     restaurant, _ = owner_restaurant(slug)
     form = bind(SpecialDayForm, restaurant_id=restaurant.id)
-    row = SpecialDay(restaurant_id=restaurant.id, start_date=form.start_date.data,
-                     end_date=form.last_day, closed=bool(form.closed.data),
-                     reason=form.reason.data or "")
-    if not row.closed:
-        row.services = [SpecialDayService(name=s.name, opens=s.opens, closes=s.closes,
-                                          last_seating=s.last_seating) for s in form.services.data]
+    row = form.build(restaurant.id)
     db.session.add(row)
     db.session.commit()
     return json_response(rep.special_day(row), 201)
@@ -252,9 +243,7 @@ def create_special_day(slug: str):
             responses={204: (None, "Removed.")})
 def delete_special_day(slug: str, special_day_id: int):
     restaurant, _ = owner_restaurant(slug)
-    row = db.session.get(SpecialDay, special_day_id)
-    if row is None or row.restaurant_id != restaurant.id:
-        raise not_found("This restaurant has no such special day.")
+    row = _owned(restaurant, SpecialDay, special_day_id, "special day")
     db.session.delete(row)
     db.session.commit()
     return "", 204
@@ -297,10 +286,7 @@ def timeslots(slug: str):
 
 
 def _reservation(restaurant: Restaurant, reservation_id: int) -> Reservation:
-    row = db.session.get(Reservation, reservation_id)
-    if row is None or row.restaurant_id != restaurant.id:
-        raise not_found("This restaurant has no such reservation.")
-    return row
+    return _owned(restaurant, Reservation, reservation_id, "reservation")
 
 
 def _day_bounds(restaurant: Restaurant, first: dt.date, last: dt.date) -> tuple[dt.datetime, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, abort, g, request, url_for
@@ -16,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import DiningTable, Membership, Reservation, Restaurant
+from ..models import DiningTable, Membership, Reservation, Restaurant, owned_by
 
 
 @dataclass(frozen=True)
@@ -92,15 +93,17 @@ def owner_required(view):
     return wrapper
 
 
-def reservation_or_404(access: Access, reservation_id: int) -> Reservation:
-    reservation = db.session.get(Reservation, reservation_id)
-    if reservation is None or reservation.restaurant_id != access.restaurant.id:
+def owned_or_404(access: Access, model: type, object_id: int) -> Any:
+    """A row of the restaurant being viewed; 404 for unknown ids and other restaurants' alike."""
+    row = owned_by(db.session, model, object_id, access.restaurant.id)
+    if row is None:
         abort(404)
-    return reservation
+    return row
+
+
+def reservation_or_404(access: Access, reservation_id: int) -> Reservation:
+    return owned_or_404(access, Reservation, reservation_id)
 
 
 def table_or_404(access: Access, table_id: int) -> DiningTable:
-    table = db.session.get(DiningTable, table_id)
-    if table is None or table.restaurant_id != access.restaurant.id:
-        abort(404)
-    return table
+    return owned_or_404(access, DiningTable, table_id)

@@ -49,7 +49,14 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput, TextArea
 
-from ..models import STATUSES, DiningTable, Restaurant
+from ..models import (
+    STATUSES,
+    DiningTable,
+    OpeningHours,
+    Restaurant,
+    SpecialDay,
+    SpecialDayService,
+)
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -427,6 +434,15 @@ class TableForm(OwnerForm):
         if self.min_party.data is not None and field.data < self.min_party.data:
             raise ValidationError("The largest party cannot be smaller than the smallest party.")
 
+    def apply_to(self, table: DiningTable) -> None:
+        """Copy the table's details onto ``table`` (``active`` has its own flow on the page)."""
+        table.name = self.name.data
+        table.seats = self.seats.data
+        table.min_party = self.min_party.data or 1
+        table.max_party = self.max_party.data
+        table.area = self.area.data or ""
+        table.position = self.position.data or 0
+
     def validate_name(self, field: Field) -> None:
         if self.restaurant_id is None:
             return
@@ -463,6 +479,13 @@ class OpeningHoursForm(OwnerForm):
                        validators=[InputRequired("Give the closing time.")])
     last_seating = TimeField("Last seating", format=TIME_FORMATS, validators=[Optional()],
                              description="Empty: closing time minus the turn time.")
+
+    def apply_to(self, row: OpeningHours) -> None:
+        row.weekday = self.weekday.data
+        row.name = self.name.data or ""
+        row.opens = self.opens.data
+        row.closes = self.closes.data
+        row.last_seating = self.last_seating.data
 
     def validate_closes(self, field: Field) -> None:
         if field.data is not None and field.data == self.opens.data:
@@ -502,6 +525,16 @@ class SpecialDayForm(OwnerForm):
     @property
     def last_day(self) -> dt.date | None:
         return self.end_date.data or self.start_date.data
+
+    def build(self, restaurant_id: int) -> SpecialDay:
+        closed = bool(self.closed.data)
+        special = SpecialDay(restaurant_id=restaurant_id, start_date=self.start_date.data,
+                             end_date=self.last_day, closed=closed, reason=self.reason.data or "")
+        if not closed:
+            special.services = [SpecialDayService(name=s.name, opens=s.opens, closes=s.closes,
+                                                  last_seating=s.last_seating)
+                                for s in self.services.data]
+        return special
 
 
 # --------------------------------------------------------------------------- reservations

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..booking import service
 from ..booking import slots as slotlib
@@ -19,9 +19,9 @@ from ..booking.availability import bookable_times, load_schedule
 from ..booking.errors import BookingError
 from ..booking_policy import current_write_policy
 from ..extensions import db
-from ..models import ACTIVE_STATUSES, DiningTable, OpeningHours, Reservation, SpecialDay, SpecialDayService
+from ..models import ACTIVE_STATUSES, DiningTable, OpeningHours, Reservation, SpecialDay
 from . import bp
-from .access import Access, owner_required, table_or_404
+from .access import Access, owned_or_404, owner_required, table_or_404
 from .common import actor, form_status, today, zone
 from .forms import (
     EARLIEST_DATE,
@@ -88,15 +88,6 @@ def _future_bookings(table: DiningTable) -> list[Reservation]:
         .order_by(Reservation.starts_at)))
 
 
-def _apply_table(table: DiningTable, form: TableForm) -> None:
-    table.name = form.name.data
-    table.seats = form.seats.data
-    table.min_party = form.min_party.data or 1
-    table.max_party = form.max_party.data
-    table.area = form.area.data or ""
-    table.position = form.position.data or 0
-
-
 @bp.route("/<ref>/tables", methods=["GET", "POST"])
 @owner_required
 def tables(access: Access):
@@ -105,7 +96,7 @@ def tables(access: Access):
         form = TableForm(restaurant_id=access.restaurant.id)
         if form.validate():
             table = DiningTable(restaurant_id=access.restaurant.id, active=True)
-            _apply_table(table, form)
+            form.apply_to(table)
             db.session.add(table)
             db.session.commit()
             flash(f"Table {table.name} added.", "success")
@@ -127,7 +118,7 @@ def edit_table(access: Access, table_id: int):
     if request.method == "POST":
         form = TableForm(restaurant_id=access.restaurant.id, table_id=table.id)
         if form.validate():
-            _apply_table(table, form)
+            form.apply_to(table)
             wants_inactive = table.active and not form.active.data
             if not table.active and form.active.data:
                 table.active = True
@@ -260,9 +251,9 @@ def _preview(access: Access):
         day = today(restaurant)
     party = request.args.get("party", "2")
     party_size = int(party) if party.isdigit() and 1 <= int(party) <= 500 else 2
-    times = bookable_times(db.session, restaurant, day, party_size, online=True)
-    groups = slotlib.group_by_service(t.slot for t in times)
     schedule = load_schedule(db.session, restaurant)
+    times = bookable_times(db.session, restaurant, day, party_size, online=True, schedule=schedule)
+    groups = slotlib.group_by_service(t.slot for t in times)
     rule = slotlib.special_day_for(schedule, day)
     return {"preview_day": day, "preview_party": party_size, "preview_groups": groups,
             "preview_rule": rule}
@@ -275,8 +266,9 @@ def hours(access: Access):
     if request.method == "POST":
         form = OpeningHoursForm()
         if form.validate():
-            db.session.add(OpeningHours(restaurant_id=access.restaurant.id,
-                                        **_hours_values(form)))
+            row = OpeningHours(restaurant_id=access.restaurant.id)
+            form.apply_to(row)
+            db.session.add(row)
             db.session.commit()
             flash(f"Added {form.name.data or 'a service'} on {WEEKDAYS[form.weekday.data]}.",
                   "success")
@@ -293,31 +285,15 @@ def hours(access: Access):
                            **_preview(access)), status
 
 
-def _hours_values(form: OpeningHoursForm) -> dict:
-    return {"weekday": form.weekday.data, "name": form.name.data or "",
-            "opens": form.opens.data, "closes": form.closes.data,
-            "last_seating": form.last_seating.data}
-
-
-def _hours_or_404(access: Access, hours_id: int) -> OpeningHours:
-    row = db.session.get(OpeningHours, hours_id)
-    if row is None or row.restaurant_id != access.restaurant.id:
-        from flask import abort
-
-        abort(404)
-    return row
-
-
 @bp.route("/<ref>/hours/<int:hours_id>", methods=["GET", "POST"])
 @owner_required
 def edit_hours(access: Access, hours_id: int):
-    row = _hours_or_404(access, hours_id)
+    row = owned_or_404(access, OpeningHours, hours_id)
     status = 200
     if request.method == "POST":
         form = OpeningHoursForm()
         if form.validate():
-            for key, value in _hours_values(form).items():
-                setattr(row, key, value)
+            form.apply_to(row)
             db.session.commit()
             flash("Opening hours saved.", "success")
             return _see_other("owner.hours", ref=access.ref)
@@ -331,7 +307,7 @@ def edit_hours(access: Access, hours_id: int):
 @bp.post("/<ref>/hours/<int:hours_id>/delete")
 @owner_required
 def delete_hours(access: Access, hours_id: int):
-    row = _hours_or_404(access, hours_id)
+    row = owned_or_404(access, OpeningHours, hours_id)
     if ConfirmForm().validate():
         db.session.delete(row)
         db.session.commit()
@@ -349,14 +325,7 @@ def special_days(access: Access):
     if request.method == "POST":
         form = SpecialDayForm()
         if form.validate():
-            closed = bool(form.closed.data)
-            special = SpecialDay(restaurant_id=access.restaurant.id,
-                                 start_date=form.start_date.data, end_date=form.last_day,
-                                 closed=closed, reason=form.reason.data or "")
-            if not closed:
-                special.services = [SpecialDayService(name=s.name, opens=s.opens, closes=s.closes,
-                                                      last_seating=s.last_seating)
-                                    for s in form.services.data]
+            special = form.build(access.restaurant.id)
             db.session.add(special)
             db.session.commit()
             flash("Special day saved." + (_bookings_note(access, special)), "success")
@@ -377,10 +346,10 @@ def _bookings_note(access: Access, special: SpecialDay) -> str:
     tz = zone(access.restaurant)
     start = slotlib.to_utc(special.start_date, dt.time(0), tz)
     end = slotlib.to_utc(special.end_date + dt.timedelta(days=1), dt.time(0), tz)
-    count = len(db.session.scalars(select(Reservation.id).where(
+    count = db.session.scalar(select(func.count(Reservation.id)).where(
         Reservation.restaurant_id == access.restaurant.id,
         Reservation.status.in_(ACTIVE_STATUSES),
-        Reservation.starts_at >= start, Reservation.starts_at < end)).all())
+        Reservation.starts_at >= start, Reservation.starts_at < end))
     if not count:
         return ""
     return (f" {count} existing booking{'s' if count != 1 else ''} on these days stay as they "
@@ -390,11 +359,7 @@ def _bookings_note(access: Access, special: SpecialDay) -> str:
 @bp.post("/<ref>/special-days/<int:special_id>/delete")
 @owner_required
 def delete_special_day(access: Access, special_id: int):
-    row = db.session.get(SpecialDay, special_id)
-    if row is None or row.restaurant_id != access.restaurant.id:
-        from flask import abort
-
-        abort(404)
+    row = owned_or_404(access, SpecialDay, special_id)
     if ConfirmForm().validate():
         db.session.delete(row)
         db.session.commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -10,7 +10,7 @@ from ..auth.tokens import create_token, revoke_token
 from ..extensions import db
 from ..models import ApiToken
 from . import bp
-from .access import Access, owner_required
+from .access import Access, owned_or_404, owner_required
 from .common import form_status
 from .forms import ConfirmForm, TokenForm
 
@@ -44,9 +44,7 @@ def tokens(access: Access):
 @bp.post("/<ref>/tokens/<int:token_id>/revoke")
 @owner_required
 def revoke(access: Access, token_id: int):
-    token = db.session.get(ApiToken, token_id)
-    if token is None or token.restaurant_id != access.restaurant.id:
-        abort(404)
+    token = owned_or_404(access, ApiToken, token_id)
     if ConfirmForm().validate():
         revoke_token(token)
         db.session.commit()
