@@ -29,29 +29,20 @@ def start_from_wall_time(schedule: Schedule, day: dt.date, wall: dt.time, party_
     "02:30+01:00") picks one of the two occurrences of a repeated wall time."""
     if offset is None:
         return slotlib.resolve_local_start(schedule, day, wall, party_size)
-    for fold in (0, 1):
-        instant = slotlib.resolve_local_start(schedule, day, wall, party_size, fold=fold)
-        if instant.astimezone(schedule.zone).utcoffset() == offset:
-            return instant
+    instant = slotlib.start_at_offset(schedule, day, wall, party_size, offset)
+    if instant is not None:
+        return instant
     raise invalid({"time": ["That UTC offset does not occur at this time on this date."]})
 
 
 def service_date(schedule: Schedule, reservation: Reservation) -> dt.date:
     """The date a guest picked for this reservation (a stay after midnight belongs to the
     evening its service opened)."""
-    slot = slotlib.find_slot(schedule, reservation.starts_at, reservation.party_size)
-    if slot is not None and slot.service_date is not None:
-        return slot.service_date
-    return reservation.starts_at.astimezone(schedule.zone).date()
+    return slotlib.service_date_of(schedule, reservation.starts_at)
 
 
 def wall_time_text(schedule: Schedule, instant: dt.datetime) -> str:
-    """HH:MM, with the offset when the wall time happens twice that night."""
-    local = instant.astimezone(schedule.zone)
-    other = local.replace(fold=1 - local.fold)
-    if other.utcoffset() != local.utcoffset():
-        return local.strftime("%H:%M") + local.isoformat()[-6:]
-    return local.strftime("%H:%M")
+    return slotlib.wall_time_text(instant, schedule.zone)
 
 
 def mail_writer(restaurant: Restaurant, manage_token: str | None = None) -> MailWriter:

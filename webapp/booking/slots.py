@@ -289,6 +289,30 @@ def _repeated(instant: dt.datetime, wall: dt.time, tz: ZoneInfo) -> bool:
         dt.datetime.combine(day, wall, tzinfo=tz))
 
 
+def start_at_offset(schedule: Schedule, day: dt.date, wall: dt.time, party_size: int,
+                    offset: dt.timedelta) -> dt.datetime | None:
+    """The occurrence of ``wall`` on service date ``day`` whose UTC offset is ``offset``
+    (a guest's "02:30+01:00" on the night clocks go back), or None if there is none."""
+    for fold in (0, 1):
+        start = resolve_local_start(schedule, day, wall, party_size, fold=fold)
+        if start.astimezone(schedule.zone).utcoffset() == offset:
+            return start
+    return None
+
+
+def is_repeated_wall_time(local: dt.datetime) -> bool:
+    """True for a local time that happens twice (the hour the clocks go back)."""
+    return local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+
+
+def wall_time_text(instant: dt.datetime, tz: ZoneInfo) -> str:
+    """HH:MM in ``tz``, with the offset ("02:30+01:00") when that wall time happens twice."""
+    local = instant.astimezone(tz)
+    if is_repeated_wall_time(local):
+        return local.strftime("%H:%M") + local.isoformat()[-6:]
+    return local.strftime("%H:%M")
+
+
 def group_by_service(slots: Iterable[Slot]) -> list[tuple[str, list[Slot]]]:
     """Slots grouped by service name, in time order of each service's first slot."""
     groups: dict[str, list[Slot]] = {}

@@ -68,17 +68,11 @@ def party_choices(schedule: Schedule) -> list[int]:
 
 def time_choice(starts_at: dt.datetime, schedule: Schedule) -> TimeChoice:
     local = starts_at.astimezone(schedule.zone)
-    wall = f"{local:%H:%M}"
-    if _repeated(local):
-        offset = local.strftime("%z")
-        offset = f"{offset[:3]}:{offset[3:]}"
-        return TimeChoice(f"{wall}{offset}", f"{wall} ({local.tzname()}, UTC{offset})", starts_at)
-    return TimeChoice(wall, wall, starts_at)
-
-
-def _repeated(local: dt.datetime) -> bool:
-    """True for wall times that happen twice (the hour the clocks go back)."""
-    return local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+    value = slotlib.wall_time_text(starts_at, schedule.zone)
+    if slotlib.is_repeated_wall_time(local):
+        wall, offset = value[:5], value[5:]
+        return TimeChoice(value, f"{wall} ({local.tzname()}, UTC{offset})", starts_at)
+    return TimeChoice(value, value, starts_at)
 
 
 def day_problem(schedule: Schedule, day: dt.date, now: dt.datetime) -> str | None:
@@ -115,15 +109,7 @@ def resolve_start(schedule: Schedule, day: dt.date, wall: dt.time, party_size: i
     """The instant a guest picked: ``wall`` on service date ``day``; ``offset`` (from
     "02:30+01:00") chooses between the two occurrences of a repeated wall time."""
     if offset is not None:
-        for fold in (0, 1):
-            start = slotlib.resolve_local_start(schedule, day, wall, party_size, fold)
-            if start.astimezone(schedule.zone).utcoffset() == offset:
-                return start
+        start = slotlib.start_at_offset(schedule, day, wall, party_size, offset)
+        if start is not None:
+            return start
     return slotlib.resolve_local_start(schedule, day, wall, party_size)
-
-
-def service_date(schedule: Schedule, starts_at: dt.datetime, party_size: int) -> dt.date:
-    slot = slotlib.find_slot(schedule, starts_at, party_size)
-    if slot is not None and slot.service_date is not None:
-        return slot.service_date
-    return starts_at.astimezone(schedule.zone).date()

@@ -38,7 +38,6 @@ from .choices import (
     months,
     party_choices,
     resolve_start,
-    service_date,
     time_choice,
 )
 from .forms import AvailabilityForm, BookingForm, CancelBookingForm, ChangeBookingForm
@@ -262,7 +261,7 @@ def _manage_context(restaurant: Restaurant, reservation: Reservation, token: str
     schedule = load_schedule(db.session, restaurant)
     locked = _changeable(reservation, now)
     dates = date_choices(schedule, now)
-    current_day = service_date(schedule, reservation.starts_at, reservation.party_size)
+    current_day = slotlib.service_date_of(schedule, reservation.starts_at)
     if availability is None:
         availability = _availability_form(schedule, now, current_day, reservation.party_size)
     state = ({"times": [], "problem": None} if locked else
