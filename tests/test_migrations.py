@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.fresh_db import flask_db
 from webapp.extensions import db
-from webapp.models import SQLITE_NO_OVERLAP_TRIGGERS
+from webapp.models import SETUP_STAMP_POSTGRESQL, SETUP_STAMP_SQLITE, SQLITE_NO_OVERLAP_TRIGGERS
 
 
 @pytest.fixture
@@ -54,7 +54,8 @@ def test_overlap_rule_is_installed(migrated: Engine):
     with migrated.connect() as conn:
         if migrated.dialect.name == "sqlite":
             triggers = conn.execute(text(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")).scalars().all()
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                "AND name LIKE 'reservations_no_overlap%' ORDER BY name")).scalars().all()
             # SQLite keeps the statement as written, minus trailing whitespace.
             assert triggers == sorted(ddl.strip() for ddl in SQLITE_NO_OVERLAP_TRIGGERS)
         else:
@@ -64,6 +65,84 @@ def test_overlap_rule_is_installed(migrated: Engine):
             assert constraints == ["reservations_no_overlap"]
             extensions = conn.execute(text("SELECT extname FROM pg_extension")).scalars().all()
             assert "btree_gist" in extensions
+
+
+def test_setup_stamp_triggers_are_the_models(migrated: Engine):
+    with migrated.connect() as conn:
+        if migrated.dialect.name == "sqlite":
+            triggers = conn.execute(text(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                "AND name LIKE '%setup_stamp%' ORDER BY name")).scalars().all()
+            assert triggers == sorted(SETUP_STAMP_SQLITE)
+        else:
+            triggers = conn.execute(text(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE '%setup_stamp' "
+                "ORDER BY tgname")).scalars().all()
+            assert triggers == sorted(ddl.split()[2] for ddl in SETUP_STAMP_POSTGRESQL
+                                      if ddl.startswith("CREATE TRIGGER"))
+            bodies = conn.execute(text(
+                "SELECT prosrc FROM pg_proc WHERE proname IN "
+                "('restaurant_setup_changed', 'special_day_service_changed') ORDER BY proname")
+            ).scalars().all()
+            expected = sorted((ddl for ddl in SETUP_STAMP_POSTGRESQL if "FUNCTION" in ddl.split()[:4]),
+                              key=lambda ddl: ddl.split()[4])
+            assert bodies == [ddl.split("$$")[1] for ddl in expected]
+
+
+def test_every_set_up_write_gives_a_new_setup_stamp(migrated: Engine):
+    """Inserts, updates and deletes on each set-up table, in plain SQL as an operator
+    might do them: each one changes the restaurant's stamp, and only that restaurant's."""
+    start = dt.datetime(2030, 6, 1, 18, tzinfo=dt.UTC)
+    tables = db.metadata.tables
+
+    def restaurant(slug: str) -> int:
+        with migrated.begin() as conn:
+            return conn.execute(tables["restaurants"].insert().values(
+                name="R", slug=slug, timezone="UTC", slot_interval_minutes=15,
+                default_turn_minutes=120, turn_times={}, lead_time_minutes=0, horizon_days=30,
+                max_online_party=8, phone="", email="", address="", description="",
+                created_at=start)).inserted_primary_key[0]
+
+    mine, other = restaurant("stamp-mine"), restaurant("stamp-other")
+
+    def stamps() -> tuple[int, int]:
+        with migrated.connect() as conn:
+            found = dict(conn.execute(text("SELECT id, setup_stamp FROM restaurants")).all())
+            return found[mine], found[other]
+
+    def changes(statement, **params) -> bool:
+        before = stamps()
+        with migrated.begin() as conn:
+            conn.execute(statement, params)
+        after = stamps()
+        assert after[1] == before[1], "another restaurant's stamp changed"
+        return after[0] != before[0]
+
+    try:
+        assert changes(tables["dining_tables"].insert().values(
+            restaurant_id=mine, name="T1", seats=4, min_party=1, area="", active=True, position=0))
+        assert changes(text("UPDATE dining_tables SET seats = 6 WHERE restaurant_id = :r"), r=mine)
+        assert changes(tables["opening_hours"].insert().values(
+            restaurant_id=mine, weekday=0, name="Dinner", opens=dt.time(18), closes=dt.time(23)))
+        assert changes(text("UPDATE opening_hours SET closes = '22:00' WHERE restaurant_id = :r"), r=mine)
+        assert changes(tables["special_days"].insert().values(
+            restaurant_id=mine, start_date=dt.date(2030, 12, 24), end_date=dt.date(2030, 12, 24),
+            closed=False, reason="Christmas Eve"))
+        with migrated.connect() as conn:
+            day_id = conn.execute(text("SELECT id FROM special_days WHERE restaurant_id = :r"),
+                                  {"r": mine}).scalar_one()
+        assert changes(tables["special_day_services"].insert().values(
+            special_day_id=day_id, name="Early", opens=dt.time(17), closes=dt.time(21)))
+        assert changes(text("UPDATE special_day_services SET closes = '20:00'"))
+        assert changes(text("DELETE FROM special_day_services"))
+        assert changes(text("DELETE FROM special_days WHERE restaurant_id = :r"), r=mine)
+        assert changes(text("DELETE FROM opening_hours WHERE restaurant_id = :r"), r=mine)
+        assert changes(text("DELETE FROM dining_tables WHERE restaurant_id = :r"), r=mine)
+        # Reservations are not set-up: writing them leaves the stamp alone.
+        assert not changes(text("UPDATE restaurants SET name = 'Renamed' WHERE id = :r"), r=mine)
+    finally:  # the database is shared with other tests
+        with migrated.begin() as conn:
+            conn.execute(text("DELETE FROM restaurants WHERE id IN (:a, :b)"), {"a": mine, "b": other})
 
 
 def test_overlap_rule_refuses_an_overlapping_insert(migrated: Engine):
@@ -114,5 +193,9 @@ def test_downgrade_to_base_leaves_only_the_version_table(fresh_database_url: str
             if engine.dialect.name == "sqlite":
                 assert conn.execute(text(
                     "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")).scalar() == 0
+            else:
+                assert conn.execute(text(
+                    "SELECT count(*) FROM pg_proc WHERE proname IN "
+                    "('restaurant_setup_changed', 'special_day_service_changed')")).scalar() == 0
     finally:
         engine.dispose()

@@ -72,3 +72,25 @@ def test_gunicorn_stops_with_one_line_without_secret_key(tmp_path):
     messages = [line for line in result.stderr.splitlines() if "booking-manager:" in line]
     assert messages == ["booking-manager: configuration error: " + messages[0].split(": ", 2)[2]]
     assert "SECRET_KEY is not set" in messages[0]
+
+
+@pytest.mark.parametrize(("switch", "prepares"), [(None, True), ("0", False)])
+def test_server_side_prepared_statements_can_be_turned_off(pg_url, tmp_path, switch, prepares):
+    """DB_PREPARED_STATEMENTS=0 (for PgBouncer < 1.21): psycopg never prepares on the server."""
+    from sqlalchemy import create_engine, text
+
+    from webapp.settings import load_settings
+
+    env = {"BOOKING_ENV": "development", "DATABASE_URL": pg_url}
+    if switch is not None:
+        env["DB_PREPARED_STATEMENTS"] = switch
+    settings = load_settings(env, str(tmp_path))
+    engine = create_engine(settings["SQLALCHEMY_DATABASE_URI"], **settings["SQLALCHEMY_ENGINE_OPTIONS"])
+    try:
+        with engine.connect() as conn:
+            for _ in range(7):  # psycopg prepares after five runs by default
+                conn.execute(text("SELECT 1 + 1"))
+            prepared = conn.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar()
+    finally:
+        engine.dispose()
+    assert (prepared > 0) is prepares

@@ -13,6 +13,7 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -105,6 +106,10 @@ class Restaurant(db.Model):
     address: Mapped[str] = mapped_column(String(300), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A new random value whenever a table, service, special day (or one of its services)
+    # changes, set by the triggers below (SETUP_STAMP_*): webapp/booking/setup.py
+    # reuses its cached copy of the set-up while the stamp stays the same.
+    setup_stamp: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
 
     tables: Mapped[list[DiningTable]] = relationship(
         back_populates="restaurant", order_by="(DiningTable.position, DiningTable.id)"
@@ -416,12 +421,69 @@ SQLITE_DROP_TRIGGERS = [
     "DROP TRIGGER IF EXISTS reservations_no_overlap_update",
 ]
 
+# Any change to a restaurant's set-up gives it a new setup_stamp (random, so that a
+# stamp seen in a transaction that rolled back never comes back; see booking/setup.py).
+# migrations/versions/0002 holds a frozen copy; the schema test checks both agree.
+SETUP_TABLES = ("dining_tables", "opening_hours", "special_days", "special_day_services")
+_PG_NEW_STAMP = "floor(random() * 9007199254740992)::bigint"
+SETUP_STAMP_POSTGRESQL = [
+    f"""CREATE OR REPLACE FUNCTION restaurant_setup_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        UPDATE restaurants SET setup_stamp = {_PG_NEW_STAMP} WHERE id = OLD.restaurant_id;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        UPDATE restaurants SET setup_stamp = {_PG_NEW_STAMP} WHERE id = NEW.restaurant_id;
+    END IF;
+    RETURN NULL;
+END $$""",
+    f"""CREATE OR REPLACE FUNCTION special_day_service_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        UPDATE restaurants SET setup_stamp = {_PG_NEW_STAMP}
+        WHERE id = (SELECT restaurant_id FROM special_days WHERE id = OLD.special_day_id);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        UPDATE restaurants SET setup_stamp = {_PG_NEW_STAMP}
+        WHERE id = (SELECT restaurant_id FROM special_days WHERE id = NEW.special_day_id);
+    END IF;
+    RETURN NULL;
+END $$""",
+    *(f"CREATE TRIGGER {table}_setup_stamp AFTER INSERT OR UPDATE OR DELETE ON {table} "
+      f"FOR EACH ROW EXECUTE FUNCTION "
+      f"{'special_day_service_changed' if table == 'special_day_services' else 'restaurant_setup_changed'}()"
+      for table in SETUP_TABLES),
+]
+
+
+def _sqlite_stamp_triggers(table: str) -> list[str]:
+    def restaurant_of(row: str) -> str:
+        if table == "special_day_services":
+            return f"(SELECT restaurant_id FROM special_days WHERE id = {row}.special_day_id)"
+        return f"{row}.restaurant_id"
+
+    def trigger(op: str, rows: tuple[str, ...]) -> str:
+        targets = ", ".join(restaurant_of(row) for row in rows)
+        return (f"CREATE TRIGGER {table}_setup_stamp_{op.lower()} AFTER {op} ON {table} BEGIN "
+                f"UPDATE restaurants SET setup_stamp = random() WHERE id IN ({targets}); END")
+
+    return [trigger("INSERT", ("NEW",)), trigger("UPDATE", ("OLD", "NEW")),
+            trigger("DELETE", ("OLD",))]
+
+
+SETUP_STAMP_SQLITE = [ddl for table in SETUP_TABLES for ddl in _sqlite_stamp_triggers(table)]
+
 event.listen(
     db.metadata, "before_create",
     DDL("CREATE EXTENSION IF NOT EXISTS btree_gist").execute_if(dialect="postgresql"),
 )
 for _ddl in SQLITE_NO_OVERLAP_TRIGGERS:
     event.listen(Reservation.__table__, "after_create", DDL(_ddl).execute_if(dialect="sqlite"))
+# After the last set-up table exists (the metadata creates tables in dependency order).
+for _ddl in SETUP_STAMP_POSTGRESQL:
+    event.listen(db.metadata, "after_create", DDL(_ddl).execute_if(dialect="postgresql"))
+for _ddl in SETUP_STAMP_SQLITE:
+    event.listen(db.metadata, "after_create", DDL(_ddl).execute_if(dialect="sqlite"))
 
 __all__ = [
     "ACTIVE_STATUSES", "STATUSES", "SOURCES", "ROLES", "utcnow", "UTCDateTime", "Restaurant",

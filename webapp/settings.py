@@ -137,11 +137,14 @@ def load_settings(
     settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         settings["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "pool_pre_ping": True,
+            # No pool_pre_ping: webapp/database.py pings only connections that sat idle.
             "pool_size": _int(env, "DB_POOL_SIZE", 5),
             "max_overflow": _int(env, "DB_MAX_OVERFLOW", 5),
             "pool_timeout": 5,
-            "connect_args": {"connect_timeout": 5},
+            "connect_args": {"connect_timeout": 5, **(
+                # Behind PgBouncer < 1.21 in transaction mode: no server-side prepared
+                # statements (psycopg prepares a statement after five runs otherwise).
+                {"prepare_threshold": None} if env.get("DB_PREPARED_STATEMENTS") == "0" else {})},
             **settings["SQLALCHEMY_ENGINE_OPTIONS"],
         }
     else:

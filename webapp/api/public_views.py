@@ -9,7 +9,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..booking import service
-from ..booking.availability import active_tables, bookable_times, load_schedule
+from ..booking.availability import bookable_times, load_schedule
+from ..booking.setup import restaurant_setup
 from ..booking.slots import group_by_service
 from ..booking_policy import current_write_policy
 from ..extensions import db, limiter
@@ -58,10 +59,11 @@ def availability(slug: str):
     restaurant = restaurant_by_slug(slug)
     token = owner_of(restaurant)
     form = bind_query(AvailabilityForm)
-    schedule = load_schedule(db.session, restaurant)
+    setup = restaurant_setup(db.session, restaurant)
+    schedule = setup.schedule
     times = bookable_times(db.session, restaurant, form.date.data, form.party_size.data,
                            online=token is None, schedule=schedule)
-    names = {t.id: t.name for t in active_tables(db.session, restaurant.id)} if token else {}
+    names = {t.id: t.name for t in setup.tables} if token else {}
     by_slot = {t.slot: t for t in times}
     services = []
     for name, slots in group_by_service(by_slot):
@@ -103,7 +105,8 @@ def create_reservation(slug: str):
     writer = mail_writer(restaurant)
     if token is None:
         form = bind(BookingForm)
-        schedule = load_schedule(db.session, restaurant)
+        setup = restaurant_setup(db.session, restaurant)
+        schedule = setup.schedule
         starts_at = start_from_wall_time(schedule, form.date.data, form.time.wall_time,
                                          form.party_size.data, form.time.utc_offset)
         result = service.book(
@@ -111,7 +114,7 @@ def create_reservation(slug: str):
             guest=service.GuestDetails(form.name.data, form.email.data, form.phone.data,
                                        form.notes.data or ""),
             source="api", actor="guest", policy=current_write_policy(), after_write=writer,
-            schedule=schedule)
+            schedule=schedule, tables=setup.tables)
     else:
         kwargs = {"restaurant_id": restaurant.id}
         form = bind(OwnerReservationForm, current=form_defaults(OwnerReservationForm, **kwargs),
@@ -120,7 +123,7 @@ def create_reservation(slug: str):
     send_queued(writer)
     manage_token = writer.manage_token or result.manage_token
     body = rep.reservation(result.reservation, restaurant, owner=token is not None,
-                           manage_token=manage_token)
+                           manage_token=manage_token, table_name=result.table_name)
     location = body["links"].get("self")
     return json_response(body, 201, location)
 

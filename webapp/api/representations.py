@@ -96,8 +96,9 @@ def table(row: DiningTable) -> dict[str, Any]:
 
 
 def reservation(row: Reservation, restaurant: Restaurant, *, owner: bool,
-                manage_token: str | None = None) -> dict[str, Any]:
-    """A reservation as its guest (``owner=False``) or the restaurant sees it."""
+                manage_token: str | None = None, table_name: str | None = None) -> dict[str, Any]:
+    """A reservation as its guest (``owner=False``) or the restaurant sees it.
+    ``table_name``: when the caller knows it (a booking just made), saves loading the table."""
     zone = ZoneInfo(restaurant.timezone)
     local_start = row.starts_at.astimezone(zone)
     body: dict[str, Any] = {
@@ -108,7 +109,8 @@ def reservation(row: Reservation, restaurant: Restaurant, *, owner: bool,
         "local_start": local_iso(row.starts_at, zone), "local_end": local_iso(row.ends_at, zone),
         "name": row.guest_name, "email": row.guest_email, "phone": row.guest_phone,
         "notes": row.notes, "version": row.version,
-        "table": {"id": row.table_id, "name": row.table.name} if row.table else None,
+        "table": ({"id": row.table_id, "name": table_name} if table_name
+                  else {"id": row.table_id, "name": row.table.name} if row.table else None),
     }
     links: dict[str, str] = {}
     if owner:

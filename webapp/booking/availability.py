@@ -10,59 +10,30 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from ..models import (
-    ACTIVE_STATUSES,
-    DiningTable,
-    OpeningHours,
-    Reservation,
-    Restaurant,
-    SpecialDay,
-)
+from ..models import ACTIVE_STATUSES, DiningTable, Reservation, Restaurant
 from . import slots as slotlib
-from .slots import Schedule, ServiceHours, Slot, SpecialDayRule
+from .setup import TableInfo, restaurant_setup
+from .slots import Schedule, Slot
+
+# A table as the rules see it: the cached plain copy or the ORM row (same attributes).
+AnyTable = TypeVar("AnyTable", TableInfo, DiningTable)
 
 
 def load_schedule(session: Session, restaurant: Restaurant) -> Schedule:
-    """The restaurant's rules as plain data (two queries)."""
-    hours = session.scalars(
-        select(OpeningHours).where(OpeningHours.restaurant_id == restaurant.id)
-        .order_by(OpeningHours.weekday, OpeningHours.opens)
-    ).all()
-    specials = session.scalars(
-        select(SpecialDay).where(SpecialDay.restaurant_id == restaurant.id)
-        .options(selectinload(SpecialDay.services)).order_by(SpecialDay.id)
-    ).all()
-    weekly: dict[int, list[ServiceHours]] = defaultdict(list)
-    for row in hours:
-        weekly[row.weekday].append(ServiceHours(row.opens, row.closes, row.name, row.last_seating))
-    return Schedule(
-        timezone=restaurant.timezone,
-        interval_minutes=restaurant.slot_interval_minutes,
-        default_turn_minutes=restaurant.default_turn_minutes,
-        turn_times={int(k): int(v) for k, v in (restaurant.turn_times or {}).items()},
-        weekly={day: tuple(services) for day, services in weekly.items()},
-        special_days=tuple(
-            SpecialDayRule(
-                s.start_date, s.end_date, s.closed,
-                tuple(ServiceHours(x.opens, x.closes, x.name, x.last_seating) for x in s.services),
-                s.reason,
-            )
-            for s in specials
-        ),
-        lead_time_minutes=restaurant.lead_time_minutes,
-        horizon_days=restaurant.horizon_days,
-        max_online_party=restaurant.max_online_party,
-    )
+    """The restaurant's rules as plain data (cached per process: see setup.py)."""
+    return restaurant_setup(session, restaurant).schedule
 
 
 def active_tables(session: Session, restaurant_id: int) -> list[DiningTable]:
+    """The active tables as ORM objects (owner pages); the booking rules use the cached
+    plain copies, ``restaurant_setup(...).tables``."""
     return list(session.scalars(
         select(DiningTable).where(DiningTable.restaurant_id == restaurant_id,
                                   DiningTable.active.is_(True))
@@ -70,7 +41,7 @@ def active_tables(session: Session, restaurant_id: int) -> list[DiningTable]:
     ))
 
 
-def best_fit_order(tables: Iterable[DiningTable], party_size: int) -> list[DiningTable]:
+def best_fit_order(tables: Iterable[AnyTable], party_size: int) -> list[AnyTable]:
     """Tables that take the party, fewest spare seats first, then the owner's order."""
     return sorted((t for t in tables if t.fits(party_size)),
                   key=lambda t: (t.seats - party_size, t.position, t.id))
@@ -115,8 +86,8 @@ def occupancy(session: Session, restaurant_id: int, window_start: dt.datetime,
     return occ
 
 
-def free_tables(tables: Sequence[DiningTable], occ: Occupancy, slot: Slot, party_size: int,
-                ignore: int | None = None) -> list[DiningTable]:
+def free_tables(tables: Sequence[AnyTable], occ: Occupancy, slot: Slot, party_size: int,
+                ignore: int | None = None) -> list[AnyTable]:
     return [t for t in best_fit_order(tables, party_size)
             if occ.is_free(t.id, slot.starts_at, slot.ends_at, ignore)]
 
@@ -143,7 +114,7 @@ def times_with_tables(session: Session, restaurant: Restaurant, candidates: Sequ
     # Sorted once for the party, not once per candidate slot; plain ids, because this
     # loop runs slots x tables times (ORM attribute access costs) and a table without
     # any stay in the window is free at every slot.
-    table_ids = [t.id for t in best_fit_order(active_tables(session, restaurant.id), party_size)]
+    table_ids = [t.id for t in best_fit_order(restaurant_setup(session, restaurant).tables, party_size)]
     start, end = _window(candidates)
     occ = occupancy(session, restaurant.id, start, end)
     stays = occ.stays

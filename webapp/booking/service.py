@@ -39,8 +39,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event, insert, literal, or_, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import literal, or_, select
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -56,7 +56,7 @@ from ..models import (
 from . import locks
 from . import slots as slotlib
 from .availability import (
-    active_tables,
+    AnyTable,
     best_fit_order,
     load_schedule,
     nearest_free_times,
@@ -78,6 +78,7 @@ from .errors import (
     TooFarAhead,
     TooLate,
 )
+from .setup import restaurant_setup
 from .slots import Schedule, Slot
 
 # Sources whose bookings follow the guest rules (slot grid, lead time, horizon, party limit).
@@ -131,6 +132,8 @@ class BookingResult:
     reservation: Reservation
     # The guest's private manage token, in clear text exactly once: now.
     manage_token: str
+    # The table's name, known without loading ``reservation.table``.
+    table_name: str = ""
 
 
 def normalise_email(email: str) -> str:
@@ -182,6 +185,39 @@ def _commit_keeping_loaded(session: Session) -> None:
         session.expire_on_commit = expire
 
 
+# session.info flag: this transaction has written (flushed or run DML) since it began.
+_WROTE = "booking_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_dml(state: Any) -> None:
+    if not state.is_select:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+def _can_continue(session: Session) -> bool:
+    """Whether the caller's transaction can simply go on as the write transaction:
+    on PostgreSQL, when it has only read. Every statement at READ COMMITTED sees what
+    was committed before it began, so the re-check after the locks is exactly as fresh
+    as in a new transaction, and nothing was locked yet; this saves a COMMIT and a
+    BEGIN per booking. SQLite needs its fresh BEGIN IMMEDIATE; a transaction that wrote
+    is committed first, as before, so a retry's rollback cannot take the caller's
+    writes with it."""
+    return (session.in_transaction() and not session.info.get(_WROTE)
+            and session.get_bind().dialect.name == "postgresql")
+
+
 @contextmanager
 def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY, *,
                       keep_loaded: bool = False) -> Iterator[None]:
@@ -197,16 +233,18 @@ def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY, *,
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("the booking service owns its transaction: flush or discard "
                            "pending changes before calling it")
-    if session.in_transaction():
-        # End the caller's read transaction; our writes start fresh.
+    go_on = _can_continue(session)
+    if session.in_transaction() and not go_on:
+        # End the caller's transaction; our writes start fresh.
         if keep_loaded:
             _commit_keeping_loaded(session)
         else:
             session.commit()
     try:
-        # On SQLite a writer that waited out the busy timeout fails right here, at
-        # BEGIN IMMEDIATE: that is a lock timeout too, not a database outage.
-        session.connection(execution_options={BEGIN_IMMEDIATE: True})
+        if not go_on:
+            # On SQLite a writer that waited out the busy timeout fails right here, at
+            # BEGIN IMMEDIATE: that is a lock timeout too, not a database outage.
+            session.connection(execution_options={BEGIN_IMMEDIATE: True})
         locks.set_lock_timeout(session, policy.lock_timeout_ms)
         yield
         if keep_loaded:
@@ -398,8 +436,8 @@ def plan_stay(schedule: Schedule, starts_at: dt.datetime, party_size: int, *, on
     return starts_at, starts_at + dt.timedelta(minutes=minutes)
 
 
-def _candidates(tables: Sequence[DiningTable], party_size: int, table_id: int | None,
-                prefer: int | None = None) -> list[DiningTable]:
+def _candidates(tables: Sequence[AnyTable], party_size: int, table_id: int | None,
+                prefer: int | None = None) -> list[AnyTable]:
     """The tables to try, in order: the one asked for, or every table that takes the
     party, best fit first (a moved guest's own table first when it still fits)."""
     if table_id is not None:
@@ -426,16 +464,20 @@ def _attach_alternatives(error: SlotTaken, session: Session, restaurant: Restaur
     error.alternatives = nearest_free_times(session, restaurant, starts_at, party_size, now,
                                             online=online, schedule=schedule, ignore=ignore)
     busy = _busy_tables(session, restaurant.id, starts_at, ends_at, ignore)
-    error.free_tables = [t.name for t in best_fit_order(active_tables(session, restaurant.id),
-                                                        party_size) if t.id not in busy]
+    error.free_tables = [t.name for t in best_fit_order(
+        restaurant_setup(session, restaurant).tables, party_size) if t.id not in busy]
     session.rollback()
     return error
 
 
-def _history(reservation: Reservation, actor: str, action: str,
-             changes: dict[str, Any]) -> ReservationEvent:
-    return ReservationEvent(reservation=reservation, actor=actor[:200], action=action,
-                            changes=changes, at=utcnow())
+def _record_history(session: Session, reservation: Reservation, actor: str, action: str,
+                    changes: dict[str, Any]) -> None:
+    """One history row, written with a plain INSERT (flushing the reservation first): an
+    ORM object here would cost a second unit-of-work flush on every write."""
+    session.flush()
+    session.execute(insert(ReservationEvent).values(
+        reservation_id=reservation.id, actor=actor[:200], action=action, changes=changes,
+        at=utcnow()))
 
 
 def _jsonable(value: Any) -> Any:
@@ -461,7 +503,7 @@ def book(
     policy: WritePolicy = DEFAULT_POLICY,
     after_write: AfterWrite | None = None,
     schedule: Schedule | None = None,
-    tables: Sequence[DiningTable] | None = None,
+    tables: Sequence[AnyTable] | None = None,
 ) -> BookingResult:
     """Book a table: the given one, or the best free fit. Raises a BookingError.
 
@@ -470,11 +512,11 @@ def book(
     re-check passes under the lock is written and committed.
 
     ``schedule`` and ``tables`` (the restaurant's active tables): what the caller has
-    just loaded with :func:`load_schedule` / :func:`active_tables`, to save reading
-    them again. They only choose the stay and the candidates; the locked re-check
-    decides.
+    at hand (``restaurant_setup``'s cached copies by default). They only choose the stay
+    and the candidates; the locked re-check decides.
 
-    The reservation comes back loaded (with its table), usable without a reload."""
+    The reservation comes back loaded, usable without a reload; with ORM ``tables`` its
+    ``table`` too (else the result's ``table_name`` saves loading it)."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     if status not in ACTIVE_STATUSES:
@@ -489,7 +531,7 @@ def book(
                                    within_hours=source == "phone", now=now,
                                    duration_minutes=None if online else duration_minutes)
     if tables is None:
-        tables = active_tables(session, restaurant_id)
+        tables = restaurant_setup(session, restaurant).tables
     # Plain values: the ORM objects expire at an attempt's rollback.
     candidate_tables = _candidates(tables, party_size, table_id)
     candidates = [(t.id, t.name) for t in candidate_tables]
@@ -519,14 +561,15 @@ def book(
                 reservation.issued_manage_token = token
                 session.add(reservation)
                 session.flush()
-                # The table we already hold: no lazy load when the caller reads it.
-                set_committed_value(reservation, "table", table_objects[chosen])
-                session.add(_history(reservation, actor, "created", {
+                if isinstance(table_objects[chosen], DiningTable):
+                    # The table we already hold: no lazy load when the caller reads it.
+                    set_committed_value(reservation, "table", table_objects[chosen])
+                _record_history(session, reservation, actor, "created", {
                     "table": chosen_name, "starts_at": starts_at.isoformat(),
-                    "party_size": party_size, "status": status, "source": source}))
+                    "party_size": party_size, "status": status, "source": source})
                 if after_write:
                     after_write(session, reservation, "created")
-            return BookingResult(reservation, token)
+            return BookingResult(reservation, token, chosen_name)
         except _TableTaken:
             continue
         except _NoTableLeft:
@@ -644,7 +687,7 @@ def change(
                 new_table = reservation.table_id
                 if table_id is not None or plan.moves:
                     candidates = [(t.id, t.name) for t in _candidates(
-                        active_tables(session, restaurant_id), plan.party_size, table_id,
+                        restaurant_setup(session, restaurant).tables, plan.party_size, table_id,
                         prefer=reservation.table_id)]
                     new_table, _ = _next_free(session, restaurant_id, candidates, plan.starts_at,
                                               plan.ends_at, reservation.id, tried)
@@ -686,8 +729,7 @@ def _apply_change(session: Session, reservation: Reservation, plan: _ChangePlan,
     diff = _diff(before, _snapshot(reservation))
     if diff:
         reservation.version += 1
-        session.add(_history(reservation, actor, "changed", diff))
-        session.flush()
+        _record_history(session, reservation, actor, "changed", diff)
         if after_write:
             after_write(session, reservation, "changed")
 
@@ -740,8 +782,7 @@ def set_status(
         old = reservation.status
         reservation.status = new_status
         reservation.version += 1
-        session.add(_history(reservation, actor, new_status, {"status": [old, new_status]}))
-        session.flush()
+        _record_history(session, reservation, actor, new_status, {"status": [old, new_status]})
         if after_write:
             after_write(session, reservation, new_status)
     return reservation

@@ -1,15 +1,16 @@
 """The transactional outbox: guest e-mails are rows written in the booking's own
 transaction, delivered afterwards.
 
-* ``mail_writer(...)`` gives the ``after_write`` callback the booking service runs
+* ``MailWriter(...)`` is the ``after_write`` callback the booking service runs
   inside its transaction: a rolled-back booking leaves no e-mail behind.
-* ``deliver_due(...)`` sends what is due. Each row is *claimed* first by a
-  conditional UPDATE that pushes ``next_attempt_at`` into the future (a lease), and
-  committed before the SMTP conversation, so two deliverers (the post-request
-  thread, ``flask deliver-mail --loop``) never send one row twice at the same time
-  and no database lock is held while talking to the mail server. A process that
-  dies mid-send leaves the row to be retried when the lease runs out: delivery is
-  at least once.
+* ``deliver_due(...)`` sends what is due, in batches. A batch is *claimed* by one
+  conditional UPDATE that pushes ``next_attempt_at`` into the future (a lease) for
+  all its rows, and committed before the SMTP conversation, so two deliverers (the
+  post-request thread, ``flask deliver-mail --loop``) never send one row twice at the
+  same time and no database lock is held while talking to the mail server. The
+  outcomes of the batch are then written in one transaction: a batch costs two
+  transactions however many e-mails it holds. A process that dies mid-send leaves
+  its rows to be retried when the lease runs out: delivery is at least once.
 * A failed attempt records ``last_error`` and waits ``backoff(attempts)``; after
   ``MAIL_MAX_ATTEMPTS`` attempts the row is ``failed`` for a person to look at.
 * Without ``MAIL_SERVER`` the e-mail is written to the log and counted as sent.
@@ -35,7 +36,7 @@ from email.utils import make_msgid
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ..booking.service import hash_token, new_manage_token
@@ -192,29 +193,80 @@ class Claimed:
     attempts: int
 
 
-def _claim(session: Session, row_id: int, now: dt.datetime) -> Claimed | None:
-    """Take the row for this deliverer: one conditional UPDATE (returning what is to be
-    sent), committed at once, before talking to the mail server."""
-    row = session.execute(
+_CLAIMED_COLUMNS = (OutboxEmail.id, OutboxEmail.kind, OutboxEmail.to_address, OutboxEmail.subject,
+                    OutboxEmail.body_text, OutboxEmail.ics, OutboxEmail.attempts)
+
+
+def _claim(session: Session, now: dt.datetime, lease_until: dt.datetime, *,
+           ids: list[int] | None, limit: int) -> list[Claimed]:
+    """Take up to ``limit`` due rows (only among ``ids`` when given) for this deliverer:
+    one conditional UPDATE returning what is to be sent, committed at once, before
+    talking to the mail server.
+
+    The rows are picked by a sub-select: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` passes
+    over rows another deliverer is claiming this instant instead of queueing behind its
+    lock (so two claims never wait for or deadlock on each other); SQLite has no row
+    locks and runs one writer at a time, and SQLAlchemy leaves the clause out there.
+    The outer conditions repeat the due test on the row as it is when updated."""
+    due = (OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now)
+    chosen = select(OutboxEmail.id).where(*due)
+    if ids is not None:
+        chosen = chosen.where(OutboxEmail.id.in_(ids))
+    chosen = (chosen.order_by(OutboxEmail.next_attempt_at, OutboxEmail.id).limit(limit)
+              .with_for_update(skip_locked=True))
+    rows = session.execute(
         update(OutboxEmail)
-        .where(OutboxEmail.id == row_id, OutboxEmail.status == "pending",
-               OutboxEmail.next_attempt_at <= now)
-        .values(next_attempt_at=now + dt.timedelta(seconds=LEASE_SECONDS),
-                attempts=OutboxEmail.attempts + 1)
-        .returning(OutboxEmail.id, OutboxEmail.kind, OutboxEmail.to_address,
-                   OutboxEmail.subject, OutboxEmail.body_text, OutboxEmail.ics,
-                   OutboxEmail.attempts)
+        .where(OutboxEmail.id.in_(chosen), *due)
+        .values(next_attempt_at=lease_until, attempts=OutboxEmail.attempts + 1)
+        .returning(*_CLAIMED_COLUMNS)
         .execution_options(synchronize_session=False)
-    ).first()
+    ).all()
     session.commit()
-    return None if row is None else Claimed(*row)
+    return sorted((Claimed(*row) for row in rows), key=lambda row: row.id)
 
 
-def _record(session: Session, row_id: int, **values: Any) -> None:
-    """Write the outcome of an attempt in its own short transaction (a write from the start)."""
-    session.execute(update(OutboxEmail).where(OutboxEmail.id == row_id).values(**values)
-                    .execution_options(synchronize_session=False))
-    session.commit()
+def _redact(text: str) -> str:
+    return _MANAGE_LINK.sub(r"\1[redacted]", text)
+
+
+@dataclass
+class _Outcomes:
+    """What one pass did with the rows it claimed, written back in one transaction."""
+
+    lease_until: dt.datetime
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)  # retry later, or failed for good
+    released: list[int] = field(default_factory=list)  # claimed but not tried in this pass
+
+
+_outbox = OutboxEmail.__table__
+_by_id = _outbox.c.id == bindparam("row_id")
+# Core UPDATEs run with a list of parameter sets: one executemany each, however many rows.
+_MARK_SENT = (update(_outbox).where(_by_id)
+              .values(status="sent", last_error="", sent_at=bindparam("sent_time"),
+                      body_text=bindparam("redacted_body"), ics=bindparam("redacted_ics")))
+_MARK_FAILED_ATTEMPT = (update(_outbox).where(_by_id)
+                        .values(status=bindparam("new_status"), last_error=bindparam("error"),
+                                next_attempt_at=bindparam("retry_at")))
+
+
+def _record(session: Session, outcomes: _Outcomes, now: dt.datetime) -> None:
+    """Write the outcomes of a pass in one short transaction (a write from the start)."""
+    if outcomes.sent:
+        session.execute(_MARK_SENT, outcomes.sent)
+    if outcomes.failures:
+        session.execute(_MARK_FAILED_ATTEMPT, outcomes.failures)
+    if outcomes.released:
+        # Due again at once, the attempt not counted. Only while the lease is still this
+        # pass's: a row whose lease ran out may belong to another deliverer by now.
+        session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id.in_(outcomes.released), OutboxEmail.status == "pending",
+                   OutboxEmail.next_attempt_at == outcomes.lease_until)
+            .values(next_attempt_at=now, attempts=OutboxEmail.attempts - 1)
+            .execution_options(synchronize_session=False))
+    if outcomes.sent or outcomes.failures or outcomes.released:
+        session.commit()
 
 
 @dataclass
@@ -227,63 +279,109 @@ class DeliveryReport:
         return f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}"
 
 
+# A pass stops starting new sends this long after its claim, well inside the lease, so
+# that no other deliverer can take a row while this one may still be sending it; the
+# rows it did not get to are handed back (a slow mail server, a long batch).
+SEND_BUDGET_SECONDS = LEASE_SECONDS / 2
+
+
 def deliver_due(session: Session, config: Mapping[str, Any], *, now: dt.datetime | None = None,
                 ids: Iterable[int] | None = None, limit: int = 50,
                 send: Callable[[EmailMessage, MailSettings], None] = send_smtp) -> DeliveryReport:
-    """One delivery pass over due e-mails (or just ``ids`` when they are due: the claim
-    checks that, so they are not read first)."""
+    """One delivery pass over up to ``limit`` due e-mails, oldest first (or over ``ids``
+    that are due, in batches of ``limit``: the claim checks that, so they are not read
+    first).
+
+    Each batch costs two short transactions however many e-mails it holds: one UPDATE
+    claims them all, and after sending one transaction records every outcome."""
     settings = MailSettings.from_config(config)
     now = now or utcnow()
-    if ids is not None:
-        due = sorted(set(ids))
-    else:
-        due = list(session.scalars(
-            select(OutboxEmail.id)
-            .where(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now)
-            .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id).limit(limit)))
-        session.commit()  # end the read; each row gets its own short transactions
+    limit = max(limit, 1)
     report = DeliveryReport()
-    for row_id in due:
-        row = _claim(session, row_id, now)
-        if row is None:
-            continue  # another deliverer has it
+    if ids is None:
+        batches: list[list[int] | None] = [None]
+    else:
+        wanted = sorted(set(ids))
+        batches = [wanted[start:start + limit] for start in range(0, len(wanted), limit)]
+    for batch in batches:
+        outcomes = _Outcomes(lease_until=now + dt.timedelta(seconds=LEASE_SECONDS))
+        claimed = _claim(session, now, outcomes.lease_until, ids=batch, limit=limit)
+        if not claimed:
+            continue
         try:
-            if settings.server:
-                send(build_message(row, settings.sender), settings)
-            else:
-                # The body holds the guest's private manage link: never at INFO, which
-                # production logs keep.
-                log.info("e-mail not sent (MAIL_SERVER is not set): to=%s subject=%s",
-                         row.to_address, row.subject)
-                log.debug("e-mail body:\n%s", row.body_text)
-        except (OSError, smtplib.SMTPException) as error:
-            last_error = f"{type(error).__name__}: {error}"[:2000]
-            if row.attempts >= settings.max_attempts:
-                _record(session, row.id, status="failed", last_error=last_error)
-                report.failed += 1
-                log.error("e-mail %s failed for good after %s attempts: %s", row.id,
-                          row.attempts, last_error)
-            else:
-                retry_at = utcnow() + backoff(row.attempts)
-                _record(session, row.id, last_error=last_error, next_attempt_at=retry_at)
-                report.retrying += 1
-                log.warning("e-mail %s attempt %s failed, retry at %s: %s", row.id,
-                            row.attempts, retry_at.isoformat(), last_error)
-        else:
-            _record(session, row.id, status="sent", sent_at=utcnow(), last_error="",
-                    body_text=_MANAGE_LINK.sub(r"\1[redacted]", row.body_text),
-                    ics=_MANAGE_LINK.sub(r"\1[redacted]", row.ics) if row.ics else row.ics)
-            report.sent += 1
+            _send_claimed(claimed, settings, send, outcomes, report)
+        finally:
+            _record(session, outcomes, now)
     return report
+
+
+def _send_claimed(claimed: list[Claimed], settings: MailSettings,
+                  send: Callable[[EmailMessage, MailSettings], None],
+                  outcomes: _Outcomes, report: DeliveryReport) -> None:
+    started = time.monotonic()
+    tried = 0
+    try:
+        for row in claimed:
+            if time.monotonic() - started > SEND_BUDGET_SECONDS:
+                log.warning("e-mail pass out of time after %s of %s e-mails; the rest is due again",
+                            tried, len(claimed))
+                break
+            tried += 1
+            _send_one(row, settings, send, outcomes, report)
+    finally:
+        # Also when something unexpected escapes a send: the rows before it are
+        # recorded (not sent again), the one that raised keeps its lease (retried when
+        # it ends, as after a crash), the ones after it are handed back.
+        outcomes.released.extend(row.id for row in claimed[tried:])
+
+
+def _send_one(row: Claimed, settings: MailSettings,
+              send: Callable[[EmailMessage, MailSettings], None],
+              outcomes: _Outcomes, report: DeliveryReport) -> None:
+    try:
+        if settings.server:
+            send(build_message(row, settings.sender), settings)
+        else:
+            # The body holds the guest's private manage link: never at INFO, which
+            # production logs keep.
+            log.info("e-mail not sent (MAIL_SERVER is not set): to=%s subject=%s",
+                     row.to_address, row.subject)
+            log.debug("e-mail body:\n%s", row.body_text)
+    except (OSError, smtplib.SMTPException) as error:
+        last_error = f"{type(error).__name__}: {error}"[:2000]
+        if row.attempts >= settings.max_attempts:
+            outcomes.failures.append({"row_id": row.id, "new_status": "failed", "error": last_error,
+                                      "retry_at": outcomes.lease_until})
+            report.failed += 1
+            log.error("e-mail %s failed for good after %s attempts: %s", row.id,
+                      row.attempts, last_error)
+        else:
+            retry_at = utcnow() + backoff(row.attempts)
+            outcomes.failures.append({"row_id": row.id, "new_status": "pending",
+                                      "error": last_error, "retry_at": retry_at})
+            report.retrying += 1
+            log.warning("e-mail %s attempt %s failed, retry at %s: %s", row.id,
+                        row.attempts, retry_at.isoformat(), last_error)
+    else:
+        outcomes.sent.append({"row_id": row.id, "sent_time": utcnow(),
+                              "redacted_body": _redact(row.body_text),
+                              "redacted_ics": _redact(row.ics) if row.ics else row.ics})
+        report.sent += 1
 
 
 # --------------------------------------------------------------------------- after the request
 
 
+# After the first job the worker waits this long before its pass, so the e-mails of the
+# requests that follow share it (measured at 200 bookings/s: ~6 e-mails a pass instead
+# of ~2, about half the delivery CPU per e-mail). Guests do not notice 20 ms on an e-mail.
+GATHER_SECONDS = 0.02
+
+
 class _DeliveryWorker:
     """One long-lived daemon thread per process that sends what requests just committed
     (a thread per request would cost a thread start each). Requests hand it ids through
-    a queue; whatever is queued when it wakes up goes out in one pass per app."""
+    a queue; whatever is queued a moment after it wakes up goes out in one pass per app."""
 
     def __init__(self) -> None:
         self.jobs: queue_mod.Queue[tuple[Any, list[int]]] = queue_mod.Queue()
@@ -294,6 +392,10 @@ class _DeliveryWorker:
     def _run(self) -> None:
         while True:
             jobs = [self.jobs.get()]
+            if GATHER_SECONDS > 0:
+                # Under load the requests that follow in the next moment join this pass:
+                # a pass costs two transactions however many e-mails it carries.
+                time.sleep(GATHER_SECONDS)
             while True:
                 try:
                     jobs.append(self.jobs.get_nowait())

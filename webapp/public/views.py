@@ -25,6 +25,7 @@ from ..booking import service
 from ..booking import slots as slotlib
 from ..booking.availability import load_schedule
 from ..booking.errors import BookingError, SlotTaken
+from ..booking.setup import restaurant_setup
 from ..booking_policy import current_write_policy
 from ..extensions import db, limiter
 from ..models import Reservation, Restaurant
@@ -204,7 +205,8 @@ def restaurant_page(slug: str):
 def book(slug: str):
     restaurant = _restaurant(slug)
     now = utcnow()
-    schedule = load_schedule(db.session, restaurant)
+    setup = restaurant_setup(db.session, restaurant)
+    schedule = setup.schedule
     form = BookingForm()
     availability = AvailabilityForm(request.form, meta={"csrf": False})
     availability.validate()
@@ -225,7 +227,7 @@ def book(slug: str):
             guest=service.GuestDetails(form.name.data, form.email.data, form.phone.data,
                                        form.notes.data or ""),
             source="online", actor="guest", now=now, policy=current_write_policy(),
-            after_write=mail, schedule=schedule)
+            after_write=mail, schedule=schedule, tables=setup.tables)
     except SlotTaken as error:
         _apply_error(form, error)
         choices = [time_choice(moment, schedule) for moment in error.alternatives]

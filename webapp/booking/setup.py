@@ -1,0 +1,132 @@
+"""A restaurant's set-up as plain data, cached per process: the schedule (hours,
+special days, booking rules) and the active tables.
+
+Every booking and every availability answer needs them, and they change only when
+the owner edits something, so each process keeps the last copy it read per
+restaurant. Freshness rests on ``restaurants.setup_stamp``: database triggers give it
+a new random value whenever a table, a service, a special day or one of its services
+is inserted, changed or deleted, by this app or anyone else (see models.py and the
+migrations). A lookup reads the stamp (one small query, in the caller's transaction,
+so it sees the caller's own flushed edits) and reuses the copy only when the stamp and
+the restaurant's own rule fields are those the copy was built from.
+
+Why random rather than a counter: a copy read inside a transaction that then rolls
+back must never match a later, different committed change; a counter would reach the
+same value again, a random stamp (practically) never does. The stamp is read before
+the data, so a copy is never older than the stamp it is filed under.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import DiningTable, OpeningHours, Restaurant, SpecialDay
+from .slots import Schedule, ServiceHours, SpecialDayRule
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """An active table, as the booking rules see it (immutable: shared between requests)."""
+
+    id: int
+    name: str
+    seats: int
+    min_party: int
+    max_party: int | None
+    area: str
+    position: int
+
+    @property
+    def largest_party(self) -> int:
+        return self.max_party if self.max_party is not None else self.seats
+
+    def fits(self, party_size: int) -> bool:
+        return self.min_party <= party_size <= self.largest_party
+
+
+@dataclass(frozen=True)
+class RestaurantSetup:
+    schedule: Schedule
+    # Active tables in the owner's order (position, id).
+    tables: tuple[TableInfo, ...]
+
+
+_cache: dict[int, tuple[tuple, RestaurantSetup]] = {}
+_cache_lock = threading.Lock()
+
+
+def _rule_fields(restaurant: Restaurant) -> tuple:
+    """The restaurant's own columns the schedule is built from (part of the cache key:
+    the stamp covers the other tables only)."""
+    return (restaurant.timezone, restaurant.slot_interval_minutes,
+            restaurant.default_turn_minutes, repr(sorted((restaurant.turn_times or {}).items())),
+            restaurant.lead_time_minutes, restaurant.horizon_days, restaurant.max_online_party)
+
+
+def restaurant_setup(session: Session, restaurant: Restaurant) -> RestaurantSetup:
+    """The restaurant's schedule and active tables: the cached copy when still current
+    (one query), else read afresh (three or four) and cached."""
+    stamp = session.execute(
+        select(Restaurant.setup_stamp).where(Restaurant.id == restaurant.id)).scalar_one()
+    key = (stamp, _rule_fields(restaurant))
+    cached = _cache.get(restaurant.id)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    setup = RestaurantSetup(read_schedule(session, restaurant), read_tables(session, restaurant.id))
+    with _cache_lock:
+        _cache[restaurant.id] = (key, setup)
+    return setup
+
+
+def clear_cache() -> None:
+    """Forget every cached set-up (tests that compare cached and uncached reads)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def read_tables(session: Session, restaurant_id: int) -> tuple[TableInfo, ...]:
+    rows = session.execute(
+        select(DiningTable.id, DiningTable.name, DiningTable.seats, DiningTable.min_party,
+               DiningTable.max_party, DiningTable.area, DiningTable.position)
+        .where(DiningTable.restaurant_id == restaurant_id, DiningTable.active.is_(True))
+        .order_by(DiningTable.position, DiningTable.id)
+    ).all()
+    return tuple(TableInfo(*row) for row in rows)
+
+
+def read_schedule(session: Session, restaurant: Restaurant) -> Schedule:
+    """The restaurant's rules as plain data, straight from the database (two queries)."""
+    hours = session.scalars(
+        select(OpeningHours).where(OpeningHours.restaurant_id == restaurant.id)
+        .order_by(OpeningHours.weekday, OpeningHours.opens)
+    ).all()
+    specials = session.scalars(
+        select(SpecialDay).where(SpecialDay.restaurant_id == restaurant.id)
+        .options(selectinload(SpecialDay.services)).order_by(SpecialDay.id)
+    ).all()
+    weekly: dict[int, list[ServiceHours]] = defaultdict(list)
+    for row in hours:
+        weekly[row.weekday].append(ServiceHours(row.opens, row.closes, row.name, row.last_seating))
+    return Schedule(
+        timezone=restaurant.timezone,
+        interval_minutes=restaurant.slot_interval_minutes,
+        default_turn_minutes=restaurant.default_turn_minutes,
+        turn_times={int(k): int(v) for k, v in (restaurant.turn_times or {}).items()},
+        weekly={day: tuple(services) for day, services in weekly.items()},
+        special_days=tuple(
+            SpecialDayRule(
+                s.start_date, s.end_date, s.closed,
+                tuple(ServiceHours(x.opens, x.closes, x.name, x.last_seating) for x in s.services),
+                s.reason,
+            )
+            for s in specials
+        ),
+        lead_time_minutes=restaurant.lead_time_minutes,
+        horizon_days=restaurant.horizon_days,
+        max_online_party=restaurant.max_online_party,
+    )
