@@ -52,7 +52,10 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # them up. It must be set before the app (and prometheus_client) is imported, i.e. here.
 _own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 if _own_metrics_dir:
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="booking-metrics-")
+    # In RAM like the heartbeat files: every request updates these memory-mapped files,
+    # and on a disk each update is a dirty page for the kernel to write back.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="booking-metrics-",
+                                                              dir=worker_tmp_dir)
     _master_pid = os.getpid()
 
     @atexit.register

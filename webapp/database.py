@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 
 # Execution option the booking service sets on its connection before the transaction begins.
 BEGIN_IMMEDIATE = "booking_begin_immediate"
@@ -72,3 +73,32 @@ def configure_engine(engine: Engine) -> Engine:
         event.listen(engine, "checkin", _remember_checkin)
         event.listen(engine, "checkout", _idle_pinger(engine))
     return engine
+
+
+# --------------------------------------------------------------------------- session writes
+
+# session.info: how many flushes / DML statements the current transaction has run. The
+# booking service and the set-up cache ask whether a transaction has only read so far.
+_WRITES = "booking_writes"
+
+
+@event.listens_for(Session, "after_flush")
+def _count_flush(session: Session, _context: Any) -> None:
+    session.info[_WRITES] = session.info.get(_WRITES, 0) + 1
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _count_statement(state: Any) -> None:
+    if not state.is_select:  # DML, and any text(): counted as a write, to be safe
+        state.session.info[_WRITES] = state.session.info.get(_WRITES, 0) + 1
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WRITES, None)
+
+
+def writes_in_transaction(session: Session) -> int:
+    """Flushes and non-SELECT statements the session's current transaction has run."""
+    return session.info.get(_WRITES, 0)

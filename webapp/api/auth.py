@@ -15,6 +15,7 @@ from flask import request
 from sqlalchemy import select, update
 
 from ..auth.tokens import verify_token
+from ..booking.setup import note_stamp
 from ..extensions import db
 from ..models import ApiToken, Restaurant
 from .errors import ApiError, not_found, set_zone
@@ -83,9 +84,11 @@ def has_valid_token() -> bool:
 
 def restaurant_by_slug(slug: str) -> Restaurant:
     restaurant = None if "\x00" in slug else db.session.scalar(
-        select(Restaurant).where(Restaurant.slug == slug))
+        select(Restaurant).where(Restaurant.slug == slug)
+        .execution_options(populate_existing=True))
     if restaurant is None:
         raise not_found("There is no restaurant with that slug.")
+    note_stamp(db.session, restaurant)  # fresh from this query: the set-up check needs none
     set_zone(restaurant.timezone)
     return restaurant
 

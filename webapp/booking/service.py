@@ -39,12 +39,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, insert, literal, or_, select
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import insert, literal, or_, select
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..database import BEGIN_IMMEDIATE
+from ..database import BEGIN_IMMEDIATE, writes_in_transaction
 from ..models import (
     ACTIVE_STATUSES,
     SOURCES,
@@ -185,27 +185,6 @@ def _commit_keeping_loaded(session: Session) -> None:
         session.expire_on_commit = expire
 
 
-# session.info flag: this transaction has written (flushed or run DML) since it began.
-_WROTE = "booking_wrote"
-
-
-@event.listens_for(Session, "after_flush")
-def _note_flush(session: Session, _context: Any) -> None:
-    session.info[_WROTE] = True
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _note_dml(state: Any) -> None:
-    if not state.is_select:
-        state.session.info[_WROTE] = True
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_writes(session: Session, transaction: Any) -> None:
-    if transaction.parent is None:
-        session.info.pop(_WROTE, None)
-
-
 def _can_continue(session: Session) -> bool:
     """Whether the caller's transaction can simply go on as the write transaction:
     on PostgreSQL, when it has only read. Every statement at READ COMMITTED sees what
@@ -214,7 +193,7 @@ def _can_continue(session: Session) -> bool:
     BEGIN per booking. SQLite needs its fresh BEGIN IMMEDIATE; a transaction that wrote
     is committed first, as before, so a retry's rollback cannot take the caller's
     writes with it."""
-    return (session.in_transaction() and not session.info.get(_WROTE)
+    return (session.in_transaction() and writes_in_transaction(session) == 0
             and session.get_bind().dialect.name == "postgresql")
 
 

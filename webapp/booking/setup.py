@@ -7,8 +7,9 @@ restaurant. Freshness rests on ``restaurants.setup_stamp``: database triggers gi
 a new random value whenever a table, a service, a special day or one of its services
 is inserted, changed or deleted, by this app or anyone else (see models.py and the
 migrations). A lookup reads the stamp (one small query, in the caller's transaction,
-so it sees the caller's own flushed edits) and reuses the copy only when the stamp and
-the restaurant's own rule fields are those the copy was built from.
+so it sees the caller's own flushed edits; none when the restaurant row was just read
+in this transaction and nothing was written since) and reuses the copy only when the
+stamp and the restaurant's own rule fields are those the copy was built from.
 
 Why random rather than a counter: a copy read inside a transaction that then rolls
 back must never match a later, different committed change; a counter would reach the
@@ -23,8 +24,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, scoped_session, selectinload
 
+from ..database import writes_in_transaction
 from ..models import DiningTable, OpeningHours, Restaurant, SpecialDay
 from .slots import Schedule, ServiceHours, SpecialDayRule
 
@@ -68,12 +70,42 @@ def _rule_fields(restaurant: Restaurant) -> tuple:
             restaurant.lead_time_minutes, restaurant.horizon_days, restaurant.max_online_party)
 
 
-def restaurant_setup(session: Session, restaurant: Restaurant) -> RestaurantSetup:
-    """The restaurant's schedule and active tables: the cached copy when still current
-    (one query), else read afresh (three or four) and cached."""
+# session.info: {restaurant id: (transaction, writes so far, stamp)}, the stamps read in
+# the current transaction, good until it writes anything.
+_STAMPS = "booking_setup_stamps"
+
+
+def _real(session: Session | scoped_session) -> Session:
+    return session() if isinstance(session, scoped_session) else session
+
+
+def note_stamp(session: Session, restaurant: Restaurant) -> None:
+    """Remember the stamp of a restaurant row just read in this transaction (the lookup
+    of a restaurant by its address does this), so the set-up check needs no query."""
+    session = _real(session)
+    session.info.setdefault(_STAMPS, {})[restaurant.id] = (
+        session.get_transaction(), writes_in_transaction(session), restaurant.setup_stamp)
+
+
+def _current_stamp(session: Session, restaurant: Restaurant) -> int:
+    session = _real(session)
+    seen = session.info.get(_STAMPS, {}).get(restaurant.id)
+    transaction = session.get_transaction()
+    if (seen is not None and transaction is not None and seen[0] is transaction
+            and seen[1] == writes_in_transaction(session)):
+        return seen[2]
     stamp = session.execute(
         select(Restaurant.setup_stamp).where(Restaurant.id == restaurant.id)).scalar_one()
-    key = (stamp, _rule_fields(restaurant))
+    session.info.setdefault(_STAMPS, {})[restaurant.id] = (
+        session.get_transaction(), writes_in_transaction(session), stamp)
+    return stamp
+
+
+def restaurant_setup(session: Session, restaurant: Restaurant) -> RestaurantSetup:
+    """The restaurant's schedule and active tables: the cached copy when still current
+    (no query when the stamp was read in this transaction, else one), or read afresh
+    (three or four queries) and cached."""
+    key = (_current_stamp(session, restaurant), _rule_fields(restaurant))
     cached = _cache.get(restaurant.id)
     if cached is not None and cached[0] == key:
         return cached[1]
