@@ -39,8 +39,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import insert, literal, or_, select
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -246,17 +246,30 @@ def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY, *,
         raise
 
 
+# The hot statements, built once (building a statement costs about as much as running
+# it). ``ignore`` 0 ignores nothing: ids start at 1.
+_STAY_OVERLAPS = and_(Reservation.status.in_(ACTIVE_STATUSES),
+                      Reservation.starts_at < bindparam("ends_at"),
+                      Reservation.ends_at > bindparam("starts_at"))
+_TABLE_TAKEN = (select(Reservation.id)
+                .where(Reservation.table_id == bindparam("table_id"), _STAY_OVERLAPS,
+                       Reservation.id != bindparam("ignore"))
+                .limit(1))
+# Tables held over the stay, and whether by this guest (same e-mail or phone; an empty
+# one matches nothing).
+_HELD_OVER_STAY = select(
+    Reservation.table_id,
+    or_(and_(bindparam("email") != "", Reservation.guest_email == bindparam("email")),
+        and_(bindparam("phone") != "", Reservation.guest_phone == bindparam("phone")),
+        ).label("same_guest"),
+).where(Reservation.restaurant_id == bindparam("restaurant_id"), _STAY_OVERLAPS)
+
+
 def _table_is_free(session: Session, table_id: int, starts_at: dt.datetime,
                    ends_at: dt.datetime, ignore: int | None) -> bool:
-    query = select(Reservation.id).where(
-        Reservation.table_id == table_id,
-        Reservation.status.in_(ACTIVE_STATUSES),
-        Reservation.starts_at < ends_at,
-        Reservation.ends_at > starts_at,
-    )
-    if ignore is not None:
-        query = query.where(Reservation.id != ignore)
-    return session.execute(query.limit(1)).first() is None
+    return session.execute(_TABLE_TAKEN, {
+        "table_id": table_id, "starts_at": starts_at, "ends_at": ends_at,
+        "ignore": ignore or 0}).first() is None
 
 
 def _guest_identities(guest: GuestDetails) -> list[str]:
@@ -316,19 +329,9 @@ def _guest_check_and_busy_tables(session: Session, restaurant_id: int, guest: Gu
     tables visibly taken then (the unlocked read of :func:`_busy_tables`). The guest
     part is exactly :func:`_check_guest_free`'s query (a reservation of this guest
     overlapping the stay is also one the occupancy query returns)."""
-    conditions = []
-    if guest.email:
-        conditions.append(Reservation.guest_email == guest.email)
-    if guest.phone:
-        conditions.append(Reservation.guest_phone == guest.phone)
-    same_guest = or_(*conditions) if conditions else literal(False)
-    rows = session.execute(
-        select(Reservation.table_id, same_guest.label("same_guest"))
-        .where(Reservation.restaurant_id == restaurant_id,
-               Reservation.status.in_(ACTIVE_STATUSES),
-               Reservation.starts_at < ends_at,
-               Reservation.ends_at > starts_at)
-    ).all()
+    rows = session.execute(_HELD_OVER_STAY, {
+        "restaurant_id": restaurant_id, "starts_at": starts_at, "ends_at": ends_at,
+        "email": guest.email, "phone": guest.phone}).all()
     if any(row.same_guest for row in rows):
         raise GuestAlreadyBooked()
     return {row.table_id for row in rows}
@@ -454,7 +457,7 @@ def _record_history(session: Session, reservation: Reservation, actor: str, acti
     """One history row, written with a plain INSERT (flushing the reservation first): an
     ORM object here would cost a second unit-of-work flush on every write."""
     session.flush()
-    session.execute(insert(ReservationEvent).values(
+    session.execute(insert(ReservationEvent.__table__).values(
         reservation_id=reservation.id, actor=actor[:200], action=action, changes=changes,
         at=utcnow()))
 

@@ -119,11 +119,11 @@ def queue(session: Session, restaurant: Restaurant, reservation: Reservation, ki
     """Add one e-mail to the outbox in the caller's transaction (not committed); its id.
     A plain INSERT: an ORM object would cost a unit-of-work flush on every booking."""
     message = compose(restaurant, reservation, kind, manage_url, host)
-    return session.execute(insert(OutboxEmail).values(
+    return session.execute(insert(OutboxEmail.__table__).values(
         reservation_id=reservation.id, kind=kind, to_address=message.to_address,
         subject=message.subject, body_text=message.body_text, ics=message.ics,
         status="pending", attempts=0, next_attempt_at=utcnow(), last_error="",
-    ).returning(OutboxEmail.id)).scalar_one()
+    ).returning(OutboxEmail.__table__.c.id)).scalar_one()
 
 
 # --------------------------------------------------------------------------- sending
@@ -373,9 +373,12 @@ def _send_one(row: Claimed, settings: MailSettings,
 
 
 # After the first job the worker waits this long before its pass, so the e-mails of the
-# requests that follow share it (measured at 200 bookings/s: ~6 e-mails a pass instead
-# of ~2, about half the delivery CPU per e-mail). Guests do not notice 20 ms on an e-mail.
-GATHER_SECONDS = 0.02
+# requests that follow share it: a pass costs two transactions however many e-mails it
+# carries. With gunicorn's workers each taking a share of the traffic, a worker at 60
+# bookings/s gathers ~1 e-mail in 20 ms but ~15 in 250 ms (bench/: the delivery thread's
+# share of a worker's CPU fell from ~15 % to ~X %). Guests do not notice a quarter of a
+# second on an e-mail.
+GATHER_SECONDS = 0.25
 
 
 class _DeliveryWorker:
