@@ -12,6 +12,7 @@ gap), a closing or last seating the latest occurrence.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -210,8 +211,7 @@ def test_each_slot_is_found_again_from_its_instant_and_from_its_wall_time(case):
        st.integers(0, 400))
 def test_online_slots_respect_lead_time_and_horizon(case, minutes_before, lead, horizon):
     schedule, day, party = case
-    schedule = Schedule(**{**schedule.__dict__, "lead_time_minutes": lead,
-                           "horizon_days": max(horizon, 1)})
+    schedule = dataclasses.replace(schedule, lead_time_minutes=lead, horizon_days=max(horizon, 1))
     now = instant(day, dt.time(0), schedule.timezone) - dt.timedelta(minutes=minutes_before)
     online = slots.online_slots(schedule, day, party, now)
     all_slots = slots.candidate_slots(schedule, day, party)
@@ -380,3 +380,17 @@ def test_odd_zones_keep_absolute_steps_across_the_change(zone, day, jump):
     assert len(found) == (closes - opens - dt.timedelta(minutes=60)) // dt.timedelta(minutes=15) + 1
     walls = local_times(schedule, found)
     assert all(slots.wall_time_exists(w) for w in walls)
+
+
+def test_memoised_slots_are_the_schedules_own():
+    """candidate_slots remembers its answers per schedule object: a changed copy of a
+    schedule (dataclasses.replace) must not see the original's."""
+    hours = {0: (slots.ServiceHours(dt.time(18), dt.time(22), "Dinner"),)}
+    original = slots.Schedule(timezone="Europe/Berlin", interval_minutes=30, weekly=hours)
+    monday = dt.date(2030, 6, 3)
+    first = slots.candidate_slots(original, monday, 2)
+    first.clear()  # callers get their own list
+    assert len(slots.candidate_slots(original, monday, 2)) == 5  # 18:00 ... 20:00
+    finer = dataclasses.replace(original, interval_minutes=15)
+    assert len(slots.candidate_slots(finer, monday, 2)) == 9
+    assert finer == dataclasses.replace(original, interval_minutes=15)  # the memo is no part of it

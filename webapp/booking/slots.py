@@ -74,6 +74,10 @@ class Schedule:
     lead_time_minutes: int = 0
     horizon_days: int = 365
     max_online_party: int = 99
+    # candidate_slots' answers for this schedule, by (day, party size): every booking asks
+    # for them two or three times, and a cached schedule (booking/setup.py) serves many
+    # requests. Not part of the schedule's value.
+    _slots_memo: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -161,9 +165,23 @@ def last_seating(
     return min(to_utc_last(seat_day, service.last_seating, tz), closes)
 
 
+# Memoised answers kept per schedule; beyond this many the memo starts afresh.
+_SLOTS_MEMO_SIZE = 512
+
+
 def candidate_slots(schedule: Schedule, day: dt.date, party_size: int) -> list[Slot]:
     """Every start on ``day``'s services for this party, before any booking rules
     (lead time, horizon) or table availability, in time order, without duplicates."""
+    memo = schedule._slots_memo
+    found = memo.get((day, party_size))
+    if found is None:
+        if len(memo) >= _SLOTS_MEMO_SIZE:
+            memo.clear()
+        found = memo[(day, party_size)] = tuple(_candidate_slots(schedule, day, party_size))
+    return list(found)
+
+
+def _candidate_slots(schedule: Schedule, day: dt.date, party_size: int) -> list[Slot]:
     tz = schedule.zone
     turn = dt.timedelta(minutes=turn_minutes(schedule, party_size))
     step = dt.timedelta(minutes=schedule.interval_minutes)
