@@ -14,8 +14,10 @@ from webapp.extensions import db
 
 
 def _kill_pooled_connection(app) -> int:
-    """Return one connection to the pool, then end its server process from outside."""
+    """Return one connection to the pool (then its only one), then end its server
+    process from outside."""
     with app.app_context():
+        db.engine.dispose()  # whatever earlier tests left in the pool is not ours to judge
         with db.engine.connect() as conn:
             pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
         url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
