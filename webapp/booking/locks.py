@@ -24,10 +24,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
-from sqlalchemy.types import BigInteger, Integer
 
 LOCK_BUCKET_MINUTES = 15
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -58,19 +55,18 @@ def guest_lock_key(restaurant_id: int, identity: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+# Plain driver SQL (PostgreSQL only, like the locks): these run on every booking, and
+# skipping SQLAlchemy's statement machinery saves a noticeable share of its CPU.
 _SET_TIMEOUT = "SET LOCAL lock_timeout = '{ms}ms'"
 # One round trip for all keys; unnest keeps the array order, which we sort beforehand.
-_LOCK_GUESTS = text(
-    "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(:keys) AS k"
-).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
-_LOCK_TABLE_SLOTS = text(
-    "SELECT count(pg_advisory_xact_lock(t, b)) FROM unnest(:tables, :buckets) AS k(t, b)"
-).bindparams(bindparam("tables", type_=ARRAY(Integer)), bindparam("buckets", type_=ARRAY(Integer)))
+_LOCK_GUESTS = "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%(keys)s::bigint[]) AS k"
+_LOCK_TABLE_SLOTS = ("SELECT count(pg_advisory_xact_lock(t, b)) "
+                     "FROM unnest(%(tables)s::integer[], %(buckets)s::integer[]) AS k(t, b)")
 
 
 def set_lock_timeout(session: Session, timeout_ms: int) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(_SET_TIMEOUT.format(ms=int(timeout_ms))))
+        session.connection().exec_driver_sql(_SET_TIMEOUT.format(ms=int(timeout_ms)))
 
 
 def advisory_xact_lock(session: Session, keys: Iterable[TableSlotKey],
@@ -83,13 +79,13 @@ def advisory_xact_lock(session: Session, keys: Iterable[TableSlotKey],
         return
     guests = sorted(set(guest_keys))
     if guests:
-        session.execute(_LOCK_GUESTS, {"keys": guests})
+        session.connection().exec_driver_sql(_LOCK_GUESTS, {"keys": guests})
     ordered = sorted(set(keys))
     if ordered:
         started = time.perf_counter()
         try:
-            session.execute(_LOCK_TABLE_SLOTS, {"tables": [t for t, _ in ordered],
-                                                "buckets": [b for _, b in ordered]})
+            session.connection().exec_driver_sql(_LOCK_TABLE_SLOTS, {
+                "tables": [t for t, _ in ordered], "buckets": [b for _, b in ordered]})
         finally:
             waited = time.perf_counter() - started
             for observer in LOCK_WAIT_OBSERVERS:

@@ -267,7 +267,7 @@ _HELD_OVER_STAY = select(
 
 def _table_is_free(session: Session, table_id: int, starts_at: dt.datetime,
                    ends_at: dt.datetime, ignore: int | None) -> bool:
-    return session.execute(_TABLE_TAKEN, {
+    return session.connection().execute(_TABLE_TAKEN, {
         "table_id": table_id, "starts_at": starts_at, "ends_at": ends_at,
         "ignore": ignore or 0}).first() is None
 
@@ -329,7 +329,7 @@ def _guest_check_and_busy_tables(session: Session, restaurant_id: int, guest: Gu
     tables visibly taken then (the unlocked read of :func:`_busy_tables`). The guest
     part is exactly :func:`_check_guest_free`'s query (a reservation of this guest
     overlapping the stay is also one the occupancy query returns)."""
-    rows = session.execute(_HELD_OVER_STAY, {
+    rows = session.connection().execute(_HELD_OVER_STAY, {
         "restaurant_id": restaurant_id, "starts_at": starts_at, "ends_at": ends_at,
         "email": guest.email, "phone": guest.phone}).all()
     if any(row.same_guest for row in rows):
@@ -457,7 +457,7 @@ def _record_history(session: Session, reservation: Reservation, actor: str, acti
     """One history row, written with a plain INSERT (flushing the reservation first): an
     ORM object here would cost a second unit-of-work flush on every write."""
     session.flush()
-    session.execute(insert(ReservationEvent.__table__).values(
+    session.connection().execute(insert(ReservationEvent.__table__).values(
         reservation_id=reservation.id, actor=actor[:200], action=action, changes=changes,
         at=utcnow()))
 

@@ -119,7 +119,7 @@ def queue(session: Session, restaurant: Restaurant, reservation: Reservation, ki
     """Add one e-mail to the outbox in the caller's transaction (not committed); its id.
     A plain INSERT: an ORM object would cost a unit-of-work flush on every booking."""
     message = compose(restaurant, reservation, kind, manage_url, host)
-    return session.execute(insert(OutboxEmail.__table__).values(
+    return session.connection().execute(insert(OutboxEmail.__table__).values(
         reservation_id=reservation.id, kind=kind, to_address=message.to_address,
         subject=message.subject, body_text=message.body_text, ics=message.ics,
         status="pending", attempts=0, next_attempt_at=utcnow(), last_error="",
