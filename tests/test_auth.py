@@ -1,3 +1,6 @@
+import itsdangerous
+import pytest
+
 from tests.factories import DEFAULT_PASSWORD, make_owner, make_restaurant
 
 
@@ -67,3 +70,22 @@ def test_unknown_page_is_404_html_and_problem_json_under_api(client):
     assert api.status_code == 404
     assert api.mimetype == "application/problem+json"
     assert api.json["status"] == 404
+
+
+def test_a_session_signed_under_a_rotated_key_still_opens(app):
+    """The cookie signer is built once per key set (webapp/sessions.py): after the key
+    changes, cookies signed with the old one open through SECRET_KEY_FALLBACKS, and new
+    ones are signed with the new key."""
+    interface = app.session_interface
+    old_signer = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is old_signer  # built once
+    cookie = old_signer.dumps({"user": 1})
+    old_key = app.secret_key
+    app.config["SECRET_KEY"] = "a-new-key-0123456789abcdef-0123456789"
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    new_signer = interface.get_signing_serializer(app)
+    assert new_signer is not old_signer
+    assert new_signer.loads(cookie) == {"user": 1}
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    with pytest.raises(itsdangerous.BadSignature):
+        interface.get_signing_serializer(app).loads(cookie)

@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .database import configure_engine
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate
+from .sessions import SessionInterface
 from .settings import ConfigError, from_environment
 
 
@@ -31,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # One clear line for the operator instead of a traceback.
         raise SystemExit(f"booking-manager: configuration error: {exc}") from None
 
+    app.session_interface = SessionInterface()
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import request
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from ..auth.tokens import verify_token
-from ..booking.setup import note_stamp
+from ..booking.setup import restaurant_by_slug as find_restaurant
 from ..extensions import db
 from ..models import ApiToken, Restaurant
 from .errors import ApiError, not_found, set_zone
@@ -83,12 +83,9 @@ def has_valid_token() -> bool:
 
 
 def restaurant_by_slug(slug: str) -> Restaurant:
-    restaurant = None if "\x00" in slug else db.session.scalar(
-        select(Restaurant).where(Restaurant.slug == slug)
-        .execution_options(populate_existing=True))
+    restaurant = None if "\x00" in slug else find_restaurant(db.session, slug)
     if restaurant is None:
         raise not_found("There is no restaurant with that slug.")
-    note_stamp(db.session, restaurant)  # fresh from this query: the set-up check needs none
     set_zone(restaurant.timezone)
     return restaurant
 

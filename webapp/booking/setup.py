@@ -23,7 +23,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, scoped_session, selectinload
 
 from ..database import writes_in_transaction
@@ -85,6 +85,20 @@ def note_stamp(session: Session, restaurant: Restaurant) -> None:
     session = _real(session)
     session.info.setdefault(_STAMPS, {})[restaurant.id] = (
         session.get_transaction(), writes_in_transaction(session), restaurant.setup_stamp)
+
+
+# Built once; populate_existing: the row's values (and stamp) as of this query, even if
+# the session held the restaurant from an earlier transaction.
+_BY_SLUG = (select(Restaurant).where(Restaurant.slug == bindparam("slug"))
+            .execution_options(populate_existing=True))
+
+
+def restaurant_by_slug(session: Session, slug: str) -> Restaurant | None:
+    """The restaurant at ``slug`` (None if there is none), its set-up stamp noted."""
+    restaurant = session.scalar(_BY_SLUG, {"slug": slug})
+    if restaurant is not None:
+        note_stamp(session, restaurant)
+    return restaurant
 
 
 def _current_stamp(session: Session, restaurant: Restaurant) -> int:

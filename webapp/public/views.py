@@ -19,13 +19,12 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import select
 
 from ..booking import service
 from ..booking import slots as slotlib
 from ..booking.availability import load_schedule
 from ..booking.errors import BookingError, SlotTaken
-from ..booking.setup import note_stamp, restaurant_setup
+from ..booking.setup import restaurant_by_slug, restaurant_setup
 from ..booking_policy import current_write_policy
 from ..extensions import db, limiter
 from ..models import Reservation, Restaurant
@@ -57,11 +56,9 @@ def utcnow() -> dt.datetime:
 
 
 def _restaurant(slug: str) -> Restaurant:
-    restaurant = db.session.scalar(select(Restaurant).where(Restaurant.slug == slug)
-                                   .execution_options(populate_existing=True))
+    restaurant = restaurant_by_slug(db.session, slug)
     if restaurant is None:
         abort(404, description="There is no restaurant at this address. Please check the link.")
-    note_stamp(db.session, restaurant)  # fresh from this query: the set-up check needs none
     return restaurant
 
 
