@@ -42,7 +42,6 @@ from prometheus_client import (
 )
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Accept a caller's id only when it is short and plain, so it cannot forge log lines.
@@ -200,26 +199,6 @@ def _finish_request(response: Response) -> Response:
 
 # --------------------------------------------------------------------------- database events
 
-_PENDING_KEY = "observability_new_reservations"
-
-
-def _after_flush(session: Session, _flush_context: object) -> None:
-    from .models import Reservation
-
-    new = [obj.source for obj in session.new if isinstance(obj, Reservation)]
-    if new:
-        session.info.setdefault(_PENDING_KEY, []).extend(new)
-
-
-def _after_commit(session: Session) -> None:
-    for source in session.info.pop(_PENDING_KEY, ()):
-        BOOKINGS.labels(source or "unknown").inc()
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
-
-
 def _on_database_error(context) -> None:
     sqlstate = getattr(context.original_exception, "sqlstate", None)
     if sqlstate == "55P03":
@@ -231,21 +210,23 @@ def _on_database_error(context) -> None:
 
 
 def _install_database_events() -> None:
-    """Global listeners on every Session and Engine, installed once per process."""
-    if event.contains(Session, "after_flush", _after_flush):
+    """A global listener on every Engine, installed once per process."""
+    if event.contains(Engine, "handle_error", _on_database_error):
         return
-    event.listen(Session, "after_flush", _after_flush)
-    event.listen(Session, "after_commit", _after_commit)
-    event.listen(Session, "after_rollback", _after_rollback)
     event.listen(Engine, "handle_error", _on_database_error)
 
 
-def _install_lock_wait_observer() -> None:
-    from .booking import locks
+def _count_booking(source: str) -> None:
+    BOOKINGS.labels(source or "unknown").inc()
 
-    observers = getattr(locks, "LOCK_WAIT_OBSERVERS", None)
-    if observers is not None and _observe_lock_wait not in observers:
-        observers.append(_observe_lock_wait)
+
+def _install_booking_observers() -> None:
+    from .booking import locks, service
+
+    if _observe_lock_wait not in locks.LOCK_WAIT_OBSERVERS:
+        locks.LOCK_WAIT_OBSERVERS.append(_observe_lock_wait)
+    if _count_booking not in service.BOOKED_OBSERVERS:
+        service.BOOKED_OBSERVERS.append(_count_booking)
 
 
 # --------------------------------------------------------------------------- /metrics
@@ -268,4 +249,4 @@ def init_app(app: Flask) -> None:
     app.after_request(_finish_request)
     app.add_url_rule("/metrics", endpoint="observability.metrics", view_func=metrics_view)
     _install_database_events()
-    _install_lock_wait_observer()
+    _install_booking_observers()

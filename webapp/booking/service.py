@@ -41,7 +41,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session, make_transient_to_detached, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..database import BEGIN_IMMEDIATE, writes_in_transaction
@@ -105,6 +105,10 @@ class WritePolicy:
 
 
 DEFAULT_POLICY = WritePolicy()
+
+# Called with the source ("online", "api", "phone", "walk_in") of each booking once it
+# has committed (the metrics module counts them). Observers must be quick and must not raise.
+BOOKED_OBSERVERS: list[Callable[[str], None]] = []
 
 # TEST-ONLY. Called inside the write transaction once the locks are held and the
 # re-checks passed, right before the INSERT/UPDATE: hook(session, table_id, starts_at,
@@ -452,6 +456,21 @@ def _attach_alternatives(error: SlotTaken, session: Session, restaurant: Restaur
     return error
 
 
+def _insert_reservation(session: Session, values: dict[str, Any]) -> Reservation:
+    """INSERT the new reservation with a plain statement and hand back the ORM object,
+    persistent in the session as if just loaded: the unit of work's flush of one new
+    object was the largest single cost of a booking after the queries themselves."""
+    now = utcnow()
+    values = {**values, "created_at": now, "updated_at": now, "version": 1}
+    table = Reservation.__table__
+    new_id = session.connection().execute(
+        insert(table).values(**values).returning(table.c.id)).scalar_one()
+    reservation = Reservation(id=new_id, **values)
+    make_transient_to_detached(reservation)
+    session.add(reservation)
+    return reservation
+
+
 def _record_history(session: Session, reservation: Reservation, actor: str, action: str,
                     changes: dict[str, Any]) -> None:
     """One history row, written with a plain INSERT (flushing the reservation first): an
@@ -533,16 +552,13 @@ def book(
                 if not _claim_table(session, policy, chosen, starts_at, ends_at):
                     raise _TableTaken()
                 _before_write(session, chosen, starts_at, ends_at)
-                reservation = Reservation(
+                reservation = _insert_reservation(session, dict(
                     restaurant_id=restaurant_id, table_id=chosen, starts_at=starts_at,
                     ends_at=ends_at, party_size=party_size, guest_name=guest.name,
                     guest_email=guest.email, guest_phone=guest.phone, notes=guest.notes,
-                    status=status, source=source, manage_token_hash=token_hash,
-                )
+                    status=status, source=source, manage_token_hash=token_hash))
                 # The clear token, for an after_write that mails it (never stored).
                 reservation.issued_manage_token = token
-                session.add(reservation)
-                session.flush()
                 if isinstance(table_objects[chosen], DiningTable):
                     # The table we already hold: no lazy load when the caller reads it.
                     set_committed_value(reservation, "table", table_objects[chosen])
@@ -551,6 +567,8 @@ def book(
                     "party_size": party_size, "status": status, "source": source})
                 if after_write:
                     after_write(session, reservation, "created")
+            for observer in BOOKED_OBSERVERS:
+                observer(source)
             return BookingResult(reservation, token, chosen_name)
         except _TableTaken:
             continue
