@@ -82,9 +82,12 @@ def _real(session: Session | scoped_session) -> Session:
 def note_stamp(session: Session, restaurant: Restaurant) -> None:
     """Remember the stamp of a restaurant row just read in this transaction (the lookup
     of a restaurant by its address does this), so the set-up check needs no query."""
-    session = _real(session)
-    session.info.setdefault(_STAMPS, {})[restaurant.id] = (
-        session.get_transaction(), writes_in_transaction(session), restaurant.setup_stamp)
+    _remember_stamp(_real(session), restaurant.id, restaurant.setup_stamp)
+
+
+def _remember_stamp(session: Session, restaurant_id: int, stamp: int) -> None:
+    session.info.setdefault(_STAMPS, {})[restaurant_id] = (
+        session.get_transaction(), writes_in_transaction(session), stamp)
 
 
 # Built once; populate_existing: the row's values (and stamp) as of this query, even if
@@ -110,8 +113,7 @@ def _current_stamp(session: Session, restaurant: Restaurant) -> int:
         return seen[2]
     stamp = session.execute(
         select(Restaurant.setup_stamp).where(Restaurant.id == restaurant.id)).scalar_one()
-    session.info.setdefault(_STAMPS, {})[restaurant.id] = (
-        session.get_transaction(), writes_in_transaction(session), stamp)
+    _remember_stamp(session, restaurant.id, stamp)
     return stamp
 
 
