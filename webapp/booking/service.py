@@ -259,14 +259,18 @@ _TABLE_TAKEN = (select(Reservation.id)
                 .where(Reservation.table_id == bindparam("table_id"), _STAY_OVERLAPS,
                        Reservation.id != bindparam("ignore"))
                 .limit(1))
-# Tables held over the stay, and whether by this guest (same e-mail or phone; an empty
-# one matches nothing).
-_HELD_OVER_STAY = select(
-    Reservation.table_id,
-    or_(and_(bindparam("email") != "", Reservation.guest_email == bindparam("email")),
-        and_(bindparam("phone") != "", Reservation.guest_phone == bindparam("phone")),
-        ).label("same_guest"),
-).where(Reservation.restaurant_id == bindparam("restaurant_id"), _STAY_OVERLAPS)
+# A stay of this guest: the same e-mail or phone (an empty one matches nothing).
+_SAME_GUEST = or_(and_(bindparam("email") != "", Reservation.guest_email == bindparam("email")),
+                  and_(bindparam("phone") != "", Reservation.guest_phone == bindparam("phone")))
+_IN_RESTAURANT = Reservation.restaurant_id == bindparam("restaurant_id")
+# Tables held over the stay, and whether by this guest.
+_HELD_OVER_STAY = (select(Reservation.table_id, _SAME_GUEST.label("same_guest"))
+                   .where(_IN_RESTAURANT, _STAY_OVERLAPS))
+# This guest's other stay overlapping the stay, if any.
+_GUEST_STAY = (select(Reservation.id)
+               .where(_IN_RESTAURANT, _STAY_OVERLAPS, _SAME_GUEST,
+                      Reservation.id != bindparam("ignore"))
+               .limit(1))
 
 
 def _table_is_free(session: Session, table_id: int, starts_at: dt.datetime,
@@ -287,23 +291,11 @@ def _guest_identities(guest: GuestDetails) -> list[str]:
 
 def _check_guest_free(session: Session, restaurant_id: int, guest: GuestDetails,
                       starts_at: dt.datetime, ends_at: dt.datetime, ignore: int | None) -> None:
-    conditions = []
-    if guest.email:
-        conditions.append(Reservation.guest_email == guest.email)
-    if guest.phone:
-        conditions.append(Reservation.guest_phone == guest.phone)
-    if not conditions:
-        return
-    query = select(Reservation.id).where(
-        Reservation.restaurant_id == restaurant_id,
-        Reservation.status.in_(ACTIVE_STATUSES),
-        Reservation.starts_at < ends_at,
-        Reservation.ends_at > starts_at,
-        or_(*conditions),
-    )
-    if ignore is not None:
-        query = query.where(Reservation.id != ignore)
-    if session.execute(query.limit(1)).first() is not None:
+    if not (guest.email or guest.phone):
+        return  # no way to tell this guest's other stays
+    if session.execute(_GUEST_STAY, {
+            "restaurant_id": restaurant_id, "starts_at": starts_at, "ends_at": ends_at,
+            "email": guest.email, "phone": guest.phone, "ignore": ignore or 0}).first():
         raise GuestAlreadyBooked()
 
 
