@@ -448,15 +448,18 @@ def _attach_alternatives(error: SlotTaken, session: Session, restaurant: Restaur
     return error
 
 
+# Built once like the queries above; the columns come from the parameters' keys.
+_INSERT_RESERVATION = insert(Reservation.__table__).returning(Reservation.__table__.c.id)
+_INSERT_EVENT = insert(ReservationEvent.__table__)
+
+
 def _insert_reservation(session: Session, values: dict[str, Any]) -> Reservation:
     """INSERT the new reservation with a plain statement and hand back the ORM object,
     persistent in the session as if just loaded: the unit of work's flush of one new
     object was the largest single cost of a booking after the queries themselves."""
     now = utcnow()
     values = {**values, "created_at": now, "updated_at": now, "version": 1}
-    table = Reservation.__table__
-    new_id = session.connection().execute(
-        insert(table).values(**values).returning(table.c.id)).scalar_one()
+    new_id = session.connection().execute(_INSERT_RESERVATION, values).scalar_one()
     reservation = Reservation(id=new_id, **values)
     make_transient_to_detached(reservation)
     session.add(reservation)
@@ -468,9 +471,9 @@ def _record_history(session: Session, reservation: Reservation, actor: str, acti
     """One history row, written with a plain INSERT (flushing the reservation first): an
     ORM object here would cost a second unit-of-work flush on every write."""
     session.flush()
-    session.connection().execute(insert(ReservationEvent.__table__).values(
-        reservation_id=reservation.id, actor=actor[:200], action=action, changes=changes,
-        at=utcnow()))
+    session.connection().execute(_INSERT_EVENT, {
+        "reservation_id": reservation.id, "actor": actor[:200], "action": action,
+        "changes": changes, "at": utcnow()})
 
 
 def _jsonable(value: Any) -> Any:

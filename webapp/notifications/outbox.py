@@ -114,16 +114,20 @@ def calendar_host() -> str:
     return urlsplit(base).hostname or "booking-manager"
 
 
+# Built once (the columns come from the parameters' keys): this runs on every booking.
+_INSERT_EMAIL = insert(OutboxEmail.__table__).returning(OutboxEmail.__table__.c.id)
+
+
 def queue(session: Session, restaurant: Restaurant, reservation: Reservation, kind: str,
           manage_url: str | None, host: str = "booking-manager") -> int:
     """Add one e-mail to the outbox in the caller's transaction (not committed); its id.
     A plain INSERT: an ORM object would cost a unit-of-work flush on every booking."""
     message = compose(restaurant, reservation, kind, manage_url, host)
-    return session.connection().execute(insert(OutboxEmail.__table__).values(
-        reservation_id=reservation.id, kind=kind, to_address=message.to_address,
-        subject=message.subject, body_text=message.body_text, ics=message.ics,
-        status="pending", attempts=0, next_attempt_at=utcnow(), last_error="",
-    ).returning(OutboxEmail.__table__.c.id)).scalar_one()
+    return session.connection().execute(_INSERT_EMAIL, {
+        "reservation_id": reservation.id, "kind": kind, "to_address": message.to_address,
+        "subject": message.subject, "body_text": message.body_text, "ics": message.ics,
+        "status": "pending", "attempts": 0, "next_attempt_at": utcnow(), "last_error": "",
+    }).scalar_one()
 
 
 # --------------------------------------------------------------------------- sending
