@@ -67,10 +67,14 @@ def test_when_today_is_over_the_first_visit_offers_a_later_day(client, session):
     make_restaurant(session, slug="early", timezone="UTC", lead_time_minutes=60,
                     default_turn_minutes=15,
                     hours=[(d, dt.time(0, 0), dt.time(0, 30), "Midnight snack") for d in range(7)])
+    earliest = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=60)
     html = client.get("/r/early").get_data(as_text=True)
-    selected = re.search(r'<option value="([\d-]+)" selected>', html).group(1)
-    assert dt.date.fromisoformat(selected) > dt.datetime.now(dt.UTC).date()
-    assert times_in(html) == ["00:00", "00:15"]
+    selected = dt.date.fromisoformat(re.search(r'<option value="([\d-]+)" selected>', html).group(1))
+    assert selected > dt.datetime.now(dt.UTC).date()
+    # After 23:00 UTC the lead time also takes tomorrow's first times (or all of them).
+    expected = [t for t in ("00:00", "00:15")
+                if dt.datetime.combine(selected, dt.time.fromisoformat(t), dt.UTC) >= earliest]
+    assert expected and times_in(html) == expected
 
 
 def test_htmx_gets_only_the_times_fragment(client, restaurant):
