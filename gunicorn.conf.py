@@ -3,7 +3,7 @@
 Everything here can be set from the environment (see docs/operations.md):
 
     BIND                 address to listen on               127.0.0.1:8000
-    WEB_CONCURRENCY      worker processes                   CPUs + 1 (at most 12)
+    WEB_CONCURRENCY      worker processes                   CPUs (at least 2, at most 12)
     GUNICORN_TIMEOUT     seconds before a silent worker is killed and replaced    30
     GUNICORN_GRACEFUL_TIMEOUT  seconds a worker gets to finish on restart/stop  20
     GUNICORN_MAX_REQUESTS  recycle a worker after this many requests (0 = never)  5000
@@ -13,17 +13,20 @@ Everything here can be set from the environment (see docs/operations.md):
 """
 
 import atexit
+import gc
 import multiprocessing
 import os
 import shutil
 import tempfile
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-# Sync workers: each request is a short, mostly CPU-bound database transaction. CPUs + 1
-# measured best on a 2-core host that also runs PostgreSQL (bench/: 5 workers doubled the
-# fragment's server time through CPU waiting); raise WEB_CONCURRENCY when the database has
-# its own machine.
-workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() + 1, 12)))
+# Sync workers: each request is a short, mostly CPU-bound database transaction. One per
+# CPU (at least two, so one slow request never stalls the site) measured best on a 2-core
+# host that also runs PostgreSQL: bench/ gave 10-12 % more bookings/s than CPUs + 1 in
+# four paired runs (5 workers had doubled the fragment's server time), since a worker
+# waiting for the database leaves its core to PostgreSQL. Raise WEB_CONCURRENCY when
+# the database has its own machine.
+workers = int(os.environ.get("WEB_CONCURRENCY", min(max(multiprocessing.cpu_count(), 2), 12)))
 worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # Graceful restart (SIGHUP) and stop (SIGTERM): workers finish their request first.
@@ -70,6 +73,20 @@ else:
     for _name in os.listdir(_dir):
         if _name.endswith(".db"):
             os.unlink(os.path.join(_dir, _name))
+
+
+def when_ready(server):
+    # The app is loaded (preload_app): drop its start-up garbage before pre_fork freezes.
+    gc.collect()
+
+
+def pre_fork(server, worker):
+    """Move everything the master loaded (Flask, SQLAlchemy, the app) out of the garbage
+    collector's sight before the fork: a worker's full collections then scan only its own
+    objects (one took 57 ms over the preloaded ones, 5 ms without them, stalling every
+    request queued behind it), and pages shared with the master stay shared instead of
+    being copied when the collector touches their reference counts."""
+    gc.freeze()
 
 
 def child_exit(server, worker):

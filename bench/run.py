@@ -5,7 +5,7 @@
 
 Phases, all against ``gunicorn -c gunicorn.conf.py`` on loopback:
   warm-up     2,000 requests; worker RSS is sampled here
-  throughput  64 clients each booking a different free slot, closed loop
+  throughput  64 clients each booking a different free slot, closed loop (wrk, bench/wrk.py)
   contention  400 clients at once for 4 slots with 3 free tables each (12 table-slots)
   reads       the restaurant page and the availability fragment for the busy day
   top-up      reads until 20,000 requests were served; worker RSS sampled again
@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from .pgbench import run_pgbench
 from .stack import ROOT, booking_body, booking_path, http, pg_bin, rss_kib, stack
+from .wrk import run_booking_load, wrk_binary
 
 RESULTS = ROOT / "bench" / "results"
 CONTENTION_TIMES = ("12:00", "14:00", "16:00", "18:00")
@@ -132,10 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="short phases (smoke run)")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 0)) or
-                        min(os.cpu_count() + 1, 12), help="gunicorn workers (default CPUs + 1)")
+                        min(max(os.cpu_count(), 2), 12),
+                        help="gunicorn workers (default as gunicorn.conf.py: CPUs, at least 2)")
     args = parser.parse_args(argv)
     seconds = 6 if args.quick else 20
     read_seconds = 4 if args.quick else 10
+    wrk_binary()  # before anything starts: installs it, or says how
     base_dir = Path(tempfile.mkdtemp(prefix="booking-bench-"))
     base_dir.chmod(0o755)  # the throwaway cluster runs as the postgres user when we are root
     results: dict = {
@@ -188,9 +191,9 @@ def run_phases(results: dict, base_dir: Path, args, environment: dict, first_day
         results["rss_after_requests"] = {"requests": served_requests(base), "kib": rss_warm}
         print(f"warm-up: {results['rss_after_requests']}", flush=True)
 
-        throughput = run_load({**book, "scenario": "book", "users": 64, "seconds": seconds,
-                               "first_day": (first_day + dt.timedelta(days=41)).isoformat(),
-                               "days": 650})
+        throughput = run_booking_load(base_url=base, booking_path=book["booking_path"],
+                                      work_dir=base_dir, connections=64, seconds=seconds,
+                                      first_day=first_day + dt.timedelta(days=41), days=650)
         results["throughput"] = throughput
         print(f"throughput: {_short(throughput)}", flush=True)
 
@@ -291,7 +294,8 @@ def report(results: dict) -> None:
           f"at end {results['load_average_at_end']}")
     t = results["throughput"]
     print(f"throughput: {t['ok_per_second']} bookings/s, p50/p95/p99 {t['latency_ms']['p50']}/"
-          f"{t['latency_ms']['p95']}/{t['latency_ms']['p99']} ms, 5xx {t['errors_5xx']}, "
+          f"{t['latency_ms']['p95']}/{t['latency_ms']['p99']} ms (server p50/p99 "
+          f"{t['server_ms']['p50']}/{t['server_ms']['p99']} ms), 5xx {t['errors_5xx']}, "
           f"transport errors {t['transport_errors']}")
     print(f"pgbench:    {results['pgbench']['tps']} tps ({results['pgbench']['clients']} clients)")
     c = results["contention"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import subprocess
 import sys
@@ -94,3 +96,25 @@ def test_server_side_prepared_statements_can_be_turned_off(pg_url, tmp_path, swi
     finally:
         engine.dispose()
     assert (prepared > 0) is prepares
+
+
+GUNICORN_HOOKS_PROBE = """
+import gc, json, os, runpy
+config = runpy.run_path("gunicorn.conf.py")
+before = gc.get_freeze_count()
+config["when_ready"](None)
+config["pre_fork"](None, None)
+print(json.dumps({"workers": config["workers"], "frozen": gc.get_freeze_count() - before}))
+"""
+
+
+def test_gunicorn_forks_workers_with_the_preloaded_objects_frozen(tmp_path):
+    """pre_fork hides what the master loaded from the workers' garbage collector: without
+    it, the count of frozen objects stays 0 and each worker's full collections rescan them."""
+    env = {key: value for key, value in clean_env().items() if key != "WEB_CONCURRENCY"}
+    result = subprocess.run([sys.executable, "-c", GUNICORN_HOOKS_PROBE], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60, check=True)
+    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    assert probe["frozen"] > 1000  # the config alone imports enough to show
+    # One worker per CPU, at least two (see gunicorn.conf.py for the measurement).
+    assert probe["workers"] == min(max(os.cpu_count(), 2), 12)
