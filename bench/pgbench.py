@@ -3,17 +3,21 @@
 The script is the transaction that ``webapp.booking.service.book`` sends, statement
 for statement (see webapp/booking/service.py and locks.py): lock timeout, the
 guest's advisory lock, the guest-overlap check, the (table, bucket) locks of a
-two-hour stay (8 fifteen-minute buckets, one round trip), the overlap re-check,
+two-hour stay (8 fifteen-minute buckets, one round trip), the overlap re-check (both
+checks bounded below by the longest stay, as models.overlapping_stays does),
 the INSERT of the reservation and of its history row, COMMIT. Times are drawn
 from a range far from the HTTP benchmark's days, so the two never collide.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 import tempfile
 from pathlib import Path
+
+from webapp.models import OVERLAP_LOOKBACK
 
 from .stack import pg_bin
 
@@ -30,17 +34,20 @@ SET LOCAL lock_timeout = '3000ms';
 SELECT count(pg_advisory_xact_lock(k)) FROM unnest(ARRAY[:g]::bigint[]) AS k;
 SELECT id FROM reservations WHERE restaurant_id = {restaurant_id} AND status IN ('booked', 'seated') \
 AND starts_at < to_timestamp((:b0 + 8)::bigint * 900) AND ends_at > to_timestamp(:b0::bigint * 900) \
+AND starts_at > to_timestamp(:b0::bigint * 900) - interval '{lookback_minutes} minutes' \
 AND guest_email = 'g' || :g || '@bench.example.com' LIMIT 1;
 SELECT count(pg_advisory_xact_lock(:t, b::int)) FROM generate_series(:b0, :b0 + 7) AS b;
 SELECT id FROM reservations WHERE table_id = :t AND status IN ('booked', 'seated') \
-AND starts_at < to_timestamp((:b0 + 8)::bigint * 900) AND ends_at > to_timestamp(:b0::bigint * 900) LIMIT 1;
+AND starts_at < to_timestamp((:b0 + 8)::bigint * 900) AND ends_at > to_timestamp(:b0::bigint * 900) \
+AND starts_at > to_timestamp(:b0::bigint * 900) - interval '{lookback_minutes} minutes' LIMIT 1;
 INSERT INTO reservations (restaurant_id, table_id, starts_at, ends_at, party_size, guest_name, \
 guest_email, guest_phone, notes, status, source, manage_token_hash, created_at, updated_at, version) \
 SELECT {restaurant_id}, :t, to_timestamp(:b0::bigint * 900), to_timestamp((:b0 + 8)::bigint * 900), \
 2, 'Bench Guest', \
 'g' || :g || '@bench.example.com', '', '', 'booked', 'api', md5(random()::text || :g), now(), now(), 1 \
 WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE table_id = :t AND status IN ('booked', 'seated') \
-AND starts_at < to_timestamp((:b0 + 8)::bigint * 900) AND ends_at > to_timestamp(:b0::bigint * 900));
+AND starts_at < to_timestamp((:b0 + 8)::bigint * 900) AND ends_at > to_timestamp(:b0::bigint * 900) \
+AND starts_at > to_timestamp(:b0::bigint * 900) - interval '{lookback_minutes} minutes');
 INSERT INTO reservation_events (reservation_id, at, actor, action, changes) \
 SELECT currval('reservations_id_seq'), now(), 'guest', 'created', '{{"source": "api"}}'::json;
 COMMIT;
@@ -52,7 +59,8 @@ def run_pgbench(libpq_url: str, *, restaurant_id: int, table_ids: list[int], cli
     """Run the booking transaction for ``seconds`` with ``clients`` connections; returns tps
     and latency figures as pgbench reports them."""
     script = SCRIPT.format(first_table=min(table_ids), last_table=max(table_ids),
-                           base_bucket=_BASE_BUCKET, restaurant_id=restaurant_id)
+                           base_bucket=_BASE_BUCKET, restaurant_id=restaurant_id,
+                           lookback_minutes=OVERLAP_LOOKBACK // dt.timedelta(minutes=1))
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
         handle.write(script)
         path = Path(handle.name)

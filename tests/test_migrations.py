@@ -8,7 +8,7 @@ tests; ``fresh_database_url``: an empty one per test), never by the fixtures' cr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -18,7 +18,13 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.fresh_db import flask_db
 from webapp.extensions import db
-from webapp.models import SETUP_STAMP_POSTGRESQL, SETUP_STAMP_SQLITE, SQLITE_NO_OVERLAP_TRIGGERS
+from webapp.models import (
+    MAX_STAY,
+    SETUP_STAMP_POSTGRESQL,
+    SETUP_STAMP_SQLITE,
+    SQLITE_MAX_STAY_TRIGGERS,
+    SQLITE_NO_OVERLAP_TRIGGERS,
+)
 
 
 @pytest.fixture
@@ -145,41 +151,79 @@ def test_every_set_up_write_gives_a_new_setup_stamp(migrated: Engine):
             conn.execute(text("DELETE FROM restaurants WHERE id IN (:a, :b)"), {"a": mine, "b": other})
 
 
-def test_overlap_rule_refuses_an_overlapping_insert(migrated: Engine):
-    start = dt.datetime(2030, 6, 1, 18, tzinfo=dt.UTC)
+START = dt.datetime(2030, 6, 1, 18, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def one_table(migrated: Engine) -> Iterator[Callable[..., None]]:
+    """A restaurant with one table in the migrated database, and a function that inserts
+    a reservation on it (starts_at, status, length); all removed afterwards."""
     tables = db.metadata.tables
     with migrated.begin() as conn:
         restaurant_id = conn.execute(tables["restaurants"].insert().values(
             name="R", slug="overlap-check", timezone="UTC", slot_interval_minutes=15,
             default_turn_minutes=120, turn_times={}, lead_time_minutes=0, horizon_days=30,
             max_online_party=8, phone="", email="", address="", description="",
-            created_at=start)).inserted_primary_key[0]
+            created_at=START)).inserted_primary_key[0]
         table_id = conn.execute(tables["dining_tables"].insert().values(
             restaurant_id=restaurant_id, name="T1", seats=4, min_party=1, area="",
             active=True, position=0)).inserted_primary_key[0]
 
-    def insert(starts_at: dt.datetime, status: str = "booked") -> None:
+    def insert(starts_at: dt.datetime, status: str = "booked",
+               length: dt.timedelta = dt.timedelta(hours=2)) -> None:
         with migrated.begin() as conn:
             conn.execute(tables["reservations"].insert().values(
                 restaurant_id=restaurant_id, table_id=table_id, starts_at=starts_at,
-                ends_at=starts_at + dt.timedelta(hours=2), party_size=2, guest_name="G",
+                ends_at=starts_at + length, party_size=2, guest_name="G",
                 guest_email="", guest_phone="", notes="", status=status, source="phone",
-                created_at=start, updated_at=start, version=1))
+                created_at=START, updated_at=START, version=1))
 
     try:
-        insert(start)
-        insert(start + dt.timedelta(hours=2))  # back to back is fine
-        insert(start + dt.timedelta(hours=1), status="cancelled")  # inactive stays do not count
-        with pytest.raises(DBAPIError, match="reservations_no_overlap"):
-            insert(start + dt.timedelta(hours=1))
-        with migrated.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM reservations WHERE table_id = :t"),
-                                {"t": table_id}).scalar() == 3
+        yield insert
     finally:  # the database is shared with other tests
         with migrated.begin() as conn:
             conn.execute(tables["reservations"].delete())
             conn.execute(tables["dining_tables"].delete())
             conn.execute(tables["restaurants"].delete())
+
+
+def test_overlap_rule_refuses_an_overlapping_insert(migrated: Engine, one_table):
+    one_table(START)
+    one_table(START + dt.timedelta(hours=2))  # back to back is fine
+    one_table(START + dt.timedelta(hours=1), status="cancelled")  # inactive stays do not count
+    with pytest.raises(DBAPIError, match="reservations_no_overlap"):
+        one_table(START + dt.timedelta(hours=1))
+    with migrated.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM reservations")).scalar() == 3
+
+
+def test_max_stay_rule_is_the_models(migrated: Engine):
+    with migrated.connect() as conn:
+        if migrated.dialect.name == "sqlite":
+            triggers = conn.execute(text(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                "AND name LIKE 'reservations_max_stay%' ORDER BY name")).scalars().all()
+            assert triggers == sorted(ddl.strip() for ddl in SQLITE_MAX_STAY_TRIGGERS)
+        else:
+            definition = conn.execute(text(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conname = 'ck_reservations_stay_at_most_a_day'")).scalar_one()
+            assert "24:00:00" in definition
+
+
+def test_a_stay_of_more_than_a_day_is_refused(migrated: Engine, one_table):
+    """The overlap queries look back only MAX_STAY (models.overlapping_stays): the schema
+    must refuse anything longer, on insert and on update, to the millisecond."""
+    one_table(START, length=MAX_STAY)  # exactly a day is allowed
+    for length in (MAX_STAY + dt.timedelta(milliseconds=2), MAX_STAY + dt.timedelta(days=3)):
+        with pytest.raises(DBAPIError, match="stay_at_most_a_day"):
+            one_table(START + dt.timedelta(days=10), length=length)
+    with pytest.raises(DBAPIError, match="stay_at_most_a_day"), migrated.begin() as conn:
+        conn.execute(text("UPDATE reservations SET ends_at = :late"),
+                     {"late": (START + dt.timedelta(days=2)).replace(tzinfo=None)
+                      if migrated.dialect.name == "sqlite" else START + dt.timedelta(days=2)})
+    with migrated.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM reservations")).scalar() == 1
 
 
 def test_downgrade_to_base_leaves_only_the_version_table(fresh_database_url: str):

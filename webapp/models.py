@@ -26,6 +26,7 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    and_,
     event,
     text,
 )
@@ -231,10 +232,23 @@ _active_list = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
 _source_list = ", ".join(f"'{s}'" for s in SOURCES)
 
 
+# The longest stay the schema allows (a CHECK on PostgreSQL, triggers on SQLite, exact to
+# the millisecond). Overlap queries rely on it: a stay overlapping [s, e) starts after
+# s - MAX_STAY, so with that bound the (table or restaurant, starts_at) indexes read about
+# a day of rows instead of the whole history before s, which grows with every booking.
+MAX_STAY_MINUTES = 24 * 60
+MAX_STAY = dt.timedelta(minutes=MAX_STAY_MINUTES)
+# How far before a window the queries look: a minute of slack over MAX_STAY covers
+# SQLite's millisecond rounding.
+OVERLAP_LOOKBACK = MAX_STAY + dt.timedelta(minutes=1)
+
+
 class Reservation(db.Model):
     __tablename__ = "reservations"
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("ends_at - starts_at <= interval '24 hours'",
+                        name="stay_at_most_a_day").ddl_if(dialect="postgresql"),
         CheckConstraint("party_size >= 1", name="party_size_positive"),
         CheckConstraint(f"status IN ({_status_list})", name="status_valid"),
         CheckConstraint(f"source IN ({_source_list})", name="source_valid"),
@@ -416,6 +430,31 @@ SQLITE_NO_OVERLAP_TRIGGERS = [
     "CREATE TRIGGER reservations_no_overlap_update BEFORE UPDATE OF table_id, starts_at, ends_at, "
     "status ON reservations" + _OVERLAP_CHECK,
 ]
+# SQLite: the MAX_STAY rule (stored values share one fixed text format, so the limit
+# is a string comparison; the '999' keeps a stay of exactly a day, microseconds and all).
+# migrations/versions/0003 holds a frozen copy; the schema test checks both agree.
+_MAX_STAY_CHECK = """
+WHEN NEW.ends_at > strftime('%Y-%m-%d %H:%M:%f', NEW.starts_at, '+1 day') || '999'
+BEGIN
+    SELECT RAISE(ABORT, 'reservations_stay_at_most_a_day');
+END
+"""
+SQLITE_MAX_STAY_TRIGGERS = [
+    "CREATE TRIGGER reservations_max_stay_insert BEFORE INSERT ON reservations" + _MAX_STAY_CHECK,
+    "CREATE TRIGGER reservations_max_stay_update BEFORE UPDATE OF starts_at, ends_at "
+    "ON reservations" + _MAX_STAY_CHECK,
+]
+
+
+def overlapping_stays(window_start: dt.datetime, window_end: dt.datetime | None = None) -> Any:
+    """The condition "the reservation's stay overlaps [window_start, window_end)" (no end:
+    from window_start on), bounded below through MAX_STAY so that it stays an index
+    range scan of about a day."""
+    condition = and_(Reservation.ends_at > window_start,
+                     Reservation.starts_at > window_start - OVERLAP_LOOKBACK)
+    return condition if window_end is None else and_(condition, Reservation.starts_at < window_end)
+
+
 SQLITE_DROP_TRIGGERS = [
     "DROP TRIGGER IF EXISTS reservations_no_overlap_insert",
     "DROP TRIGGER IF EXISTS reservations_no_overlap_update",
@@ -477,8 +516,10 @@ event.listen(
     db.metadata, "before_create",
     DDL("CREATE EXTENSION IF NOT EXISTS btree_gist").execute_if(dialect="postgresql"),
 )
-for _ddl in SQLITE_NO_OVERLAP_TRIGGERS:
-    event.listen(Reservation.__table__, "after_create", DDL(_ddl).execute_if(dialect="sqlite"))
+for _ddl in SQLITE_NO_OVERLAP_TRIGGERS + SQLITE_MAX_STAY_TRIGGERS:
+    # DDL() reads "%" as a format character (strftime's need doubling).
+    event.listen(Reservation.__table__, "after_create",
+                 DDL(_ddl.replace("%", "%%")).execute_if(dialect="sqlite"))
 # After the last set-up table exists (the metadata creates tables in dependency order).
 for _ddl in SETUP_STAMP_POSTGRESQL:
     event.listen(db.metadata, "after_create", DDL(_ddl).execute_if(dialect="postgresql"))

@@ -22,7 +22,7 @@ from webapp.booking.errors import (
     TooFarAhead,
     TooLate,
 )
-from webapp.models import Reservation, ReservationEvent
+from webapp.models import MAX_STAY, MAX_STAY_MINUTES, Reservation, ReservationEvent
 
 GUEST = service.GuestDetails("Ada Lovelace", "ada@example.com", "+44 20 1234", "window please")
 
@@ -379,6 +379,34 @@ def test_owner_stay_length_is_checked(session):
         service.book(session, restaurant, starts_at=local(restaurant, future_day(), 19),
                      party_size=2, guest=GUEST, source="walk_in", duration_minutes=3)
     assert bad.value.http_status == 422 and bad.value.field == "duration"
+
+
+def test_overlap_checks_see_a_day_long_stay_that_began_almost_a_day_before(session):
+    """The overlap queries look back only as far as the longest stay the schema allows
+    (models.MAX_STAY): a stay of exactly that length, begun just inside it, still
+    blocks its table and its guest; one that ended does not. A shorter look-back fails
+    here."""
+    restaurant = make_restaurant(session, tables=[("T", 4), ("U", 4)])
+    day = future_day()
+    long_stay = service.book(session, restaurant, starts_at=local(restaurant, day, 19),
+                             party_size=2, guest=GUEST, source="walk_in",
+                             duration_minutes=MAX_STAY_MINUTES).reservation
+    almost_a_day_later = long_stay.starts_at + MAX_STAY - dt.timedelta(minutes=5)
+    with pytest.raises(SlotTaken):
+        service.book(session, restaurant, starts_at=almost_a_day_later, party_size=2,
+                     guest=guest(1), table_id=long_stay.table_id, source="walk_in",
+                     duration_minutes=60)
+    with pytest.raises(GuestAlreadyBooked):
+        service.book(session, restaurant, starts_at=almost_a_day_later, party_size=2,
+                     guest=GUEST, source="walk_in", duration_minutes=60)
+    after = service.book(session, restaurant, starts_at=long_stay.ends_at, party_size=2,
+                         guest=GUEST, table_id=long_stay.table_id, source="walk_in",
+                         duration_minutes=60)
+    assert after.reservation.table_id == long_stay.table_id
+    with pytest.raises(InvalidDuration):
+        service.book(session, restaurant, starts_at=local(restaurant, day + dt.timedelta(days=3), 19),
+                     party_size=2, guest=guest(2), source="walk_in",
+                     duration_minutes=MAX_STAY_MINUTES + 1)
 
 
 def test_a_booking_reuses_the_callers_schedule_and_tables(session, backend):

@@ -21,6 +21,7 @@ from ..models import (
     Reservation,
     Restaurant,
     SpecialDay,
+    overlapping_stays,
     owned_by,
 )
 from ..owner.forms import (
@@ -144,7 +145,7 @@ def _refuse_deactivation_with_bookings(table: DiningTable) -> None:
     upcoming = list(db.session.scalars(
         select(Reservation.id).where(Reservation.table_id == table.id,
                                      Reservation.status.in_(ACTIVE_STATUSES),
-                                     Reservation.ends_at > dt.datetime.now(dt.UTC))
+                                     overlapping_stays(dt.datetime.now(dt.UTC)))
         .order_by(Reservation.starts_at)))
     if upcoming:
         raise ApiError(409, f"Table {table.name} still has {len(upcoming)} upcoming "

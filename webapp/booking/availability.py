@@ -17,7 +17,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import ACTIVE_STATUSES, DiningTable, Reservation, Restaurant
+from ..models import ACTIVE_STATUSES, DiningTable, Reservation, Restaurant, overlapping_stays
 from . import slots as slotlib
 from .setup import TableInfo, restaurant_setup
 from .slots import Schedule, Slot
@@ -74,8 +74,7 @@ def occupancy(session: Session, restaurant_id: int, window_start: dt.datetime,
         select(Reservation.table_id, Reservation.starts_at, Reservation.ends_at, Reservation.id)
         .where(Reservation.restaurant_id == restaurant_id,
                Reservation.status.in_(ACTIVE_STATUSES),
-               Reservation.starts_at < window_end,
-               Reservation.ends_at > window_start)
+               overlapping_stays(window_start, window_end))
     )
     if ignore is not None:
         query = query.where(Reservation.id != ignore)
@@ -206,8 +205,7 @@ def day_grid(session: Session, restaurant: Restaurant, day: dt.date,
     window_end = max([day_end] + [s.ends_at for s in columns])
     reservations = list(session.scalars(
         select(Reservation).where(Reservation.restaurant_id == restaurant.id,
-                                  Reservation.starts_at < window_end,
-                                  Reservation.ends_at > window_start)
+                                  overlapping_stays(window_start, window_end))
         .order_by(Reservation.starts_at, Reservation.id)
     ))
     step = dt.timedelta(minutes=schedule.interval_minutes)

@@ -47,6 +47,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..database import BEGIN_IMMEDIATE, writes_in_transaction
 from ..models import (
     ACTIVE_STATUSES,
+    MAX_STAY_MINUTES,
+    OVERLAP_LOOKBACK,
     SOURCES,
     DiningTable,
     Reservation,
@@ -252,9 +254,11 @@ def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY, *,
 
 # The hot statements, built once (building a statement costs about as much as running
 # it). ``ignore`` 0 ignores nothing: ids start at 1.
+# "looks_back_to": the MAX_STAY bound of models.overlapping_stays (see _stay).
 _STAY_OVERLAPS = and_(Reservation.status.in_(ACTIVE_STATUSES),
                       Reservation.starts_at < bindparam("ends_at"),
-                      Reservation.ends_at > bindparam("starts_at"))
+                      Reservation.ends_at > bindparam("starts_at"),
+                      Reservation.starts_at > bindparam("looks_back_to"))
 _TABLE_TAKEN = (select(Reservation.id)
                 .where(Reservation.table_id == bindparam("table_id"), _STAY_OVERLAPS,
                        Reservation.id != bindparam("ignore"))
@@ -273,11 +277,17 @@ _GUEST_STAY = (select(Reservation.id)
                .limit(1))
 
 
+def _stay(starts_at: dt.datetime, ends_at: dt.datetime) -> dict[str, dt.datetime]:
+    """The parameters of _STAY_OVERLAPS for the stay [starts_at, ends_at)."""
+    return {"starts_at": starts_at, "ends_at": ends_at,
+            "looks_back_to": starts_at - OVERLAP_LOOKBACK}
+
+
 def _table_is_free(session: Session, table_id: int, starts_at: dt.datetime,
                    ends_at: dt.datetime, ignore: int | None) -> bool:
     return session.connection().execute(_TABLE_TAKEN, {
-        "table_id": table_id, "starts_at": starts_at, "ends_at": ends_at,
-        "ignore": ignore or 0}).first() is None
+        "table_id": table_id, **_stay(starts_at, ends_at), "ignore": ignore or 0,
+    }).first() is None
 
 
 def _guest_identities(guest: GuestDetails) -> list[str]:
@@ -294,7 +304,7 @@ def _check_guest_free(session: Session, restaurant_id: int, guest: GuestDetails,
     if not (guest.email or guest.phone):
         return  # no way to tell this guest's other stays
     if session.execute(_GUEST_STAY, {
-            "restaurant_id": restaurant_id, "starts_at": starts_at, "ends_at": ends_at,
+            "restaurant_id": restaurant_id, **_stay(starts_at, ends_at),
             "email": guest.email, "phone": guest.phone, "ignore": ignore or 0}).first():
         raise GuestAlreadyBooked()
 
@@ -326,7 +336,7 @@ def _guest_check_and_busy_tables(session: Session, restaurant_id: int, guest: Gu
     part is exactly :func:`_check_guest_free`'s query (a reservation of this guest
     overlapping the stay is also one the occupancy query returns)."""
     rows = session.connection().execute(_HELD_OVER_STAY, {
-        "restaurant_id": restaurant_id, "starts_at": starts_at, "ends_at": ends_at,
+        "restaurant_id": restaurant_id, **_stay(starts_at, ends_at),
         "email": guest.email, "phone": guest.phone}).all()
     if any(row.same_guest for row in rows):
         raise GuestAlreadyBooked()
@@ -409,7 +419,7 @@ def plan_stay(schedule: Schedule, starts_at: dt.datetime, party_size: int, *, on
     if within_hours and not slotlib.within_service(schedule, starts_at, party_size):
         raise OutsideOpeningHours("That time is outside the restaurant's services.")
     minutes = duration_minutes or slotlib.turn_minutes(schedule, party_size)
-    if not 5 <= minutes <= 24 * 60:
+    if not 5 <= minutes <= MAX_STAY_MINUTES:
         raise InvalidDuration()
     return starts_at, starts_at + dt.timedelta(minutes=minutes)
 

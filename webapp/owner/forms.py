@@ -50,6 +50,7 @@ from wtforms.validators import (
 from wtforms.widgets import HiddenInput, TextArea
 
 from ..models import (
+    MAX_STAY_MINUTES,
     STATUSES,
     DiningTable,
     OpeningHours,
@@ -577,7 +578,7 @@ class OwnerReservationForm(OwnerForm):
     email = _email_field()
     phone = _phone_field()
     notes = _notes_field()
-    duration_minutes = _int_field("length of stay (minutes)", 5, 24 * 60, required=False,
+    duration_minutes = _int_field("length of stay (minutes)", 5, MAX_STAY_MINUTES, required=False,
                                   description="Empty: the turn time for the party size.")
 
 
@@ -598,7 +599,7 @@ class MoveReservationForm(OwnerForm):
     time = TimeField("Time", format=TIME_FORMATS, validators=[InputRequired("Give the time.")])
     table = WholeNumberField("Table", validators=[InputRequired("Choose a table.")])
     party_size = _int_field("party size", 1, MAX_PARTY)
-    duration_minutes = _int_field("length of stay (minutes)", 5, 24 * 60, required=False)
+    duration_minutes = _int_field("length of stay (minutes)", 5, MAX_STAY_MINUTES, required=False)
     version = WholeNumberField("Version", widget=HiddenInput(), validators=[
         InputRequired("The form is missing the reservation's version; reload the page.")])
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..booking import slots as slotlib
 from ..booking.availability import DayGrid, day_grid, load_schedule
-from ..models import DiningTable, Reservation, Restaurant
+from ..models import DiningTable, Reservation, Restaurant, overlapping_stays
 
 # Reservations drawn on the grid; cancelled ones and no-shows are listed below it.
 DRAWN = ("booked", "seated", "completed")
@@ -164,8 +164,7 @@ def fingerprint(session: Session, restaurant: Restaurant, day: dt.date,
     reservations = session.execute(
         select(func.count(Reservation.id), func.max(Reservation.updated_at),
                func.coalesce(func.sum(Reservation.version), 0), func.max(Reservation.id))
-        .where(Reservation.restaurant_id == restaurant.id, Reservation.starts_at < end,
-               Reservation.ends_at > start)).one()
+        .where(Reservation.restaurant_id == restaurant.id, overlapping_stays(start, end))).one()
     tables = session.execute(
         select(DiningTable.id, DiningTable.name, DiningTable.seats, DiningTable.position)
         .where(DiningTable.restaurant_id == restaurant.id, DiningTable.active.is_(True))

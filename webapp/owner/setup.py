@@ -19,7 +19,14 @@ from ..booking.availability import bookable_times, load_schedule
 from ..booking.errors import BookingError
 from ..booking_policy import current_write_policy
 from ..extensions import db
-from ..models import ACTIVE_STATUSES, DiningTable, OpeningHours, Reservation, SpecialDay
+from ..models import (
+    ACTIVE_STATUSES,
+    DiningTable,
+    OpeningHours,
+    Reservation,
+    SpecialDay,
+    overlapping_stays,
+)
 from . import bp
 from .access import Access, owned_or_404, owner_required, table_or_404
 from .common import actor, form_status, today, zone
@@ -84,7 +91,7 @@ def _future_bookings(table: DiningTable) -> list[Reservation]:
     return list(db.session.scalars(
         select(Reservation).where(Reservation.table_id == table.id,
                                   Reservation.status.in_(ACTIVE_STATUSES),
-                                  Reservation.ends_at > now)
+                                  overlapping_stays(now))
         .order_by(Reservation.starts_at)))
 
 
