@@ -409,8 +409,10 @@ class IdempotencyKey(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-# SQLite has no exclusion constraints: the same rule as triggers on insert and update.
-# migrations/versions/0001 holds a frozen copy; the schema test checks both agree.
+# SQLite has no exclusion constraints: the same rule as triggers on insert and update,
+# bounded below like every overlap query (overlapping_stays).
+# migrations/versions/0003 holds a frozen copy; the schema test checks both agree.
+_LOOKBACK_MINUTES = OVERLAP_LOOKBACK // dt.timedelta(minutes=1)
 _OVERLAP_CHECK = f"""
 WHEN NEW.status IN ({_active_list})
 BEGIN
@@ -422,6 +424,7 @@ BEGIN
           AND other.status IN ({_active_list})
           AND other.starts_at < NEW.ends_at
           AND NEW.starts_at < other.ends_at
+          AND other.starts_at > strftime('%Y-%m-%d %H:%M:%f', NEW.starts_at, '-{_LOOKBACK_MINUTES} minutes')
     );
 END
 """

@@ -8,7 +8,16 @@ Every overlap query (the booking re-checks, availability, the owner's day) now r
 only stays that start at most a day (MAX_STAY) before its window; this rule makes that
 exact. The booking rules already refused longer stays (plan_stay: 5 minutes to 24 hours).
 """
+import importlib.util
+from pathlib import Path
+
 from alembic import op
+
+# 0001's own triggers, for the downgrade (loaded from its file: revisions are not a package).
+_spec = importlib.util.spec_from_file_location(
+    "revision_0001", Path(__file__).with_name("0001_initial_schema.py"))
+_REVISION_0001 = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_REVISION_0001)
 
 
 revision = '0003'
@@ -24,6 +33,28 @@ BEGIN
     SELECT RAISE(ABORT, 'reservations_stay_at_most_a_day');
 END
 """
+# SQLite's overlap triggers (0001) again, bounded below the same way.
+_ACTIVE = "'booked', 'seated'"
+_OVERLAP_CHECK = f"""
+WHEN NEW.status IN ({_ACTIVE})
+BEGIN
+    SELECT RAISE(ABORT, 'reservations_no_overlap')
+    WHERE EXISTS (
+        SELECT 1 FROM reservations AS other
+        WHERE other.table_id = NEW.table_id
+          AND other.id IS NOT NEW.id
+          AND other.status IN ({_ACTIVE})
+          AND other.starts_at < NEW.ends_at
+          AND NEW.starts_at < other.ends_at
+          AND other.starts_at > strftime('%Y-%m-%d %H:%M:%f', NEW.starts_at, '-1441 minutes')
+    );
+END
+"""
+SQLITE_NO_OVERLAP_TRIGGERS = [
+    "CREATE TRIGGER reservations_no_overlap_insert BEFORE INSERT ON reservations" + _OVERLAP_CHECK,
+    "CREATE TRIGGER reservations_no_overlap_update BEFORE UPDATE OF table_id, starts_at, ends_at, "
+    "status ON reservations" + _OVERLAP_CHECK,
+]
 SQLITE_MAX_STAY_TRIGGERS = [
     "CREATE TRIGGER reservations_max_stay_insert BEFORE INSERT ON reservations" + _MAX_STAY_CHECK,
     "CREATE TRIGGER reservations_max_stay_update BEFORE UPDATE OF starts_at, ends_at "
@@ -33,16 +64,26 @@ SQLITE_MAX_STAY_TRIGGERS = [
 
 def upgrade():
     if op.get_bind().dialect.name == "sqlite":
-        for statement in SQLITE_MAX_STAY_TRIGGERS:
+        _drop_overlap_triggers()
+        for statement in SQLITE_NO_OVERLAP_TRIGGERS + SQLITE_MAX_STAY_TRIGGERS:
             op.execute(statement)
     else:
         op.create_check_constraint(op.f("ck_reservations_stay_at_most_a_day"), "reservations",
                                    POSTGRESQL_CHECK)
 
 
+def _drop_overlap_triggers():
+    op.execute("DROP TRIGGER IF EXISTS reservations_no_overlap_insert")
+    op.execute("DROP TRIGGER IF EXISTS reservations_no_overlap_update")
+
+
 def downgrade():
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS reservations_max_stay_insert")
         op.execute("DROP TRIGGER IF EXISTS reservations_max_stay_update")
+        # Back to 0001's unbounded overlap triggers.
+        _drop_overlap_triggers()
+        for statement in _REVISION_0001.SQLITE_NO_OVERLAP_TRIGGERS:
+            op.execute(statement)
     else:
         op.drop_constraint(op.f("ck_reservations_stay_at_most_a_day"), "reservations", type_="check")
