@@ -179,3 +179,17 @@ def test_conflicts_are_counted_from_409_answers_to_writes(client, session):
 def _write_endpoints(client) -> set[str]:
     return {rule.endpoint for rule in client.application.url_map.iter_rules()
             if "POST" in (rule.methods or ())}
+
+
+def test_metrics_token_keeps_scrapers_without_it_out(make_app):
+    guarded = make_app(METRICS_TOKEN="scrape-me-7f3a").test_client()
+    refused = [guarded.get("/metrics"),
+               guarded.get("/metrics", headers={"Authorization": "Bearer wrong"}),
+               guarded.get("/metrics", headers={"Authorization": "Basic scrape-me-7f3a"})]
+    for response in refused:
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert "http_requests_total" not in response.get_data(as_text=True)
+    allowed = guarded.get("/metrics", headers={"Authorization": "Bearer scrape-me-7f3a"})
+    assert allowed.status_code == 200
+    assert "http_requests_total" in allowed.get_data(as_text=True)

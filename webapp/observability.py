@@ -22,6 +22,7 @@ when that hook exists.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import json
 import logging
 import os
@@ -30,7 +31,7 @@ import sys
 import time
 import uuid
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -232,7 +233,20 @@ def _install_booking_observers() -> None:
 # --------------------------------------------------------------------------- /metrics
 
 
+def _scraper_allowed() -> bool:
+    """Without METRICS_TOKEN, anyone who reaches /metrics (keep it off the internet at the
+    proxy); with it, only a scraper that sends it as a bearer token."""
+    expected = current_app.config.get("METRICS_TOKEN", "")
+    if not expected:
+        return True
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), expected.encode())
+
+
 def metrics_view() -> Response:
+    if not _scraper_allowed():
+        return Response("Send the metrics token as `Authorization: Bearer <token>`.\n", 401,
+                        {"WWW-Authenticate": 'Bearer realm="metrics"'}, mimetype="text/plain")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Gunicorn: add up what every worker (living or gone) wrote to the shared directory.
         registry = CollectorRegistry()

@@ -132,6 +132,8 @@ def load_settings(
         # Trust X-Forwarded-* from this many proxies (0 when gunicorn faces the internet).
         "PROXY_FIX_HOPS": _int(env, "PROXY_FIX_HOPS", 0),
         "LOG_FORMAT": env.get("LOG_FORMAT", "json" if production else "text"),
+        # When set, /metrics answers only "Authorization: Bearer <METRICS_TOKEN>" (401 otherwise).
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
     }
     settings.update(overrides)
     settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
