@@ -1,7 +1,7 @@
 """Fixtures: the app on a real PostgreSQL and on SQLite.
 
 * ``app`` is parametrized over both backends: every test that uses it runs twice.
-  Tests marked ``postgres_only`` run on PostgreSQL alone.
+  Tests marked ``postgres_only`` run on PostgreSQL alone, ``sqlite_only`` on SQLite alone.
 * PostgreSQL comes from ``TEST_DATABASE_URL`` (the test command starts a
   throwaway cluster and sets it). Each xdist worker gets its own database.
 * Isolation: every table is emptied before each test (real commits, no
@@ -30,11 +30,13 @@ BACKENDS = ("postgresql", "sqlite")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # postgres_only tests drop their sqlite parametrization instead of skipping it.
+    # postgres_only / sqlite_only tests drop the other backend's parametrization instead
+    # of skipping it.
     for item in list(items):
         callspec = getattr(item, "callspec", None)
-        if (item.get_closest_marker("postgres_only") and callspec
-                and callspec.params.get("app") == "sqlite"):
+        backend = callspec.params.get("app") if callspec else None
+        if ((item.get_closest_marker("postgres_only") and backend == "sqlite")
+                or (item.get_closest_marker("sqlite_only") and backend == "postgresql")):
             items.remove(item)
 
 

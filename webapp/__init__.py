@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, redirect, url_for
+from flask import Flask, g, redirect, request, url_for
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .database import configure_engine
+from .database import WRITE_INTENT, configure_engine
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate
 from .sessions import SessionInterface
 from .settings import ConfigError, from_environment
@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import cli, errors, input_guard, observability, templating
 
     observability.init_app(app)
+    _declare_write_intent(app)
     input_guard.init_app(app)
     errors.register(app)
     templating.register(app)
@@ -55,6 +56,29 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["CHECK_DATABASE_ON_START"]:
         _verify_database(app)
     return app
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _declare_write_intent(app: Flask) -> None:
+    """Requests that may write tell the database layer so (see database.WRITE_INTENT:
+    on SQLite their transactions take the write lock at BEGIN)."""
+
+    def declare() -> None:
+        if request.method not in _SAFE_METHODS:
+            g.write_intent = WRITE_INTENT.set(True)
+
+    def forget(_error: BaseException | None) -> None:
+        token = g.pop("write_intent", None)
+        if token is not None:
+            try:
+                WRITE_INTENT.reset(token)
+            except ValueError:  # torn down from another context (a streamed response)
+                WRITE_INTENT.set(False)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, declare)
+    app.teardown_request(forget)
 
 
 def _init_extensions(app: Flask) -> None:

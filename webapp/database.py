@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event, exc
@@ -36,8 +37,16 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) ->
     cursor.close()
 
 
+# True while serving a request that means to write (a POST...; set by the app per request).
+# SQLite cannot turn a transaction that has read into a writer once another connection
+# has written since its read began: it fails at once with "database is locked", busy
+# timeout or not. A page that reads and then writes therefore takes the write lock up
+# front (BEGIN IMMEDIATE), waiting its turn like the booking service does.
+WRITE_INTENT: ContextVar[bool] = ContextVar("booking_write_intent", default=False)
+
+
 def _on_sqlite_begin(conn: Connection) -> None:
-    immediate = conn.get_execution_options().get(BEGIN_IMMEDIATE, False)
+    immediate = conn.get_execution_options().get(BEGIN_IMMEDIATE, False) or WRITE_INTENT.get()
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.engine import make_url
 
+from webapp.extensions import db
 from webapp.models import DiningTable, OpeningHours, Reservation, Restaurant, SpecialDay
 
 SETTINGS = {"name": "Chez Neu", "slug": "chez-neu", "timezone": "Europe/Paris",
@@ -231,3 +235,36 @@ def test_special_day_bad_input_is_422(owner_client, day):
     assert garbled.status_code == 422 and "is not like" in garbled.get_data(as_text=True)
 
 
+
+
+@pytest.mark.sqlite_only
+def test_a_page_that_reads_then_writes_waits_its_turn_on_sqlite(owner_client, session, app):
+    """SQLite cannot turn a transaction that has read into a writer once someone else
+    wrote meanwhile ("database is locked", at once). A request that means to write
+    therefore takes the write lock at BEGIN: another writer arriving between the page's
+    read and its write now waits (here: gives up after 0.2 s) instead of the page
+    failing with 503."""
+    path = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+    intruder: list[str] = []
+
+    def write_from_elsewhere(*_args) -> None:
+        if intruder:
+            return
+        other = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+        try:
+            other.execute("UPDATE restaurants SET description = 'meanwhile'")
+            intruder.append("wrote")
+        except sqlite3.OperationalError as error:
+            intruder.append(str(error))
+        finally:
+            other.close()
+
+    event.listen(db.session, "before_flush", write_from_elsewhere)
+    try:
+        response = owner_client.post_form("/owner/chez-test/settings", SETTINGS)
+    finally:
+        event.remove(db.session, "before_flush", write_from_elsewhere)
+    assert intruder == ["database is locked"]
+    assert response.status_code == 303
+    session.expire_all()
+    assert session.scalar(select(Restaurant.name)) == "Chez Neu"

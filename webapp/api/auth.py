@@ -49,11 +49,14 @@ def _touch(token: ApiToken) -> None:
     (the booking service wants that session clean)."""
     now = dt.datetime.now(dt.UTC)
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        with db.engine.begin() as conn:
-            conn.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-        # End the session's read transaction: on SQLite its snapshot predates this write,
-        # and a later write in this request could not upgrade it.
+        token_id = token.id
+        # End the session's transaction first: on SQLite it holds the write lock when the
+        # request means to write (database.WRITE_INTENT), which our own connection would
+        # wait for in vain, or else a snapshot older than this write, which a later write
+        # of the request could not upgrade from.
         db.session.rollback()
+        with db.engine.begin() as conn:
+            conn.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
 
 
 def current_token() -> ApiToken | None:

@@ -116,6 +116,11 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             raise ApiError(400, f"The {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable "
                            "characters.", code="bad_idempotency_key")
         scope, fingerprint = _scope(), _fingerprint()
+        # The claim commits on a connection of its own: end the session's transaction
+        # first. It would hold an older snapshot, which SQLite could not write from, or
+        # (a request that writes, database.WRITE_INTENT) SQLite's write lock, which the
+        # claim would wait for in vain.
+        db.session.rollback()
         existing = _claim(scope, key, fingerprint)
         if existing is not None:
             if existing.request_hash != fingerprint:
@@ -127,9 +132,6 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
                                "retry shortly.", code="idempotency_key_in_use",
                                headers={"Retry-After": "1"})
             return _replay(existing)
-        # Our claim committed on its own connection: a read transaction the session opened
-        # before it (token check) holds an older snapshot, which SQLite could not write from.
-        db.session.rollback()
         try:
             response = make_response(view(*args, **kwargs))
         except ApiError as error:
@@ -137,8 +139,12 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         except BookingError as error:
             response = booking_problem(error).response()
         except BaseException:
+            db.session.rollback()
             _record(scope, key, make_response("", 500))  # releases the key
             raise
+        # The view has committed what it wrote; whatever it still has open is a read
+        # (the request's end would roll it back anyway) that must not hold SQLite's lock.
+        db.session.rollback()
         _record(scope, key, response)
         return response
 
