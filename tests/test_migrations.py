@@ -40,6 +40,13 @@ def schema_differences(engine: Engine, metadata: MetaData = db.metadata) -> list
         return compare_metadata(context, metadata)
 
 
+def sqlite_triggers(conn, name_like: str) -> list[str]:
+    """The SQL of the triggers so named, as SQLite keeps it (as written, minus trailing
+    whitespace), in name order."""
+    return conn.execute(text("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                             "AND name LIKE :name ORDER BY name"), {"name": name_like}).scalars().all()
+
+
 def test_upgrade_builds_exactly_the_models_schema(migrated: Engine):
     # Alembic does not reflect PostgreSQL exclusion constraints, so they cannot show up
     # here either way; test_overlap_rule_is_installed checks that one by name.
@@ -59,11 +66,8 @@ def test_schema_differences_would_be_seen(migrated: Engine):
 def test_overlap_rule_is_installed(migrated: Engine):
     with migrated.connect() as conn:
         if migrated.dialect.name == "sqlite":
-            triggers = conn.execute(text(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' "
-                "AND name LIKE 'reservations_no_overlap%' ORDER BY name")).scalars().all()
-            # SQLite keeps the statement as written, minus trailing whitespace.
-            assert triggers == sorted(ddl.strip() for ddl in SQLITE_NO_OVERLAP_TRIGGERS)
+            assert sqlite_triggers(conn, "reservations_no_overlap%") == \
+                sorted(ddl.strip() for ddl in SQLITE_NO_OVERLAP_TRIGGERS)
         else:
             constraints = conn.execute(text(
                 "SELECT conname FROM pg_constraint WHERE contype = 'x' "
@@ -76,10 +80,7 @@ def test_overlap_rule_is_installed(migrated: Engine):
 def test_setup_stamp_triggers_are_the_models(migrated: Engine):
     with migrated.connect() as conn:
         if migrated.dialect.name == "sqlite":
-            triggers = conn.execute(text(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' "
-                "AND name LIKE '%setup_stamp%' ORDER BY name")).scalars().all()
-            assert triggers == sorted(SETUP_STAMP_SQLITE)
+            assert sqlite_triggers(conn, "%setup_stamp%") == sorted(SETUP_STAMP_SQLITE)
         else:
             triggers = conn.execute(text(
                 "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE '%setup_stamp' "
@@ -200,10 +201,8 @@ def test_overlap_rule_refuses_an_overlapping_insert(migrated: Engine, one_table)
 def test_max_stay_rule_is_the_models(migrated: Engine):
     with migrated.connect() as conn:
         if migrated.dialect.name == "sqlite":
-            triggers = conn.execute(text(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' "
-                "AND name LIKE 'reservations_max_stay%' ORDER BY name")).scalars().all()
-            assert triggers == sorted(ddl.strip() for ddl in SQLITE_MAX_STAY_TRIGGERS)
+            assert sqlite_triggers(conn, "reservations_max_stay%") == \
+                sorted(ddl.strip() for ddl in SQLITE_MAX_STAY_TRIGGERS)
         else:
             definition = conn.execute(text(
                 "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
