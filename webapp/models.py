@@ -28,6 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     event,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
@@ -449,13 +450,24 @@ SQLITE_MAX_STAY_TRIGGERS = [
 ]
 
 
-def overlapping_stays(window_start: dt.datetime, window_end: dt.datetime | None = None) -> Any:
+def overlapping_stays(window_start: Any, window_end: Any = None, *, looks_back_to: Any = None) -> Any:
     """The condition "the reservation's stay overlaps [window_start, window_end)" (no end:
     from window_start on), bounded below through MAX_STAY so that it stays an index
-    range scan of about a day."""
-    condition = and_(Reservation.ends_at > window_start,
-                     Reservation.starts_at > window_start - OVERLAP_LOOKBACK)
+    range scan of about a day. ``looks_back_to`` (window_start - OVERLAP_LOOKBACK by
+    default) lets a statement built once take that bound as a parameter too."""
+    if looks_back_to is None:
+        looks_back_to = window_start - OVERLAP_LOOKBACK
+    condition = and_(Reservation.ends_at > window_start, Reservation.starts_at > looks_back_to)
     return condition if window_end is None else and_(condition, Reservation.starts_at < window_end)
+
+
+def upcoming_stays_of_table(session: Any, table_id: int, columns: Any = None) -> list[Any]:
+    """The table's active reservations not yet over (or ``columns`` of them), in time order."""
+    return list(session.scalars(
+        select(columns if columns is not None else Reservation)
+        .where(Reservation.table_id == table_id, Reservation.status.in_(ACTIVE_STATUSES),
+               overlapping_stays(dt.datetime.now(dt.UTC)))
+        .order_by(Reservation.starts_at)))
 
 
 SQLITE_DROP_TRIGGERS = [

@@ -15,14 +15,13 @@ from ..booking.availability import day_grid, load_schedule
 from ..booking_policy import current_write_policy
 from ..extensions import db
 from ..models import (
-    ACTIVE_STATUSES,
     DiningTable,
     OpeningHours,
     Reservation,
     Restaurant,
     SpecialDay,
-    overlapping_stays,
     owned_by,
+    upcoming_stays_of_table,
 )
 from ..owner.forms import (
     EditReservationForm,
@@ -142,11 +141,7 @@ def change_table(slug: str, table_id: int):
 
 
 def _refuse_deactivation_with_bookings(table: DiningTable) -> None:
-    upcoming = list(db.session.scalars(
-        select(Reservation.id).where(Reservation.table_id == table.id,
-                                     Reservation.status.in_(ACTIVE_STATUSES),
-                                     overlapping_stays(dt.datetime.now(dt.UTC)))
-        .order_by(Reservation.starts_at)))
+    upcoming = upcoming_stays_of_table(db.session, table.id, Reservation.id)
     if upcoming:
         raise ApiError(409, f"Table {table.name} still has {len(upcoming)} upcoming "
                        "reservation(s); move or cancel them first.", code="table_in_use",

@@ -54,6 +54,7 @@ from ..models import (
     Reservation,
     ReservationEvent,
     Restaurant,
+    overlapping_stays,
 )
 from . import locks
 from . import slots as slotlib
@@ -254,11 +255,8 @@ def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY, *,
 
 # The hot statements, built once (building a statement costs about as much as running
 # it). ``ignore`` 0 ignores nothing: ids start at 1.
-# "looks_back_to": the MAX_STAY bound of models.overlapping_stays (see _stay).
-_STAY_OVERLAPS = and_(Reservation.status.in_(ACTIVE_STATUSES),
-                      Reservation.starts_at < bindparam("ends_at"),
-                      Reservation.ends_at > bindparam("starts_at"),
-                      Reservation.starts_at > bindparam("looks_back_to"))
+_STAY_OVERLAPS = and_(Reservation.status.in_(ACTIVE_STATUSES), overlapping_stays(
+    bindparam("starts_at"), bindparam("ends_at"), looks_back_to=bindparam("looks_back_to")))
 _TABLE_TAKEN = (select(Reservation.id)
                 .where(Reservation.table_id == bindparam("table_id"), _STAY_OVERLAPS,
                        Reservation.id != bindparam("ignore"))

@@ -25,7 +25,7 @@ from ..models import (
     OpeningHours,
     Reservation,
     SpecialDay,
-    overlapping_stays,
+    upcoming_stays_of_table,
 )
 from . import bp
 from .access import Access, owned_or_404, owner_required, table_or_404
@@ -87,12 +87,7 @@ def _all_tables(access: Access) -> list[DiningTable]:
 
 
 def _future_bookings(table: DiningTable) -> list[Reservation]:
-    now = dt.datetime.now(dt.UTC)
-    return list(db.session.scalars(
-        select(Reservation).where(Reservation.table_id == table.id,
-                                  Reservation.status.in_(ACTIVE_STATUSES),
-                                  overlapping_stays(now))
-        .order_by(Reservation.starts_at)))
+    return upcoming_stays_of_table(db.session, table.id)
 
 
 @bp.route("/<ref>/tables", methods=["GET", "POST"])
