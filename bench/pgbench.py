@@ -33,25 +33,28 @@ BEGIN;
 SET LOCAL lock_timeout = '3000ms';
 SELECT count(pg_advisory_xact_lock(k)) FROM unnest(ARRAY[:g]::bigint[]) AS k;
 SELECT id FROM reservations WHERE restaurant_id = {restaurant_id} AND status IN ('booked', 'seated') \
-AND starts_at < to_timestamp((:b0 + 8)::bigint * 900) AND ends_at > to_timestamp(:b0::bigint * 900) \
-AND starts_at > to_timestamp(:b0::bigint * 900) - interval '{lookback_minutes} minutes' \
+AND {stay_overlaps} \
 AND guest_email = 'g' || :g || '@bench.example.com' LIMIT 1;
 SELECT count(pg_advisory_xact_lock(:t, b::int)) FROM generate_series(:b0, :b0 + 7) AS b;
 SELECT id FROM reservations WHERE table_id = :t AND status IN ('booked', 'seated') \
-AND starts_at < to_timestamp((:b0 + 8)::bigint * 900) AND ends_at > to_timestamp(:b0::bigint * 900) \
-AND starts_at > to_timestamp(:b0::bigint * 900) - interval '{lookback_minutes} minutes' LIMIT 1;
+AND {stay_overlaps} LIMIT 1;
 INSERT INTO reservations (restaurant_id, table_id, starts_at, ends_at, party_size, guest_name, \
 guest_email, guest_phone, notes, status, source, manage_token_hash, created_at, updated_at, version) \
 SELECT {restaurant_id}, :t, to_timestamp(:b0::bigint * 900), to_timestamp((:b0 + 8)::bigint * 900), \
 2, 'Bench Guest', \
 'g' || :g || '@bench.example.com', '', '', 'booked', 'api', md5(random()::text || :g), now(), now(), 1 \
 WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE table_id = :t AND status IN ('booked', 'seated') \
-AND starts_at < to_timestamp((:b0 + 8)::bigint * 900) AND ends_at > to_timestamp(:b0::bigint * 900) \
-AND starts_at > to_timestamp(:b0::bigint * 900) - interval '{lookback_minutes} minutes');
+AND {stay_overlaps});
 INSERT INTO reservation_events (reservation_id, at, actor, action, changes) \
 SELECT currval('reservations_id_seq'), now(), 'guest', 'created', '{{"source": "api"}}'::json;
 COMMIT;
 """
+
+
+# models.overlapping_stays for the stay [b0, b0 + 8 buckets), as the app's queries say it.
+STAY_OVERLAPS = ("starts_at < to_timestamp((:b0 + 8)::bigint * 900) "
+                 "AND ends_at > to_timestamp(:b0::bigint * 900) "
+                 "AND starts_at > to_timestamp(:b0::bigint * 900) - interval '{lookback_minutes} minutes'")
 
 
 def run_pgbench(libpq_url: str, *, restaurant_id: int, table_ids: list[int], clients: int = 16,
@@ -60,7 +63,8 @@ def run_pgbench(libpq_url: str, *, restaurant_id: int, table_ids: list[int], cli
     and latency figures as pgbench reports them."""
     script = SCRIPT.format(first_table=min(table_ids), last_table=max(table_ids),
                            base_bucket=_BASE_BUCKET, restaurant_id=restaurant_id,
-                           lookback_minutes=OVERLAP_LOOKBACK // dt.timedelta(minutes=1))
+                           stay_overlaps=STAY_OVERLAPS.format(
+                               lookback_minutes=OVERLAP_LOOKBACK // dt.timedelta(minutes=1)))
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
         handle.write(script)
         path = Path(handle.name)

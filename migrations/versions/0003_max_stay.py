@@ -13,12 +13,6 @@ from pathlib import Path
 
 from alembic import op
 
-# 0001's own triggers, for the downgrade (loaded from its file: revisions are not a package).
-_spec = importlib.util.spec_from_file_location(
-    "revision_0001", Path(__file__).with_name("0001_initial_schema.py"))
-_REVISION_0001 = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_REVISION_0001)
-
 
 revision = '0003'
 down_revision = '0002'
@@ -77,13 +71,23 @@ def _drop_overlap_triggers():
     op.execute("DROP TRIGGER IF EXISTS reservations_no_overlap_update")
 
 
+def _revision_0001():
+    """0001's module, for its triggers (loaded from its file: revisions are not a package;
+    only when downgrading, not on every command that reads the revisions)."""
+    spec = importlib.util.spec_from_file_location(
+        "revision_0001", Path(__file__).with_name("0001_initial_schema.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def downgrade():
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS reservations_max_stay_insert")
         op.execute("DROP TRIGGER IF EXISTS reservations_max_stay_update")
         # Back to 0001's unbounded overlap triggers.
         _drop_overlap_triggers()
-        for statement in _REVISION_0001.SQLITE_NO_OVERLAP_TRIGGERS:
+        for statement in _revision_0001().SQLITE_NO_OVERLAP_TRIGGERS:
             op.execute(statement)
     else:
         op.drop_constraint(op.f("ck_reservations_stay_at_most_a_day"), "reservations", type_="check")
