@@ -18,8 +18,8 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.fresh_db import flask_db
 from webapp.extensions import db
-from webapp.models import (
-    MAX_STAY,
+from webapp.models import MAX_STAY
+from webapp.schema_triggers import (
     SETUP_STAMP_POSTGRESQL,
     SETUP_STAMP_SQLITE,
     SQLITE_MAX_STAY_TRIGGERS,

@@ -94,6 +94,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "Please log in to see that page."
     login_manager.login_message_category = "info"
 
+    # Importing schema_triggers attaches the triggers' DDL to the metadata, so create_all
+    # builds all of the schema.
+    from . import schema_triggers  # noqa: F401
     from .models import User
 
     @login_manager.user_loader

@@ -2,7 +2,8 @@
 
 Integrity rules live in the database as well as in the code: check constraints,
 and the no-overlap rule for active reservations of one table (an exclusion
-constraint on PostgreSQL, a trigger on SQLite; see ``NO_OVERLAP_*`` below).
+constraint on PostgreSQL, triggers on SQLite: ``webapp/schema_triggers.py``, which also
+holds the set-up stamp triggers).
 """
 
 from __future__ import annotations
@@ -27,13 +28,11 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     and_,
-    event,
     select,
     text,
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.schema import DDL
 
 from .extensions import db
 
@@ -410,46 +409,6 @@ class IdempotencyKey(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-# SQLite has no exclusion constraints: the same rule as triggers on insert and update,
-# bounded below like every overlap query (overlapping_stays).
-# migrations/versions/0003 holds a frozen copy; the schema test checks both agree.
-_LOOKBACK_MINUTES = OVERLAP_LOOKBACK // dt.timedelta(minutes=1)
-_OVERLAP_CHECK = f"""
-WHEN NEW.status IN ({_active_list})
-BEGIN
-    SELECT RAISE(ABORT, 'reservations_no_overlap')
-    WHERE EXISTS (
-        SELECT 1 FROM reservations AS other
-        WHERE other.table_id = NEW.table_id
-          AND other.id IS NOT NEW.id
-          AND other.status IN ({_active_list})
-          AND other.starts_at < NEW.ends_at
-          AND NEW.starts_at < other.ends_at
-          AND other.starts_at > strftime('%Y-%m-%d %H:%M:%f', NEW.starts_at, '-{_LOOKBACK_MINUTES} minutes')
-    );
-END
-"""
-SQLITE_NO_OVERLAP_TRIGGERS = [
-    "CREATE TRIGGER reservations_no_overlap_insert BEFORE INSERT ON reservations" + _OVERLAP_CHECK,
-    "CREATE TRIGGER reservations_no_overlap_update BEFORE UPDATE OF table_id, starts_at, ends_at, "
-    "status ON reservations" + _OVERLAP_CHECK,
-]
-# SQLite: the MAX_STAY rule (stored values share one fixed text format, so the limit
-# is a string comparison; the '999' keeps a stay of exactly a day, microseconds and all).
-# migrations/versions/0003 holds a frozen copy; the schema test checks both agree.
-_MAX_STAY_CHECK = """
-WHEN NEW.ends_at > strftime('%Y-%m-%d %H:%M:%f', NEW.starts_at, '+1 day') || '999'
-BEGIN
-    SELECT RAISE(ABORT, 'reservations_stay_at_most_a_day');
-END
-"""
-SQLITE_MAX_STAY_TRIGGERS = [
-    "CREATE TRIGGER reservations_max_stay_insert BEFORE INSERT ON reservations" + _MAX_STAY_CHECK,
-    "CREATE TRIGGER reservations_max_stay_update BEFORE UPDATE OF starts_at, ends_at "
-    "ON reservations" + _MAX_STAY_CHECK,
-]
-
-
 def overlapping_stays(window_start: Any, window_end: Any = None, *, looks_back_to: Any = None) -> Any:
     """The condition "the reservation's stay overlaps [window_start, window_end)" (no end:
     from window_start on), bounded below through MAX_STAY so that it stays an index
@@ -469,77 +428,6 @@ def upcoming_stays_of_table(session: Any, table_id: int, columns: Any = None) ->
                overlapping_stays(dt.datetime.now(dt.UTC)))
         .order_by(Reservation.starts_at)))
 
-
-SQLITE_DROP_TRIGGERS = [
-    "DROP TRIGGER IF EXISTS reservations_no_overlap_insert",
-    "DROP TRIGGER IF EXISTS reservations_no_overlap_update",
-]
-
-# Any change to a restaurant's set-up gives it a new setup_stamp (random, so that a
-# stamp seen in a transaction that rolled back never comes back; see booking/setup.py).
-# migrations/versions/0002 holds a frozen copy; the schema test checks both agree.
-SETUP_TABLES = ("dining_tables", "opening_hours", "special_days", "special_day_services")
-_PG_NEW_STAMP = "floor(random() * 9007199254740992)::bigint"
-SETUP_STAMP_POSTGRESQL = [
-    f"""CREATE OR REPLACE FUNCTION restaurant_setup_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP <> 'INSERT' THEN
-        UPDATE restaurants SET setup_stamp = {_PG_NEW_STAMP} WHERE id = OLD.restaurant_id;
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        UPDATE restaurants SET setup_stamp = {_PG_NEW_STAMP} WHERE id = NEW.restaurant_id;
-    END IF;
-    RETURN NULL;
-END $$""",
-    f"""CREATE OR REPLACE FUNCTION special_day_service_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP <> 'INSERT' THEN
-        UPDATE restaurants SET setup_stamp = {_PG_NEW_STAMP}
-        WHERE id = (SELECT restaurant_id FROM special_days WHERE id = OLD.special_day_id);
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        UPDATE restaurants SET setup_stamp = {_PG_NEW_STAMP}
-        WHERE id = (SELECT restaurant_id FROM special_days WHERE id = NEW.special_day_id);
-    END IF;
-    RETURN NULL;
-END $$""",
-    *(f"CREATE TRIGGER {table}_setup_stamp AFTER INSERT OR UPDATE OR DELETE ON {table} "
-      f"FOR EACH ROW EXECUTE FUNCTION "
-      f"{'special_day_service_changed' if table == 'special_day_services' else 'restaurant_setup_changed'}()"
-      for table in SETUP_TABLES),
-]
-
-
-def _sqlite_stamp_triggers(table: str) -> list[str]:
-    def restaurant_of(row: str) -> str:
-        if table == "special_day_services":
-            return f"(SELECT restaurant_id FROM special_days WHERE id = {row}.special_day_id)"
-        return f"{row}.restaurant_id"
-
-    def trigger(op: str, rows: tuple[str, ...]) -> str:
-        targets = ", ".join(restaurant_of(row) for row in rows)
-        return (f"CREATE TRIGGER {table}_setup_stamp_{op.lower()} AFTER {op} ON {table} BEGIN "
-                f"UPDATE restaurants SET setup_stamp = random() WHERE id IN ({targets}); END")
-
-    return [trigger("INSERT", ("NEW",)), trigger("UPDATE", ("OLD", "NEW")),
-            trigger("DELETE", ("OLD",))]
-
-
-SETUP_STAMP_SQLITE = [ddl for table in SETUP_TABLES for ddl in _sqlite_stamp_triggers(table)]
-
-event.listen(
-    db.metadata, "before_create",
-    DDL("CREATE EXTENSION IF NOT EXISTS btree_gist").execute_if(dialect="postgresql"),
-)
-for _ddl in SQLITE_NO_OVERLAP_TRIGGERS + SQLITE_MAX_STAY_TRIGGERS:
-    # DDL() reads "%" as a format character (strftime's need doubling).
-    event.listen(Reservation.__table__, "after_create",
-                 DDL(_ddl.replace("%", "%%")).execute_if(dialect="sqlite"))
-# After the last set-up table exists (the metadata creates tables in dependency order).
-for _ddl in SETUP_STAMP_POSTGRESQL:
-    event.listen(db.metadata, "after_create", DDL(_ddl).execute_if(dialect="postgresql"))
-for _ddl in SETUP_STAMP_SQLITE:
-    event.listen(db.metadata, "after_create", DDL(_ddl).execute_if(dialect="sqlite"))
 
 __all__ = [
     "ACTIVE_STATUSES", "STATUSES", "SOURCES", "ROLES", "utcnow", "UTCDateTime", "Restaurant",

@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 # SQLite has no exclusion constraints: the same rule as triggers. A frozen copy of
-# webapp.models.SQLITE_NO_OVERLAP_TRIGGERS as of this revision.
+# webapp.schema_triggers.SQLITE_NO_OVERLAP_TRIGGERS as of this revision.
 _OVERLAP_CHECK = """
 WHEN NEW.status IN ('booked', 'seated')
 BEGIN

@@ -17,7 +17,7 @@ down_revision = '0001'
 branch_labels = None
 depends_on = None
 
-# A frozen copy of webapp.models.SETUP_STAMP_POSTGRESQL / SETUP_STAMP_SQLITE as of this
+# A frozen copy of webapp.schema_triggers.SETUP_STAMP_POSTGRESQL / SETUP_STAMP_SQLITE as of this
 # revision (the schema test checks both agree).
 SETUP_TABLES = ("dining_tables", "opening_hours", "special_days", "special_day_services")
 _PG_NEW_STAMP = "floor(random() * 9007199254740992)::bigint"

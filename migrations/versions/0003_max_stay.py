@@ -19,7 +19,7 @@ down_revision = '0002'
 branch_labels = None
 depends_on = None
 
-# Frozen copies of webapp.models' rule as of this revision (the schema test checks both agree).
+# Frozen copies of webapp.schema_triggers' rule as of this revision (the schema test checks both agree).
 POSTGRESQL_CHECK = "ends_at - starts_at <= interval '24 hours'"
 _MAX_STAY_CHECK = """
 WHEN NEW.ends_at > strftime('%Y-%m-%d %H:%M:%f', NEW.starts_at, '+1 day') || '999'

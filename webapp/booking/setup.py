@@ -5,7 +5,7 @@ Every booking and every availability answer needs them, and they change only whe
 the owner edits something, so each process keeps the last copy it read per
 restaurant. Freshness rests on ``restaurants.setup_stamp``: database triggers give it
 a new random value whenever a table, a service, a special day or one of its services
-is inserted, changed or deleted, by this app or anyone else (see models.py and the
+is inserted, changed or deleted, by this app or anyone else (see schema_triggers.py and the
 migrations). A lookup reads the stamp (one small query, in the caller's transaction,
 so it sees the caller's own flushed edits; none when the restaurant row was just read
 in this transaction and nothing was written since) and reuses the copy only when the
