@@ -63,12 +63,22 @@ def _secret_key(environment: str, env: Mapping[str, str], instance_path: str) ->
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
-    if raw in (None, ""):
+    if raw is None or raw == "":
         return default
     try:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+DEFAULT_MAX_CONTENT_LENGTH = 64 * 1024
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value
 
 
 def load_settings(
@@ -134,6 +144,9 @@ def load_settings(
         "LOG_FORMAT": env.get("LOG_FORMAT", "json" if production else "text"),
         # When set, /metrics answers only "Authorization: Bearer <METRICS_TOKEN>" (401 otherwise).
         "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
+        # Largest request body accepted (bytes; 413 beyond). The largest real form is a
+        # few KB; a big body costs memory and CPU to parse before any view refuses it.
+        "MAX_CONTENT_LENGTH": _positive_int(env, "MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH),
     }
     settings.update(overrides)
     settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
