@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from . import bp
+from .blueprint import bp
 from .common import json_response
 from .openapi import build_document
 

@@ -18,7 +18,7 @@ from flask import request
 
 from ..booking.errors import BookingError, LockTimeout, SlotTaken
 from ..errors import problem
-from . import bp
+from .blueprint import bp
 
 RETRY_AFTER_SECONDS = "2"
 

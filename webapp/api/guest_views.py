@@ -8,8 +8,8 @@ from ..booking_policy import current_write_policy
 from ..extensions import db, limiter
 from ..models import Reservation, Restaurant
 from ..public.forms import CancelBookingForm, ChangeBookingForm
-from . import bp
 from . import representations as rep
+from .blueprint import bp
 from .bodies import bind
 from .common import (
     json_response,

@@ -32,9 +32,9 @@ from ..owner.forms import (
     StatusForm,
     TableForm,
 )
-from . import bp
 from . import representations as rep
 from .auth import actor, owner_restaurant
+from .blueprint import bp
 from .bodies import as_form_values, bind, bind_query, form_defaults
 from .common import json_response, mail_writer, send_queued, service_date, start_from_wall_time
 from .errors import ApiError, not_found

@@ -17,9 +17,9 @@ from ..extensions import db, limiter
 from ..models import OpeningHours, SpecialDay
 from ..owner.forms import OwnerReservationForm
 from ..public.forms import AvailabilityForm, BookingForm
-from . import bp
 from . import representations as rep
 from .auth import actor, has_valid_token, owner_of, restaurant_by_slug
+from .blueprint import bp
 from .bodies import bind, bind_query, form_defaults
 from .common import json_response, mail_writer, send_queued, start_from_wall_time, wall_time_text
 from .idempotency import idempotent

@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""Owner and staff login and logout (the blueprint and its routes: views.py)."""
 
-bp = Blueprint("auth", __name__)
+from .views import bp
 
-from . import views  # noqa: E402,F401  (routes register on import)
+__all__ = ["bp"]

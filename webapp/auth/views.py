@@ -1,12 +1,13 @@
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
-from . import bp
 from .forms import LoginForm, LogoutForm
 from .passwords import authenticate
+
+bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:

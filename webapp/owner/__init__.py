@@ -1,5 +1,7 @@
-from flask import Blueprint
+"""The owners' and staff's dashboard. The blueprint is defined in views.py (the day view);
+reservations, setup and tokens add their routes to it when imported here."""
 
-bp = Blueprint("owner", __name__)
+from . import reservations, setup, tokens
+from .views import bp
 
-from . import reservations, setup, tokens, views  # noqa: E402,F401  (routes register on import)
+__all__ = ["bp", "reservations", "setup", "tokens"]

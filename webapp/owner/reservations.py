@@ -22,7 +22,6 @@ from ..booking.service import TRANSITIONS, GuestDetails
 from ..booking_policy import current_write_policy
 from ..extensions import db
 from ..models import DiningTable, Reservation
-from . import bp
 from .access import Access, member_required, reservation_or_404
 from .common import (
     actor,
@@ -42,6 +41,7 @@ from .forms import (
     ReservationListForm,
     StatusForm,
 )
+from .views import bp
 
 GRID_CHANGED = "bm-grid-changed"
 LIST_LIMIT = 500

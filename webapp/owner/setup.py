@@ -27,7 +27,6 @@ from ..models import (
     SpecialDay,
     upcoming_stays_of_table,
 )
-from . import bp
 from .access import Access, owned_or_404, owner_required, table_or_404
 from .common import actor, form_status, today, zone
 from .forms import (
@@ -42,6 +41,7 @@ from .forms import (
     TableForm,
     sorted_timezones,
 )
+from .views import bp
 
 SETTINGS_FIELDS = ("name", "slug", "timezone", "slot_interval_minutes", "default_turn_minutes",
                    "turn_times", "lead_time_minutes", "horizon_days", "max_online_party", "phone",

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from ..auth.tokens import create_token, revoke_token
 from ..extensions import db
 from ..models import ApiToken
-from . import bp
 from .access import Access, owned_or_404, owner_required
 from .common import form_status
 from .forms import ConfirmForm, TokenForm
+from .views import bp
 
 
 def _render(access: Access, form: TokenForm, status: int = 200, clear: str | None = None):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from . import bp, layout
+from . import layout
 from .access import Access, member_required
 from .common import parse_day, poll_seconds, today
+
+bp = Blueprint("owner", __name__)
 
 
 @bp.get("/")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import (
+    Blueprint,
     abort,
     current_app,
     flash,
@@ -29,7 +30,6 @@ from ..booking_policy import current_write_policy
 from ..extensions import db, limiter
 from ..models import Reservation, Restaurant
 from ..notifications import MailWriter, deliver_soon
-from . import bp
 from .choices import (
     date_choices,
     day_problem,
@@ -41,6 +41,8 @@ from .choices import (
     time_choice,
 )
 from .forms import AvailabilityForm, BookingForm, CancelBookingForm, ChangeBookingForm
+
+bp = Blueprint("public", __name__)
 
 DEFAULT_PARTY = 2
 

@@ -1,0 +1,13 @@
+"""The API's blueprint, which docs, errors, public_views, guest_views and owner_views add
+their routes and error handlers to (a module of its own: the API has several views modules).
+
+The API uses no cookies, so it is exempt from the CSRF check; callers prove who
+they are with a bearer token or a guest's manage token instead.
+"""
+
+from flask import Blueprint
+
+from ..extensions import csrf
+
+bp = Blueprint("api", __name__)
+csrf.exempt(bp)
