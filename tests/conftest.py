@@ -231,7 +231,8 @@ class Client(FlaskClient):
     @property
     def csrf_token(self) -> str:
         if self._csrf is None:
-            page = self.get("/login").get_data(as_text=True)
+            # Logged in, /login leads on to the dashboard, whose layout has a form too.
+            page = self.get("/login", follow_redirects=True).get_data(as_text=True)
             match = _TOKEN.search(page)
             assert match, "no CSRF token on the login page"
             self._csrf = match.group(1)
@@ -239,7 +240,10 @@ class Client(FlaskClient):
 
     def post_form(self, url: str, data: dict | None = None, **kwargs):
         """POST a form with the CSRF token, as the page's own form would."""
-        return self.post(url, data={"csrf_token": self.csrf_token, **(data or {})}, **kwargs)
+        response = self.post(url, data={"csrf_token": self.csrf_token, **(data or {})}, **kwargs)
+        if url.split("?")[0] in ("/login", "/logout", "/logout-everywhere"):
+            self._csrf = None  # logging in or out gives the session a new CSRF token
+        return response
 
     def login(self, email: str, password: str):
         response = self.post_form("/login", {"email": email, "password": password})

@@ -42,7 +42,7 @@ def test_create_owner_creates_then_updates(app, session):
 
 def test_create_owner_without_restaurant(app, session):
     result = flask_command(app, "create-owner", "--email", "solo@example.com",
-                           "--password", "long-enough", "--role", "staff")
+                           "--password", "long-enough-pw", "--role", "staff")
     assert result.exit_code == 0, result.output
     assert count(session, User) == 1
     assert count(session, Membership) == 0
@@ -50,7 +50,7 @@ def test_create_owner_without_restaurant(app, session):
 
 def test_create_owner_unknown_restaurant_is_a_clean_error(app, session):
     result = flask_command(app, "create-owner", "--email", "a@example.com",
-                           "--password", "long-enough", "--restaurant", "nowhere")
+                           "--password", "long-enough-pw", "--restaurant", "nowhere")
     assert result.exit_code == 1
     assert result.output.strip() == "Error: no restaurant with slug 'nowhere'"
     assert result.exception is None or isinstance(result.exception, SystemExit)
@@ -60,7 +60,15 @@ def test_create_owner_unknown_restaurant_is_a_clean_error(app, session):
 def test_create_owner_short_password_is_a_clean_error(app, session):
     result = flask_command(app, "create-owner", "--email", "a@example.com", "--password", "short")
     assert result.exit_code == 1
-    assert result.output.strip() == "Error: password must have at least 8 characters"
+    assert result.output.strip() == "Error: password must have at least 12 characters"
+    assert count(session, User) == 0
+
+
+def test_create_owner_refuses_a_password_containing_the_e_mail(app, session):
+    result = flask_command(app, "create-owner", "--email", "Anna@Example.com",
+                           "--password", "anna@example.com-2026")
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: password must not contain the e-mail address"
     assert count(session, User) == 0
 
 

@@ -99,9 +99,12 @@ def _init_extensions(app: Flask) -> None:
     from . import schema_triggers  # noqa: F401
     from .models import User
 
+    from .auth.logins import load_login
+
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(alternative_id: str) -> User | None:
+        # Session version and the login's own token too: see webapp/auth/logins.py.
+        return load_login(db.session, alternative_id)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -9,7 +9,7 @@ holds the set-up stamp triggers).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -125,6 +125,19 @@ class Restaurant(db.Model):
 
     def __repr__(self) -> str:
         return f"<Restaurant {self.slug}>"
+
+
+class PreviousSlug(db.Model):
+    """A web address a restaurant had before: links e-mailed under it redirect to the
+    current one (webapp/booking/slugs.py records them whenever a slug changes)."""
+
+    __tablename__ = "previous_slugs"
+
+    slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    restaurant_id: Mapped[int] = mapped_column(
+        ForeignKey("restaurants.id", ondelete="CASCADE"), index=True
+    )
+    replaced_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class DiningTable(db.Model):
@@ -322,14 +335,39 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session's id (get_id): a new value at each password change and at
+    # "log out everywhere" makes every session and remember cookie issued before worthless.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
 
+    if TYPE_CHECKING:  # not a column: the login this request was made under (auth/logins.py)
+        login_token: str | None
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id, kept in the session and the remember cookie:
+        account, session version and the login's own token (webapp/auth/logins.py)."""
+        return f"{self.id}:{self.session_version}:{getattr(self, 'login_token', None) or ''}"
+
+
+class LoginSession(db.Model):
+    """One login on one device: logging out deletes it, so a copied session or remember
+    cookie of that login stops opening. Only a hash of the login's token is kept."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # "Keep me logged in" was ticked: a password change re-issues this login's remember cookie.
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Membership(db.Model):

@@ -7,6 +7,7 @@ person as a single line.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from collections.abc import Mapping
@@ -119,6 +120,9 @@ def load_settings(
         "SESSION_COOKIE_SECURE": production and env.get("INSECURE_COOKIES", "") != "1",
         "REMEMBER_COOKIE_SECURE": production and env.get("INSECURE_COOKIES", "") != "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # A remember cookie lasts as long as its login may (auth/logins.LOGIN_LIFETIME).
+        "REMEMBER_COOKIE_DURATION": dt.timedelta(days=30),
         "WTF_CSRF_TIME_LIMIT": None,
         # Rate limits (Flask-Limiter); use redis:// or memcached:// when running several instances.
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),

@@ -7,14 +7,36 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..models import Membership, Restaurant, User
+from .logins import end_all_logins
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 12
 # A hash to compare against when the e-mail is unknown, so that both paths take as long.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password)
+
+
+def password_problem(password: str, email: str) -> str | None:
+    """Why ``password`` will not do for the account ``email`` (None when it will): one
+    rule for the command line and the dashboard."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"password must have at least {MIN_PASSWORD_LENGTH} characters"
+    if email and email.strip().lower() in password.lower():
+        return "password must not contain the e-mail address"
+    return None
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Store a new password (checked by the caller) and end every login of the account
+    made so far: a leaked or copied cookie must not outlive the old password."""
+    user.password_hash = hash_password(password)
+    end_all_logins(session, user)
+
+
+def password_matches(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password)
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
@@ -34,16 +56,17 @@ def ensure_owner(
     """Create the account (or reset its password) and give it the restaurant; idempotent.
 
     Returns the user and whether it was created."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
     email = email.strip().lower()
+    problem = password_problem(password, email)
+    if problem:
+        raise ValueError(problem)
     user = session.scalar(select(User).where(User.email == email))
     created = user is None
     if user is None:
         user = User(email=email, password_hash=hash_password(password))
         session.add(user)
     elif not check_password_hash(user.password_hash, password):
-        user.password_hash = hash_password(password)
+        set_password(session, user, password)  # a reset: every session so far ends
     session.flush()
     if restaurant is not None:
         membership = session.get(Membership, (user.id, restaurant.id))
