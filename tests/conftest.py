@@ -111,9 +111,14 @@ def database_url(request: pytest.FixtureRequest, backend: str) -> str:
     return request.getfixturevalue("pg_url" if backend == "postgresql" else "sqlite_url")
 
 
+# scrypt costs ~0.2 s per hash, and most tests create an owner and log in: the suite hashes
+# with one round of pbkdf2 instead (settings.py refuses that outside BOOKING_ENV=testing).
+CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1"
+
+
 def build_app(url: str, **overrides) -> Flask:
     config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
-              "SERVER_NAME": None}
+              "SERVER_NAME": None, "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH}
     config.update(overrides)
     return create_app(config)
 

@@ -82,6 +82,35 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+# Werkzeug's scrypt (n=2**15, r=8, p=1): about 0.2 s of CPU per hash, on purpose.
+DEFAULT_PASSWORD_HASH_METHOD = "scrypt"
+# Below these costs a method is too cheap for real passwords (OWASP's pbkdf2-sha256 figure).
+_MIN_SCRYPT_N, _MIN_SCRYPT_R = 2**15, 8
+_MIN_PBKDF2_ITERATIONS = 600_000
+
+
+def password_hash_method(method: str, environment: str) -> str:
+    """The werkzeug method new password hashes use (``PASSWORD_HASH_METHOD``, a setting for
+    the test suite: ~0.2 s of scrypt per login adds up over hundreds of logins). Only the
+    testing environment may choose a cheap one; verifying reads the method from the hash."""
+    name, *args = str(method).split(":")
+    try:
+        if name == "scrypt" and len(args) in (0, 3):
+            n, r, _p = (int(arg) for arg in args) if args else (_MIN_SCRYPT_N, _MIN_SCRYPT_R, 1)
+            weak = n < _MIN_SCRYPT_N or r < _MIN_SCRYPT_R
+        elif name == "pbkdf2" and len(args) <= 2:
+            weak = len(args) == 2 and int(args[1]) < _MIN_PBKDF2_ITERATIONS
+        else:
+            raise ValueError(method)
+    except ValueError:
+        raise ConfigError(f"PASSWORD_HASH_METHOD {method!r} is not one of werkzeug's "
+                          "'scrypt[:n:r:p]' or 'pbkdf2[:hash[:iterations]]'") from None
+    if weak and environment != "testing":
+        raise ConfigError(f"PASSWORD_HASH_METHOD {method!r} is too cheap for real passwords "
+                          f"(only BOOKING_ENV=testing may use it); leave it unset for scrypt")
+    return method
+
+
 def load_settings(
     env: Mapping[str, str], instance_path: str, overrides: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -151,8 +180,11 @@ def load_settings(
         # Largest request body accepted (bytes; 413 beyond). The largest real form is a
         # few KB; a big body costs memory and CPU to parse before any view refuses it.
         "MAX_CONTENT_LENGTH": _positive_int(env, "MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH),
+        # Not read from the environment: the test suite's config sets a cheap one.
+        "PASSWORD_HASH_METHOD": DEFAULT_PASSWORD_HASH_METHOD,
     }
     settings.update(overrides)
+    settings["PASSWORD_HASH_METHOD"] = password_hash_method(settings["PASSWORD_HASH_METHOD"], environment)
     settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         settings["SQLALCHEMY_ENGINE_OPTIONS"] = {

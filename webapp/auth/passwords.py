@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..models import Membership, Restaurant, User
+from ..settings import DEFAULT_PASSWORD_HASH_METHOD
 from .logins import end_all_logins
 
 MIN_PASSWORD_LENGTH = 12
-# A hash to compare against when the e-mail is unknown, so that both paths take as long.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def hash_method() -> str:
+    """The app's PASSWORD_HASH_METHOD (scrypt; settings.py lets only the tests pick a cheap one)."""
+    if not has_app_context():
+        return DEFAULT_PASSWORD_HASH_METHOD
+    return str(current_app.config.get("PASSWORD_HASH_METHOD", DEFAULT_PASSWORD_HASH_METHOD))
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    """A hash to compare against when the e-mail is unknown, made with the method real
+    hashes use, so that both paths take as long."""
+    return generate_password_hash("not-a-real-password", method)
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password)
+    return generate_password_hash(password, hash_method())
 
 
 def password_problem(password: str, email: str) -> str | None:
@@ -42,7 +58,7 @@ def password_matches(user: User, password: str) -> bool:
 def authenticate(session: Session, email: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(hash_method()), password)
         return None
     if not user.active or not check_password_hash(user.password_hash, password):
         return None
