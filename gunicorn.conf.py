@@ -9,6 +9,7 @@ Everything here can be set from the environment (see docs/operations.md):
     GUNICORN_MAX_REQUESTS  recycle a worker after this many requests (0 = never)  5000
     GUNICORN_ACCESS_LOG  "-" for gunicorn's own access log on stdout; off by default
                          because the app writes one structured line per request
+                         (manage tokens redacted, control characters escaped, like it)
     PROMETHEUS_MULTIPROC_DIR  where workers share metrics; a fresh temp dir by default
 """
 
@@ -45,6 +46,8 @@ preload_app = True
 wsgi_app = "webapp.wsgi:app"
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+# Guests' manage tokens redacted and control characters escaped, as in the app's log.
+logger_class = "webapp.gunicorn_logging.SafeAccessLogger"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms id=%({x-request-id}o)s'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

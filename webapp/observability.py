@@ -44,14 +44,13 @@ from prometheus_client import (
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .logsafe import escape_control, json_safe, redact_secrets
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # Accept a caller's id only when it is short and plain, so it cannot forge log lines.
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 
 ACCESS_LOGGER = "webapp.request"
-# A guest's manage link (page and API) carries its secret token in the path: keep it out
-# of the logs.
-_SECRET_PATH_PART = re.compile(r"(/b/|^/api/v1/reservations/)[^/?]+")
 
 # --------------------------------------------------------------------------- metrics
 # Module-level: prometheus_client refuses to register a name twice, and tests build many apps.
@@ -115,17 +114,38 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        # json.dumps escapes C0 controls; json_safe the rest (C1, bidi, U+2028, ...).
+        return json_safe(json.dumps(entry, default=str, ensure_ascii=False))
 
 
 class TextFormatter(logging.Formatter):
+    """``time LEVEL logger: message`` on one line, its control characters escaped (a
+    path with ``%0D%0A`` cannot start a line of its own); a traceback follows on lines
+    indented by four spaces, so none of them can pass for a record."""
+
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        return escape_control(super().formatMessage(record))
+
+    def formatException(self, ei) -> str:  # noqa: N802
+        return _indented(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802
+        return _indented(super().formatStack(stack_info))
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
         request_id = getattr(record, "request_id", None)
-        return f"{line} [{request_id}]" if request_id and record.name != ACCESS_LOGGER else line
+        if not request_id or record.name == ACCESS_LOGGER:
+            return line
+        first, newline, rest = line.partition("\n")
+        return f"{first} [{escape_control(str(request_id))}]{newline}{rest}"
+
+
+def _indented(text: str) -> str:
+    return "\n".join("    " + escape_control(line) for line in text.splitlines())
 
 
 def configure_logging(log_format: str) -> None:
@@ -189,7 +209,7 @@ def _finish_request(response: Response) -> Response:
         REQUEST_SECONDS.labels(endpoint, method, status).observe(seconds)
         if response.status_code == 409 and method in _WRITE_METHODS:
             CONFLICTS.labels(endpoint).inc()
-    path = _SECRET_PATH_PART.sub(r"\1<token>", request.path)
+    path = redact_secrets(request.path)
     logging.getLogger(ACCESS_LOGGER).info(
         "%s %s %s %.1fms", method, path, status, seconds * 1000,
         extra={"request_id": request_id, "method": method, "path": path,
