@@ -7,10 +7,13 @@ outbox inside the booking transaction without any network or request state.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import icalendar
+from icalendar.parser import foldline
 
 from ..models import Reservation, Restaurant
 
@@ -106,3 +109,20 @@ def calendar_entry(restaurant: Restaurant, reservation: Reservation, kind: str,
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     calendar.add_component(event)
     return calendar.to_ical().decode()
+
+
+# RFC 5545 §3.1: a content line longer than 75 octets goes on over lines that start with
+# a space or a tab; the line break and that one character are not part of the value.
+_FOLD = re.compile(r"\r?\n[ \t]")
+_LINE_END = re.compile(r"(\r?\n)")
+
+
+def redact_calendar(ics: str, redact: Callable[[str], str]) -> str:
+    """``ics`` with ``redact`` applied to each whole (unfolded) content line, folded
+    again. A long DESCRIPTION or URL is folded in the middle of its link, so a
+    redaction of the folded text would match only the first part of the token (or,
+    when the fold falls inside "/b/", none of it)."""
+    parts = _LINE_END.split(_FOLD.sub("", ics))
+    for index in range(0, len(parts), 2):  # the even ones are lines, the odd ones their ends
+        parts[index] = foldline(redact(parts[index]))
+    return "".join(parts)

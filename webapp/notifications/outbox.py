@@ -12,7 +12,16 @@ transaction, delivered afterwards.
   transactions however many e-mails it holds. A process that dies mid-send leaves
   its rows to be retried when the lease runs out: delivery is at least once.
 * A failed attempt records ``last_error`` and waits ``backoff(attempts)``; after
-  ``MAIL_MAX_ATTEMPTS`` attempts the row is ``failed`` for a person to look at.
+  ``MAIL_MAX_ATTEMPTS`` attempts the row is ``failed`` for a person to look at. A
+  message that cannot be built or is refused as malformed (a header with a line
+  break: ``ValueError``) will never go out: it is ``failed`` at once, with its error,
+  and the rest of the pass goes on.
+* A slow server is not a failed one: SMTP waits ``SMTP_TIMEOUT_SECONDS`` for each
+  reply (RFC 5321 §4.5.3.2 asks clients to wait minutes for the final OK), and the
+  lease outlasts the pass's send budget plus a whole conversation at that pace, so
+  no other deliverer sends a row again while its first send is still going on. Each
+  e-mail keeps one ``Message-ID`` over all its attempts (``message_id``), so a copy
+  sent twice after a lost final OK is recognisably the same e-mail.
 * Without ``MAIL_SERVER`` the e-mail is written to the log and counted as sent.
 * The manage link is the guest's password: once an e-mail is sent, the link in the
   stored copy is redacted.
@@ -21,6 +30,7 @@ transaction, delivered afterwards.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import queue as queue_mod
@@ -32,7 +42,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,15 +50,26 @@ from sqlalchemy.orm import Session
 
 from ..booking.service import hash_token, new_manage_token
 from ..models import OutboxEmail, Reservation, Restaurant
-from .messages import ACTION_KINDS, compose
+from .messages import ACTION_KINDS, compose, redact_calendar
 
 log = logging.getLogger("webapp.mail")
 
 DEFAULT_MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 6 * 3600
-LEASE_SECONDS = 120  # how long a claimed row is left alone while it is being sent
-SMTP_TIMEOUT_SECONDS = 10
+# Seconds smtplib waits for each reply. The old 10 s cut off a server that took 12 s
+# before its final OK: the e-mail had been accepted, was counted as failed, and went out
+# again on every retry (three copies).
+SMTP_TIMEOUT_SECONDS = 60
+# One SMTP conversation: connect, EHLO, STARTTLS, EHLO, AUTH, MAIL, RCPT, DATA, the
+# message and its final OK, QUIT; each may wait SMTP_TIMEOUT_SECONDS.
+SMTP_CONVERSATION_STEPS = 11
+# A pass stops starting new sends this long after its claim; the rows it did not get
+# to are handed back (a slow mail server, a long batch).
+SEND_BUDGET_SECONDS = 120
+# How long a claimed row is left alone while it is being sent: longer than the last
+# send a pass may start can take, so no other deliverer takes a row still being sent.
+LEASE_SECONDS = SEND_BUDGET_SECONDS + SMTP_CONVERSATION_STEPS * SMTP_TIMEOUT_SECONDS + 60
 _MANAGE_LINK = re.compile(r"(/r/[^/\s]+/b/)[A-Za-z0-9_\-]+")
 
 
@@ -72,10 +92,10 @@ class MailWriter:
     transaction. ``link_for(token)`` turns a manage token into an absolute URL.
 
     On "created" the writer needs the clear manage token for the e-mail: it takes the
-    one :func:`~webapp.booking.service.book` hands over in memory
-    (``reservation.issued_manage_token``), or else issues one itself (replacing the hash
-    the service stored, in the same transaction). ``manage_token`` then holds the
-    token that works; callers must use it instead of ``BookingResult.manage_token``."""
+    one :func:`~webapp.booking.service.book` hands over (the ``manage_token`` argument,
+    the same as ``BookingResult.manage_token``), or, called without one, issues one
+    itself (replacing the hash the service stored, in the same transaction).
+    ``manage_token`` then holds the token that works."""
 
     link_for: Callable[[str], str]
     manage_token: str | None = None
@@ -84,16 +104,16 @@ class MailWriter:
     host: str | None = None
     queued_ids: list[int] = field(default_factory=list)
 
-    def __call__(self, session: Session, reservation: Reservation, action: str) -> None:
+    def __call__(self, session: Session, reservation: Reservation, action: str, *,
+                 manage_token: str | None = None) -> None:
         kind = ACTION_KINDS.get(action)
         if kind is None or not reservation.guest_email:
             return
         if action == "created":
-            issued = getattr(reservation, "issued_manage_token", None)
-            if issued is not None and hash_token(issued) == reservation.manage_token_hash:
-                # The service handed us the clear token it stored the hash of (in memory
-                # only): use it rather than issue another (one UPDATE less).
-                self.manage_token = issued
+            if manage_token is not None and hash_token(manage_token) == reservation.manage_token_hash:
+                # The service handed us the clear token it stored the hash of (it exists
+                # nowhere else): use it rather than issue another (one UPDATE less).
+                self.manage_token = manage_token
             else:
                 self.manage_token, token_hash = new_manage_token()
                 reservation.manage_token_hash = token_hash
@@ -160,13 +180,22 @@ def build_message(row: OutboxEmail | Claimed, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = row.to_address
     message["Subject"] = row.subject
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    message["Message-ID"] = message_id(row, sender.rpartition("@")[2] or "localhost")
     message.set_content(row.body_text)
     if row.ics:
         method = "CANCEL" if row.kind == "cancellation" else "PUBLISH"
         message.add_attachment(row.ics.encode(), maintype="text", subtype="calendar",
                                filename="booking.ics", params={"method": method})
     return message
+
+
+def message_id(row: OutboxEmail | Claimed, domain: str) -> str:
+    """The same on every attempt at one outbox row (a new one per attempt made a copy
+    sent again after a lost final OK look like another e-mail), and unique: the row's
+    id with a digest of what it says, so rows of a reset database differ."""
+    digest = hashlib.sha256(f"{row.id}\n{row.to_address}\n{row.subject}\n{row.body_text}"
+                            .encode()).hexdigest()[:20]
+    return f"<booking-{row.id}.{digest}@{domain}>"
 
 
 def send_smtp(message: EmailMessage, settings: MailSettings) -> None:
@@ -283,12 +312,6 @@ class DeliveryReport:
         return f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}"
 
 
-# A pass stops starting new sends this long after its claim, well inside the lease, so
-# that no other deliverer can take a row while this one may still be sending it; the
-# rows it did not get to are handed back (a slow mail server, a long batch).
-SEND_BUDGET_SECONDS = LEASE_SECONDS / 2
-
-
 def deliver_due(session: Session, config: Mapping[str, Any], *, now: dt.datetime | None = None,
                 ids: Iterable[int] | None = None, limit: int = 50,
                 send: Callable[[EmailMessage, MailSettings], None] = send_smtp) -> DeliveryReport:
@@ -339,26 +362,39 @@ def _send_claimed(claimed: list[Claimed], settings: MailSettings,
         outcomes.released.extend(row.id for row in claimed[tried:])
 
 
+def _give_up(row: Claimed, error: str, outcomes: _Outcomes, report: DeliveryReport) -> None:
+    """Mark ``row`` failed for good, for a person to look at."""
+    error = error[:2000]
+    outcomes.failures.append({"row_id": row.id, "new_status": "failed", "error": error,
+                              "retry_at": outcomes.lease_until})
+    report.failed += 1
+    log.error("e-mail %s failed for good after %s attempts: %s", row.id, row.attempts, error)
+
+
 def _send_one(row: Claimed, settings: MailSettings,
               send: Callable[[EmailMessage, MailSettings], None],
               outcomes: _Outcomes, report: DeliveryReport) -> None:
     try:
         if settings.server:
-            send(build_message(row, settings.sender), settings)
+            try:
+                message = build_message(row, settings.sender)
+            except Exception as error:  # whatever it is, no retry can help
+                _give_up(row, f"cannot build the message: {type(error).__name__}: {error}",
+                         outcomes, report)
+                return
+            send(message, settings)
         else:
             # The body holds the guest's private manage link: never at INFO, which
             # production logs keep.
             log.info("e-mail not sent (MAIL_SERVER is not set): to=%s subject=%s",
                      row.to_address, row.subject)
             log.debug("e-mail body:\n%s", row.body_text)
+    except ValueError as error:  # refused as malformed (smtplib, email): never sendable
+        _give_up(row, f"malformed message: {type(error).__name__}: {error}", outcomes, report)
     except (OSError, smtplib.SMTPException) as error:
         last_error = f"{type(error).__name__}: {error}"[:2000]
         if row.attempts >= settings.max_attempts:
-            outcomes.failures.append({"row_id": row.id, "new_status": "failed", "error": last_error,
-                                      "retry_at": outcomes.lease_until})
-            report.failed += 1
-            log.error("e-mail %s failed for good after %s attempts: %s", row.id,
-                      row.attempts, last_error)
+            _give_up(row, last_error, outcomes, report)
         else:
             retry_at = utcnow() + backoff(row.attempts)
             outcomes.failures.append({"row_id": row.id, "new_status": "pending",
@@ -369,7 +405,7 @@ def _send_one(row: Claimed, settings: MailSettings,
     else:
         outcomes.sent.append({"row_id": row.id, "sent_time": utcnow(),
                               "redacted_body": _redact(row.body_text),
-                              "redacted_ics": _redact(row.ics) if row.ics else row.ics})
+                              "redacted_ics": redact_calendar(row.ics, _redact) if row.ics else row.ics})
         report.sent += 1
 
 
