@@ -141,6 +141,14 @@ def load_settings(
         "OWNER_POLL_SECONDS": _int(env, "OWNER_POLL_SECONDS", 5),
         # Booking engine
         "BOOKING_LOCK_TIMEOUT_MS": _int(env, "BOOKING_LOCK_TIMEOUT_MS", 3000),
+        # An Idempotency-Key claim older than this whose request never answered died with
+        # its worker (SIGKILL, gunicorn's timeout): a retry may take it over. By default
+        # the lock timeout plus gunicorn's worker timeout plus 2 s, so no live request
+        # can still hold it.
+        "IDEMPOTENCY_CLAIM_TIMEOUT_SECONDS": _positive_int(
+            env, "IDEMPOTENCY_CLAIM_TIMEOUT_SECONDS",
+            -(-_int(env, "BOOKING_LOCK_TIMEOUT_MS", 3000) // 1000)
+            + _int(env, "GUNICORN_TIMEOUT", 30) + 2),
         # Test-only switch used by the control test that proves the lock prevents the race.
         "BOOKING_ADVISORY_LOCKS": True,
         # Sessions and cookies

@@ -11,7 +11,16 @@ finished, gets its answer replayed.
   method and path, so keys of different callers or endpoints never meet;
 * same key, different body: 422, as the draft says;
 * answers that are not an outcome (5xx, auth or body refusals, rate limits)
-  release the key, so the client can fix the request and retry with it.
+  release the key, so the client can fix the request and retry with it;
+* a claim whose request died (worker SIGKILLed, or killed by gunicorn's timeout)
+  is released once it is older than ``IDEMPOTENCY_CLAIM_TIMEOUT_SECONDS`` (by
+  default the lock timeout plus gunicorn's worker timeout plus 2 s: no live request
+  can still be running then): the next retry takes it over, by a conditional UPDATE
+  so two retries cannot both take it;
+* the stored answer may hold a secret (a booking's manage token): it is kept
+  encrypted with a key derived from ``SECRET_KEY`` (``sealed``), and keys are deleted
+  once older than ``REPLAY_WINDOW`` (24 h), opportunistically by the claims
+  themselves (at most once a minute per process).
 """
 
 from __future__ import annotations
@@ -20,16 +29,19 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Response, make_response, request
+from flask import Response, current_app, make_response, request
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy import exc as sa_exc
 
 from ..booking.errors import BookingError
 from ..extensions import db
 from ..models import IdempotencyKey
+from . import sealed
 from .auth import current_token
 from .errors import ApiError, booking_problem
 
@@ -37,6 +49,11 @@ HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
 IN_PROGRESS = 0  # status_code of a claimed key whose request has not finished
 REPLAYED_HEADER = "Idempotent-Replayed"
+# How long an answer is replayed; older keys are deleted (documented in docs/api.md).
+REPLAY_WINDOW = dt.timedelta(hours=24)
+PURGE_EVERY_SECONDS = 60.0
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_purge_after = 0.0  # time.monotonic() before which this process does not purge again
 
 
 def _kept(status: int) -> bool:
@@ -53,49 +70,109 @@ def _scope() -> str:
 def _fingerprint() -> str:
     digest = hashlib.sha256()
     digest.update(request.mimetype.encode() + b"\n")
-    digest.update(request.get_data(cache=True))
+    if request.mimetype in _FORM_TYPES:
+        # The form as parsed: once a form is parsed (input_guard reads it for every
+        # request) its raw bytes are gone, and hashing those hashed an empty body, so
+        # a key reused with another form replayed the first answer.
+        digest.update(urlencode(list(request.form.items(multi=True))).encode())
+        digest.update(b"\n" + urlencode([(name, upload.filename or "")
+                                         for name, upload in request.files.items(multi=True)]
+                                        ).encode())
+    else:
+        digest.update(request.get_data(cache=True))
     return digest.hexdigest()
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def claim_timeout() -> dt.timedelta:
+    return dt.timedelta(seconds=float(current_app.config["IDEMPOTENCY_CLAIM_TIMEOUT_SECONDS"]))
+
+
+def _purge_expired(now: dt.datetime) -> None:
+    """Delete keys past their replay window, at most once a minute per process (the
+    table has no index on created_at: a scan per claim would cost every POST)."""
+    global _purge_after
+    if time.monotonic() < _purge_after:
+        return
+    _purge_after = time.monotonic() + PURGE_EVERY_SECONDS
+    with db.engine.begin() as conn:
+        conn.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < now - REPLAY_WINDOW))
 
 
 def _claim(scope: str, key: str, fingerprint: str) -> Any | None:
     """Insert the key as in progress; None when we own it, else the existing row.
 
-    Both statements run on a connection of their own, outside the request's session:
+    Every statement runs on a connection of its own, outside the request's session:
     the claim must commit at once, and the read must not see an older snapshot."""
     table = IdempotencyKey.__table__
+    now = dt.datetime.now(dt.UTC)
+    _purge_expired(now)
     try:
         with db.engine.begin() as conn:
             conn.execute(insert(table).values(
                 scope=scope, key=key, request_hash=fingerprint, status_code=IN_PROGRESS,
-                response_body="", created_at=dt.datetime.now(dt.UTC)))
+                response_body="", created_at=now))
         return None
     except sa_exc.IntegrityError:
-        with db.engine.connect() as conn:
-            row = conn.execute(select(table.c.request_hash, table.c.status_code,
-                                      table.c.response_body)
-                               .where(table.c.scope == scope, table.c.key == key)).first()
-        if row is None:  # released between our insert and our read: the caller may retry
-            raise ApiError(409, "A request with this Idempotency-Key was just abandoned; retry.",
-                           code="idempotency_key_in_use", headers={"Retry-After": "1"}) from None
-        return row
+        pass  # someone has the key: read what they left
+    with db.engine.connect() as conn:
+        row = conn.execute(select(table.c.request_hash, table.c.status_code,
+                                  table.c.response_body, table.c.created_at)
+                           .where(table.c.scope == scope, table.c.key == key)).first()
+    if row is None:  # released between our insert and our read: the caller may retry
+        raise ApiError(409, "A request with this Idempotency-Key was just abandoned; retry.",
+                       code="idempotency_key_in_use", headers={"Retry-After": "1"})
+    if row.status_code == IN_PROGRESS and _utc(row.created_at) < now - claim_timeout():
+        # Its request died without an answer (a killed worker): take the claim over,
+        # only if nobody else did since we read it.
+        with db.engine.begin() as conn:
+            taken = conn.execute(update(table).where(
+                table.c.scope == scope, table.c.key == key,
+                table.c.status_code == IN_PROGRESS, table.c.created_at == row.created_at,
+            ).values(request_hash=fingerprint, created_at=now)).rowcount
+        if taken == 1:
+            current_app.logger.warning("idempotency key claimed %s ago never finished; "
+                                       "taken over by a retry", now - _utc(row.created_at))
+            return None
+        raise ApiError(409, f"A request with this {HEADER} is still being processed; "
+                       "retry shortly.", code="idempotency_key_in_use",
+                       headers={"Retry-After": "1"})
+    return row
 
 
 def _record(scope: str, key: str, response: Response) -> None:
     with db.engine.begin() as conn:
         where = (IdempotencyKey.scope == scope) & (IdempotencyKey.key == key)
         if _kept(response.status_code):
+            body = sealed.seal(_sealing_key(), response.get_data(as_text=True),
+                               context=f"{scope}\n{key}")
             conn.execute(update(IdempotencyKey).where(where).values(
-                status_code=response.status_code, response_body=response.get_data(as_text=True)))
+                status_code=response.status_code, response_body=body))
         else:
             conn.execute(delete(IdempotencyKey).where(where))
 
 
-def _replay(row: Any) -> Response:
-    response = make_response(row.response_body, row.status_code)
+def _sealing_key() -> bytes:
+    return sealed.derive_key(current_app.config["SECRET_KEY"], "idempotency-response")
+
+
+def _replay(row: Any, scope: str, key: str) -> Response:
+    try:
+        body = sealed.unseal(_sealing_key(), row.response_body, context=f"{scope}\n{key}")
+    except sealed.Unreadable:
+        # Sealed under another SECRET_KEY: the answer is lost, and doing the work again
+        # could book twice. The client must use a new key (after checking what exists).
+        raise ApiError(409, f"The first answer to this {HEADER} can no longer be read; "
+                       "check the result and use a new key.",
+                       code="idempotency_key_unreadable") from None
+    response = make_response(body, row.status_code)
     response.mimetype = "application/problem+json" if row.status_code >= 400 else "application/json"
     response.headers[REPLAYED_HEADER] = "true"
     try:
-        location = json.loads(row.response_body).get("links", {}).get("self")
+        location = json.loads(body).get("links", {}).get("self")
     except (ValueError, AttributeError):
         location = None
     if row.status_code == 201 and location:
@@ -131,7 +208,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
                 raise ApiError(409, f"A request with this {HEADER} is still being processed; "
                                "retry shortly.", code="idempotency_key_in_use",
                                headers={"Retry-After": "1"})
-            return _replay(existing)
+            return _replay(existing, scope, key)
         try:
             response = make_response(view(*args, **kwargs))
         except ApiError as error:
