@@ -12,7 +12,7 @@ from webapp.models import ApiToken
 def test_create_list_and_revoke(owner_client, session, restaurant):
     response = owner_client.post_form("/owner/chez-test/tokens", {"name": "POS system"})
     assert response.status_code == 201
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
     html = response.get_data(as_text=True)
     clear = html.split('class="token-value">')[1].split("<")[0]
     assert clear.startswith("bm_")

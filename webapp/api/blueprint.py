@@ -7,7 +7,9 @@ they are with a bearer token or a guest's manage token instead.
 
 from flask import Blueprint
 
+from ..caching import no_store_when_personal
 from ..extensions import csrf
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
+bp.after_request(no_store_when_personal)

@@ -36,9 +36,10 @@ def tokens(access: Access):
     _, clear = create_token(db.session, access.restaurant.id, form.name.data,
                             created_by_id=current_user.id)
     db.session.commit()
-    # Shown in this answer only (never stored in clear, never put in the session cookie).
+    # Shown in this answer only (never stored in clear, never put in the session cookie,
+    # never cached: the blueprint sends no-store).
     page, _ = _render(access, TokenForm(formdata=None), 201, clear)
-    return page, 201, {"Cache-Control": "no-store"}
+    return page, 201
 
 
 @bp.post("/<ref>/tokens/<int:token_id>/revoke")

@@ -7,12 +7,15 @@ import datetime as dt
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..caching import no_store
 from ..extensions import db
 from . import layout
 from .access import Access, member_required
 from .common import parse_day, poll_seconds, today
 
 bp = Blueprint("owner", __name__)
+# Every dashboard page, fragment and export shows guests' data or the restaurant's setup.
+bp.after_request(no_store)
 
 
 @bp.get("/")
