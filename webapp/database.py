@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 # Execution option the booking service sets on its connection before the transaction begins.
-BEGIN_IMMEDIATE = "booking_begin_immediate"
+BEGIN_IMMEDIATE: Final = "booking_begin_immediate"
 
 
 def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -59,7 +60,7 @@ def _remember_checkin(_dbapi_connection: Any, record: Any) -> None:
     record.info[_CHECKED_IN_AT] = time.monotonic()
 
 
-def _idle_pinger(engine: Engine):
+def _idle_pinger(engine: Engine) -> Callable[[Any, Any, Any], None]:
     def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         checked_in_at = record.info.get(_CHECKED_IN_AT)
         if checked_in_at is None or time.monotonic() - checked_in_at < IDLE_PING_SECONDS:
@@ -86,20 +87,37 @@ def configure_engine(engine: Engine) -> Engine:
 
 # --------------------------------------------------------------------------- session writes
 
-# session.info: how many flushes / DML statements the current transaction has run. The
-# booking service and the set-up cache ask whether a transaction has only read so far.
+# session.info: how many writing statements the current transaction has run. The booking
+# service and the set-up cache ask whether a transaction has only read so far.
+#
+# Counted where every statement passes, the Connection, so that a write sent with
+# ``session.connection().execute(insert(...))`` counts exactly like one sent with
+# ``session.execute(...)`` or by a flush (which the ORM sends through the connection
+# too): a non-SELECT statement is a write, any text() included, to be safe. The
+# connection learns whose writes it runs when the session's transaction begins on it
+# (``after_begin``) and forgets at every BEGIN, so a pooled connection reused outside
+# that session counts for nobody. ``exec_driver_sql`` bypasses these events; it is used
+# only for ``SET LOCAL`` and the advisory-lock SELECTs (``booking/locks.py``).
 _WRITES = "booking_writes"
+_COUNTS_FOR = "booking_counts_writes_for"  # connection.info: that session's info dict
 
 
-@event.listens_for(Session, "after_flush")
-def _count_flush(session: Session, _context: Any) -> None:
-    session.info[_WRITES] = session.info.get(_WRITES, 0) + 1
+@event.listens_for(Session, "after_begin")
+def _count_for_session(session: Session, _transaction: Any, connection: Connection) -> None:
+    connection.info[_COUNTS_FOR] = session.info
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _count_statement(state: Any) -> None:
-    if not state.is_select:  # DML, and any text(): counted as a write, to be safe
-        state.session.info[_WRITES] = state.session.info.get(_WRITES, 0) + 1
+@event.listens_for(Engine, "begin")
+def _count_for_nobody(connection: Connection) -> None:
+    connection.info.pop(_COUNTS_FOR, None)
+
+
+@event.listens_for(Engine, "before_execute")
+def _count_statement(connection: Connection, statement: Any, *_args: Any) -> None:
+    if not getattr(statement, "is_select", False):
+        counts = connection.info.get(_COUNTS_FOR)
+        if counts is not None:
+            counts[_WRITES] = counts.get(_WRITES, 0) + 1
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -109,5 +127,7 @@ def _forget_writes(session: Session, transaction: Any) -> None:
 
 
 def writes_in_transaction(session: Session) -> int:
-    """Flushes and non-SELECT statements the session's current transaction has run."""
-    return session.info.get(_WRITES, 0)
+    """Writing (non-SELECT) statements the session's current transaction has run: ORM
+    flushes and executes, and Core statements on ``session.connection()``."""
+    count: int = session.info.get(_WRITES, 0)
+    return count

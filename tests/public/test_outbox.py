@@ -85,8 +85,8 @@ def test_rolled_back_booking_writes_no_email(session, restaurant):
 def test_email_queued_in_a_transaction_that_fails_later_is_gone(session, restaurant):
     mail = MailWriter(link_for=lambda token: f"https://x.test/{token}")
 
-    def queue_then_fail(session_, reservation, action):
-        mail(session_, reservation, action)
+    def queue_then_fail(session_, reservation, action, *, manage_token):
+        mail(session_, reservation, action, manage_token=manage_token)
         assert session_.scalars(select(OutboxEmail)).one()  # written, in this transaction
         raise RuntimeError("something after the e-mail failed")
 

@@ -12,18 +12,39 @@ import bisect
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..models import ACTIVE_STATUSES, DiningTable, Reservation, Restaurant, overlapping_stays
 from . import slots as slotlib
-from .setup import TableInfo, restaurant_setup
+from .setup import restaurant_setup
 from .slots import Schedule, Slot
 
-# A table as the rules see it: the cached plain copy or the ORM row (same attributes).
-AnyTable = TypeVar("AnyTable", TableInfo, DiningTable)
+
+class AnyTable(Protocol):
+    """A table as the rules see it: the cached plain copy (``setup.TableInfo``) or the
+    ORM row (``models.DiningTable``); both have these attributes."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def seats(self) -> int: ...
+    @property
+    def min_party(self) -> int: ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def largest_party(self) -> int: ...
+    def fits(self, party_size: int) -> bool: ...
+
+
+# Functions that hand back the tables they were given keep their type (plain or ORM).
+TableT = TypeVar("TableT", bound=AnyTable)
 
 
 def load_schedule(session: Session, restaurant: Restaurant) -> Schedule:
@@ -41,7 +62,7 @@ def active_tables(session: Session, restaurant_id: int) -> list[DiningTable]:
     ))
 
 
-def best_fit_order(tables: Iterable[AnyTable], party_size: int) -> list[AnyTable]:
+def best_fit_order(tables: Iterable[TableT], party_size: int) -> list[TableT]:
     """Tables that take the party, fewest spare seats first, then the owner's order."""
     return sorted((t for t in tables if t.fits(party_size)),
                   key=lambda t: (t.seats - party_size, t.position, t.id))
@@ -85,8 +106,8 @@ def occupancy(session: Session, restaurant_id: int, window_start: dt.datetime,
     return occ
 
 
-def free_tables(tables: Sequence[AnyTable], occ: Occupancy, slot: Slot, party_size: int,
-                ignore: int | None = None) -> list[AnyTable]:
+def free_tables(tables: Sequence[TableT], occ: Occupancy, slot: Slot, party_size: int,
+                ignore: int | None = None) -> list[TableT]:
     return [t for t in best_fit_order(tables, party_size)
             if occ.is_free(t.id, slot.starts_at, slot.ends_at, ignore)]
 
@@ -136,7 +157,7 @@ def bookable_times(session: Session, restaurant: Restaurant, day: dt.date, party
     largest online party. ``ignore`` leaves one reservation out (the one being moved).
     A fixed number of queries, whatever the size of the day."""
     schedule = schedule or load_schedule(session, restaurant)
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     if online:
         if party_size > schedule.max_online_party:
             return []

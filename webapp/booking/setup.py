@@ -58,11 +58,11 @@ class RestaurantSetup:
     tables: tuple[TableInfo, ...]
 
 
-_cache: dict[int, tuple[tuple, RestaurantSetup]] = {}
+_cache: dict[int, tuple[tuple[object, ...], RestaurantSetup]] = {}
 _cache_lock = threading.Lock()
 
 
-def _rule_fields(restaurant: Restaurant) -> tuple:
+def _rule_fields(restaurant: Restaurant) -> tuple[object, ...]:
     """The restaurant's own columns the schedule is built from (part of the cache key:
     the stamp covers the other tables only)."""
     return (restaurant.timezone, restaurant.slot_interval_minutes,
@@ -75,7 +75,7 @@ def _rule_fields(restaurant: Restaurant) -> tuple:
 _STAMPS = "booking_setup_stamps"
 
 
-def _real(session: Session | scoped_session) -> Session:
+def _real(session: Session | scoped_session[Session]) -> Session:
     return session() if isinstance(session, scoped_session) else session
 
 
@@ -110,7 +110,8 @@ def _current_stamp(session: Session, restaurant: Restaurant) -> int:
     transaction = session.get_transaction()
     if (seen is not None and transaction is not None and seen[0] is transaction
             and seen[1] == writes_in_transaction(session)):
-        return seen[2]
+        noted: int = seen[2]
+        return noted
     stamp = session.execute(
         select(Restaurant.setup_stamp).where(Restaurant.id == restaurant.id)).scalar_one()
     _remember_stamp(session, restaurant.id, stamp)

@@ -77,7 +77,8 @@ class Schedule:
     # candidate_slots' answers for this schedule, by (day, party size): every booking asks
     # for them two or three times, and a cached schedule (booking/setup.py) serves many
     # requests. Not part of the schedule's value.
-    _slots_memo: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+    _slots_memo: dict[tuple[dt.date, int], tuple[Slot, ...]] = field(
+        default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def zone(self) -> ZoneInfo:

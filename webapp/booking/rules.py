@@ -1,0 +1,189 @@
+"""The booking rules: pure decisions, no database.
+
+Which stay a booking holds (:func:`plan_stay`: the slot grid, lead time, horizon and
+party limit for guests; a service's hours for phone bookings), which stay a change
+moves to (:func:`plan_change`), which tables to try and in which order
+(:func:`candidates`), who may change what (:func:`check_guest_may_change`,
+:data:`TRANSITIONS`). The write (``service.py``) applies them and then lets the locked
+re-check decide whether the table is really free.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..models import MAX_STAY_MINUTES, Reservation
+from . import slots as slotlib
+from .availability import TableT, best_fit_order
+from .errors import (
+    InvalidDuration,
+    InvalidTransition,
+    NoSuitableTable,
+    NotChangeable,
+    OutsideOpeningHours,
+    PartyTooLarge,
+    StaleReservation,
+    TableNotFound,
+    TooFarAhead,
+    TooLate,
+)
+from .slots import Schedule, Slot
+from .tokens import normalise_email, normalise_phone
+
+# Sources whose bookings follow the guest rules (slot grid, lead time, horizon, party limit).
+ONLINE_SOURCES = frozenset({"online", "api"})
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "booked": frozenset({"seated", "no_show", "cancelled"}),
+    "seated": frozenset({"completed", "cancelled"}),
+    "completed": frozenset(),
+    "cancelled": frozenset(),
+    "no_show": frozenset(),
+}
+MAX_PARTY = 500
+
+
+
+@dataclass(frozen=True)
+class GuestDetails:
+    name: str
+    email: str = ""
+    phone: str = ""
+    notes: str = ""
+
+    def normalised(self) -> GuestDetails:
+        return GuestDetails(self.name.strip(), normalise_email(self.email),
+                            normalise_phone(self.phone), self.notes.strip())
+
+    def identities(self) -> list[str]:
+        """What tells this guest apart (for the guest lock): "email:..." and/or "phone:..."."""
+        identities = []
+        if self.email:
+            identities.append(f"email:{self.email}")
+        if self.phone:
+            identities.append(f"phone:{self.phone}")
+        return identities
+
+
+def _online_slot(schedule: Schedule, starts_at: dt.datetime, party_size: int,
+                 now: dt.datetime) -> Slot:
+    if party_size > schedule.max_online_party:
+        raise PartyTooLarge(f"Parties of more than {schedule.max_online_party} cannot book "
+                            "online; please call the restaurant.")
+    if starts_at <= now:  # before the slot search, which cannot step back from year 1
+        raise TooLate("That time has already passed.")
+    slot = slotlib.find_slot(schedule, starts_at, party_size)
+    if slot is None:
+        raise OutsideOpeningHours()
+    earliest, last_day = slotlib.online_window(schedule, now)
+    if slot.starts_at <= now:
+        raise TooLate("That time has already passed.")
+    if slot.starts_at < earliest:
+        raise TooLate(f"Online bookings close {schedule.lead_time_minutes} minutes before the "
+                      "start; please call the restaurant.")
+    if slot.service_date is not None and slot.service_date > last_day:
+        raise TooFarAhead(f"Bookings open {schedule.horizon_days} days ahead.")
+    return slot
+
+
+def plan_stay(schedule: Schedule, starts_at: dt.datetime, party_size: int, *, online: bool,
+              within_hours: bool, now: dt.datetime,
+              duration_minutes: int | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """The stay [start, end) a booking will hold, after the rules that apply to it:
+    guests get the slot grid, lead time, horizon and party limit; owners' phone
+    bookings must fall inside a service; walk-ins and moves are the owner's call."""
+    if starts_at.tzinfo is None:
+        raise ValueError("starts_at must be timezone-aware")
+    if not 1 <= party_size <= MAX_PARTY:
+        raise NoSuitableTable(f"A party must be between 1 and {MAX_PARTY} people.")
+    if online:
+        slot = _online_slot(schedule, starts_at, party_size, now)
+        return slot.starts_at, slot.ends_at
+    if within_hours and not slotlib.within_service(schedule, starts_at, party_size):
+        raise OutsideOpeningHours("That time is outside the restaurant's services.")
+    minutes = duration_minutes or slotlib.turn_minutes(schedule, party_size)
+    if not 5 <= minutes <= MAX_STAY_MINUTES:
+        raise InvalidDuration()
+    return starts_at, starts_at + dt.timedelta(minutes=minutes)
+
+
+@dataclass(frozen=True)
+class ChangePlan:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    party_size: int
+    moves: bool  # the stay (time, length or party) changes
+
+
+def plan_change(schedule: Schedule, reservation: Reservation, starts_at: dt.datetime | None,
+                party_size: int | None, duration_minutes: int | None, online: bool,
+                now: dt.datetime) -> ChangePlan:
+    """The new stay. Guests move on the slot grid with their party's turn time; owners
+    keep the stay's length unless they give a duration or change the party size (which
+    recomputes the turn time)."""
+    new_party = party_size if party_size is not None else reservation.party_size
+    new_start = starts_at if starts_at is not None else reservation.starts_at
+    moves = (new_start != reservation.starts_at or new_party != reservation.party_size
+             or duration_minutes is not None)
+    if not moves:
+        return ChangePlan(reservation.starts_at, reservation.ends_at, new_party, False)
+    if not online and duration_minutes is None and new_party == reservation.party_size:
+        length = reservation.ends_at - reservation.starts_at
+        duration_minutes = max(1, int(length.total_seconds() // 60))
+    new_start, new_end = plan_stay(schedule, new_start, new_party, online=online,
+                                   within_hours=False, now=now,
+                                   duration_minutes=duration_minutes)
+    return ChangePlan(new_start, new_end, new_party, True)
+
+
+def candidates(tables: Sequence[TableT], party_size: int, table_id: int | None,
+               prefer: int | None = None) -> list[TableT]:
+    """The tables to try, in order: the one asked for, or every table that takes the
+    party, best fit first (a moved guest's own table first when it still fits)."""
+    if table_id is not None:
+        table = next((t for t in tables if t.id == table_id), None)
+        if table is None:
+            raise TableNotFound()
+        if not table.fits(party_size):
+            raise NoSuitableTable(f"Table {table.name} takes parties of {table.min_party} to "
+                                  f"{table.largest_party}.")
+        return [table]
+    ordered = best_fit_order(tables, party_size)
+    if not ordered:
+        raise NoSuitableTable(f"No table takes a party of {party_size}.")
+    if prefer is not None:  # keep a guest on their table when it still fits
+        ordered.sort(key=lambda t: t.id != prefer)
+    return ordered
+
+
+def check_version(reservation: Reservation, expected_version: int | None) -> None:
+    if expected_version is not None and reservation.version != expected_version:
+        raise StaleReservation()
+
+
+def check_guest_may_change(reservation: Reservation, now: dt.datetime, what: str) -> None:
+    """Guests may change or cancel only a booked reservation that has not started."""
+    if reservation.status != "booked":
+        raise NotChangeable(f"This booking is {reservation.status.replace('_', ' ')} and can no "
+                            f"longer be {what}.")
+    if reservation.starts_at <= now:
+        raise NotChangeable(f"This booking has already started and can no longer be {what}.")
+
+
+def check_owner_may_change(reservation: Reservation) -> None:
+    if not reservation.active:
+        raise NotChangeable(f"A {reservation.status.replace('_', ' ')} reservation "
+                            "cannot be changed.")
+
+
+def check_status_move(reservation: Reservation, new_status: str, *, online: bool,
+                      now: dt.datetime) -> None:
+    """booked -> seated -> completed, booked -> no_show, booked/seated -> cancelled; a
+    guest (``online``) may only cancel a booked reservation that has not started."""
+    if online:
+        if new_status != "cancelled":
+            raise NotChangeable("Guests can cancel a booking, nothing else.")
+        check_guest_may_change(reservation, now, "cancelled")
+    if new_status not in TRANSITIONS.get(reservation.status, ()):
+        raise InvalidTransition(reservation.status, new_status)
