@@ -91,6 +91,8 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
         "SECRET_KEY": BENCH_SECRET,
         "INSECURE_COOKIES": "1",
         "RATELIMIT_ENABLED": "0",
+        # Production needs it; Gunicorn.start sets the server's own address.
+        "PUBLIC_BASE_URL": "http://127.0.0.1",
         "LOG_FORMAT": "json",
         "PYTHONUNBUFFERED": "1",
     })
@@ -122,7 +124,8 @@ class Gunicorn:
 
     def start(self, timeout: float = 30) -> Gunicorn:
         env = app_env(self.database_url, BIND=f"127.0.0.1:{self.port}",
-                      WEB_CONCURRENCY=str(self.workers), **self.env)
+                      WEB_CONCURRENCY=str(self.workers),
+                      **{"PUBLIC_BASE_URL": self.base_url, **self.env})
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
             self.process = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py"],

@@ -11,7 +11,8 @@ from webapp.extensions import db
 from webapp.settings import ConfigError, load_settings
 
 PRODUCTION = {"BOOKING_ENV": "production", "SECRET_KEY": "a-production-secret-key-0123456789",
-              "DATABASE_URL": "sqlite:////nonexistent/db.sqlite3"}
+              "DATABASE_URL": "sqlite:////nonexistent/db.sqlite3",
+              "PUBLIC_BASE_URL": "https://book.example.com"}
 
 
 @pytest.mark.parametrize("method", [CHEAP_PASSWORD_HASH, "pbkdf2:sha256:100000", "scrypt:1024:8:1",

@@ -49,7 +49,8 @@ def test_bad_configuration_stops_with_one_line(tmp_path, variables, fragments):
 
 def test_good_configuration_starts(tmp_path):
     result = run_flask("routes", timeout=60, BOOKING_ENV="production", SECRET_KEY="x" * 32,
-                       DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
+                       DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+                       PUBLIC_BASE_URL="https://book.example.com")
     assert result.returncode == 0, result.stderr
     assert "/readyz" in result.stdout
 

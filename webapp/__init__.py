@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, g, redirect, request, url_for
 from sqlalchemy import text
+from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .database import WRITE_INTENT, configure_engine
@@ -46,6 +47,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _declare_write_intent(app)
     input_guard.init_app(app)
     errors.register(app)
+    # A Host outside TRUSTED_HOSTS: a plain 400 (the error page needs URLs built for a host).
+    app.register_error_handler(SecurityError, lambda _error: (
+        "Unknown host.\n", 400, {"Content-Type": "text/plain; charset=utf-8"}))
     templating.register(app)
     cli.register(app)
 
@@ -97,6 +101,8 @@ def _init_extensions(app: Flask) -> None:
     # Importing schema_triggers attaches the triggers' DDL to the metadata, so create_all
     # builds all of the schema.
     from . import schema_triggers  # noqa: F401
+    # Importing booking.slugs makes every slug change record the previous one.
+    from .booking import slugs  # noqa: F401
     from .models import User
 
     from .auth.logins import load_login

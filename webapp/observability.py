@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import ipaddress
 import json
 import logging
 import os
@@ -253,20 +254,45 @@ def _install_booking_observers() -> None:
 # --------------------------------------------------------------------------- /metrics
 
 
-def _scraper_allowed() -> bool:
-    """Without METRICS_TOKEN, anyone who reaches /metrics (keep it off the internet at the
-    proxy); with it, only a scraper that sends it as a bearer token."""
-    expected = current_app.config.get("METRICS_TOKEN", "")
-    if not expected:
-        return True
+def _loopback(address: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:  # a unix socket, or nothing
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return (mapped or ip).is_loopback
+
+
+def _from_this_host() -> bool:
+    """Every address on the way is loopback: the socket's peer (a local scraper, or a proxy
+    on this host) and the client the trusted proxies saw (``request.remote_addr`` after
+    ProxyFix, PROXY_FIX_HOPS). With PROXY_FIX_HOPS=0 a request that carries forwarding
+    headers came through a proxy the app was not told about: its client is unknown."""
+    original = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR",
+                                                                      request.remote_addr)
+    if not (_loopback(original) and _loopback(request.remote_addr)):
+        return False
+    forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    return bool(current_app.config.get("PROXY_FIX_HOPS")) or not forwarded
+
+
+def _token_sent(expected: str) -> bool:
     scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), expected.encode())
 
 
 def metrics_view() -> Response:
-    if not _scraper_allowed():
+    """With METRICS_TOKEN, only for a scraper that sends it as a bearer token (401).
+    Without it, in production only from this host (403; keep /metrics off the internet
+    at the proxy as well); outside production, for anyone."""
+    expected = current_app.config.get("METRICS_TOKEN", "")
+    if expected and not _token_sent(expected):
         return Response("Send the metrics token as `Authorization: Bearer <token>`.\n", 401,
                         {"WWW-Authenticate": 'Bearer realm="metrics"'}, mimetype="text/plain")
+    if not expected and current_app.config.get("ENVIRONMENT") == "production" \
+            and not _from_this_host():
+        return Response("/metrics answers only from this host; set METRICS_TOKEN to scrape it "
+                        "from elsewhere.\n", 403, mimetype="text/plain")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Gunicorn: add up what every worker (living or gone) wrote to the shared directory.
         registry = CollectorRegistry()

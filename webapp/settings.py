@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+from . import public_url
 
 ENVIRONMENTS = ("production", "development", "testing")
 
@@ -111,6 +113,14 @@ def password_hash_method(method: str, environment: str) -> str:
     return method
 
 
+def _checked(check: Callable[..., Any], *args: Any) -> Any:
+    """A check that raises ValueError with its one line, as a ConfigError."""
+    try:
+        return check(*args)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
 def load_settings(
     env: Mapping[str, str], instance_path: str, overrides: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -178,8 +188,9 @@ def load_settings(
         # Send each e-mail from a short background thread right after its booking commits;
         # `flask deliver-mail --loop` retries what failed.
         "MAIL_SEND_AFTER_COMMIT": env.get("MAIL_SEND_AFTER_COMMIT", "1") != "0" and environment != "testing",
-        # Absolute base for links in e-mails (the manage link); request host is used when empty.
-        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", ""),
+        # Absolute base for links in e-mails (the manage link), never the request's host:
+        # required in production, else BIND's address (webapp/public_url.py).
+        "PUBLIC_BASE_URL": _checked(public_url.public_base_url, environment, env),
         # Trust X-Forwarded-* from this many proxies (0 when gunicorn faces the internet).
         "PROXY_FIX_HOPS": _int(env, "PROXY_FIX_HOPS", 0),
         "LOG_FORMAT": env.get("LOG_FORMAT", "json" if production else "text"),
@@ -192,6 +203,9 @@ def load_settings(
         "PASSWORD_HASH_METHOD": DEFAULT_PASSWORD_HASH_METHOD,
     }
     settings.update(overrides)
+    if "TRUSTED_HOSTS" not in overrides:
+        settings["TRUSTED_HOSTS"] = public_url.trusted_hosts(environment, env,
+                                                             settings["PUBLIC_BASE_URL"])
     settings["PASSWORD_HASH_METHOD"] = password_hash_method(settings["PASSWORD_HASH_METHOD"], environment)
     settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):

@@ -194,11 +194,12 @@ def test_htmx_booking_answers_with_hx_redirect(client, session, restaurant):
 
 
 def test_public_base_url_makes_the_link_in_the_email(client, session, restaurant, app):
+    before = app.config["PUBLIC_BASE_URL"]
     app.config["PUBLIC_BASE_URL"] = "https://book.example.org/"
     try:
         path = manage_path(client.post_form("/r/bistro/book", guest(future_day())))
     finally:
-        app.config["PUBLIC_BASE_URL"] = ""
+        app.config["PUBLIC_BASE_URL"] = before
     body = session.scalars(select(OutboxEmail.body_text)).one()
     assert f"https://book.example.org{path}" in body
 

@@ -18,6 +18,7 @@ from ..auth.tokens import verify_token
 from ..booking.setup import restaurant_by_slug as find_restaurant
 from ..extensions import db
 from ..models import ApiToken, Restaurant
+from ..slug_redirects import redirect_if_moved
 from .errors import ApiError, not_found, set_zone
 
 REALM = 'Bearer realm="booking-manager"'
@@ -88,6 +89,7 @@ def has_valid_token() -> bool:
 def restaurant_by_slug(slug: str) -> Restaurant:
     restaurant = None if "\x00" in slug else find_restaurant(db.session, slug)
     if restaurant is None:
+        redirect_if_moved(slug)  # a slug the restaurant had before: 301/308 to the new one
         raise not_found("There is no restaurant with that slug.")
     set_zone(restaurant.timezone)
     return restaurant

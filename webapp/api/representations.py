@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, request, url_for
+from flask import current_app, url_for
 
 from ..models import (
     DiningTable,
@@ -36,7 +36,8 @@ def hhmm(value: dt.time | None) -> str | None:
 
 
 def public_base() -> str:
-    return (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+    """PUBLIC_BASE_URL (settings.py always sets one): never the request's Host header."""
+    return str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
 
 
 def manage_page_url(slug: str, token: str) -> str:

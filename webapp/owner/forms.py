@@ -419,6 +419,7 @@ class RestaurantSettingsForm(OwnerForm):
                                 validators=[Optional(), Length(max=4000)])
 
     def validate_slug(self, field: Field) -> None:
+        from ..booking.slugs import previous_owner_of
         from ..extensions import db
 
         query = select(Restaurant.id).where(Restaurant.slug == field.data)
@@ -426,6 +427,10 @@ class RestaurantSettingsForm(OwnerForm):
             query = query.where(Restaurant.id != self.restaurant_id)
         if db.session.execute(query.limit(1)).first() is not None:
             raise ValidationError("Another restaurant already uses this address.")
+        before = previous_owner_of(db.session, field.data)
+        if before is not None and before != self.restaurant_id:
+            # Its guests' e-mailed links still lead there (booking/slugs.py).
+            raise ValidationError("Another restaurant used this address before.")
 
 
 class TableForm(OwnerForm):

@@ -29,6 +29,7 @@ from ..booking.setup import restaurant_by_slug, restaurant_setup
 from ..booking_policy import current_write_policy
 from ..extensions import db, limiter
 from ..models import Reservation, Restaurant
+from ..slug_redirects import redirect_if_moved
 from ..notifications import MailWriter, deliver_soon
 from .choices import (
     date_choices,
@@ -60,6 +61,7 @@ def utcnow() -> dt.datetime:
 def _restaurant(slug: str) -> Restaurant:
     restaurant = restaurant_by_slug(db.session, slug)
     if restaurant is None:
+        redirect_if_moved(slug)  # an address the restaurant had before: 301 to the new one
         abort(404, description="There is no restaurant at this address. Please check the link.")
     return restaurant
 
@@ -102,10 +104,9 @@ def _redirect(location: str):
 
 
 def _manage_link(slug: str, token: str) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL", "")
-    if base:
-        return base.rstrip("/") + url_for("public.manage", slug=slug, token=token)
-    return url_for("public.manage", slug=slug, token=token, _external=True)
+    """Under PUBLIC_BASE_URL (settings.py always sets one), never the request's host."""
+    base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    return base + url_for("public.manage", slug=slug, token=token)
 
 
 def _apply_error(form, error: BookingError) -> None:
