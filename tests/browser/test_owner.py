@@ -64,7 +64,8 @@ def test_setup_pages(live_server, page, session, screenshot):
     screenshot(page, "owner-settings")
 
     session.rollback()
-    assert session.scalar(select(DiningTable).where(DiningTable.name == "Window 7")).seats == 6
+    window = session.scalar(select(DiningTable).where(DiningTable.name == "Window 7"))
+    assert (window.seats, window.active) == (6, True)  # "Bookable" is ticked from the start
     assert session.scalar(select(OpeningHours)).name == "Dinner"
     assert errors == []
 

@@ -57,7 +57,7 @@ def test_add_and_edit_tables(owner_client, session, restaurant):
     assert owner_client.get("/owner/chez-test/tables").status_code == 200
     added = owner_client.post_form("/owner/chez-test/tables", {
         "name": "Terrace 1", "seats": "6", "min_party": "3", "max_party": "", "area": "terrace",
-        "position": "5"})
+        "position": "5", "active": "y"})  # "Bookable" is ticked on the empty form
     assert added.status_code == 303
     table = session.scalar(select(DiningTable).where(DiningTable.name == "Terrace 1"))
     assert (table.seats, table.min_party, table.max_party, table.area, table.active) == \

@@ -171,13 +171,24 @@ def _replay(row: Any, scope: str, key: str) -> Response:
     response = make_response(body, row.status_code)
     response.mimetype = "application/problem+json" if row.status_code >= 400 else "application/json"
     response.headers[REPLAYED_HEADER] = "true"
-    try:
-        location = json.loads(body).get("links", {}).get("self")
-    except (ValueError, AttributeError):
-        location = None
-    if row.status_code == 201 and location:
-        response.headers["Location"] = location
+    if row.status_code == 201:
+        location = _created_location(body)
+        if location:
+            response.headers["Location"] = location
     return response
+
+
+def _created_location(body: str) -> str | None:
+    """The first answer's Location again: the body's ``links.self`` (reservations), else
+    the created object's id under the collection it was posted to (tables, hours, ...)."""
+    try:
+        created = json.loads(body)
+        location = created.get("links", {}).get("self")
+        if location is None and isinstance(created.get("id"), int):
+            location = f"{request.base_url.rstrip('/')}/{created['id']}"
+        return location if isinstance(location, str) else None
+    except (ValueError, AttributeError):
+        return None
 
 
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -1,5 +1,8 @@
 """Owner endpoints (``Authorization: Bearer <token>``): settings, tables, hours, special
-days, the day's time slots and the reservations. Another restaurant's objects are 404."""
+days, the day's time slots and the reservations. Another restaurant's objects are 404.
+
+The set-up endpoints bind the page's form and call the same operation as the page
+(``webapp.booking.operations.setup``), which writes and commits."""
 
 from __future__ import annotations
 
@@ -7,11 +10,13 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import url_for
 from sqlalchemy import func, or_, select
 
 from ..booking import service
 from ..booking import slots as slotlib
 from ..booking.availability import day_grid, load_schedule
+from ..booking.operations import setup as ops
 from ..booking_policy import current_write_policy
 from ..extensions import db
 from ..models import (
@@ -47,10 +52,6 @@ OWNER_RESERVATION = ("Reservation", "The reservation.")
 
 # --------------------------------------------------------------------------- settings
 
-SETTINGS_FIELDS = ("name", "slug", "timezone", "slot_interval_minutes", "default_turn_minutes",
-                   "turn_times", "lead_time_minutes", "horizon_days", "max_online_party", "phone",
-                   "email", "address", "description")
-
 
 @bp.get("/restaurants/<slug>/settings")
 @documented(summary="The restaurant's settings", tag="Owner: setup", auth="owner",
@@ -72,10 +73,7 @@ def change_settings(slug: str):
     current["turn_times"] = current["turn_times"] or None
     form = bind(RestaurantSettingsForm, current=as_form_values(current),
                 restaurant_id=restaurant.id)
-    for name in SETTINGS_FIELDS:
-        value = form[name].data
-        setattr(restaurant, name, value if value is not None else "")
-    db.session.commit()
+    ops.change_settings(db.session, restaurant, form.details())
     return json_response(rep.restaurant_settings(restaurant))
 
 
@@ -93,11 +91,6 @@ def _table(restaurant: Restaurant, table_id: int) -> DiningTable:
     return _owned(restaurant, DiningTable, table_id, "table")
 
 
-def _apply_table(table: DiningTable, form: TableForm) -> None:
-    form.apply_to(table)
-    table.active = form.active.data  # the API sets it directly; the page asks about bookings
-
-
 @bp.get("/restaurants/<slug>/tables")
 @documented(summary="The tables (active and not)", tag="Owner: setup", auth="owner",
             responses={200: ("TableList", "The tables in the owner's order.")})
@@ -110,19 +103,27 @@ def tables(slug: str):
 
 @bp.post("/restaurants/<slug>/tables")
 @documented(summary="Add a table", tag="Owner: setup", auth="owner", body=lambda: TableForm,
-            body_defaults=True, idempotent=True, responses={201: ("Table", "The new table.")},
+            body_defaults=True, idempotent=True,
+            description="`active: false` adds the table without offering it to guests yet.",
+            responses={201: ("Table", "The new table (its address in `Location`).")},
             links={name: {"slug": "$request.path.slug", "table_id": "$response.body#/id"}
-                   for name in ("change_table", "deactivate_table")})
+                   for name in ("table", "change_table", "deactivate_table")})
 @idempotent
 def create_table(slug: str):
     restaurant, _ = owner_restaurant(slug)
-    kwargs = {"restaurant_id": restaurant.id}
+    kwargs: dict[str, Any] = {"restaurant_id": restaurant.id}
     form = bind(TableForm, current=form_defaults(TableForm, **kwargs), **kwargs)
-    table = DiningTable(restaurant_id=restaurant.id)
-    _apply_table(table, form)
-    db.session.add(table)
-    db.session.commit()
-    return json_response(rep.table(table), 201)
+    table = ops.add_table(db.session, restaurant, form.details(), active=form.active.data)
+    return json_response(rep.table(table), 201, location=url_for(
+        "api.table", slug=restaurant.slug, table_id=table.id, _external=True))
+
+
+@bp.get("/restaurants/<slug>/tables/<int:table_id>")
+@documented(summary="One table", tag="Owner: setup", auth="owner",
+            responses={200: ("Table", "The table.")})
+def table(slug: str, table_id: int):
+    restaurant, _ = owner_restaurant(slug)
+    return json_response(rep.table(_table(restaurant, table_id)))
 
 
 @bp.patch("/restaurants/<slug>/tables/<int:table_id>")
@@ -134,9 +135,12 @@ def change_table(slug: str, table_id: int):
     form = bind(TableForm, current=as_form_values(rep.table(table)), restaurant_id=restaurant.id,
                 table_id=table.id)
     if table.active and not form.active.data:
-        _refuse_deactivation_with_bookings(table)
-    _apply_table(table, form)
-    db.session.commit()
+        _refuse_deactivation_with_bookings(table)  # before anything changes
+    ops.change_table(db.session, restaurant, table, form.details())
+    if form.active.data:
+        ops.activate_table(db.session, restaurant, table)
+    else:
+        _deactivate(table)
     return json_response(rep.table(table))
 
 
@@ -157,11 +161,15 @@ def _refuse_deactivation_with_bookings(table: DiningTable) -> None:
 def deactivate_table(slug: str, table_id: int):
     restaurant, _ = owner_restaurant(slug)
     table = _table(restaurant, table_id)
+    _deactivate(table)
+    return json_response(rep.table(table))
+
+
+def _deactivate(table: DiningTable) -> None:
     if table.active:
         _refuse_deactivation_with_bookings(table)
         table.active = False
         db.session.commit()
-    return json_response(rep.table(table))
 
 
 # --------------------------------------------------------------------------- hours
@@ -177,31 +185,61 @@ def opening_hours(slug: str):
     return json_response({"opening_hours": [rep.opening_hours(h) for h in rows]})
 
 
+def _opening_hours(restaurant: Restaurant, hours_id: int) -> OpeningHours:
+    return _owned(restaurant, OpeningHours, hours_id, "opening hours")
+
+
+def _hours_link(restaurant: Restaurant, row: OpeningHours) -> str:
+    return url_for("api.one_opening_hours", slug=restaurant.slug, hours_id=row.id,
+                   _external=True)
+
+
 @bp.post("/restaurants/<slug>/opening-hours")
 @documented(summary="Add a service on a weekday", tag="Owner: setup", auth="owner",
             body=lambda: OpeningHoursForm, idempotent=True,
-            responses={201: ("OpeningHours", "The new service.")},
-            links={"delete_opening_hours": {"slug": "$request.path.slug",
-                                            "hours_id": "$response.body#/id"}})
+            responses={201: ("OpeningHours", "The new service (its address in `Location`).")},
+            links={name: {"slug": "$request.path.slug", "hours_id": "$response.body#/id"}
+                   for name in ("one_opening_hours", "change_opening_hours",
+                                "delete_opening_hours")})
 @idempotent
 def create_opening_hours(slug: str):
     restaurant, _ = owner_restaurant(slug)
     form = bind(OpeningHoursForm, restaurant_id=restaurant.id)
-    row = OpeningHours(restaurant_id=restaurant.id)
-    form.apply_to(row)
-    db.session.add(row)
-    db.session.commit()
-    return json_response(rep.opening_hours(row), 201)
+    row = ops.add_opening_hours(db.session, restaurant, form.details())
+    return json_response(rep.opening_hours(row), 201, location=_hours_link(restaurant, row))
+
+
+@bp.get("/restaurants/<slug>/opening-hours/<int:hours_id>")
+@documented(summary="One service on a weekday", tag="Owner: setup", auth="owner",
+            responses={200: ("OpeningHours", "The service.")})
+def one_opening_hours(slug: str, hours_id: int):
+    restaurant, _ = owner_restaurant(slug)
+    return json_response(rep.opening_hours(_opening_hours(restaurant, hours_id)))
+
+
+@bp.patch("/restaurants/<slug>/opening-hours/<int:hours_id>")
+@documented(summary="Change a service", tag="Owner: setup", auth="owner",
+            body=lambda: OpeningHoursForm, partial=True,
+            description="Send only what changes (`last_seating: null` clears it). The service "
+                        "keeps its id; existing bookings stay as they are.",
+            responses={200: ("OpeningHours", "The service after the change.")})
+def change_opening_hours(slug: str, hours_id: int):
+    restaurant, _ = owner_restaurant(slug)
+    row = _opening_hours(restaurant, hours_id)
+    current = as_form_values({"weekday": row.weekday, "name": row.name, "opens": row.opens,
+                              "closes": row.closes, "last_seating": row.last_seating})
+    form = bind(OpeningHoursForm, current=current, restaurant_id=restaurant.id)
+    ops.change_opening_hours(db.session, restaurant, row, form.details())
+    return json_response(rep.opening_hours(row))
 
 
 @bp.delete("/restaurants/<slug>/opening-hours/<int:hours_id>")
 @documented(summary="Remove a service", tag="Owner: setup", auth="owner",
+            description="Existing bookings in the service stay as they are.",
             responses={204: (None, "Removed.")})
 def delete_opening_hours(slug: str, hours_id: int):
     restaurant, _ = owner_restaurant(slug)
-    row = _owned(restaurant, OpeningHours, hours_id, "opening hours")
-    db.session.delete(row)
-    db.session.commit()
+    ops.remove_opening_hours(db.session, restaurant, _opening_hours(restaurant, hours_id))
     return "", 204
 
 
@@ -218,30 +256,60 @@ def special_days(slug: str):
     return json_response({"special_days": [rep.special_day(s) for s in rows]})
 
 
+def _special_day(restaurant: Restaurant, special_day_id: int) -> SpecialDay:
+    return _owned(restaurant, SpecialDay, special_day_id, "special day")
+
+
 @bp.post("/restaurants/<slug>/special-days")
 @documented(summary="Add a closure or special hours", tag="Owner: setup", auth="owner",
             body=lambda: SpecialDayForm, idempotent=True,
-            responses={201: ("SpecialDay", "The new special day.")},
-            links={"delete_special_day": {"slug": "$request.path.slug",
-                                          "special_day_id": "$response.body#/id"}})
+            responses={201: ("SpecialDay", "The new special day (its address in `Location`).")},
+            links={name: {"slug": "$request.path.slug", "special_day_id": "$response.body#/id"}
+                   for name in ("special_day", "change_special_day", "delete_special_day")})
 @idempotent
 def create_special_day(slug: str):
     restaurant, _ = owner_restaurant(slug)
     form = bind(SpecialDayForm, restaurant_id=restaurant.id)
-    row = form.build(restaurant.id)
-    db.session.add(row)
-    db.session.commit()
-    return json_response(rep.special_day(row), 201)
+    row = ops.add_special_day(db.session, restaurant, form.details())
+    return json_response(rep.special_day(row), 201, location=url_for(
+        "api.special_day", slug=restaurant.slug, special_day_id=row.id, _external=True))
+
+
+@bp.get("/restaurants/<slug>/special-days/<int:special_day_id>")
+@documented(summary="One special day", tag="Owner: setup", auth="owner",
+            responses={200: ("SpecialDay", "The special day.")})
+def special_day(slug: str, special_day_id: int):
+    restaurant, _ = owner_restaurant(slug)
+    return json_response(rep.special_day(_special_day(restaurant, special_day_id)))
+
+
+@bp.patch("/restaurants/<slug>/special-days/<int:special_day_id>")
+@documented(summary="Change a special day", tag="Owner: setup", auth="owner",
+            body=lambda: SpecialDayForm, partial=True,
+            description="Send only what changes; `services` replaces all of the day's services. "
+                        "The special day keeps its id; existing bookings stay as they are.",
+            responses={200: ("SpecialDay", "The special day after the change.")})
+def change_special_day(slug: str, special_day_id: int):
+    restaurant, _ = owner_restaurant(slug)
+    row = _special_day(restaurant, special_day_id)
+    current: dict[str, Any] = as_form_values({"start_date": row.start_date,
+                                              "end_date": row.end_date, "closed": row.closed,
+                                              "reason": row.reason})
+    current["services"] = [{"name": s.name, "opens": rep.hhmm(s.opens),
+                            "closes": rep.hhmm(s.closes), "last_seating": rep.hhmm(s.last_seating)}
+                           for s in row.services]
+    form = bind(SpecialDayForm, current=current, restaurant_id=restaurant.id)
+    ops.change_special_day(db.session, restaurant, row, form.details())
+    return json_response(rep.special_day(row))
 
 
 @bp.delete("/restaurants/<slug>/special-days/<int:special_day_id>")
 @documented(summary="Remove a special day", tag="Owner: setup", auth="owner",
+            description="Bookings already made on those days stay as they are.",
             responses={204: (None, "Removed.")})
 def delete_special_day(slug: str, special_day_id: int):
     restaurant, _ = owner_restaurant(slug)
-    row = _owned(restaurant, SpecialDay, special_day_id, "special day")
-    db.session.delete(row)
-    db.session.commit()
+    ops.remove_special_day(db.session, restaurant, _special_day(restaurant, special_day_id))
     return "", 204
 
 

@@ -49,14 +49,18 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput, TextArea
 
+from ..booking.operations.setup import (
+    RestaurantSettings,
+    ServiceTimes,
+    SpecialDayDetails,
+    TableDetails,
+    WeeklyService,
+)
 from ..models import (
     MAX_STAY_MINUTES,
     STATUSES,
     DiningTable,
-    OpeningHours,
     Restaurant,
-    SpecialDay,
-    SpecialDayService,
 )
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
@@ -418,6 +422,17 @@ class RestaurantSettingsForm(OwnerForm):
     description = TextAreaField("Description for guests", filters=[_strip],
                                 validators=[Optional(), Length(max=4000)])
 
+    def details(self) -> RestaurantSettings:
+        text = {name: getattr(self, name).data or "" for name in
+                ("phone", "email", "address", "description")}
+        return RestaurantSettings(
+            name=self.name.data, slug=self.slug.data, timezone=self.timezone.data,
+            slot_interval_minutes=self.slot_interval_minutes.data,
+            default_turn_minutes=self.default_turn_minutes.data,
+            turn_times=dict(self.turn_times.data or {}),
+            lead_time_minutes=self.lead_time_minutes.data, horizon_days=self.horizon_days.data,
+            max_online_party=self.max_online_party.data, **text)
+
     def validate_slug(self, field: Field) -> None:
         from ..booking.slugs import previous_owner_of
         from ..extensions import db
@@ -460,14 +475,11 @@ class TableForm(OwnerForm):
         if self.min_party.data is not None and field.data < self.min_party.data:
             raise ValidationError("The largest party cannot be smaller than the smallest party.")
 
-    def apply_to(self, table: DiningTable) -> None:
-        """Copy the table's details onto ``table`` (``active`` has its own flow on the page)."""
-        table.name = self.name.data
-        table.seats = self.seats.data
-        table.min_party = self.min_party.data or 1
-        table.max_party = self.max_party.data
-        table.area = self.area.data or ""
-        table.position = self.position.data or 0
+    def details(self) -> TableDetails:
+        """The table's details (``active`` is not one: it has its own operations)."""
+        return TableDetails(name=self.name.data, seats=self.seats.data,
+                            min_party=self.min_party.data or 1, max_party=self.max_party.data,
+                            area=self.area.data or "", position=self.position.data or 0)
 
     def validate_name(self, field: Field) -> None:
         if self.restaurant_id is None:
@@ -506,12 +518,9 @@ class OpeningHoursForm(OwnerForm):
     last_seating = TimeField("Last seating", format=TIME_FORMATS, validators=[Optional()],
                              description="Empty: closing time minus the turn time.")
 
-    def apply_to(self, row: OpeningHours) -> None:
-        row.weekday = self.weekday.data
-        row.name = self.name.data or ""
-        row.opens = self.opens.data
-        row.closes = self.closes.data
-        row.last_seating = self.last_seating.data
+    def details(self) -> WeeklyService:
+        return WeeklyService(self.weekday.data, ServiceTimes(
+            self.name.data or "", self.opens.data, self.closes.data, self.last_seating.data))
 
     def validate_closes(self, field: Field) -> None:
         if field.data is not None and field.data == self.opens.data:
@@ -548,19 +557,15 @@ class SpecialDayForm(OwnerForm):
         if not self.closed.data and not field.data:
             raise ValidationError("Give the hours for these days, or tick Closed.")
 
-    @property
-    def last_day(self) -> dt.date | None:
-        return self.end_date.data or self.start_date.data
-
-    def build(self, restaurant_id: int) -> SpecialDay:
+    def details(self) -> SpecialDayDetails:
         closed = bool(self.closed.data)
-        special = SpecialDay(restaurant_id=restaurant_id, start_date=self.start_date.data,
-                             end_date=self.last_day, closed=closed, reason=self.reason.data or "")
-        if not closed:
-            special.services = [SpecialDayService(name=s.name, opens=s.opens, closes=s.closes,
-                                                  last_seating=s.last_seating)
-                                for s in self.services.data]
-        return special
+        return SpecialDayDetails(
+            start_date=self.start_date.data,
+            end_date=self.end_date.data or self.start_date.data, closed=closed,
+            reason=self.reason.data or "",
+            services=() if closed else tuple(ServiceTimes(s.name, s.opens, s.closes,
+                                                          s.last_seating)
+                                             for s in self.services.data))
 
 
 # --------------------------------------------------------------------------- reservations

@@ -1,6 +1,7 @@
 """Setup pages (owners only): restaurant settings, tables, opening hours, special days.
 
-These are plain edits of the restaurant's configuration, committed by the view.
+The views read the form and call the set-up operations
+(``webapp.booking.operations.setup``, shared with the API), which write and commit.
 Reservations are only ever touched through the booking service: deactivating a
 table with future bookings moves or cancels each of them there, or keeps the
 table bookable — never silently drops one.
@@ -11,16 +12,16 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..booking import service
 from ..booking import slots as slotlib
 from ..booking.availability import bookable_times, load_schedule
 from ..booking.errors import BookingError
+from ..booking.operations import setup as ops
 from ..booking_policy import current_write_policy
 from ..extensions import db
 from ..models import (
-    ACTIVE_STATUSES,
     DiningTable,
     OpeningHours,
     Reservation,
@@ -37,19 +38,23 @@ from .forms import (
     DeactivateTableForm,
     OpeningHoursForm,
     RestaurantSettingsForm,
+    ServiceSpec,
     SpecialDayForm,
     TableForm,
     sorted_timezones,
 )
 from .views import bp
 
-SETTINGS_FIELDS = ("name", "slug", "timezone", "slot_interval_minutes", "default_turn_minutes",
-                   "turn_times", "lead_time_minutes", "horizon_days", "max_online_party", "phone",
-                   "email", "address", "description")
-
 
 def _see_other(endpoint: str, **values):
     return redirect(url_for(endpoint, **values), code=303)
+
+
+def _show_refusal(form, refusal: ops.SetupRefused) -> None:
+    """The operation's refusal next to its field, as the form's own messages are."""
+    field = getattr(form, refusal.field or "", None)
+    if field is not None:
+        field.errors = list(field.errors) + [refusal.message]
 
 
 # --------------------------------------------------------------------------- settings
@@ -66,12 +71,13 @@ def settings(access: Access):
     else:
         form = RestaurantSettingsForm(restaurant_id=restaurant.id)
         if form.validate():
-            for name in SETTINGS_FIELDS:
-                setattr(restaurant, name, getattr(form, name).data
-                        if getattr(form, name).data is not None else "")
-            db.session.commit()
-            flash("Settings saved.", "success")
-            return _see_other("owner.settings", ref=restaurant.slug)
+            try:
+                ops.change_settings(db.session, restaurant, form.details())
+            except ops.SetupRefused as refusal:
+                _show_refusal(form, refusal)
+            else:
+                flash("Settings saved.", "success")
+                return _see_other("owner.settings", ref=restaurant.slug)
         status = form_status(form)
     return render_template("owner/settings.html", access=access, restaurant=restaurant,
                            form=form, timezones=sorted_timezones()), status
@@ -97,12 +103,15 @@ def tables(access: Access):
     if request.method == "POST":
         form = TableForm(restaurant_id=access.restaurant.id)
         if form.validate():
-            table = DiningTable(restaurant_id=access.restaurant.id, active=True)
-            form.apply_to(table)
-            db.session.add(table)
-            db.session.commit()
-            flash(f"Table {table.name} added.", "success")
-            return _see_other("owner.tables", ref=access.ref)
+            try:
+                table = ops.add_table(db.session, access.restaurant, form.details(),
+                                      active=form.active.data)
+            except ops.SetupRefused as refusal:
+                _show_refusal(form, refusal)
+            else:
+                flash(f"Table {table.name} added"
+                      + ("." if table.active else ", not bookable yet."), "success")
+                return _see_other("owner.tables", ref=access.ref)
         status = form_status(form)
     else:
         rows = _all_tables(access)
@@ -120,15 +129,18 @@ def edit_table(access: Access, table_id: int):
     if request.method == "POST":
         form = TableForm(restaurant_id=access.restaurant.id, table_id=table.id)
         if form.validate():
-            form.apply_to(table)
             wants_inactive = table.active and not form.active.data
-            if not table.active and form.active.data:
-                table.active = True
-            db.session.commit()
-            if wants_inactive:
-                return _deactivate_or_ask(access, table)
-            flash(f"Table {table.name} saved.", "success")
-            return _see_other("owner.tables", ref=access.ref)
+            try:
+                ops.change_table(db.session, access.restaurant, table, form.details())
+            except ops.SetupRefused as refusal:
+                _show_refusal(form, refusal)
+            else:
+                if wants_inactive:
+                    return _deactivate_or_ask(access, table)
+                if form.active.data:
+                    ops.activate_table(db.session, access.restaurant, table)
+                flash(f"Table {table.name} saved.", "success")
+                return _see_other("owner.tables", ref=access.ref)
         status = form_status(form)
     else:
         form = TableForm(formdata=None, obj=table)
@@ -233,8 +245,7 @@ def _deactivate_with(access: Access, table: DiningTable, bookings: list[Reservat
 def activate_table(access: Access, table_id: int):
     table = table_or_404(access, table_id)
     if ConfirmForm().validate():
-        table.active = True
-        db.session.commit()
+        ops.activate_table(db.session, access.restaurant, table)
         flash(f"Table {table.name} is bookable again.", "success")
     return _see_other("owner.tables", ref=access.ref)
 
@@ -253,8 +264,9 @@ def _preview(access: Access):
         day = today(restaurant)
     party = request.args.get("party", "2")
     party_size = int(party) if party.isdigit() and 1 <= int(party) <= 500 else 2
-    schedule = load_schedule(db.session, restaurant)
-    times = bookable_times(db.session, restaurant, day, party_size, online=True, schedule=schedule)
+    session = db.session()  # the request's own session (the booking code takes a Session)
+    schedule = load_schedule(session, restaurant)
+    times = bookable_times(session, restaurant, day, party_size, online=True, schedule=schedule)
     groups = slotlib.group_by_service(t.slot for t in times)
     rule = slotlib.special_day_for(schedule, day)
     return {"preview_day": day, "preview_party": party_size, "preview_groups": groups,
@@ -268,10 +280,7 @@ def hours(access: Access):
     if request.method == "POST":
         form = OpeningHoursForm()
         if form.validate():
-            row = OpeningHours(restaurant_id=access.restaurant.id)
-            form.apply_to(row)
-            db.session.add(row)
-            db.session.commit()
+            ops.add_opening_hours(db.session, access.restaurant, form.details())
             flash(f"Added {form.name.data or 'a service'} on {WEEKDAYS[form.weekday.data]}.",
                   "success")
             return _see_other("owner.hours", ref=access.ref)
@@ -295,8 +304,7 @@ def edit_hours(access: Access, hours_id: int):
     if request.method == "POST":
         form = OpeningHoursForm()
         if form.validate():
-            form.apply_to(row)
-            db.session.commit()
+            ops.change_opening_hours(db.session, access.restaurant, row, form.details())
             flash("Opening hours saved.", "success")
             return _see_other("owner.hours", ref=access.ref)
         status = form_status(form)
@@ -311,8 +319,7 @@ def edit_hours(access: Access, hours_id: int):
 def delete_hours(access: Access, hours_id: int):
     row = owned_or_404(access, OpeningHours, hours_id)
     if ConfirmForm().validate():
-        db.session.delete(row)
-        db.session.commit()
+        ops.remove_opening_hours(db.session, access.restaurant, row)
         flash("Service removed. Existing bookings stay as they are.", "success")
     return _see_other("owner.hours", ref=access.ref)
 
@@ -327,10 +334,9 @@ def special_days(access: Access):
     if request.method == "POST":
         form = SpecialDayForm()
         if form.validate():
-            special = form.build(access.restaurant.id)
-            db.session.add(special)
-            db.session.commit()
-            flash("Special day saved." + (_bookings_note(access, special)), "success")
+            details = form.details()
+            ops.add_special_day(db.session, access.restaurant, details)
+            flash("Special day saved." + _bookings_note(access, details), "success")
             return _see_other("owner.special_days", ref=access.ref)
         status = form_status(form)
     else:
@@ -343,19 +349,37 @@ def special_days(access: Access):
                            today=today(access.restaurant)), status
 
 
-def _bookings_note(access: Access, special: SpecialDay) -> str:
+def _bookings_note(access: Access, special: ops.SpecialDayDetails) -> str:
     """Closing does not cancel anything by itself: say how many bookings to look at."""
-    tz = zone(access.restaurant)
-    start = slotlib.to_utc(special.start_date, dt.time(0), tz)
-    end = slotlib.to_utc(special.end_date + dt.timedelta(days=1), dt.time(0), tz)
-    count = db.session.scalar(select(func.count(Reservation.id)).where(
-        Reservation.restaurant_id == access.restaurant.id,
-        Reservation.status.in_(ACTIVE_STATUSES),
-        Reservation.starts_at >= start, Reservation.starts_at < end))
+    count = ops.bookings_during(db.session, access.restaurant, special.start_date,
+                                special.end_date)
     if not count:
         return ""
     return (f" {count} existing booking{'s' if count != 1 else ''} on these days stay as they "
             "are: see the reservation list.")
+
+
+@bp.route("/<ref>/special-days/<int:special_id>", methods=["GET", "POST"])
+@owner_required
+def edit_special_day(access: Access, special_id: int):
+    row = owned_or_404(access, SpecialDay, special_id)
+    status = 200
+    if request.method == "POST":
+        form = SpecialDayForm()
+        if form.validate():
+            details = form.details()
+            ops.change_special_day(db.session, access.restaurant, row, details)
+            flash("Special day saved." + _bookings_note(access, details), "success")
+            return _see_other("owner.special_days", ref=access.ref)
+        status = form_status(form)
+    else:
+        form = SpecialDayForm(formdata=None, data={
+            "start_date": row.start_date, "end_date": row.end_date, "closed": row.closed,
+            "reason": row.reason,
+            "services": [ServiceSpec(s.name, s.opens, s.closes, s.last_seating)
+                         for s in row.services]})
+    return render_template("owner/special_day_edit.html", access=access,
+                           restaurant=access.restaurant, row=row, form=form), status
 
 
 @bp.post("/<ref>/special-days/<int:special_id>/delete")
@@ -363,7 +387,6 @@ def _bookings_note(access: Access, special: SpecialDay) -> str:
 def delete_special_day(access: Access, special_id: int):
     row = owned_or_404(access, SpecialDay, special_id)
     if ConfirmForm().validate():
-        db.session.delete(row)
-        db.session.commit()
+        ops.remove_special_day(db.session, access.restaurant, row)
         flash("Special day removed.", "success")
     return _see_other("owner.special_days", ref=access.ref)

@@ -1,0 +1,302 @@
+"""The owner's set-up use cases: settings, tables, opening hours, special days.
+
+One function per use case, called by the dashboard (``webapp/owner/setup.py``) and
+the API (``webapp/api/owner_views.py``) alike, so the same input stores the same rows
+and meets the same refusal through either door. Each takes values the page's form
+has already checked (shape, ranges, cross-field sense), writes them in its own
+transaction and commits; on a refusal it rolls back and raises :class:`SetupRefused`
+with the message and the field to correct. Deactivating a table (what happens to its
+future bookings) is not a set-up edit and lives with the reservation operations.
+
+The restaurant set-up cache (``booking/setup.py``) needs nothing from here: the
+database triggers give ``restaurants.setup_stamp`` a new value on every write of a
+table, a service or a special day, and the restaurant's own rule fields are part of
+the cache key, so each commit below is seen by the next lookup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, scoped_session
+
+from ...models import (
+    ACTIVE_STATUSES,
+    DiningTable,
+    OpeningHours,
+    Reservation,
+    Restaurant,
+    SpecialDay,
+    SpecialDayService,
+)
+from .. import slots as slotlib
+from ..errors import BookingError
+
+# The request-scoped session (flask_sqlalchemy's) or a plain one (tests, the CLI).
+AnySession = Session | scoped_session[Any]
+
+# The messages of the refusals the database's unique constraints make when two owners
+# save at once; the forms say the same when they see the clash first.
+TABLE_NAME_TAKEN = "Another table already has this name."
+SLUG_TAKEN = "Another restaurant already uses this address."
+
+
+class SetupRefused(BookingError):
+    """A set-up change that cannot be stored; ``field`` names what to correct."""
+
+    code = "setup_refused"
+    http_status = 422
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message, field=field)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class RestaurantSettings:
+    """Every setting the owner edits (the settings form's fields)."""
+
+    name: str
+    slug: str
+    timezone: str
+    slot_interval_minutes: int
+    default_turn_minutes: int
+    turn_times: dict[str, int]
+    lead_time_minutes: int
+    horizon_days: int
+    max_online_party: int
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableDetails:
+    name: str
+    seats: int
+    min_party: int = 1
+    max_party: int | None = None  # None: the number of seats
+    area: str = ""
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class ServiceTimes:
+    """One service: a closing at or before the opening runs past midnight."""
+
+    name: str
+    opens: dt.time
+    closes: dt.time
+    last_seating: dt.time | None = None
+
+
+@dataclass(frozen=True)
+class WeeklyService:
+    weekday: int  # 0 = Monday
+    times: ServiceTimes
+
+
+@dataclass(frozen=True)
+class SpecialDayDetails:
+    start_date: dt.date
+    end_date: dt.date
+    closed: bool
+    reason: str = ""
+    # Ignored when closed.
+    services: tuple[ServiceTimes, ...] = field(default_factory=tuple)
+
+
+# --------------------------------------------------------------------------- the transaction
+
+
+@contextmanager
+def _setup_write(session: AnySession, explain: Callable[[], SetupRefused | None] = lambda: None
+                 ) -> Iterator[None]:
+    """The caller's changes, flushed and committed; or rolled back. ``explain`` turns a
+    unique-constraint refusal (a clash the form could not see yet) into a SetupRefused;
+    it runs after the rollback, so it reads what the other writer committed."""
+    try:
+        yield
+        session.commit()
+    except sa_exc.IntegrityError:
+        session.rollback()
+        refusal = explain()
+        if refusal is not None:
+            raise refusal from None
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _own(row: DiningTable | OpeningHours | SpecialDay, restaurant: Restaurant) -> None:
+    # The views look rows up through the owner's restaurant; this only guards the call.
+    if row.restaurant_id != restaurant.id:
+        raise ValueError(f"{row!r} does not belong to restaurant {restaurant.id}")
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def change_settings(session: AnySession, restaurant: Restaurant,
+                    settings: RestaurantSettings) -> Restaurant:
+    """Store every setting at once (a new slug moves all the restaurant's addresses)."""
+    restaurant_id, slug = restaurant.id, settings.slug
+
+    def slug_clash() -> SetupRefused | None:
+        taken = session.scalar(select(Restaurant.id).where(
+            Restaurant.slug == slug, Restaurant.id != restaurant_id).limit(1))
+        return SetupRefused(SLUG_TAKEN, field="slug") if taken is not None else None
+
+    with _setup_write(session, slug_clash):
+        for name, value in asdict(settings).items():
+            setattr(restaurant, name, value)
+    return restaurant
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _table_name_clash(session: AnySession, restaurant_id: int, name: str,
+                      table_id: int | None) -> Callable[[], SetupRefused | None]:
+    def explain() -> SetupRefused | None:
+        query = select(DiningTable.id).where(DiningTable.restaurant_id == restaurant_id,
+                                             DiningTable.name == name)
+        if table_id is not None:
+            query = query.where(DiningTable.id != table_id)
+        taken = session.scalar(query.limit(1))
+        return SetupRefused(TABLE_NAME_TAKEN, field="name") if taken is not None else None
+    return explain
+
+
+def _copy_table(table: DiningTable, details: TableDetails) -> None:
+    for name, value in asdict(details).items():
+        setattr(table, name, value)
+
+
+def add_table(session: AnySession, restaurant: Restaurant, details: TableDetails, *,
+              active: bool = True) -> DiningTable:
+    """A new table; ``active=False`` adds it without offering it yet."""
+    table = DiningTable(restaurant_id=restaurant.id, active=active)
+    _copy_table(table, details)
+    with _setup_write(session, _table_name_clash(session, restaurant.id, details.name, None)):
+        session.add(table)
+    return table
+
+
+def change_table(session: AnySession, restaurant: Restaurant, table: DiningTable,
+                 details: TableDetails) -> DiningTable:
+    """New details for a table; whether it is bookable is not one of them (see
+    :func:`activate_table`; deactivating has its own operation)."""
+    _own(table, restaurant)
+    with _setup_write(session, _table_name_clash(session, restaurant.id, details.name,
+                                                 table.id)):
+        _copy_table(table, details)
+    return table
+
+
+def activate_table(session: AnySession, restaurant: Restaurant,
+                   table: DiningTable) -> DiningTable:
+    """Offer a table again (nothing to decide: it holds no bookings it could drop)."""
+    _own(table, restaurant)
+    if not table.active:
+        with _setup_write(session):
+            table.active = True
+    return table
+
+
+# --------------------------------------------------------------------------- opening hours
+
+
+def _copy_service(row: OpeningHours | SpecialDayService, times: ServiceTimes) -> None:
+    row.name, row.opens, row.closes, row.last_seating = (
+        times.name, times.opens, times.closes, times.last_seating)
+
+
+def add_opening_hours(session: AnySession, restaurant: Restaurant,
+                      service: WeeklyService) -> OpeningHours:
+    row = OpeningHours(restaurant_id=restaurant.id, weekday=service.weekday)
+    _copy_service(row, service.times)
+    with _setup_write(session):
+        session.add(row)
+    return row
+
+
+def change_opening_hours(session: AnySession, restaurant: Restaurant, row: OpeningHours,
+                         service: WeeklyService) -> OpeningHours:
+    """Change a service in place (it keeps its id). Existing bookings stay as they are."""
+    _own(row, restaurant)
+    with _setup_write(session):
+        row.weekday = service.weekday
+        _copy_service(row, service.times)
+    return row
+
+
+def remove_opening_hours(session: AnySession, restaurant: Restaurant,
+                         row: OpeningHours) -> None:
+    """Existing bookings in the service stay as they are."""
+    _own(row, restaurant)
+    with _setup_write(session):
+        session.delete(row)
+
+
+# --------------------------------------------------------------------------- special days
+
+
+def _copy_special_day(row: SpecialDay, details: SpecialDayDetails) -> None:
+    row.start_date, row.end_date = details.start_date, details.end_date
+    row.closed, row.reason = details.closed, details.reason
+    services = []
+    for times in () if details.closed else details.services:
+        service = SpecialDayService()
+        _copy_service(service, times)
+        services.append(service)
+    row.services = services  # delete-orphan: the old ones go
+
+
+def add_special_day(session: AnySession, restaurant: Restaurant,
+                    details: SpecialDayDetails) -> SpecialDay:
+    """A closure or days with their own hours. Bookings already made on those days are
+    not cancelled (see :func:`bookings_during`)."""
+    row = SpecialDay(restaurant_id=restaurant.id)
+    _copy_special_day(row, details)
+    with _setup_write(session):
+        session.add(row)
+    return row
+
+
+def change_special_day(session: AnySession, restaurant: Restaurant, row: SpecialDay,
+                       details: SpecialDayDetails) -> SpecialDay:
+    """Change a special day in place (it keeps its id; its services are replaced)."""
+    _own(row, restaurant)
+    with _setup_write(session):
+        _copy_special_day(row, details)
+    return row
+
+
+def remove_special_day(session: AnySession, restaurant: Restaurant, row: SpecialDay) -> None:
+    _own(row, restaurant)
+    with _setup_write(session):
+        session.delete(row)
+
+
+def bookings_during(session: AnySession, restaurant: Restaurant, start: dt.date,
+                    end: dt.date) -> int:
+    """Active bookings starting on the local days ``start``..``end``: what a closure
+    leaves for the owner to look at (it cancels nothing by itself)."""
+    zone = slotlib.zone(restaurant.timezone)
+    low = slotlib.to_utc(start, dt.time(0), zone)
+    high = slotlib.to_utc(end + dt.timedelta(days=1), dt.time(0), zone)
+    return session.scalar(select(func.count(Reservation.id)).where(
+        Reservation.restaurant_id == restaurant.id,
+        Reservation.status.in_(ACTIVE_STATUSES),
+        Reservation.starts_at >= low, Reservation.starts_at < high)) or 0
