@@ -78,6 +78,16 @@ else:
             os.unlink(os.path.join(_dir, _name))
 
 
+def on_starting(server):
+    """Refuse per-process rate-limit counters with several workers in production (see
+    webapp/ratelimit_store.py): the number of workers is final here, -w included."""
+    from webapp.ratelimit_store import per_process_problem
+
+    problem = per_process_problem(os.environ, server.cfg.workers)
+    if problem:
+        raise SystemExit(f"booking-manager: configuration error: {problem}")
+
+
 def when_ready(server):
     # The app is loaded (preload_app): drop its start-up garbage before pre_fork freezes.
     gc.collect()
