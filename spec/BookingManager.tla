@@ -1,10 +1,11 @@
 --------------------------- MODULE BookingManager ---------------------------
 (***************************************************************************)
-(* The write protocol of Booking Manager: webapp/booking/service.py and    *)
-(* webapp/booking/locks.py.  spec/README.md maps every action to the code  *)
-(* and every property to the tests that check it on the running system.    *)
+(* The write protocol of Booking Manager: webapp/booking/service.py,       *)
+(* transaction.py, rules.py and locks.py.  spec/README.md maps every       *)
+(* action to the code and every property to the tests that check it on     *)
+(* the running system.                                                     *)
 (*                                                                         *)
-(* Every write is ONE PostgreSQL transaction (service.write_transaction):  *)
+(* Every write is ONE PostgreSQL transaction (write_transaction):          *)
 (*                                                                         *)
 (*   BEGIN; SET LOCAL lock_timeout = '3000ms'                              *)
 (*   SELECT ... FOR UPDATE          change / set_status: the row, FIRST    *)
@@ -91,7 +92,7 @@ LockOrders(t, x) ==
 (* Reservation statuses; "none": the row does not exist (yet). *)
 Status   == {"none", "booked", "seated", "completed", "cancelled", "no_show"}
 Active   == {"booked", "seated"}
-\* service.TRANSITIONS
+\* rules.TRANSITIONS
 Moves    == {<<"booked", "seated">>, <<"seated", "completed">>, <<"booked", "no_show">>,
              <<"booked", "cancelled">>, <<"seated", "cancelled">>}
 Targets  == {"seated", "completed", "no_show", "cancelled"}

@@ -459,7 +459,7 @@ def move_reservation(slug: str, reservation_id: int):
 
 @bp.post("/restaurants/<slug>/reservations/<int:reservation_id>/status")
 @documented(summary="Seat, complete, mark no-show or cancel", tag="Owner: reservations",
-            auth="owner", body=lambda: StatusForm, idempotent=True,
+            auth="owner", body=lambda: StatusForm, idempotent=True, optional=("version",),
             description="booked → seated → completed, booked → no_show, booked/seated → "
                         "cancelled; other moves are 409.",
             responses={200: OWNER_RESERVATION})

@@ -161,6 +161,7 @@ class TurnTimesField(Field):
     ``data`` is the model's shape: {"1": 90, "3": 120}."""
 
     widget = TextArea()
+    json_shapes = frozenset({"object"})  # the API's bodies may send the mapping itself
 
     def _value(self) -> str:
         if self.raw_data:
@@ -252,6 +253,7 @@ class ServicesField(Field):
     {"name", "opens", "closes", "last_seating"} objects."""
 
     widget = TextArea()
+    json_shapes = frozenset({"array"})  # a list of lines or of service objects
 
     def _value(self) -> str:
         if self.raw_data and all(isinstance(v, str) for v in self.raw_data):
