@@ -14,6 +14,7 @@ from sqlalchemy import text
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import routing
 from .database import WRITE_INTENT, configure_engine
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate
 from .sessions import SessionInterface
@@ -39,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     _init_extensions(app)
+    routing.init_app(app)  # before the blueprints add their rules
     _register_blueprints(app)
 
     from . import cli, errors, input_guard, observability, templating

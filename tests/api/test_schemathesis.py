@@ -1,43 +1,86 @@
-"""Property-based tests of the live API against its own OpenAPI document (Schemathesis).
+"""Property-based tests of the live API against its own OpenAPI document (Schemathesis 4).
 
 For every documented operation, Schemathesis generates requests from the document
-(bodies from the page forms' schemas, as JSON and as form posts) and sends them
-to the real app, authenticated with the restaurant's API token. Every answer must
-be documented (status, content type, headers) and match its schema, and none may
-be a 5xx. Path parameters are pinned to objects that exist, so the generated
-requests reach the views instead of stopping at 404.
+(bodies from the page forms' schemas, as JSON and as form posts), both ones the
+document allows (positive) and ones it forbids (negative), and sends them to the real
+app, anonymously and with the restaurant's owner token. Every check Schemathesis has
+runs on every answer (the `--checks all` of the command line): no 5xx, only documented
+statuses, content types and headers, answers that match their schemas, schema-invalid
+requests refused, schema-valid ones accepted, auth not ignored.
+
+Two things a JSON Schema cannot say, and how the test treats them:
+
+* the rules across fields and the booking rules (a table's smallest party is at most its
+  seats, a booking falls inside the opening hours, the slot is free): a schema-valid
+  request may meet them and get a 422, so ``positive_data_acceptance`` allows 422; our
+  own check ``forms_accept_what_the_schema_allows`` then refuses a 422 for any reason a
+  schema *can* say (type, shape, length, blankness, date range, unknown fields);
+* "use a new Idempotency-Key for a new body": a positive request gets a fresh key of
+  its own (the rule itself is tested in test_idempotency.py), negative ones keep the
+  invalid keys Schemathesis generated.
+
+Path parameters are pinned to objects that exist, so requests reach the views instead of
+stopping at 404; for positive requests, dates and times are narrowed to values that
+mean something here, so that many of them succeed.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import itertools
+import re
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import CHECKS, load_all_checks
 
-from tests.api import hypothesis_compat
 from tests.api.conftest import API, booking
-from tests.conftest import empty_all_tables
-from tests.factories import make_restaurant
-from webapp.auth.tokens import create_token
-from webapp.extensions import db
-from webapp.models import OpeningHours, SpecialDay
+from webapp.api.bodies import DATE_RANGE_MESSAGE, SCALAR_MESSAGE
+from webapp.models import OpeningHours
 
-# Schemathesis 3.x uses jsonschema APIs that jsonschema deprecated; not our code.
-pytestmark = [pytest.mark.filterwarnings("ignore:jsonschema.RefResolver is deprecated:DeprecationWarning")]
+MAX_EXAMPLES = 5  # per operation and generation mode
+# Without a token the owner's operations all answer 401: one example each shows that it
+# conforms (the owner's run covers them).
+ANONYMOUS_OWNER_EXAMPLES = 1
+_KEYS = itertools.count()
 
-CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance)
-MAX_EXAMPLES = 12
+# 422 messages that mean "the schema allowed what the form refuses" (the schema could say it).
+SHAPE_MESSAGES = {"Unknown field.", SCALAR_MESSAGE, DATE_RANGE_MESSAGE,
+                  "Must be a string, number, boolean, object or null."}
+SHAPE_PATTERNS = re.compile(r"^(Field must be|Field cannot be longer|Not a valid|"
+                            r"Give the .* as a whole number|Invalid choice|"
+                            r"Must not contain NUL)")
+
+
+def _has_owner_alternative(case) -> bool:
+    """The booking body: the guest's form, or (with the owner's token) the owner's."""
+    body = case.operation.definition.raw.get("requestBody", {})
+    return any("anyOf" in media.get("schema", {}) for media in body.get("content", {}).values())
+
+
+def forms_accept_what_the_schema_allows(ctx, response, case) -> None:
+    """A schema-valid request is never refused for a reason the schema could have said
+    (except the owner's booking fields sent without the owner's token, which the schema
+    offers as the alternative for owners)."""
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return
+    anonymous = "authorization" not in {name.lower() for name in response.request.headers}
+    allowed = {"Unknown field."} if anonymous and _has_owner_alternative(case) else set()
+    if response.status_code == 400:
+        raise AssertionError(f"schema-valid request answered 400: {response.text[:300]}")
+    if response.status_code != 422:
+        return
+    body = response.json()
+    assert body.get("code") != "idempotency_key_reused", body
+    for field, messages in (body.get("errors") or {}).items():
+        for message in messages:
+            assert message in allowed or message not in SHAPE_MESSAGES \
+                and not SHAPE_PATTERNS.match(message), \
+                f"schema-valid {field!r} refused: {message}"
 
 
 def _narrow(schema: dict, values: dict[str, list]) -> None:
@@ -46,28 +89,25 @@ def _narrow(schema: dict, values: dict[str, list]) -> None:
         _narrow(alternative, values)
     for name, prop in schema.get("properties", {}).items():
         if name in values:
-            prop.pop("anyOf", None)
-            prop.pop("allOf", None)
-            prop.pop("format", None)
-            prop.pop("pattern", None)
+            for key in ("anyOf", "allOf", "format", "pattern", "minLength", "maxLength"):
+                prop.pop(key, None)
+            prop["type"] = "string"
             prop["enum"] = values[name]
 
 
-def _pin(document: dict, path_values: dict[str, list], field_values: dict[str, list]) -> dict:
-    """Path parameters limited to existing objects; dates, times and the slug limited to
-    values that mean something here, so that many generated requests succeed (and a
+def _narrowed(document: dict, field_values: dict[str, list]) -> dict:
+    """Dates, times and the slug limited to values that mean something here (and a
     generated settings change cannot move the restaurant away from its slug)."""
-    pinned = copy.deepcopy(document)
-    for item in pinned["paths"].values():
+    narrowed = copy.deepcopy(document)
+    for item in narrowed["paths"].values():
         for operation in item.values():
             for parameter in operation.get("parameters", []):
-                pool = path_values if parameter["in"] == "path" else field_values
-                if parameter["in"] in ("path", "query") and parameter["name"] in pool:
-                    parameter["schema"] = {"type": parameter["schema"].get("type", "string"),
-                                           "enum": pool[parameter["name"]]}
+                if parameter["in"] == "query" and parameter["name"] in field_values:
+                    parameter["schema"] = {"type": "string",
+                                           "enum": field_values[parameter["name"]]}
             for media in operation.get("requestBody", {}).get("content", {}).values():
                 _narrow(media["schema"], field_values)
-    return pinned
+    return narrowed
 
 
 def _fields(day: dt.date) -> dict[str, list]:
@@ -78,7 +118,7 @@ def _fields(day: dt.date) -> dict[str, list]:
             "closes": ["15:00", "23:30"], "last_seating": ["14:00", "22:00"]}
 
 
-def _fixtures(client, session, restaurant, auth, day) -> dict[str, list]:
+def _path_values(client, session, restaurant, auth, day) -> dict[str, object]:
     guest = client.post(f"{API}/restaurants/trattoria/reservations", json=booking(day)).json
     phone = client.post(f"{API}/restaurants/trattoria/reservations", headers=auth,
                         json=booking(day, "12:30", name="Phone Guest", email="",
@@ -86,83 +126,71 @@ def _fixtures(client, session, restaurant, auth, day) -> dict[str, list]:
     hours = session.query(OpeningHours).filter_by(restaurant_id=restaurant.id).first()
     special = client.post(f"{API}/restaurants/trattoria/special-days", headers=auth,
                           json={"start_date": day.isoformat(), "closed": True}).json
-    assert session.get(SpecialDay, special["id"]) is not None
-    return {"slug": ["trattoria"], "token": [guest["manage_token"]],
-            "reservation_id": [guest["id"], phone["id"]],
-            "table_id": [t.id for t in restaurant.tables],
-            "hours_id": [hours.id], "special_day_id": [special["id"]]}
+    return {"slug": "trattoria", "token": guest["manage_token"], "reservation_id": phone["id"],
+            "table_id": restaurant.tables[0].id, "hours_id": hours.id,
+            "special_day_id": special["id"]}
 
 
-def test_every_operation_conforms_to_the_document(app, client, session, restaurant, auth, day):
+def _with_fresh_idempotency_key(case) -> None:
+    headers = case.headers or {}
+    for name in list(headers):
+        if name.lower() == "idempotency-key":
+            headers[name] = f"schemathesis-{next(_KEYS)}"
+
+
+# Statuses a schema-valid request may get: Schemathesis' own list, and 422 for the rules no
+# schema can state (see the module docstring and forms_accept_what_the_schema_allows).
+CONFIG = {"checks": {"positive_data_acceptance": {
+    "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]}}}
+
+
+def _operations(document: dict, app) -> list:
+    schema = schemathesis.openapi.from_dict(document, config=schemathesis.Config.from_dict(CONFIG))
+    schema.app = app
+    return [result.ok() for result in schema.get_all_operations()]
+
+
+def _conformance(operation, mode: GenerationMode, pinned: dict, headers: dict, checks: list,
+                 counter: list[int]):
+    owner_only = operation.definition.raw.get("security") == [{"bearerAuth": []}]
+    examples = ANONYMOUS_OWNER_EXAMPLES if owner_only and not headers else MAX_EXAMPLES
+
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=pinned))
+    @settings(max_examples=examples, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    def conforms(case):
+        counter.append(1)
+        if mode is GenerationMode.POSITIVE:
+            _with_fresh_idempotency_key(case)
+        case.call_and_validate(headers=headers, checks=checks)
+
+    return conforms
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "owner"])
+def test_every_operation_conforms_to_the_document(app, client, session, restaurant, auth, day,
+                                                  caller):
+    load_all_checks()
+    checks = [*CHECKS.get_all(), forms_accept_what_the_schema_allows]
     document = client.get(f"{API}/openapi.json").json
-    pinned = _pin(document, _fixtures(client, session, restaurant, auth, day), _fields(day))
-    hypothesis_compat.install()
-    schemathesis.experimental.OPEN_API_3_1.enable()  # our document is OpenAPI 3.1
-    schema = schemathesis.from_dict(pinned, app=app, base_url=API)
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 24
-    for operation in operations:
-
-        @given(case=operation.as_strategy())
-        @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
-        def conforms(case):
-            case.call_and_validate(headers=auth, checks=CHECKS)
-
-        try:
-            conforms()
-        except Exception as error:  # name the operation in the failure
-            pytest.fail(f"{operation.verbose_name}: {error}")
-
-
-def test_linked_operations_as_a_state_machine(app, client, session, restaurant, auth, day):
-    """Stateful: follow the document's links (book -> read/change/cancel by the manage
-    token or the id; add a table -> change/deactivate it ...) with the same checks."""
-    from hypothesis.stateful import rule, run_state_machine_as_test
-
-    document = client.get(f"{API}/openapi.json").json
-    hypothesis_compat.install()
-    schemathesis.experimental.OPEN_API_3_1.enable()
-    # Writes that usually succeed, so that their links get followed.
-    fields = {**_fields(day), "closed": [True], "source": ["phone"],
-              "table": [t.id for t in restaurant.tables]}
-    schema = schemathesis.from_dict(_pin(document, {"slug": ["trattoria"]}, fields),
-                                    app=app, base_url=API)
-    machine = schema.as_state_machine()
-
-    class Machine(machine):
-        def setup(self):
-            # Every run starts from the same database, so Hypothesis sees the same
-            # answers when it replays a run (else: "inconsistent data generation").
-            db.session.rollback()  # the test's own session must not hold locks on the tables
-            empty_all_tables(app)
-            with app.app_context():
-                fresh = make_restaurant(db.session, slug="trattoria", name="Trattoria",
-                                        tables=[("T2", 2), ("T4", 4), ("T6", 6)])
-                _, clear = create_token(db.session, fresh.id, "stateful")
-                db.session.commit()
-            self.auth = {"Authorization": f"Bearer {clear}"}
-
-        @rule()
-        def read_the_restaurant(self):
-            # Always possible, so a run whose first writes were refused (422) still has a
-            # step to take instead of stopping with "no progress can be made".
-            assert client.get(f"{API}/restaurants/trattoria").status_code == 200
-
-        def _add_results_to_targets(self, targets, results):
-            # Hypothesis renamed the hook Schemathesis 3.x overrides to route each answer
-            # into the bundle of its status code (whose links are then followed).
-            for result in results:
-                target = None if result is None else self._get_target_for_result(result)
-                if target is not None:
-                    super()._add_results_to_targets((target,), [result])
-
-        def get_call_kwargs(self, case):
-            return {"headers": self.auth}
-
-        def validate_response(self, response, case, additional_checks=()):
-            case.validate_response(response, checks=CHECKS)
-
-    run_state_machine_as_test(Machine, settings=settings(
-        max_examples=15, stateful_step_count=10, derandomize=True, deadline=None, database=None,
-        suppress_health_check=list(HealthCheck)))
+    path_values = _path_values(client, session, restaurant, auth, day)
+    headers = auth if caller == "owner" else {}
+    by_mode = {GenerationMode.POSITIVE: _operations(_narrowed(document, _fields(day)), app),
+               GenerationMode.NEGATIVE: _operations(document, app)}
+    assert len(by_mode[GenerationMode.NEGATIVE]) >= 25
+    examples: list[int] = []
+    unsatisfiable: list[str] = []
+    for mode, operations in by_mode.items():
+        for operation in operations:
+            pinned = {name: value for name, value in path_values.items()
+                      if f"{{{name}}}" in operation.path}
+            try:
+                _conformance(operation, mode, pinned, headers, checks, examples)()
+            except Unsatisfiable:
+                # Nothing left to make invalid (no body, no query, the path pinned).
+                assert mode is GenerationMode.NEGATIVE, operation.label
+                unsatisfiable.append(operation.label)
+            except Exception as error:  # name the operation and the mode in the failure
+                pytest.fail(f"{operation.label} ({mode.value}, {caller}): {error}")
+    print(f"schemathesis ({caller}): {len(examples)} examples; nothing negative to send to "  # noqa: T201
+          f"{len(unsatisfiable)} operations: {unsatisfiable}")

@@ -142,7 +142,9 @@ def test_the_document_lists_the_new_operations(client):
         assert patch["requestBody"]["required"] is False
         schema = patch["requestBody"]["content"]["application/json"]["schema"]
         assert not schema.get("required")  # partial: send only what changes
-    for collection in ("tables", "opening-hours", "special-days"):
-        links = paths[f"/restaurants/{{slug}}/{collection}"]["post"]["responses"]["201"]["links"]
+    for collection in ("tables", "opening-hours", "special-days", "reservations"):
+        created = paths[f"/restaurants/{{slug}}/{collection}"]["post"]["responses"]["201"]
+        assert created["headers"]["Location"]["schema"] == {"type": "string", "format": "uri"}
+        links = created["links"]
         assert all(target in {op["operationId"] for item in paths.values()
                               for op in item.values()} for target in links)

@@ -33,25 +33,50 @@ LATEST_DATE = dt.date(2199, 12, 31)
 DATE_RANGE_MESSAGE = f"Choose a date between {EARLIEST_DATE} and {LATEST_DATE}."
 
 
+SCALAR_MESSAGE = "Give one value (text, a number, true/false or null), not an object or a list."
+
+
+def json_shapes(form_class: type[Form], name: str) -> frozenset[str]:
+    """The JSON shapes beyond a scalar that a field reads: "object" (a mapping, e.g. turn
+    times) and/or "array" (a list of values or objects, e.g. a special day's services).
+    A field class declares them as ``json_shapes``; every other field takes one scalar."""
+    unbound = getattr(form_class, name, None)
+    field_class = getattr(unbound, "field_class", None)
+    return frozenset(getattr(field_class, "json_shapes", ()))
+
+
 def _scalar(value: Any) -> Any:
-    if isinstance(value, dict):
-        return value  # structured fields (turn times, services) read objects themselves
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 82.0 is an integer to JSON (and to JSON Schema)
     if isinstance(value, int | float | str):
         return str(value)
     raise TypeError
 
 
-def _from_json(payload: Any) -> MultiDict:
+def _from_json(payload: Any, form_class: type[Form] | None = None) -> MultiDict:
+    """A JSON object as form data. With ``form_class``, an object or a list is only taken
+    where the field reads one (``json_shapes``): elsewhere it is a field error (422), never
+    a value a scalar field would choke on."""
     if not isinstance(payload, dict):
         raise ApiError(400, "The JSON body must be an object.", code="bad_request")
     data: MultiDict = MultiDict()
     errors: dict[str, list[str]] = {}
     for key, value in payload.items():
-        for item in value if isinstance(value, list) else [value]:
+        shapes = json_shapes(form_class, key) if form_class is not None else \
+            frozenset({"object", "array"})
+        if isinstance(value, dict) and "object" not in shapes \
+                or isinstance(value, list) and "array" not in shapes:
+            errors[key] = [SCALAR_MESSAGE]
+            continue
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, dict) and (item is value or "array" in shapes):
+                data.add(key, item)  # structured fields read objects themselves
+                continue
             try:
                 data.add(key, _scalar(item))
             except TypeError:
@@ -61,8 +86,9 @@ def _from_json(payload: Any) -> MultiDict:
     return data
 
 
-def request_data() -> MultiDict:
-    """The request body as form data (empty when there is no body)."""
+def request_data(form_class: type[Form] | None = None) -> MultiDict:
+    """The request body as form data (empty when there is no body); ``form_class`` tells
+    which fields may carry JSON objects or lists (see ``_from_json``)."""
     mimetype = request.mimetype
     raw = request.get_data(cache=True)
     if not raw and not request.form:
@@ -73,7 +99,7 @@ def request_data() -> MultiDict:
         payload = request.get_json(silent=True, force=True)
         if payload is None and raw.strip() != b"null":
             raise ApiError(400, "The body is not valid JSON.", code="malformed_json")
-        return _from_json(payload if payload is not None else {})
+        return _from_json(payload if payload is not None else {}, form_class)
     raise ApiError(415, f"Send the body as {JSON_TYPE} or application/x-www-form-urlencoded.",
                    code="unsupported_media_type")
 
@@ -88,6 +114,15 @@ def _refuse_nul_characters(data: MultiDict) -> None:
                        for key in bad})
 
 
+def _refuse_repeated_scalars(form_class: type[Form], data: MultiDict) -> None:
+    """A field that takes one value gets one: ``email=a&email=b`` is an error, not a coin toss
+    between the two."""
+    repeated = {key: [SCALAR_MESSAGE] for key in data
+                if len(data.getlist(key)) > 1 and "array" not in json_shapes(form_class, key)}
+    if repeated:
+        raise invalid(repeated)
+
+
 def _field_names(form: Form) -> set[str]:
     return {field.name for field in form}
 
@@ -100,8 +135,9 @@ def bind(form_class: type[F], data: MultiDict | None = None, *,
     a PATCH sends only what changes, the rest is taken from ``current`` so the
     form validates the whole, merged, resource. Unknown fields are refused, so a
     typo does not pass silently. Raises ApiError(422) with per-field messages."""
-    sent = request_data() if data is None else data
+    sent = request_data(form_class) if data is None else data
     _refuse_nul_characters(sent)
+    _refuse_repeated_scalars(form_class, sent)
     merged: MultiDict = MultiDict()
     for key, value in (current or {}).items():
         for item in value if isinstance(value, list | tuple) else [value]:
@@ -125,8 +161,10 @@ def bind(form_class: type[F], data: MultiDict | None = None, *,
 
 
 def bind_query(form_class: type[F], **form_kwargs: Any) -> F:
-    """Validate query-string parameters with a form (reads use small forms too)."""
-    return bind(form_class, MultiDict(request.args), strict=False, **form_kwargs)
+    """Validate query-string parameters with a form (reads use small forms too). Unknown
+    parameters are refused like unknown body fields: a misspelt filter must not pass as
+    "no filter"."""
+    return bind(form_class, MultiDict(request.args), **form_kwargs)
 
 
 def form_defaults(form_class: type[Form], **form_kwargs: Any) -> dict[str, Any]:

@@ -9,17 +9,31 @@ module does not import the page packages).
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
 from wtforms import Field, Form
 from wtforms import validators as v
 
-from .bodies import IGNORED_FIELDS
+from .bodies import EARLIEST_DATE, IGNORED_FIELDS, LATEST_DATE
 
 TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
-_DATE = {"type": "string", "format": "date", "examples": ["2026-12-24"],
-         "description": "YYYY-MM-DD, between 2000-01-01 and 2199-12-31."}
+# The years bodies.bind accepts, as a pattern (JSON Schema has no bounds for dates); the
+# "date" format rules out days that do not exist.
+assert (EARLIEST_DATE.year, LATEST_DATE.year) == (2000, 2199), "update DATE_PATTERN"
+DATE_PATTERN = r"^2[01][0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+_DATE = {"type": "string", "format": "date", "pattern": DATE_PATTERN,
+         "examples": ["2026-12-24"],
+         "description": f"YYYY-MM-DD, between {EARLIEST_DATE} and {LATEST_DATE}."}
+# Some character that str.strip() keeps: a required text field is stripped before
+# DataRequired sees it, so "" and "  " are both refused. Spelled out, because \s
+# means different characters in Python and in ECMA-262 regular expressions.
+_PY_SPACE = "\\t\\n\\u000b\\u000c\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029" \
+            "\\u202f\\u205f\\u3000"
+NOT_BLANK_PATTERN = f"[^{_PY_SPACE}]"
+# No NUL anywhere: webapp/input_guard.py refuses it in every request (400).
+NO_NUL_PATTERN = r"^[^\u0000]*$"
 _INTEGER = {"type": "integer"}
 
 # Fields whose shape the class name alone tells (custom fields of the page forms).
@@ -92,19 +106,47 @@ def _base_schema(field: Field) -> dict[str, Any] | None:
     return None
 
 
+def refuse_nul(schema: Any) -> Any:
+    """NO_NUL_PATTERN on every free text inside a structured schema (objects, lists)."""
+    if isinstance(schema, list):
+        for item in schema:
+            refuse_nul(item)
+    if not isinstance(schema, dict):
+        return schema
+    for key in ("anyOf", "items", "additionalProperties"):
+        if key in schema:
+            refuse_nul(schema[key])
+    for prop in schema.get("properties", {}).values():
+        if prop.get("type") == "string" and not {"enum", "format", "pattern"} & set(prop):
+            prop["pattern"] = NO_NUL_PATTERN
+        refuse_nul(prop)
+    for alternative in schema.get("anyOf", []):
+        if alternative.get("type") == "string" and not {"enum", "format",
+                                                        "pattern"} & set(alternative):
+            alternative["pattern"] = NO_NUL_PATTERN
+    return schema
+
+
 def field_schema(field: Field) -> dict[str, Any]:
     base = _base_schema(field)
-    schema: dict[str, Any] = dict(base) if base else {"type": "string"}
+    schema: dict[str, Any] = copy.deepcopy(base) if base else {"type": "string"}
     choices = getattr(field, "choices", None)
     if choices:
         values = [_choice_value(c) for c in choices]
         values = [value for value in values if value != ""]
         schema = {"type": "integer" if all(isinstance(x, int) for x in values) else "string",
                   "enum": values}
+    if schema.get("type") == "boolean" and is_required(field):
+        schema["enum"] = [True]  # a box that must be ticked (DataRequired refuses False)
+    patterns: list[str] = []
+    if schema.get("type") == "string" and any(isinstance(x, v.DataRequired)
+                                               for x in field.validators):
+        schema["minLength"] = 1
+        patterns.append(NOT_BLANK_PATTERN)
     for validator in field.validators:
         if isinstance(validator, v.Length) and schema.get("type") == "string":
             if validator.min not in (None, -1) and validator.min > 0:
-                schema["minLength"] = validator.min
+                schema["minLength"] = max(validator.min, schema.get("minLength", 0))
             if validator.max not in (None, -1):
                 schema["maxLength"] = validator.max
         elif isinstance(validator, v.NumberRange) and schema.get("type") in ("integer", "number"):
@@ -120,10 +162,19 @@ def field_schema(field: Field) -> dict[str, Any]:
                 and schema.get("type") == "string":
             pattern = _ecma_pattern(validator.regex.pattern)
             if pattern:
-                schema["pattern"] = pattern
-    if "pattern" in schema and ("maxLength" in schema or "minLength" in schema):
-        # Same meaning, kept apart: Schemathesis 3.x mis-merges some patterns with lengths.
-        schema["allOf"] = [{"pattern": schema.pop("pattern")}]
+                patterns.append(pattern)
+    if "pattern" in schema:
+        patterns.insert(0, schema.pop("pattern"))
+    if schema.get("type") == "string" and "enum" not in schema and "format" not in schema \
+            and all(pattern == NOT_BLANK_PATTERN for pattern in patterns):
+        patterns.append(NO_NUL_PATTERN)  # the other patterns are anchored and NUL-free
+    refuse_nul(schema)
+    if len(patterns) == 1 and "maxLength" not in schema and "minLength" not in schema:
+        schema["pattern"] = patterns[0]
+    elif patterns:
+        # Same meaning, kept apart: one schema holds one pattern (and Schemathesis
+        # mis-merged some patterns with lengths).
+        schema["allOf"] = [{"pattern": pattern} for pattern in patterns]
     label = field.label.text if field.label else ""
     description = " — ".join(x for x in (label, str(field.description or ""),
                                          schema.get("description", "")) if x)
@@ -136,32 +187,51 @@ def is_required(field: Field) -> bool:
     return any(isinstance(x, v.DataRequired | v.InputRequired) for x in field.validators)
 
 
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` or null: bodies.bind reads a JSON null as "not given"."""
+    if "anyOf" in schema:
+        schema["anyOf"] = [*schema["anyOf"], {"type": "null"}]
+        return schema
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        schema["type"] = [kind, "null"]
+    if "enum" in schema:
+        schema["enum"] = [*schema["enum"], None]
+    return schema
+
+
 def form_schema(form: Form, *, partial: bool = False,
-                defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+                defaults: dict[str, Any] | None = None,
+                optional: tuple[str, ...] = ()) -> dict[str, Any]:
     """The JSON Schema of a bound form's input. ``partial`` (PATCH): nothing is required.
-    ``defaults``: values the API fills in when a field is left out (so not required)."""
+    ``defaults``: values the API fills in when a field is left out (so not required).
+    ``optional``: fields the view fills from the resource itself when left out.
+    A field that may be left out may also be null, which means the same."""
     properties: dict[str, Any] = {}
     required: list[str] = []
     for field in form:
         if field.name in IGNORED_FIELDS:
             continue
         schema = field_schema(field)
+        if not is_required(field):
+            nullable(schema)
         if defaults and field.name in defaults:
             default = defaults[field.name]
             if schema.get("type") == "integer" and isinstance(default, str) and default.isdigit():
                 default = int(default)
             schema["default"] = default
         properties[field.name] = schema
-        if not partial and is_required(field) and not (defaults and field.name in defaults):
+        if not partial and is_required(field) and not (defaults and field.name in defaults) \
+                and field.name not in optional:
             required.append(field.name)
-    schema: dict[str, Any] = {"type": "object", "properties": properties,
+    result: dict[str, Any] = {"type": "object", "properties": properties,
                               "additionalProperties": False}
     if required:
-        schema["required"] = required
+        result["required"] = required
     doc = (type(form).__doc__ or "").strip()
     if doc:
-        schema["description"] = " ".join(doc.split())
-    return schema
+        result["description"] = " ".join(doc.split())
+    return result
 
 
 def query_parameters(form: Form) -> list[dict[str, Any]]:

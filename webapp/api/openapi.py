@@ -93,6 +93,10 @@ def _operation(method: str, endpoint: str, params: list[dict[str, Any]], op: Ope
         else:
             responses[str(status)] = {"description": description, "content": {
                 JSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+    if "201" in responses:  # every create answers with the new object's address
+        responses["201"]["headers"] = {"Location": {
+            "description": "The new object's address (GET it there).",
+            "schema": {"type": "string", "format": "uri"}}}
     success = next((code for code in sorted(op.responses) if code < 300), None)
     if op.links and success is not None:
         responses[str(success)]["links"] = {

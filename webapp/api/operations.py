@@ -25,6 +25,7 @@ class Operation:
     body: Callable[[], Any] | None = None
     body_defaults: bool = False  # a create: fields the page pre-fills may be left out
     partial: bool = False  # a PATCH: send only what changes
+    optional: tuple[str, ...] = ()  # body fields the view takes from the resource when left out
     query: Callable[[], Any] | None = None
     responses: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     description: str = ""

@@ -62,6 +62,7 @@ from ..models import (
     DiningTable,
     Restaurant,
 )
+from .time_fields import WallTimeField
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -496,6 +497,15 @@ class TableForm(OwnerForm):
             raise ValidationError("Another table already has this name.")
 
 
+def _notify_field() -> BooleanField:
+    # Ticked on the page; an API body that leaves it out means true (the API passes
+    # the default as the present value), ``false`` opts this one action out.
+    return BooleanField("E-mail the guest", default=True,
+                        false_values=(False, "false", "False", "", "0", "no", "off"),
+                        description="Send the guest the confirmation, change or "
+                                    "cancellation e-mail, when they gave an address.")
+
+
 class DeactivateTableForm(OwnerForm):
     """What to do with a table's future bookings when it stops being bookable."""
 
@@ -504,6 +514,7 @@ class DeactivateTableForm(OwnerForm):
         ("cancel", "Cancel them"),
         ("keep", "Keep the table bookable"),
     ]), validators=[InputRequired("Choose what happens to the bookings.")])
+    notify_guest = _notify_field()
 
 
 class OpeningHoursForm(OwnerForm):
@@ -581,8 +592,8 @@ class OwnerReservationForm(OwnerForm):
                          default="phone", validators=[InputRequired("Choose phone or walk-in.")])
     date = DateField("Date", validators=[RequiredUnlessWalkIn("Give the date."), PlausibleDate()],
                      description="Walk-ins start now.")
-    time = TimeField("Time", format=TIME_FORMATS,
-                     validators=[RequiredUnlessWalkIn("Give the time.")])
+    time = WallTimeField("Time", format=TIME_FORMATS,
+                         validators=[RequiredUnlessWalkIn("Give the time.")])
     party_size = _int_field("party size", 1, MAX_PARTY, default=2)
     table = WholeNumberField("Table", validators=[Optional()],
                          description="Empty: the best free table.")
@@ -592,6 +603,7 @@ class OwnerReservationForm(OwnerForm):
     notes = _notes_field()
     duration_minutes = _int_field("length of stay (minutes)", 5, MAX_STAY_MINUTES, required=False,
                                   description="Empty: the turn time for the party size.")
+    notify_guest = _notify_field()
 
 
 class EditReservationForm(OwnerForm):
@@ -604,16 +616,19 @@ class EditReservationForm(OwnerForm):
     notes = _notes_field()
     version = WholeNumberField("Version", widget=HiddenInput(), validators=[
         InputRequired("The form is missing the reservation's version; reload the page.")])
+    notify_guest = _notify_field()
 
 
 class MoveReservationForm(OwnerForm):
     date = DateField("Date", validators=[InputRequired("Give the date."), PlausibleDate()])
-    time = TimeField("Time", format=TIME_FORMATS, validators=[InputRequired("Give the time.")])
+    time = WallTimeField("Time", format=TIME_FORMATS,
+                         validators=[InputRequired("Give the time.")])
     table = WholeNumberField("Table", validators=[InputRequired("Choose a table.")])
     party_size = _int_field("party size", 1, MAX_PARTY)
     duration_minutes = _int_field("length of stay (minutes)", 5, MAX_STAY_MINUTES, required=False)
     version = WholeNumberField("Version", widget=HiddenInput(), validators=[
         InputRequired("The form is missing the reservation's version; reload the page.")])
+    notify_guest = _notify_field()
 
 
 # Statuses an owner may set by hand (booked is only ever the starting point).
@@ -626,6 +641,7 @@ class StatusForm(OwnerForm):
                          validators=[InputRequired("Choose a status.")])
     version = WholeNumberField("Version", widget=HiddenInput(), validators=[
         InputRequired("The form is missing the reservation's version; reload the page.")])
+    notify_guest = _notify_field()
 
 
 # --------------------------------------------------------------------------- the rest
