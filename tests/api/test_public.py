@@ -158,7 +158,9 @@ def test_a_booking_costs_a_fixed_small_number_of_statements(client, restaurant, 
     clear_cache()
     cold, _ = statements_of_a_booking("19:00", "first@example.com")
     warm, commits = statements_of_a_booking("12:00", "second@example.com")
-    assert len(cold) <= 13, cold
+    # 14: the write also reads its table's row under FOR KEY SHARE after the INSERT, so
+    # a table deactivated at that moment never keeps the booking (issue 14).
+    assert len(cold) <= 14, cold
     assert len(warm) == len(cold) - 3, warm  # no hours, special days, tables
     # PostgreSQL: the read transaction goes on as the write transaction (one COMMIT);
     # SQLite ends it and starts a BEGIN IMMEDIATE one.

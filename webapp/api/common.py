@@ -1,18 +1,16 @@
-"""Helpers the API views share: local times into instants, e-mail writers, responses."""
+"""Helpers the API views share: local times into instants, responses."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from flask import current_app, jsonify
+from flask import jsonify
 
 from ..booking import slots as slotlib
 from ..booking.slots import Schedule
-from ..models import Reservation, Restaurant
-from ..notifications.outbox import MailWriter, deliver_soon
+from ..models import Reservation
 from .errors import invalid
-from .representations import manage_page_url
 
 
 def json_response(body: Any, status: int = 200, location: str | None = None):
@@ -44,12 +42,3 @@ def service_date(schedule: Schedule, reservation: Reservation) -> dt.date:
 def wall_time_text(schedule: Schedule, instant: dt.datetime) -> str:
     return slotlib.wall_time_text(instant, schedule.zone)
 
-
-def mail_writer(restaurant: Restaurant, manage_token: str | None = None) -> MailWriter:
-    slug = restaurant.slug
-    return MailWriter(link_for=lambda token: manage_page_url(slug, token),
-                      manage_token=manage_token)
-
-
-def send_queued(writer: MailWriter) -> None:
-    deliver_soon(current_app._get_current_object(), writer.queued_ids)

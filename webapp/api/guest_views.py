@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from .. import writes
 from ..booking import service
 from ..booking.availability import load_schedule
-from ..booking_policy import current_write_policy
 from ..extensions import db, limiter
 from ..models import Reservation, Restaurant
 from ..public.forms import CancelBookingForm, ChangeBookingForm
@@ -13,8 +13,6 @@ from .blueprint import bp
 from .bodies import bind
 from .common import (
     json_response,
-    mail_writer,
-    send_queued,
     service_date,
     start_from_wall_time,
     wall_time_text,
@@ -65,11 +63,11 @@ def change_guest_reservation(token: str):
     form = bind(ChangeBookingForm, current=current)
     starts_at = start_from_wall_time(schedule, form.date.data, form.time.wall_time,
                                      form.party_size.data, form.time.utc_offset)
-    writer = mail_writer(restaurant, manage_token=token)
+    write = writes.start(restaurant, "guest", manage_token=token)
     changed = service.change(db.session, restaurant, reservation.id, starts_at=starts_at,
                              party_size=form.party_size.data, online=True, actor="guest",
-                             policy=current_write_policy(), after_write=writer)
-    send_queued(writer)
+                             policy=write.policy, after_write=write.after_write)
+    write.committed()
     return _answer(changed, restaurant, token)
 
 
@@ -83,8 +81,8 @@ def change_guest_reservation(token: str):
 def cancel_guest_reservation(token: str):
     reservation, restaurant = _by_token(token)
     bind(CancelBookingForm, current={"confirm": True})
-    writer = mail_writer(restaurant, manage_token=token)
+    write = writes.start(restaurant, "guest", manage_token=token)
     cancelled = service.cancel(db.session, restaurant, reservation.id, online=True,
-                               actor="guest", policy=current_write_policy(), after_write=writer)
-    send_queued(writer)
+                               actor="guest", policy=write.policy, after_write=write.after_write)
+    write.committed()
     return _answer(cancelled, restaurant, token)

@@ -10,9 +10,11 @@ from typing import Any
 
 from flask import current_app
 
+from ..routing import MAX_ID
 from .bodies import form_defaults
-from .formschema import form_schema, query_parameters
+from .formschema import NO_NUL_PATTERN, form_schema, query_parameters
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
+from .idempotency import MAX_KEY_LENGTH
 from .operations import Operation
 from .schemas import COMPONENTS
 
@@ -41,9 +43,38 @@ STANDARD_ERRORS = {
 def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     params = []
     for match in _CONVERTER.finditer(rule):
-        schema = {"type": "integer"} if match["conv"] == "int" else {"type": "string"}
+        schema = {"type": "integer", "minimum": 0, "maximum": MAX_ID} if match["conv"] == "int" \
+            else {"type": "string", "pattern": NO_NUL_PATTERN}
         params.append({"name": match["name"], "in": "path", "required": True, "schema": schema})
     return _CONVERTER.sub(lambda m: "{" + m["name"] + "}", rule), params
+
+
+def _idempotency_key_pattern() -> str:
+    """The rule of ``idempotency.idempotent`` as a pattern: after str.strip() and then
+    stripping double quotes (the draft's structured-field string), 1 to MAX_KEY_LENGTH
+    characters that str.isprintable() accepts. Header values are Latin-1."""
+    space = r"[\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0]"  # Latin-1 str.isspace()
+    printable = r" -~\u00a1-\u00ac\u00ae-\u00ff"  # Latin-1 str.isprintable()
+    inner = f"[{printable}]{{0,{MAX_KEY_LENGTH - 2}}}"
+    solid = r"[!#-~\u00a1-\u00ac\u00ae-\u00ff]"  # printable, neither space nor quote
+    # The key's first and last characters are "solid", or a space kept by a quote around it.
+    first, last = f'(?:"*{solid}|"+ )', f'(?:{solid}"*| "+)'
+    one = f'(?:"*{solid}"*|"+ "+)'
+    return f"^{space}*(?:{one}|{first}{inner}{last}){space}*$"
+
+
+IDEMPOTENCY_PARAMETER = {
+    "name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
+    "description": f"Retries with the same key get the first answer (status and body) "
+                   f"instead of doing the work twice. 1 to {MAX_KEY_LENGTH} printable "
+                   "characters (surrounding spaces and double quotes are ignored); a key is "
+                   "scoped to the caller (token or client address), the method and the path. "
+                   "The same key with a different body is refused (422 "
+                   "`idempotency_key_reused`); while the first request runs, a retry gets 409 "
+                   "`idempotency_key_in_use`. Answers other than 2xx, 404 and 409 release "
+                   "the key, so the corrected request may use it again.",
+    "schema": {"type": "string", "pattern": _idempotency_key_pattern()},
+}
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -58,13 +89,17 @@ def _form_encoded(schema: dict[str, Any]) -> dict[str, Any]:
         if "anyOf" in prop:
             prop.pop("anyOf")
             prop["type"] = "string"
+        if isinstance(prop.get("type"), list):  # no null in a form post: leave the field out
+            prop["type"] = next(kind for kind in prop["type"] if kind != "null")
+        if "enum" in prop:
+            prop["enum"] = [value for value in prop["enum"] if value is not None]
     return flat
 
 
 def _body_schema(form_class: type, op: Operation) -> dict[str, Any]:
     form = form_class(formdata=None, meta={"csrf": False})
     defaults = form_defaults(form_class) if op.body_defaults else None
-    return form_schema(form, partial=op.partial, defaults=defaults)
+    return form_schema(form, partial=op.partial, defaults=defaults, optional=op.optional)
 
 
 def _operation(method: str, endpoint: str, params: list[dict[str, Any]], op: Operation
@@ -78,10 +113,7 @@ def _operation(method: str, endpoint: str, params: list[dict[str, Any]], op: Ope
         form = op.query()(formdata=None, meta={"csrf": False})
         parameters += query_parameters(form)
     if op.idempotent:
-        parameters.append({"name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
-                           "description": "Retries with the same key get the first answer "
-                                          "instead of doing the work twice.",
-                           "schema": {"type": "string", "minLength": 1, "maxLength": 200}})
+        parameters.append(copy.deepcopy(IDEMPOTENCY_PARAMETER))
     if parameters:
         doc["parameters"] = parameters
     responses: dict[str, Any] = {}

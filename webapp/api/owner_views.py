@@ -6,27 +6,25 @@ The set-up endpoints bind the page's form and call the same operation as the pag
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
-from ..booking import service
-from ..booking import slots as slotlib
+from .. import writes
 from ..booking.availability import day_grid, load_schedule
+from ..booking.operations import deactivation
+from ..booking.operations import reservations as reservation_ops
 from ..booking.operations import setup as ops
-from ..booking_policy import current_write_policy
 from ..extensions import db
 from ..models import (
+    ApiToken,
     DiningTable,
     OpeningHours,
     Reservation,
     Restaurant,
     SpecialDay,
     owned_by,
-    upcoming_stays_of_table,
 )
 from ..owner.forms import (
     EditReservationForm,
@@ -37,15 +35,16 @@ from ..owner.forms import (
     StatusForm,
     TableForm,
 )
+from ..owner.inputs import filters_of, guest_of, move_of
 from . import representations as rep
 from .auth import actor, owner_restaurant
 from .blueprint import bp
 from .bodies import as_form_values, bind, bind_query, form_defaults
-from .common import json_response, mail_writer, send_queued, service_date, start_from_wall_time
+from .common import json_response
 from .errors import ApiError, not_found
 from .idempotency import idempotent
 from .operations import documented
-from .queries import DayQuery, ReservationQuery
+from .queries import DayQuery, DeactivationQuery, NotifyQuery, ReservationQuery
 
 OWNER_RESERVATION = ("Reservation", "The reservation.")
 
@@ -130,46 +129,55 @@ def table(slug: str, table_id: int):
 @documented(summary="Change a table", tag="Owner: setup", auth="owner", body=lambda: TableForm,
             partial=True, responses={200: ("Table", "The table after the change.")})
 def change_table(slug: str, table_id: int):
-    restaurant, _ = owner_restaurant(slug)
+    restaurant, token = owner_restaurant(slug)
     table = _table(restaurant, table_id)
     form = bind(TableForm, current=as_form_values(rep.table(table)), restaurant_id=restaurant.id,
                 table_id=table.id)
     if table.active and not form.active.data:
-        _refuse_deactivation_with_bookings(table)  # before anything changes
+        # First, so that a refusal (409, bookings not yet over) changes nothing.
+        table = _deactivate(restaurant, token, table.id, "refuse", notify_guest=True)
     ops.change_table(db.session, restaurant, table, form.details())
     if form.active.data:
         ops.activate_table(db.session, restaurant, table)
-    else:
-        _deactivate(table)
     return json_response(rep.table(table))
-
-
-def _refuse_deactivation_with_bookings(table: DiningTable) -> None:
-    upcoming = upcoming_stays_of_table(db.session, table.id, Reservation.id)
-    if upcoming:
-        raise ApiError(409, f"Table {table.name} still has {len(upcoming)} upcoming "
-                       "reservation(s); move or cancel them first.", code="table_in_use",
-                       reservations=upcoming)
 
 
 @bp.delete("/restaurants/<slug>/tables/<int:table_id>")
 @documented(summary="Deactivate a table", tag="Owner: setup", auth="owner",
+            query=lambda: DeactivationQuery,
             description="The table stays in the history of past reservations but is no longer "
-                        "bookable. Refused (409) while it has upcoming reservations.",
+                        "bookable. `future_bookings` says what happens to its reservations "
+                        "not yet over: `refuse` (the default: 409 while it has any), `move` "
+                        "them to other free tables, or `cancel` them (each guest with an "
+                        "e-mail address is told, unless `notify_guest=false`). A booking "
+                        "that no other table can take keeps the table bookable (409, the "
+                        "booking's id in `reservations`). Safe against bookings made at the "
+                        "same moment: none ends up on the inactive table.",
             responses={200: ("Table", "The deactivated table."),
                        409: ("Problem", "The table still has upcoming reservations.")})
 def deactivate_table(slug: str, table_id: int):
-    restaurant, _ = owner_restaurant(slug)
+    restaurant, token = owner_restaurant(slug)
     table = _table(restaurant, table_id)
-    _deactivate(table)
+    query = bind_query(DeactivationQuery)
+    table = _deactivate(restaurant, token, table.id, query.future_bookings.data or "refuse",
+                        notify_guest=query.notify_guest.data != "false")
     return json_response(rep.table(table))
 
 
-def _deactivate(table: DiningTable) -> None:
-    if table.active:
-        _refuse_deactivation_with_bookings(table)
-        table.active = False
-        db.session.commit()
+def _deactivate(restaurant: Restaurant, token: ApiToken, table_id: int, choice: str, *,
+                notify_guest: bool) -> DiningTable:
+    context = writes.context(restaurant, actor(token))
+    try:
+        result = deactivation.deactivate_table(db.session, restaurant, context, table_id,
+                                               choice=choice, notify_guest=notify_guest)
+    except deactivation.TableInUse as error:
+        raise ApiError(409, error.message, code=error.code,
+                       reservations=error.reservation_ids) from error
+    if not result.done:
+        kept = "; ".join(f"#{r.id}: {why}" for r, why in result.kept)
+        raise ApiError(409, f"Table {result.table.name} stays bookable: {kept}.",
+                       code="table_in_use", reservations=[r.id for r, _ in result.kept])
+    return result.table
 
 
 # --------------------------------------------------------------------------- hours
@@ -342,7 +350,8 @@ def timeslots(slug: str):
         "restaurant": restaurant.slug, "date": day.isoformat(), "timezone": restaurant.timezone,
         "interval_minutes": restaurant.slot_interval_minutes,
         "tables": [rep.table(t) for t in grid.tables], "slots": slots,
-        "reservations": [rep.reservation(r, restaurant, owner=True) for r in grid.reservations],
+        "reservations": [rep.reservation(r, restaurant, owner=True, schedule=schedule)
+                         for r in grid.reservations],
     })
 
 
@@ -353,44 +362,23 @@ def _reservation(restaurant: Restaurant, reservation_id: int) -> Reservation:
     return _owned(restaurant, Reservation, reservation_id, "reservation")
 
 
-def _day_bounds(restaurant: Restaurant, first: dt.date, last: dt.date) -> tuple[dt.datetime, ...]:
-    zone = ZoneInfo(restaurant.timezone)
-    return (slotlib.to_utc(first, dt.time(0), zone),
-            slotlib.to_utc(last + dt.timedelta(days=1), dt.time(0), zone))
-
-
 @bp.get("/restaurants/<slug>/reservations")
 @documented(summary="Reservations, filtered", tag="Owner: reservations", auth="owner",
             query=lambda: ReservationQuery,
-            description="By local date range (start/end, or one date), status, and guest name, "
-                        "e-mail or phone (q); earliest first.",
+            description="By service date (one `date`, or the range `start`..`end`: a stay "
+                        "after midnight in a service that opened the evening before belongs "
+                        "to that evening), status, and guest (`q`: part of the name or "
+                        "e-mail, or digits of the phone, spaces and signs ignored); earliest "
+                        "first. The same search as the dashboard's list.",
             responses={200: ("ReservationList", "The matching reservations.")})
 def reservations(slug: str):
     restaurant, _ = owner_restaurant(slug)
     form = bind_query(ReservationQuery)
-    query = select(Reservation).where(Reservation.restaurant_id == restaurant.id)
-    first, last = (form.date.data, form.date.data) if form.date.data else \
-        (form.start.data, form.end.data)
-    if first or last:
-        low, high = _day_bounds(restaurant, first or dt.date.min + dt.timedelta(days=1),
-                                last or dt.date.max - dt.timedelta(days=1))
-        if first:
-            query = query.where(Reservation.starts_at >= low)
-        if last:
-            query = query.where(Reservation.starts_at < high)
-    if form.status.data:
-        query = query.where(Reservation.status == form.status.data)
-    if form.q.data:
-        pattern = f"%{form.q.data.lower()}%"
-        query = query.where(or_(func.lower(Reservation.guest_name).like(pattern),
-                                Reservation.guest_email.like(pattern),
-                                Reservation.guest_phone.like(pattern)))
-    limit = form.limit.data or 200
-    rows = list(db.session.scalars(query.order_by(Reservation.starts_at, Reservation.id)
-                                   .limit(limit + 1)))
-    return json_response({"reservations": [rep.reservation(r, restaurant, owner=True)
-                                           for r in rows[:limit]],
-                          "truncated": len(rows) > limit})
+    found = reservation_ops.search(db.session, restaurant, filters_of(form),
+                                   limit=form.limit.data or 200)
+    return json_response({"reservations": [
+        rep.reservation(r, restaurant, owner=True, schedule=found.schedule) for r in found.rows],
+        "truncated": found.truncated})
 
 
 @bp.get("/restaurants/<slug>/reservations/<int:reservation_id>")
@@ -405,7 +393,7 @@ def owner_reservation(slug: str, reservation_id: int):
 def _edit_values(row: Reservation) -> dict[str, Any]:
     return as_form_values({"party_size": row.party_size, "name": row.guest_name,
                            "email": row.guest_email, "phone": row.guest_phone,
-                           "notes": row.notes, "version": row.version})
+                           "notes": row.notes, "version": row.version, "notify_guest": True})
 
 
 @bp.patch("/restaurants/<slug>/reservations/<int:reservation_id>")
@@ -418,15 +406,11 @@ def edit_reservation(slug: str, reservation_id: int):
     restaurant, token = owner_restaurant(slug)
     row = _reservation(restaurant, reservation_id)
     form = bind(EditReservationForm, current=_edit_values(row), restaurant_id=restaurant.id)
-    writer = mail_writer(restaurant)
-    changed = service.change(
-        db.session, restaurant, row.id, party_size=form.party_size.data,
-        guest=service.GuestDetails(form.name.data, form.email.data or "", form.phone.data or "",
-                                   form.notes.data or ""),
-        expected_version=form.version.data, actor=actor(token),
-        policy=current_write_policy(), after_write=writer)
-    send_queued(writer)
-    return json_response(rep.reservation(changed, restaurant, owner=True))
+    changed = reservation_ops.edit(
+        db.session, restaurant, writes.context(restaurant, actor(token)), row.id,
+        party_size=form.party_size.data, guest=guest_of(form),
+        expected_version=form.version.data, notify_guest=form.notify_guest.data)
+    return json_response(rep.reservation(changed.reservation, restaurant, owner=True))
 
 
 @bp.post("/restaurants/<slug>/reservations/<int:reservation_id>/move")
@@ -439,22 +423,18 @@ def edit_reservation(slug: str, reservation_id: int):
 def move_reservation(slug: str, reservation_id: int):
     restaurant, token = owner_restaurant(slug)
     row = _reservation(restaurant, reservation_id)
-    schedule = load_schedule(db.session, restaurant)
-    local_start = row.starts_at.astimezone(schedule.zone)
-    current = as_form_values({"date": service_date(schedule, row), "time": local_start.time(),
+    schedule = reservation_ops.schedule_of(db.session, restaurant)
+    # What GET answers, so that sending back what was read moves nothing.
+    current = as_form_values({"date": reservation_ops.service_date(schedule, row),
+                              "time": reservation_ops.wall_time(schedule, row),
                               "table": row.table_id, "party_size": row.party_size,
-                              "version": row.version})
+                              "version": row.version, "notify_guest": True})
     form = bind(MoveReservationForm, current=current, restaurant_id=restaurant.id)
-    starts_at = start_from_wall_time(schedule, form.date.data, form.time.data,
-                                     form.party_size.data)
-    writer = mail_writer(restaurant)
-    moved = service.change(
-        db.session, restaurant, row.id, starts_at=starts_at, party_size=form.party_size.data,
-        table_id=form.table.data, duration_minutes=form.duration_minutes.data,
-        expected_version=form.version.data, actor=actor(token),
-        policy=current_write_policy(), after_write=writer)
-    send_queued(writer)
-    return json_response(rep.reservation(moved, restaurant, owner=True))
+    moved = reservation_ops.move(
+        db.session, restaurant, writes.context(restaurant, actor(token)), row.id,
+        move_of(form), expected_version=form.version.data,
+        notify_guest=form.notify_guest.data)
+    return json_response(rep.reservation(moved.reservation, restaurant, owner=True))
 
 
 @bp.post("/restaurants/<slug>/reservations/<int:reservation_id>/status")
@@ -467,25 +447,42 @@ def move_reservation(slug: str, reservation_id: int):
 def set_reservation_status(slug: str, reservation_id: int):
     restaurant, token = owner_restaurant(slug)
     row = _reservation(restaurant, reservation_id)
-    form = bind(StatusForm, current={"version": str(row.version)}, restaurant_id=restaurant.id)
-    writer = mail_writer(restaurant)
-    updated = service.set_status(db.session, restaurant, row.id, form.status.data,
-                                 expected_version=form.version.data, actor=actor(token),
-                                 policy=current_write_policy(), after_write=writer)
-    send_queued(writer)
-    return json_response(rep.reservation(updated, restaurant, owner=True))
+    form = bind(StatusForm, current={"version": str(row.version), "notify_guest": True},
+                restaurant_id=restaurant.id)
+    updated = reservation_ops.set_status(
+        db.session, restaurant, writes.context(restaurant, actor(token)), row.id,
+        form.status.data, expected_version=form.version.data,
+        notify_guest=form.notify_guest.data)
+    return json_response(rep.reservation(updated.reservation, restaurant, owner=True))
 
 
 @bp.delete("/restaurants/<slug>/reservations/<int:reservation_id>")
 @documented(summary="Cancel a reservation", tag="Owner: reservations", auth="owner",
+            query=lambda: NotifyQuery,
             description="Same as setting the status to cancelled; the reservation stays in the "
-                        "history.",
+                        "history. A guest with an e-mail address gets the cancellation "
+                        "unless `notify_guest=false`.",
             responses={200: ("Reservation", "The cancelled reservation.")})
 def cancel_reservation(slug: str, reservation_id: int):
     restaurant, token = owner_restaurant(slug)
     row = _reservation(restaurant, reservation_id)
-    writer = mail_writer(restaurant)
-    cancelled = service.cancel(db.session, restaurant, row.id, actor=actor(token),
-                               policy=current_write_policy(), after_write=writer)
-    send_queued(writer)
-    return json_response(rep.reservation(cancelled, restaurant, owner=True))
+    notify = bind_query(NotifyQuery).notify_guest.data != "false"
+    cancelled = reservation_ops.cancel(
+        db.session, restaurant, writes.context(restaurant, actor(token)), row.id,
+        notify_guest=notify)
+    return json_response(rep.reservation(cancelled.reservation, restaurant, owner=True))
+
+
+@bp.get("/restaurants/<slug>/reservations/<int:reservation_id>/history")
+@documented(summary="A reservation's history", tag="Owner: reservations", auth="owner",
+            description="Every change, oldest first: when, by whom (`owner:<e-mail>`, "
+                        "`api:<token prefix>` or `guest`), the action (created, changed, a "
+                        "status) and what changed ({field: [before, after]}).",
+            responses={200: ("ReservationHistory", "The reservation's history.")})
+def reservation_history(slug: str, reservation_id: int):
+    restaurant, _ = owner_restaurant(slug)
+    row = _reservation(restaurant, reservation_id)
+    events = reservation_ops.history(db.session, restaurant, row.id)
+    return json_response({"reservation_id": row.id, "events": [
+        {"at": rep.utc_iso(e.at), "actor": e.actor, "action": e.action,
+         "changes": e.changes or {}} for e in events]})

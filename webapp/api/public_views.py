@@ -8,20 +8,22 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
+from .. import writes
 from ..booking import service
-from ..booking.availability import bookable_times, load_schedule
+from ..booking.availability import bookable_times
+from ..booking.operations import reservations as reservation_ops
 from ..booking.setup import restaurant_setup
 from ..booking.slots import group_by_service
-from ..booking_policy import current_write_policy
 from ..extensions import db, limiter
 from ..models import OpeningHours, SpecialDay
 from ..owner.forms import OwnerReservationForm
+from ..owner.inputs import new_booking
 from ..public.forms import AvailabilityForm, BookingForm
 from . import representations as rep
 from .auth import actor, has_valid_token, owner_of, restaurant_by_slug
 from .blueprint import bp
 from .bodies import bind, bind_query, form_defaults
-from .common import json_response, mail_writer, send_queued, start_from_wall_time, wall_time_text
+from .common import json_response, start_from_wall_time, wall_time_text
 from .idempotency import idempotent
 from .operations import documented
 
@@ -102,45 +104,32 @@ def availability(slug: str):
 def create_reservation(slug: str):
     restaurant = restaurant_by_slug(slug)
     token = owner_of(restaurant)
-    writer = mail_writer(restaurant)
+    setup = restaurant_setup(db.session, restaurant)
+    schedule = setup.schedule  # read now: after the commit it would cost a query
     if token is None:
         form = bind(BookingForm)
-        setup = restaurant_setup(db.session, restaurant)
-        schedule = setup.schedule
         starts_at = start_from_wall_time(schedule, form.date.data, form.time.wall_time,
                                          form.party_size.data, form.time.utc_offset)
+        write = writes.start(restaurant, "guest")
         result = service.book(
             db.session, restaurant, starts_at=starts_at, party_size=form.party_size.data,
             guest=service.GuestDetails(form.name.data, form.email.data, form.phone.data,
                                        form.notes.data or ""),
-            source="api", actor="guest", policy=current_write_policy(), after_write=writer,
+            source="api", actor="guest", policy=write.policy, after_write=write.after_write,
             schedule=schedule, tables=setup.tables)
+        write.committed()
+        manage_token = write.manage_token or result.manage_token
+        reservation, table_name = result.reservation, result.table_name
     else:
+        # The owner's phone booking or walk-in: the dashboard's operation.
         kwargs = {"restaurant_id": restaurant.id}
         form = bind(OwnerReservationForm, current=form_defaults(OwnerReservationForm, **kwargs),
                     **kwargs)
-        result = owner_booking(restaurant, form, actor(token), writer)
-    send_queued(writer)
-    manage_token = writer.manage_token or result.manage_token
-    body = rep.reservation(result.reservation, restaurant, owner=token is not None,
-                           manage_token=manage_token, table_name=result.table_name)
+        booked = reservation_ops.book(db.session, restaurant,
+                                      writes.context(restaurant, actor(token)), new_booking(form))
+        manage_token, reservation, table_name = (booked.manage_token, booked.reservation,
+                                                 booked.table_name)
+    body = rep.reservation(reservation, restaurant, owner=token is not None,
+                           manage_token=manage_token, table_name=table_name, schedule=schedule)
     location = body["links"].get("self")
     return json_response(body, 201, location)
-
-
-def owner_booking(restaurant, form: OwnerReservationForm, who: str, writer) -> service.BookingResult:
-    walk_in = form.source.data == "walk_in"
-    party = form.party_size.data
-    if walk_in:
-        starts_at = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-    else:
-        schedule = load_schedule(db.session, restaurant)
-        starts_at = start_from_wall_time(schedule, form.date.data, form.time.data, party)
-    return service.book(
-        db.session, restaurant, starts_at=starts_at, party_size=party,
-        guest=service.GuestDetails(form.name.data, form.email.data or "", form.phone.data or "",
-                                   form.notes.data or ""),
-        table_id=form.table.data, source=form.source.data,
-        status="seated" if walk_in else "booked", duration_minutes=form.duration_minutes.data,
-        actor=who, policy=current_write_policy(), after_write=writer,
-        schedule=None if walk_in else schedule)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from wtforms import Form, IntegerField
+from wtforms import Form, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from ..owner.forms import ReservationListForm
+from ..owner.forms import ReservationListForm, choices
 from ..public.forms import ISODateField
 
 MAX_LIST = 1000
@@ -32,3 +32,22 @@ class ReservationQuery(Form):
 for _name in ("start", "end", "status", "q"):
     setattr(ReservationQuery, _name, getattr(ReservationListForm, _name))
 ReservationQuery.validate_end = ReservationListForm.validate_end
+
+
+class DeactivationQuery(Form):
+    """What happens to a table's reservations not yet over when it is deactivated."""
+
+    future_bookings = SelectField(
+        "Its reservations not yet over", default="refuse", validators=[Optional()],
+        choices=choices([("refuse", "refuse while there are any"),
+                         ("move", "move to other tables"), ("cancel", "cancel")]))
+    notify_guest = SelectField("E-mail the guests moved or cancelled", default="true",
+                               validators=[Optional()],
+                               choices=choices([("true", "yes"), ("false", "no")]))
+
+
+class NotifyQuery(Form):
+    """Whether the guest is e-mailed about this action."""
+
+    notify_guest = SelectField("E-mail the guest", default="true", validators=[Optional()],
+                               choices=choices([("true", "yes"), ("false", "no")]))

@@ -10,6 +10,10 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 
+from ..booking import slots as slotlib
+from ..booking.setup import restaurant_setup
+from ..booking.slots import Schedule
+from ..extensions import db
 from ..models import (
     DiningTable,
     OpeningHours,
@@ -97,15 +101,23 @@ def table(row: DiningTable) -> dict[str, Any]:
 
 
 def reservation(row: Reservation, restaurant: Restaurant, *, owner: bool,
-                manage_token: str | None = None, table_name: str | None = None) -> dict[str, Any]:
+                manage_token: str | None = None, table_name: str | None = None,
+                schedule: Schedule | None = None) -> dict[str, Any]:
     """A reservation as its guest (``owner=False``) or the restaurant sees it.
-    ``table_name``: when the caller knows it (a booking just made), saves loading the table."""
+    ``table_name``: when the caller knows it (a booking just made), saves loading the table.
+
+    ``date`` and ``service_date`` are the service date (a stay at 00:30 in a service that
+    opened the evening before belongs to that evening) and ``time`` the wall time, with
+    its UTC offset when that wall time happens twice: sent back (a guest's PATCH, an
+    owner's move) they mean this very start."""
     zone = ZoneInfo(restaurant.timezone)
-    local_start = row.starts_at.astimezone(zone)
+    if schedule is None:
+        schedule = restaurant_setup(db.session, restaurant).schedule
+    day = slotlib.service_date_of(schedule, row.starts_at).isoformat()
     body: dict[str, Any] = {
         "id": row.id, "restaurant": restaurant.slug, "status": row.status,
-        "party_size": row.party_size,
-        "date": local_start.date().isoformat(), "time": local_start.strftime("%H:%M"),
+        "party_size": row.party_size, "date": day, "service_date": day,
+        "time": slotlib.wall_time_text(row.starts_at, zone),
         "starts_at": utc_iso(row.starts_at), "ends_at": utc_iso(row.ends_at),
         "local_start": local_iso(row.starts_at, zone), "local_end": local_iso(row.ends_at, zone),
         "name": row.guest_name, "email": row.guest_email, "phone": row.guest_phone,

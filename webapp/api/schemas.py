@@ -14,6 +14,9 @@ _UTC = {"type": "string", "format": "date-time", "description": "UTC instant (â€
 _LOCAL = {"type": "string", "format": "date-time",
           "description": "The same instant as the restaurant's local time, with its offset."}
 STATUSES = ["booked", "seated", "completed", "cancelled", "no_show"]
+_SERVICE_DATE = ("The date of the service the stay belongs to: 00:30 in a service that opened "
+                 "the evening before belongs to that evening. Every `date` of this API, in "
+                 "requests, filters and answers, means the service date.")
 
 
 def _object(properties: dict[str, Any], required: list[str] | None = None,
@@ -79,7 +82,14 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     }),
     "Reservation": _object({
         "id": _INT, "restaurant": _STR, "status": {"type": "string", "enum": STATUSES},
-        "party_size": _INT, "date": _DATE, "time": _HHMM, "starts_at": _UTC, "ends_at": _UTC,
+        "party_size": _INT,
+        "date": {**_DATE, "description": "The service date (same as `service_date`)."},
+        "service_date": {**_DATE, "description": _SERVICE_DATE},
+        "time": {"type": "string", "pattern": r"^\d{2}:\d{2}([+-]\d{2}:\d{2})?$",
+                 "description": "Local wall time HH:MM, with the UTC offset when that wall "
+                                "time happens twice (02:30+01:00). Sent back with `date`, it "
+                                "means this very start."},
+        "starts_at": _UTC, "ends_at": _UTC,
         "local_start": _LOCAL, "local_end": _LOCAL, "name": _STR, "email": _STR, "phone": _STR,
         "notes": _STR, "version": _INT,
         "table": {"type": ["object", "null"], "properties": {"id": _INT, "name": _STR}},
@@ -89,7 +99,8 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         "manage_token": {"type": "string", "description": "The guest's secret: shown when the "
                          "booking is made and to the guest's own link."},
         "links": {"type": "object", "additionalProperties": _STR},
-    }, ["id", "restaurant", "status", "party_size", "date", "time", "starts_at", "ends_at",
+    }, ["id", "restaurant", "status", "party_size", "date", "service_date", "time",
+        "starts_at", "ends_at",
         "local_start", "local_end", "name", "email", "phone", "notes", "version", "table",
         "links"]),
     "ReservationList": _object({"reservations": {"type": "array", "items": _ref("Reservation")},
@@ -116,6 +127,14 @@ COMPONENTS: dict[str, dict[str, Any]] = {
                          "description": "Every reservation touching the day, any status."},
     }),
 }
+COMPONENTS["ReservationHistory"] = _object({
+    "reservation_id": _INT,
+    "events": {"type": "array", "items": _object({
+        "at": _UTC, "actor": _STR,
+        "action": {"type": "string", "description": "created, changed, or the new status."},
+        "changes": {"type": "object", "description": "{field: [before, after]}, or the "
+                                                     "values a new reservation started with."},
+    })}})
 COMPONENTS["TableList"] = _list_of("tables", "Table")
 COMPONENTS["OpeningHoursList"] = _list_of("opening_hours", "OpeningHours")
 COMPONENTS["SpecialDayList"] = _list_of("special_days", "SpecialDay")

@@ -1,7 +1,8 @@
 """Reservations from the dashboard: phone and walk-in bookings, edit, move, status,
 the history, search, the list and its CSV export.
 
-Every write goes through ``webapp.booking.service`` (locks, re-checks, history).
+Every use case is an operation of ``webapp.booking.operations.reservations``, shared
+with the API: these views read the form, call it and render.
 htmx requests aimed at the day view's panel get the panel back (and an
 ``HX-Trigger`` so the grid refreshes at once); plain form posts get a redirect.
 """
@@ -13,13 +14,12 @@ import datetime as dt
 import io
 
 from flask import Response, flash, make_response, redirect, render_template, request, url_for
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 
-from ..booking import service
+from .. import writes
 from ..booking.errors import BookingError
-from ..booking.service import TRANSITIONS, GuestDetails
-from ..booking_policy import current_write_policy
+from ..booking.operations import reservations as ops
+from ..booking.service import TRANSITIONS
 from ..extensions import db
 from ..models import DiningTable, Reservation
 from .access import Access, member_required, reservation_or_404
@@ -29,7 +29,6 @@ from .common import (
     describe_changes,
     explain,
     form_status,
-    local_instant,
     today,
     wants_panel,
     zone,
@@ -41,6 +40,7 @@ from .forms import (
     ReservationListForm,
     StatusForm,
 )
+from .inputs import filters_of, guest_of, move_of, new_booking
 from .views import bp
 
 GRID_CHANGED = "bm-grid-changed"
@@ -54,8 +54,8 @@ def _tables(access: Access, active_only: bool = True) -> list[DiningTable]:
     return list(db.session.scalars(query.order_by(DiningTable.position, DiningTable.id)))
 
 
-def _day_of(access: Access, reservation: Reservation) -> str:
-    return reservation.starts_at.astimezone(zone(access.restaurant)).date().isoformat()
+def _context(access: Access):
+    return writes.context(access.restaurant, actor())
 
 
 # --------------------------------------------------------------------------- new booking
@@ -94,25 +94,15 @@ def create_reservation(access: Access):
     form = OwnerReservationForm()
     if not form.validate():
         return _render_new(access, form, form_status(form))
-    walk_in = form.source.data == "walk_in"
-    if walk_in:
-        starts_at = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-    else:
-        starts_at = local_instant(restaurant, form.date.data, form.time.data)
-    guest = GuestDetails(form.name.data, form.email.data or "", form.phone.data or "",
-                         form.notes.data or "")
     try:
-        result = service.book(
-            db.session, restaurant, starts_at=starts_at, party_size=form.party_size.data,
-            guest=guest, table_id=form.table.data, source=form.source.data,
-            status="seated" if walk_in else "booked", duration_minutes=form.duration_minutes.data,
-            actor=actor(), policy=current_write_policy())
+        booked = ops.book(db.session, restaurant, _context(access), new_booking(form))
     except BookingError as error:
         apply_booking_error(form, error)
         return _render_new(access, form, error.http_status, explain(error, restaurant))
-    reservation = result.reservation
+    reservation = booked.reservation
+    walk_in = reservation.source == "walk_in"
     message = f"{'Walk-in seated' if walk_in else 'Booked'}: {reservation.guest_name}, " \
-              f"{reservation.party_size} at {reservation.table.name}."
+              f"{reservation.party_size} at {booked.table_name}."
     return _after_write(access, reservation, message, status=201)
 
 
@@ -120,7 +110,9 @@ def create_reservation(access: Access):
 
 
 def _forms_for(reservation: Reservation, access: Access) -> dict:
-    """The edit, move and status forms filled from the stored reservation."""
+    """The edit, move and status forms filled from the stored reservation; the date is
+    the service date (00:30 in Monday's late service shows Monday)."""
+    schedule = ops.schedule_of(db.session, access.restaurant)
     local = reservation.starts_at.astimezone(zone(access.restaurant))
     length = int((reservation.ends_at - reservation.starts_at).total_seconds() // 60)
     return {
@@ -129,7 +121,8 @@ def _forms_for(reservation: Reservation, access: Access) -> dict:
             "email": reservation.guest_email, "phone": reservation.guest_phone,
             "notes": reservation.notes, "version": reservation.version}),
         "move_form": MoveReservationForm(formdata=None, data={
-            "date": local.date(), "time": local.time().replace(second=0, microsecond=0),
+            "date": ops.service_date(schedule, reservation),
+            "time": local.time().replace(second=0, microsecond=0),
             "table": reservation.table_id, "party_size": reservation.party_size,
             "duration_minutes": length, "version": reservation.version}),
     }
@@ -145,11 +138,12 @@ def _render_reservation(access: Access, reservation: Reservation, status: int = 
     context.update(forms)
     template = "partials/owner_reservation_panel.html" if wants_panel() \
         else "owner/reservation.html"
+    schedule = ops.schedule_of(db.session, access.restaurant)
     return render_template(
         template, access=access, restaurant=access.restaurant, reservation=reservation,
         tables=[t for t in all_tables if t.active], history=history, error=error,
         message=message, transitions=sorted(TRANSITIONS.get(reservation.status, ())),
-        day=_day_of(access, reservation), **context), status
+        day=ops.service_date(schedule, reservation).isoformat(), **context), status
 
 
 @bp.get("/<ref>/reservations/<int:reservation_id>")
@@ -160,8 +154,6 @@ def reservation_detail(access: Access, reservation_id: int):
 
 def _after_write(access: Access, reservation: Reservation, message: str, status: int = 200):
     if wants_panel():
-        db.session.expire_all()
-        reservation = db.session.get(Reservation, reservation.id)
         response = make_response(_render_reservation(access, reservation, message=message))
         response.status_code = status
         response.headers["HX-Trigger"] = GRID_CHANGED
@@ -172,7 +164,7 @@ def _after_write(access: Access, reservation: Reservation, message: str, status:
 
 
 def _refused(access: Access, reservation_id: int, error: BookingError, **forms):
-    db.session.expire_all()
+    # The operation rolled back: the reservation is read again as it now stands.
     reservation = reservation_or_404(access, reservation_id)
     return _render_reservation(access, reservation, error.http_status,
                                explain(error, access.restaurant), **forms)
@@ -185,14 +177,11 @@ def edit_reservation(access: Access, reservation_id: int):
     form = EditReservationForm()
     if not form.validate():
         return _render_reservation(access, reservation, form_status(form), edit_form=form)
-    guest = GuestDetails(form.name.data, form.email.data or "", form.phone.data or "",
-                         form.notes.data or "")
-    db.session.rollback()  # the service starts from a clean session
     try:
-        changed = service.change(
-            db.session, access.restaurant, reservation_id, party_size=form.party_size.data,
-            guest=guest, expected_version=form.version.data, actor=actor(),
-            policy=current_write_policy())
+        changed = ops.edit(db.session, access.restaurant, _context(access), reservation_id,
+                           party_size=form.party_size.data, guest=guest_of(form),
+                           expected_version=form.version.data,
+                           notify_guest=bool(form.notify_guest.data)).reservation
     except BookingError as error:
         apply_booking_error(form, error)
         return _refused(access, reservation_id, error, edit_form=form)
@@ -206,16 +195,10 @@ def move_reservation(access: Access, reservation_id: int):
     form = MoveReservationForm()
     if not form.validate():
         return _render_reservation(access, reservation, form_status(form), move_form=form)
-    current_length = int((reservation.ends_at - reservation.starts_at).total_seconds() // 60)
-    duration = form.duration_minutes.data
-    starts_at = local_instant(access.restaurant, form.date.data, form.time.data)
-    db.session.rollback()
     try:
-        changed = service.change(
-            db.session, access.restaurant, reservation_id, starts_at=starts_at,
-            table_id=form.table.data, party_size=form.party_size.data,
-            duration_minutes=duration if duration and duration != current_length else None,
-            expected_version=form.version.data, actor=actor(), policy=current_write_policy())
+        changed = ops.move(db.session, access.restaurant, _context(access), reservation_id,
+                           move_of(form), expected_version=form.version.data,
+                           notify_guest=bool(form.notify_guest.data)).reservation
     except BookingError as error:
         apply_booking_error(form, error)
         return _refused(access, reservation_id, error, move_form=form)
@@ -232,11 +215,11 @@ def set_status(access: Access, reservation_id: int):
     if not form.validate():
         error = "; ".join(m for messages in form.errors.values() for m in messages)
         return _render_reservation(access, reservation, form_status(form), error=error)
-    db.session.rollback()
     try:
-        changed = service.set_status(
-            db.session, access.restaurant, reservation_id, form.status.data,
-            expected_version=form.version.data, actor=actor(), policy=current_write_policy())
+        changed = ops.set_status(db.session, access.restaurant, _context(access),
+                                 reservation_id, form.status.data,
+                                 expected_version=form.version.data,
+                                 notify_guest=bool(form.notify_guest.data)).reservation
     except BookingError as error:
         return _refused(access, reservation_id, error)
     label = {"seated": "Seated", "completed": "Completed", "no_show": "Marked as no-show",
@@ -245,30 +228,6 @@ def set_status(access: Access, reservation_id: int):
 
 
 # --------------------------------------------------------------------------- list, search, CSV
-
-
-def _filtered(access: Access, form: ReservationListForm):
-    restaurant = access.restaurant
-    query = select(Reservation).where(Reservation.restaurant_id == restaurant.id)
-    if form.start.data:
-        query = query.where(Reservation.starts_at >= local_instant(restaurant, form.start.data,
-                                                                   dt.time(0)))
-    if form.end.data:
-        end = form.end.data + dt.timedelta(days=1)
-        query = query.where(Reservation.starts_at < local_instant(restaurant, end, dt.time(0)))
-    if form.status.data:
-        query = query.where(Reservation.status == form.status.data)
-    if form.q.data:
-        term = form.q.data.lower()
-        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions = [func.lower(Reservation.guest_name).like(like, escape="\\"),
-                      Reservation.guest_email.like(like, escape="\\")]
-        digits = service.normalise_phone(form.q.data).lstrip("+")
-        if len(digits) >= 3:
-            conditions.append(Reservation.guest_phone.like(f"%{digits}%"))
-        query = query.where(or_(*conditions))
-    return query.options(joinedload(Reservation.table)).order_by(Reservation.starts_at,
-                                                                 Reservation.id)
 
 
 def _list_form(access: Access) -> ReservationListForm:
@@ -283,14 +242,16 @@ def _list_form(access: Access) -> ReservationListForm:
 def reservation_list(access: Access):
     form = _list_form(access)
     status = 200
-    rows: list[Reservation] = []
+    found = None
     if form.validate():
-        rows = list(db.session.scalars(_filtered(access, form).limit(LIST_LIMIT + 1)))
+        found = ops.search(db.session, access.restaurant, filters_of(form), limit=LIST_LIMIT)
     else:
         status = 422
     return render_template("owner/reservations.html", access=access,
-                           restaurant=access.restaurant, form=form, rows=rows[:LIST_LIMIT],
-                           truncated=len(rows) > LIST_LIMIT), status
+                           restaurant=access.restaurant, form=form,
+                           rows=found.rows if found else [],
+                           service_date=found.service_date if found else None,
+                           truncated=found.truncated if found else False), status
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -315,9 +276,11 @@ def reservation_csv(access: Access):
     writer = csv.writer(out)
     writer.writerow(["id", "date", "time", "end", "party_size", "table", "status", "source",
                      "name", "email", "phone", "notes", "created_at"])
-    for r in db.session.scalars(_filtered(access, form)):
+    found = ops.search(db.session, access.restaurant, filters_of(form))
+    for r in found.rows:
         start, end = r.starts_at.astimezone(tz), r.ends_at.astimezone(tz)
-        writer.writerow([r.id, start.date().isoformat(), f"{start:%H:%M}", f"{end:%H:%M}",
+        writer.writerow([r.id, found.service_date(r).isoformat(), f"{start:%H:%M}",
+                         f"{end:%H:%M}",
                          r.party_size] + [csv_safe(v) for v in (
                              names.get(r.table_id, ""), r.status, r.source, r.guest_name,
                              r.guest_email, r.guest_phone, r.notes)]

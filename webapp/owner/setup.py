@@ -14,12 +14,11 @@ import datetime as dt
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from ..booking import service
+from .. import writes
 from ..booking import slots as slotlib
 from ..booking.availability import bookable_times, load_schedule
-from ..booking.errors import BookingError
+from ..booking.operations import deactivation
 from ..booking.operations import setup as ops
-from ..booking_policy import current_write_policy
 from ..extensions import db
 from ..models import (
     DiningTable,
@@ -148,38 +147,20 @@ def edit_table(access: Access, table_id: int):
                            table=table, form=form), status
 
 
+def _deactivation_context(access: Access):
+    return writes.context(access.restaurant, actor())
+
+
 def _deactivate_or_ask(access: Access, table: DiningTable):
-    if _future_bookings(table):
+    """No bookings not yet over: the table goes at once; else the owner is asked."""
+    try:
+        deactivation.deactivate_table(db.session, access.restaurant,
+                                      _deactivation_context(access), table.id, choice="refuse")
+    except deactivation.TableInUse:
         flash(f"Table {table.name} has future bookings: choose what happens to them.", "info")
         return _see_other("owner.deactivate_table", ref=access.ref, table_id=table.id)
-    table.active = False
-    db.session.commit()
     flash(f"Table {table.name} is no longer bookable.", "success")
     return _see_other("owner.tables", ref=access.ref)
-
-
-def _move_elsewhere(access: Access, reservation: Reservation) -> str | None:
-    """Move one booking to another free table (the service re-checks under the lock);
-    returns the new table's name, or None when no other table is free."""
-    from ..booking.availability import active_tables, best_fit_order
-
-    candidates = best_fit_order(active_tables(db.session, access.restaurant.id),
-                                reservation.party_size)
-    reservation_id, version = reservation.id, reservation.version
-    for candidate in candidates:
-        if candidate.id == reservation.table_id:
-            continue
-        name = candidate.name
-        db.session.rollback()
-        try:
-            moved = service.change(db.session, access.restaurant, reservation_id,
-                                   table_id=candidate.id, expected_version=version,
-                                   actor=actor(),
-                                   policy=current_write_policy())
-        except BookingError:
-            continue  # taken meanwhile or too small: try the next table
-        return moved.table.name if moved.table else name
-    return None
 
 
 @bp.route("/<ref>/tables/<int:table_id>/deactivate", methods=["GET", "POST"])
@@ -187,9 +168,8 @@ def _move_elsewhere(access: Access, reservation: Reservation) -> str | None:
 def deactivate_table(access: Access, table_id: int):
     """Stop offering a table. Its future bookings are moved, or cancelled, or the
     table stays bookable — the owner chooses; a booking that cannot be moved keeps
-    the table active and is named in the answer."""
+    the table active and is named in the answer (``operations.deactivation``)."""
     table = table_or_404(access, table_id)
-    bookings = _future_bookings(table)
     form = DeactivateTableForm() if request.method == "POST" else DeactivateTableForm(formdata=None)
     status = 200
     if request.method == "POST":
@@ -199,44 +179,33 @@ def deactivate_table(access: Access, table_id: int):
             flash(f"Table {table.name} stays bookable.", "info")
             return _see_other("owner.tables", ref=access.ref)
         else:
-            return _deactivate_with(access, table, bookings, form.bookings.data)
+            return _deactivate_with(access, table, form.bookings.data,
+                                    bool(form.notify_guest.data))
     return render_template("owner/table_deactivate.html", access=access,
-                           restaurant=access.restaurant, table=table, bookings=bookings,
-                           form=form), status
+                           restaurant=access.restaurant, table=table,
+                           bookings=_future_bookings(table), form=form), status
 
 
-def _deactivate_with(access: Access, table: DiningTable, bookings: list[Reservation],
-                     choice: str):
+def _deactivate_with(access: Access, table: DiningTable, choice: str, notify_guest: bool):
     table_name, table_id = table.name, table.id
     tz = zone(access.restaurant)
-    done, failed = [], []
-    for reservation in bookings:
-        label = (f"{reservation.guest_name} "
-                 f"({reservation.starts_at.astimezone(tz):%a %d %b %H:%M})")
-        if choice == "move":
-            new_table = _move_elsewhere(access, reservation)
-            (done if new_table else failed).append(
-                f"{label} → {new_table}" if new_table else label)
-        else:
-            db.session.rollback()
-            try:
-                service.cancel(db.session, access.restaurant, reservation.id, actor=actor(),
-                               policy=current_write_policy())
-                done.append(label)
-            except BookingError as error:
-                failed.append(f"{label}: {error.message}")
-    table = db.session.get(DiningTable, table_id)
-    if not failed and not _future_bookings(table):
-        table.active = False
-        db.session.commit()
+
+    def label(reservation: Reservation) -> str:
+        return f"{reservation.guest_name} ({reservation.starts_at.astimezone(tz):%a %d %b %H:%M})"
+
+    result = deactivation.deactivate_table(db.session, access.restaurant,
+                                           _deactivation_context(access), table_id,
+                                           choice=choice, notify_guest=notify_guest)
+    moved = "; ".join(f"{label(r)} → {name}" for r, name in result.moved)
+    if result.done:
+        done = moved if choice == "move" else "; ".join(label(r) for r in result.cancelled)
         verb = "Moved" if choice == "move" else "Cancelled"
         flash(f"Table {table_name} is no longer bookable."
-              + (f" {verb}: {'; '.join(done)}." if done else ""), "success")
+              + (f" {verb}: {done}." if done else ""), "success")
         return _see_other("owner.tables", ref=access.ref)
-    db.session.commit()
-    flash(f"Table {table_name} stays bookable: no other table is free for "
-          f"{'; '.join(failed) or 'a booking made meanwhile'}."
-          + (f" Moved: {'; '.join(done)}." if done else ""), "error")
+    kept = "; ".join(f"{label(r)}: {why}" for r, why in result.kept)
+    flash(f"Table {table_name} stays bookable, still booked for {kept}."
+          + (f" Moved: {moved}." if moved else ""), "error")
     return _see_other("owner.deactivate_table", ref=access.ref, table_id=table_id)
 
 

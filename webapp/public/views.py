@@ -21,16 +21,15 @@ from flask import (
     url_for,
 )
 
+from .. import writes
 from ..booking import service
 from ..booking import slots as slotlib
 from ..booking.availability import load_schedule
 from ..booking.errors import BookingError, SlotTaken
 from ..booking.setup import restaurant_by_slug, restaurant_setup
-from ..booking_policy import current_write_policy
 from ..extensions import db, limiter
 from ..models import Reservation, Restaurant
 from ..slug_redirects import redirect_if_moved
-from ..notifications import MailWriter, deliver_soon
 from .choices import (
     date_choices,
     day_problem,
@@ -103,10 +102,7 @@ def _redirect(location: str):
     return redirect(location, code=303)
 
 
-def _manage_link(slug: str, token: str) -> str:
-    """Under PUBLIC_BASE_URL (settings.py always sets one), never the request's host."""
-    base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
-    return base + url_for("public.manage", slug=slug, token=token)
+_manage_link = writes.manage_page_url
 
 
 def _apply_error(form, error: BookingError) -> None:
@@ -222,14 +218,14 @@ def book(slug: str):
         return again(400 if "csrf_token" in form.errors else 422)
     starts_at = resolve_start(schedule, form.date.data, form.time.wall_time,
                               form.party_size.data, form.time.utc_offset)
-    mail = MailWriter(link_for=lambda token: _manage_link(slug, token))
+    write = writes.start(restaurant, "guest", now=now)
     try:
         result = service.book(
             db.session, restaurant, starts_at=starts_at, party_size=form.party_size.data,
             guest=service.GuestDetails(form.name.data, form.email.data, form.phone.data,
                                        form.notes.data or ""),
-            source="online", actor="guest", now=now, policy=current_write_policy(),
-            after_write=mail, schedule=schedule, tables=setup.tables)
+            source="online", actor="guest", now=now, policy=write.policy,
+            after_write=write.after_write, schedule=schedule, tables=setup.tables)
     except SlotTaken as error:
         _apply_error(form, error)
         choices = [time_choice(moment, schedule) for moment in error.alternatives]
@@ -237,9 +233,9 @@ def book(slug: str):
     except BookingError as error:
         _apply_error(form, error)
         return again(error.http_status)
-    deliver_soon(current_app._get_current_object(), mail.queued_ids)
+    write.committed()
     # The writer issued the token the e-mail carries (see MailWriter); it is the one that works.
-    token = mail.manage_token or result.manage_token
+    token = write.manage_token or result.manage_token
     flash("Your table is booked. We have sent a confirmation e-mail with this private link.",
           "booked")
     return _redirect(url_for("public.manage", slug=slug, token=token))
@@ -317,20 +313,19 @@ def change(slug: str, token: str):
     if (starts_at, form.party_size.data) == (reservation.starts_at, reservation.party_size):
         flash("Your booking stays as it was: you picked the same time and party size.", "info")
         return _redirect(url_for("public.manage", slug=slug, token=token))
-    mail = MailWriter(link_for=lambda t: _manage_link(slug, t), manage_token=token)
+    write = writes.start(restaurant, "guest", manage_token=token, now=now)
     try:
         service.change(db.session, restaurant, reservation.id, starts_at=starts_at,
                        party_size=form.party_size.data, online=True, actor="guest", now=now,
-                       policy=current_write_policy(), after_write=mail)
+                       policy=write.policy, after_write=write.after_write)
     except SlotTaken as error:
         _apply_error(form, error)
         return again(error.http_status,
                      alternatives=[time_choice(m, schedule) for m in error.alternatives])
     except BookingError as error:
-        _apply_error(form, error)
-        db.session.refresh(reservation)
+        _apply_error(form, error)  # the service rolled back: the page re-reads the booking
         return again(error.http_status)
-    deliver_soon(current_app._get_current_object(), mail.queued_ids)
+    write.committed()
     flash("Your booking is changed. We have sent you an e-mail with the new details.", "success")
     return _redirect(url_for("public.manage", slug=slug, token=token))
 
@@ -347,17 +342,16 @@ def cancel(slug: str, token: str):
     status = 200
     if request.method == "POST" and not locked:
         if form.validate():
-            mail = MailWriter(link_for=lambda t: _manage_link(slug, t), manage_token=token)
+            write = writes.start(restaurant, "guest", manage_token=token, now=now)
             try:
                 service.cancel(db.session, restaurant, reservation.id, online=True,
-                               actor="guest", now=now, policy=current_write_policy(),
-                               after_write=mail)
+                               actor="guest", now=now, policy=write.policy,
+                               after_write=write.after_write)
             except BookingError as error:
                 form.form_errors.append(error.message)
                 status = error.http_status
-                db.session.refresh(reservation)
             else:
-                deliver_soon(current_app._get_current_object(), mail.queued_ids)
+                write.committed()
                 flash("Your booking is cancelled. We have sent you a confirmation e-mail.",
                       "success")
                 return _redirect(url_for("public.manage", slug=slug, token=token))

@@ -1,0 +1,131 @@
+"""What every write needs besides its input: who acts, the lock policy, how the guest
+is told, what runs after the commit, and the clock.
+
+The web side builds one :class:`WriteContext` per request (``webapp/writes.py``);
+tests and the CLI build their own. Each write of the operations runs the service
+with :meth:`WriteContext.after_write`, which
+
+* keeps a deactivated table empty: it reads the reservation's table under a
+  ``FOR KEY SHARE`` row lock once the reservation is written, and refuses the write
+  when that table is no longer active (see :func:`refuse_inactive_table`);
+* queues the guest's e-mail in the same transaction, unless the action opted out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, scoped_session
+
+from ...models import DiningTable, Reservation
+from ..errors import BookingError, SlotTaken
+from ..service import DEFAULT_POLICY, WritePolicy
+
+
+class Notifier(Protocol):
+    """An ``after_write`` that queues the guest's e-mail (``MailWriter`` is one)."""
+
+    queued_ids: list[int]
+    manage_token: str | None
+
+    def __call__(self, session: Session, reservation: Reservation, action: str, *,
+                 manage_token: str | None = None) -> None: ...
+
+
+# What the operations accept: a session, or Flask-SQLAlchemy's scoped one.
+AnySession = Session | scoped_session[Session]
+
+
+def real_session(session: AnySession) -> Session:
+    """The session itself (the booking service wants the real one, not the proxy)."""
+    return session() if isinstance(session, scoped_session) else session
+
+
+class TableInactive(BookingError):
+    """The table was taken out of service while this write was under way."""
+
+    code = "table_inactive"
+    http_status = 409
+
+    def __init__(self, name: str = "") -> None:
+        table = f"Table {name}" if name else "That table"
+        super().__init__(f"{table} is no longer bookable; choose another table.", field="table")
+
+
+# Actions that put (or keep) a stay on a table; status moves never make a stay active.
+_PLACING_ACTIONS = frozenset({"created", "changed"})
+
+
+def refuse_inactive_table(session: Session, reservation: Reservation, action: str, *,
+                          any_table: bool) -> None:
+    """Inside the write, after the INSERT/UPDATE: refuse when the reservation's table is
+    inactive.
+
+    The read takes ``FOR KEY SHARE`` on the table's row, which conflicts only with the
+    ``FOR UPDATE`` a deactivation takes (``operations.deactivation``) before it reads the
+    table's bookings. Either this write holds the row first, and the deactivation waits
+    for its commit and then sees (and moves, cancels or refuses over) this booking; or the
+    deactivation holds it first, and this read waits for its commit and sees the table
+    inactive. No order leaves an active booking on an inactive table. (SQLite runs one
+    writer at a time; the clause is left out there.)
+
+    ``any_table``: the service chose the table (auto-assignment), so a refusal is
+    :class:`SlotTaken` and the service tries its next candidate; else the owner asked
+    for this table and hears why it cannot have it."""
+    if action not in _PLACING_ACTIONS or not reservation.active:
+        return
+    row = session.execute(
+        select(DiningTable.active, DiningTable.name)
+        .where(DiningTable.id == reservation.table_id)
+        .with_for_update(read=True, key_share=True)).first()
+    if row is not None and not row.active:
+        raise SlotTaken() if any_table else TableInactive(row.name)
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    actor: str
+    policy: WritePolicy = DEFAULT_POLICY
+    # A fresh notifier per write (None: nobody is e-mailed, e.g. the CLI's demo data).
+    notifier: Callable[[], Notifier] | None = None
+    # Given the outbox ids a committed write queued (the web side hands them to the
+    # delivery thread).
+    after_commit: Callable[[list[int]], object] = field(default=lambda ids: None)
+    now: dt.datetime | None = None
+
+    def start(self, *, notify: bool, any_table: bool = True) -> Write:
+        return Write(self, self.notifier() if notify and self.notifier else None, any_table)
+
+
+@dataclass
+class Write:
+    """One write under way: the service's ``after_write`` and what to do after commit."""
+
+    context: WriteContext
+    notifier: Notifier | None
+    any_table: bool = True
+
+    def after_write(self, session: Session, reservation: Reservation, action: str, *,
+                    manage_token: str | None = None) -> None:
+        refuse_inactive_table(session, reservation, action, any_table=self.any_table)
+        if self.notifier is not None:
+            self.notifier(session, reservation, action, manage_token=manage_token)
+
+    def committed(self) -> list[int]:
+        """Hand the e-mails this write queued to ``after_commit``; their outbox ids."""
+        ids = list(self.notifier.queued_ids) if self.notifier is not None else []
+        if ids:
+            self.context.after_commit(ids)
+        return ids
+
+    @property
+    def policy(self) -> WritePolicy:
+        return self.context.policy
+
+    @property
+    def manage_token(self) -> str | None:
+        return self.notifier.manage_token if self.notifier is not None else None
