@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..models import Membership, Restaurant, User
+from ..models import LoginSession, Membership, Restaurant, User
 from ..settings import DEFAULT_PASSWORD_HASH_METHOD
 from .logins import end_all_logins
 
@@ -44,11 +44,13 @@ def password_problem(password: str, email: str) -> str | None:
     return None
 
 
-def set_password(session: Session, user: User, password: str) -> None:
+def set_password(session: Session, user: User, password: str,
+                 keep: LoginSession | None = None) -> None:
     """Store a new password (checked by the caller) and end every login of the account
-    made so far: a leaked or copied cookie must not outlive the old password."""
+    made so far but ``keep`` (the caller's own, see logins.end_all_logins): a leaked or
+    copied cookie must not outlive the old password."""
     user.password_hash = hash_password(password)
-    end_all_logins(session, user)
+    end_all_logins(session, user, keep=keep)
 
 
 def password_matches(user: User, password: str) -> bool:

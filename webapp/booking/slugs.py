@@ -13,18 +13,21 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from ..models import PreviousSlug, Restaurant
 
+# The request's scoped session or a plain one.
+AnySession = Session | scoped_session[Any]
 
-def restaurant_for_previous_slug(session: Session, slug: str) -> Restaurant | None:
+
+def restaurant_for_previous_slug(session: AnySession, slug: str) -> Restaurant | None:
     """The restaurant that was at ``slug`` before (None if no restaurant ever was)."""
     return session.scalar(select(Restaurant).join(
         PreviousSlug, PreviousSlug.restaurant_id == Restaurant.id).where(PreviousSlug.slug == slug))
 
 
-def previous_owner_of(session: Session, slug: str) -> int | None:
+def previous_owner_of(session: AnySession, slug: str) -> int | None:
     """Id of the restaurant that had ``slug`` before, if any."""
     return session.scalar(select(PreviousSlug.restaurant_id).where(PreviousSlug.slug == slug))
 
