@@ -62,6 +62,7 @@ from ..models import (
     DiningTable,
     Restaurant,
 )
+from ..validators import SingleLine
 from .time_fields import WallTimeField
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
@@ -333,18 +334,18 @@ def _int_field(label: str, low: int, high: int, *, required: bool = True, defaul
 # and the OpenAPI schema) stays as written.
 def _phone_field() -> StringField:
     return StringField("Phone", filters=[_strip], validators=[
-        Optional(), Length(max=40), Regexp(PHONE_PATTERN, message="Use digits, spaces and "
-                                           "+ ( ) - / . only.")])
+        Optional(), SingleLine(), Length(max=40), Regexp(PHONE_PATTERN, message="Use digits, "
+                                                         "spaces and + ( ) - / . only.")])
 
 
 def _email_field() -> EmailField:
     return EmailField("E-mail", filters=[_strip], validators=[
-        Optional(), Length(max=254), Email("Give a valid e-mail address.")])
+        Optional(), SingleLine(), Length(max=254), Email("Give a valid e-mail address.")])
 
 
 def _guest_name_field() -> StringField:
     return StringField("Guest name", filters=[_strip], validators=[
-        DataRequired("Give the guest's name."), Length(max=120)])
+        DataRequired("Give the guest's name."), SingleLine(), Length(max=120)])
 
 
 def _notes_field() -> TextAreaField:
@@ -398,16 +399,17 @@ class NotOnlyDigits:
 
 class RestaurantSettingsForm(OwnerForm):
     name = StringField("Name", filters=[_strip], validators=[
-        DataRequired("Give the restaurant's name."), Length(max=120)])
+        DataRequired("Give the restaurant's name."), SingleLine(), Length(max=120)])
     slug = StringField("Web address", filters=[_strip, lambda s: s.lower() if s else s],
                        description="Guests book at /r/<address>: lower-case letters, digits "
                                    "and dashes.",
-                       validators=[DataRequired("Give the web address."), Length(min=2, max=64),
+                       validators=[DataRequired("Give the web address."), SingleLine(),
+                                   Length(min=2, max=64),
                                    Regexp(SLUG_PATTERN, message="Use lower-case letters, digits "
                                           "and single dashes, e.g. chez-marie."),
                                    NotOnlyDigits()])
     timezone = StringField("Time zone", filters=[_strip], validators=[
-        DataRequired("Give the time zone."), ValidTimezone()])
+        DataRequired("Give the time zone."), SingleLine(), ValidTimezone()])
     slot_interval_minutes = _int_field("slot interval (minutes)", 5, 120, default=15)
     default_turn_minutes = _int_field("default turn time (minutes)", 15, 720, default=120)
     turn_times = TurnTimesField("Turn time by party size", default=dict,
@@ -453,12 +455,13 @@ class RestaurantSettingsForm(OwnerForm):
 
 class TableForm(OwnerForm):
     name = StringField("Name", filters=[_strip], validators=[
-        DataRequired("Give the table a name."), Length(max=60)])
+        DataRequired("Give the table a name."), SingleLine(), Length(max=60)])
     seats = _int_field("number of seats", 1, 100)
     min_party = _int_field("smallest party", 1, 100, default=1)
     max_party = _int_field("largest party", 1, 100, required=False,
                            description="Empty: the number of seats.")
-    area = StringField("Area", filters=[_strip], validators=[Optional(), Length(max=60)],
+    area = StringField("Area", filters=[_strip], validators=[Optional(), SingleLine(),
+                                                             Length(max=60)],
                        description="E.g. terrace, window, bar.")
     position = _int_field("position", 0, 10_000, default=0,
                           description="Lower numbers are offered first among equal fits.")
@@ -520,7 +523,8 @@ class DeactivateTableForm(OwnerForm):
 class OpeningHoursForm(OwnerForm):
     weekday = SelectField("Day", coerce=int, choices=choices(enumerate(WEEKDAYS)),
                           validators=[InputRequired("Choose a day.")])
-    name = StringField("Service", filters=[_strip], validators=[Optional(), Length(max=40)],
+    name = StringField("Service", filters=[_strip], validators=[Optional(), SingleLine(),
+                                                                Length(max=40)],
                        description="E.g. Lunch, Dinner.")
     opens = TimeField("Opens", format=TIME_FORMATS,
                       validators=[InputRequired("Give the opening time.")])
@@ -552,7 +556,8 @@ class SpecialDayForm(OwnerForm):
     end_date = DateField("Until", validators=[Optional(), PlausibleDate()],
                          description="Empty: just the first day.")
     closed = BooleanField("Closed")
-    reason = StringField("Reason", filters=[_strip], validators=[Optional(), Length(max=200)],
+    reason = StringField("Reason", filters=[_strip], validators=[Optional(), SingleLine(),
+                                                                 Length(max=200)],
                          description="E.g. Christmas, private event.")
     services = ServicesField("Hours on these days", default=list,
                              description="When open: one service a line, e.g. "
@@ -649,7 +654,8 @@ class StatusForm(OwnerForm):
 
 class TokenForm(OwnerForm):
     name = StringField("Name", filters=[_strip], validators=[
-        DataRequired("Give the token a name, e.g. the integration it is for."), Length(max=120)])
+        DataRequired("Give the token a name, e.g. the integration it is for."), SingleLine(),
+        Length(max=120)])
 
 
 class ConfirmForm(OwnerForm):
@@ -667,7 +673,8 @@ class ReservationListForm(FlaskForm):
     status = SelectField("Status", choices=choices([("", "Any")] + [(s, s.replace("_", " "))
                                                            for s in STATUSES]),
                          validators=[Optional()], default="")
-    q = StringField("Guest", filters=[_strip], validators=[Optional(), Length(max=120)],
+    q = StringField("Guest", filters=[_strip], validators=[Optional(), SingleLine(),
+                                                          Length(max=120)],
                     description="Name, e-mail or phone.")
 
     def validate_end(self, field: Field) -> None:

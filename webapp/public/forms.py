@@ -21,17 +21,17 @@ from wtforms import BooleanField, Field, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import DateInput, NumberInput, TextInput
 
+from ..input_limits import PHONE_MAX, PHONE_MESSAGE, PHONE_PATTERN
+from ..validators import SingleLine
+
 MAX_PARTY_SIZE = 99
 NAME_MAX = 120
 EMAIL_MAX = 254
-PHONE_MAX = 40
 NOTES_MAX = 1000
 
 # "19:30", or "02:30+01:00" to pick one of the two 02:30s of the night clocks go back.
 TIME_PATTERN = re.compile(r"^(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)"
                           r"(?P<offset>[+-](?:[01]\d|2[0-3]):[0-5]\d)?$")
-# Digits with the usual separators, optionally a leading +; at least five digits.
-PHONE_PATTERN = r"^\+?(?:[\s().\-/]*\d){5,}[\s().\-/]*$"
 
 
 def _as_text(value: Any) -> str:
@@ -182,16 +182,19 @@ class BookingForm(FlaskForm):
     name = TextField("Name", filters=[strip], validators=[
         DataRequired("Tell us the name for the booking."),
         Length(max=NAME_MAX, message=f"Keep the name under {NAME_MAX} characters."),
+        SingleLine(),
     ])
     email = TextField("E-mail", filters=[strip], validators=[
         DataRequired("We need an e-mail address to send the confirmation."),
         Length(max=EMAIL_MAX, message=f"An e-mail address has at most {EMAIL_MAX} characters."),
+        SingleLine(),
         Email("This does not look like an e-mail address (name@example.com)."),
     ])
     phone = TextField("Phone", filters=[strip], validators=[
         DataRequired("We need a phone number in case we must reach you."),
         Length(max=PHONE_MAX, message=f"A phone number has at most {PHONE_MAX} characters."),
-        Regexp(PHONE_PATTERN, message="Enter a phone number: digits, spaces, + ( ) - / only."),
+        SingleLine(),
+        Regexp(PHONE_PATTERN, message=PHONE_MESSAGE),
     ])
     notes = LongTextField("Notes (optional)", filters=[strip], validators=[
         Optional(),
