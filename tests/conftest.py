@@ -23,10 +23,21 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from tests.clock import TestClock, fixed_now
+from webapp import clock as app_clock
 from webapp import create_app
 from webapp.extensions import db, limiter
 
 BACKENDS = ("postgresql", "sqlite")
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[TestClock]:
+    """Every test runs at one fixed instant (tests/clock.py; TEST_NOW picks another)."""
+    test_clock = TestClock(fixed_now())
+    previous = app_clock.set_source(test_clock.now)
+    yield test_clock
+    app_clock.set_source(previous)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from webapp import clock
 from webapp.auth.passwords import ensure_owner
 from webapp.models import DiningTable, OpeningHours, Restaurant, User
 
@@ -54,14 +56,18 @@ def make_owner(session: Session, restaurant: Restaurant | None, email: str | Non
     return user
 
 
+def today(timezone: str = "Europe/Berlin") -> dt.date:
+    """The date the app's clock (fixed in the tests: tests/clock.py) says it is in
+    ``timezone``, the factories' restaurants' zone by default."""
+    return clock.now().astimezone(ZoneInfo(timezone)).date()
+
+
 def future_day(days: int = 7) -> dt.date:
-    """A date safely in the future (a week ahead by default)."""
-    return dt.date.today() + dt.timedelta(days=days)
+    """A date safely in the future (a week ahead by default) of the app's clock."""
+    return today() + dt.timedelta(days=days)
 
 
 def local(restaurant: Restaurant, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     """A restaurant-local wall time as an aware UTC datetime."""
-    from zoneinfo import ZoneInfo
-
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(restaurant.timezone)
                                ).astimezone(dt.UTC)

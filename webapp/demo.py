@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import clock
 from .auth.passwords import ensure_owner
 from .booking import service
 from .booking.availability import bookable_times
@@ -57,7 +58,7 @@ def ensure_demo(session: Session, today: dt.date | None = None) -> tuple[Restaur
 
 
 def _book_some(session: Session, restaurant: Restaurant, today: dt.date | None) -> None:
-    zone_today = today or dt.datetime.now(dt.UTC).date()
+    zone_today = today or clock.now().date()
     day = zone_today + dt.timedelta(days=1)
     while day.weekday() == 0:
         day += dt.timedelta(days=1)

@@ -31,7 +31,7 @@ from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from tests.factories import future_day, local, make_restaurant
+from tests.factories import future_day, local, make_restaurant, today
 from webapp.booking import locks, service
 from webapp.booking.availability import bookable_times
 from webapp.booking.errors import BookingError, LockTimeout
@@ -101,7 +101,7 @@ def compete(app, restaurant_id: int, jobs: list[Job],
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
     with Session(engine) as warm:
         restaurant = warm.get(Restaurant, restaurant_id)
-        bookable_times(warm, restaurant, dt.date.today(), 2, online=False)
+        bookable_times(warm, restaurant, today(), 2, online=False)
     start = CTX.Barrier(len(jobs))
     results = CTX.Queue()
     processes = [CTX.Process(target=_child, args=(engine, restaurant_id, i, job, start, results,

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import event, select, text
 
-from tests.factories import future_day, local, make_restaurant
+from tests.factories import future_day, local, make_restaurant, today
 from webapp.booking import locks, service
 from webapp.booking.availability import active_tables, load_schedule
 from webapp.booking.errors import (
@@ -104,7 +104,7 @@ def test_lead_time_horizon_and_party_limit(session):
                                  max_online_party=6)
     with pytest.raises(TooLate):
         service.book(session, restaurant,
-                     starts_at=local(restaurant, dt.date.today() - dt.timedelta(days=1), 19),
+                     starts_at=local(restaurant, today() - dt.timedelta(days=1), 19),
                      party_size=2, guest=GUEST)
     with pytest.raises(TooFarAhead):
         service.book(session, restaurant, starts_at=local(restaurant, future_day(30), 19),
@@ -268,7 +268,7 @@ def test_guest_moves_use_the_slot_grid_and_the_turn_time(session):
     assert moved.ends_at - moved.starts_at == dt.timedelta(minutes=120)  # the turn, not 60
     with pytest.raises(TooLate):
         service.change(session, restaurant, owner_made.id,
-                       starts_at=local(restaurant, dt.date.today() - dt.timedelta(days=2), 19),
+                       starts_at=local(restaurant, today() - dt.timedelta(days=2), 19),
                        online=True)
 
 

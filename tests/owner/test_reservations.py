@@ -34,8 +34,8 @@ def test_phone_booking_by_plain_form(owner_client, session, restaurant, day):
     assert "Phone Guest" in page and "owner:owner@example.com" in page
 
 
-def test_walk_in_starts_now_seated(owner_client, session, restaurant):
-    before = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+def test_walk_in_starts_now_seated(owner_client, session, restaurant, clock):
+    before = clock.now().replace(second=0, microsecond=0)
     response = owner_client.post_form("/owner/chez-test/reservations/new", {
         "source": "walk_in", "party_size": "2", "name": "Walk In", "duration_minutes": "60"},
         headers=PANEL)
@@ -43,7 +43,7 @@ def test_walk_in_starts_now_seated(owner_client, session, restaurant):
     assert response.headers["HX-Trigger"] == "bm-grid-changed"
     reservation = session.scalar(select(Reservation))
     assert reservation.status == "seated" and reservation.source == "walk_in"
-    assert before <= reservation.starts_at <= dt.datetime.now(dt.UTC)
+    assert before <= reservation.starts_at <= clock.now()
     assert reservation.ends_at - reservation.starts_at == dt.timedelta(minutes=60)
     assert "<dialog" in response.get_data(as_text=True)
 

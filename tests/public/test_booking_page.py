@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import future_day, local, make_restaurant
+from tests.clock import fixed_now
+from tests.factories import future_day, local, make_restaurant, today
 from tests.public.conftest import manage_path
 from webapp.booking import service
 from webapp.models import OutboxEmail, Reservation, SpecialDay
@@ -50,9 +51,9 @@ def test_page_shows_the_restaurant_and_free_times_grouped_by_service(client, res
     assert 'name="name"' in html and 'name="email"' in html and 'name="phone"' in html
 
 
-def test_first_visit_shows_the_first_day_with_times_for_two(client, restaurant):
+def test_first_visit_shows_the_first_day_with_times_for_two(client, restaurant, clock):
     html = client.get("/r/bistro").get_data(as_text=True)
-    berlin_now = dt.datetime.now(ZoneInfo("Europe/Berlin"))
+    berlin_now = clock.now().astimezone(ZoneInfo("Europe/Berlin"))
     # Open until 23:00 with 2-hour stays: today still has times until 21:00.
     expected = berlin_now.date() if berlin_now.time() <= dt.time(21) else \
         berlin_now.date() + dt.timedelta(days=1)
@@ -61,16 +62,16 @@ def test_first_visit_shows_the_first_day_with_times_for_two(client, restaurant):
     assert times_in(html)
 
 
-def test_when_today_is_over_the_first_visit_offers_a_later_day(client, session):
+def test_when_today_is_over_the_first_visit_offers_a_later_day(client, session, clock):
     # Its only service is 00:00-00:30 UTC and bookings close an hour ahead: whatever the time
     # now, today has nothing left to offer.
     make_restaurant(session, slug="early", timezone="UTC", lead_time_minutes=60,
                     default_turn_minutes=15,
                     hours=[(d, dt.time(0, 0), dt.time(0, 30), "Midnight snack") for d in range(7)])
-    earliest = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=60)
+    earliest = clock.now() + dt.timedelta(minutes=60)
     html = client.get("/r/early").get_data(as_text=True)
     selected = dt.date.fromisoformat(re.search(r'<option value="([\d-]+)" selected>', html).group(1))
-    assert selected > dt.datetime.now(dt.UTC).date()
+    assert selected > clock.now().date()
     # After 23:00 UTC the lead time also takes tomorrow's first times (or all of them).
     expected = [t for t in ("00:00", "00:15")
                 if dt.datetime.combine(selected, dt.time.fromisoformat(t), dt.UTC) >= earliest]
@@ -102,7 +103,7 @@ def test_date_choices_are_the_open_days_within_the_horizon(client, session):
     offered = [dt.date.fromisoformat(v) for v in re.findall(r'<option value="(\d{4}-\d\d-\d\d)"', html)]
     assert offered and all(day.weekday() in (5, 6) for day in offered)
     assert len(offered) == 4  # any 14 days in a row hold two Saturdays and two Sundays
-    assert max(offered) <= dt.date.today() + dt.timedelta(days=14)
+    assert max(offered) <= today() + dt.timedelta(days=14)
 
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
@@ -128,8 +129,9 @@ def test_closed_day_says_so(client, session, restaurant, headers):
 
 @pytest.mark.parametrize(("query", "message"), [
     ("date=2020-01-01&party_size=2", "That date has passed"),
-    (f"date={dt.date.today() + dt.timedelta(days=400)}&party_size=2", "Bookings open 365 days ahead"),
-    (f"date={future_day()}&party_size=9", "For parties of more than 8 please call us at +49 30 1234567"),
+    (f"date={fixed_now().date() + dt.timedelta(days=400)}&party_size=2", "Bookings open 365 days ahead"),
+    (f"date={fixed_now().date() + dt.timedelta(days=7)}&party_size=9",
+     "For parties of more than 8 please call us at +49 30 1234567"),
 ])
 def test_dates_and_parties_a_guest_cannot_book(client, restaurant, query, message):
     for headers in ({}, HTMX):
@@ -271,7 +273,7 @@ def test_too_many_guests_is_refused_at_the_party_size(client, session, restauran
 
 
 def test_a_time_already_passed_is_refused(client, session, restaurant):
-    yesterday = dt.date.today() - dt.timedelta(days=1)
+    yesterday = today() - dt.timedelta(days=1)
     response = client.post_form("/r/bistro/book", guest(yesterday))
     assert response.status_code == 422
     assert "That time has already passed." in response.get_data(as_text=True)
@@ -310,11 +312,11 @@ def test_public_writes_are_rate_limited(make_app, session, restaurant):
 def night_clocks_go_back() -> dt.date:
     """The next Saturday whose night has the European change back to winter time
     (the last Sunday of October, 03:00 CEST -> 02:00 CET)."""
-    today = dt.date.today()
-    for year in (today.year, today.year + 1):
+    now = today()
+    for year in (now.year, now.year + 1):
         sunday = dt.date(year, 10, 31)
         sunday -= dt.timedelta(days=(sunday.weekday() + 1) % 7)
-        if sunday - dt.timedelta(days=1) > today:
+        if sunday - dt.timedelta(days=1) > now:
             return sunday - dt.timedelta(days=1)
     raise AssertionError("unreachable")
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.factories import future_day, local, make_restaurant
+from tests.factories import future_day, local, make_restaurant, today
 from tests.public.conftest import manage_path
 from webapp.booking import service
 from webapp.models import OutboxEmail, Reservation
@@ -158,7 +158,7 @@ def test_htmx_cancel_answers_with_hx_redirect(client, session, booked):
 
 def test_past_booking_can_no_longer_be_changed(client, session, restaurant):
     # Booked online last week (the service is told "now" was then); it is over now.
-    last_week = dt.date.today() - dt.timedelta(days=7)
+    last_week = today() - dt.timedelta(days=7)
     result = service.book(session, restaurant, starts_at=local(restaurant, last_week, 19),
                           party_size=2, guest=service.GuestDetails("Past", "past@example.com"),
                           now=local(restaurant, last_week, 9))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 
-from .. import writes
+from .. import clock, writes
 from ..booking import service
 from ..booking.availability import bookable_times
 from ..booking.operations import reservations as reservation_ops
@@ -42,7 +41,7 @@ def restaurant(slug: str):
     hours = list(db.session.scalars(
         select(OpeningHours).where(OpeningHours.restaurant_id == restaurant.id)
         .order_by(OpeningHours.weekday, OpeningHours.opens)))
-    today = dt.datetime.now(ZoneInfo(restaurant.timezone)).date()
+    today = clock.now().astimezone(ZoneInfo(restaurant.timezone)).date()
     specials = list(db.session.scalars(
         select(SpecialDay).where(SpecialDay.restaurant_id == restaurant.id,
                                  SpecialDay.end_date >= today)

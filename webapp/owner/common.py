@@ -9,6 +9,7 @@ from flask import abort, current_app, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from .. import clock
 from ..booking import slots as slotlib
 from ..booking.errors import BookingError, SlotTaken
 from ..models import Restaurant
@@ -30,7 +31,7 @@ def zone(restaurant: Restaurant):
 
 
 def today(restaurant: Restaurant, now: dt.datetime | None = None) -> dt.date:
-    return (now or dt.datetime.now(dt.UTC)).astimezone(zone(restaurant)).date()
+    return (now or clock.now()).astimezone(zone(restaurant)).date()
 
 
 def parse_day(value: str | None) -> dt.date:

@@ -21,7 +21,7 @@ from flask import (
     url_for,
 )
 
-from .. import writes
+from .. import clock, writes
 from ..booking import service
 from ..booking import slots as slotlib
 from ..booking.availability import load_schedule
@@ -54,7 +54,7 @@ public_write_limit = limiter.shared_limit(
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 def _restaurant(slug: str) -> Restaurant:
