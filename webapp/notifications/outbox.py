@@ -469,7 +469,7 @@ def _deliver_in_background(app: Any, ids: list[int]) -> None:
 
     with app.app_context():
         try:
-            deliver_due(db.session, app.config, ids=ids)
+            deliver_due(db.session(), app.config, ids=ids)
         except Exception:  # never let a mail problem surface anywhere but the log
             log.exception("background e-mail delivery failed")
         finally:
