@@ -196,6 +196,15 @@ def test_change_settings(door, session, restaurant):
         "max_online_party": 6}
 
 
+def test_changed_rules_reach_the_set_up_cache(door, session, restaurant):
+    assert restaurant_setup(session, restaurant).schedule.interval_minutes == 15  # cached
+    assert door.change_settings(dict(SETTINGS, slug=SLUG)).done
+    session.expire_all()
+    schedule = restaurant_setup(session, session.get(Restaurant, restaurant.id)).schedule
+    assert (schedule.interval_minutes, schedule.turn_times, schedule.timezone) == (
+        30, {1: 60, 5: 150}, "Europe/Paris")
+
+
 def test_settings_refusals(door, session, restaurant):
     make_restaurant(session, slug="taken")
     refused = door.change_settings(dict(SETTINGS, slug="taken", slot_interval_minutes="3"))
@@ -389,3 +398,20 @@ def test_an_operation_only_touches_its_own_restaurants_rows(session, restaurant)
     table = session.scalar(select(DiningTable).where(DiningTable.restaurant_id == other.id))
     with pytest.raises(ValueError):
         ops.change_table(db.session, restaurant, table, ops.TableDetails(name="Mine", seats=2))
+
+
+def test_the_special_day_edit_page_shows_the_day_as_stored(client, session, restaurant, day):
+    make_owner(session, restaurant, "owner@door.example")
+    client.login("owner@door.example", DEFAULT_PASSWORD)
+    assert client.post_form(f"/owner/{SLUG}/special-days", {
+        "start_date": str(day), "reason": "Gala",
+        "services": "Gala 19:00-23:30 last 20:00\nLate 23:30-01:00"}).status_code == 303
+    ((special_id, *_),) = _special_days(session, restaurant.id)
+    page = client.get(f"/owner/{SLUG}/special-days/{special_id}").get_data(as_text=True)
+    assert "Gala 19:00-23:30 last 20:00\nLate 23:30-01:00</textarea>" in page
+    assert f'value="{day}"' in page and 'value="Gala"' in page
+    listed = client.get(f"/owner/{SLUG}/special-days").get_data(as_text=True)
+    assert f'href="/owner/{SLUG}/special-days/{special_id}"' in listed
+    make_restaurant(session, slug="other-place")  # not this owner's: its pages are 404
+    assert client.get(f"/owner/other-place/special-days/{special_id}").status_code == 404
+    assert client.get(f"/owner/{SLUG}/special-days/99999").status_code == 404
