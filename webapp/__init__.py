@@ -103,11 +103,9 @@ def _init_extensions(app: Flask) -> None:
     # Importing schema_triggers attaches the triggers' DDL to the metadata, so create_all
     # builds all of the schema.
     from . import schema_triggers  # noqa: F401
-    # Importing booking.slugs makes every slug change record the previous one.
-    from .booking import slugs  # noqa: F401
-    from .models import User
-
     from .auth.logins import load_login
+    from .booking import slugs  # noqa: F401  (importing it records every slug's previous one)
+    from .models import User
 
     @login_manager.user_loader
     def load_user(alternative_id: str) -> User | None:
