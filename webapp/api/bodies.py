@@ -17,6 +17,7 @@ from flask import request
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
+from ..input_limits import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE
 from .errors import ApiError, invalid
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -25,12 +26,6 @@ JSON_TYPE = "application/json"
 IGNORED_FIELDS = frozenset({"csrf_token", "submit"})
 
 F = TypeVar("F", bound=Form)
-
-# Dates the API accepts: far enough either way for any booking, and clear of the
-# historical local-mean-time offsets (+00:53:28) that no ISO 8601 instant can carry.
-EARLIEST_DATE = dt.date(2000, 1, 1)
-LATEST_DATE = dt.date(2199, 12, 31)
-DATE_RANGE_MESSAGE = f"Choose a date between {EARLIEST_DATE} and {LATEST_DATE}."
 
 
 SCALAR_MESSAGE = "Give one value (text, a number, true/false or null), not an object or a list."

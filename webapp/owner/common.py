@@ -37,7 +37,7 @@ def today(restaurant: Restaurant, now: dt.datetime | None = None) -> dt.date:
 def parse_day(value: str | None) -> dt.date:
     """A YYYY-MM-DD from the URL; anything else (or a date where time zone arithmetic
     would overflow) is a page that does not exist."""
-    from .forms import EARLIEST_DATE, LATEST_DATE
+    from ..input_limits import EARLIEST_DATE, LATEST_DATE
 
     try:
         day = dt.date.fromisoformat(value or "")

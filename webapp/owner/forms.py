@@ -1,11 +1,10 @@
 """Owner forms: one definition for the dashboard's form posts and the JSON API.
 
-Flask-WTF reads a JSON object body as form data; :class:`OwnerForm` first turns
-JSON values into the strings a browser would send (numbers -> "4", ``true`` ->
-"y", ``false``/``null`` -> missing, lists -> repeated values), so every field
-validates a JSON body exactly like a form post. Booking rules (is the table
-free, is it inside the hours) stay in ``webapp.booking``; these forms check
-shape, ranges and cross-field sense only.
+The API reads its JSON bodies into form data first (``webapp.api.bodies``), so every
+field validates a JSON body exactly like a form post; NUL characters never get this
+far (``webapp.input_guard``). Booking rules (is the table free, is it inside the
+hours) stay in ``webapp.booking``; these forms check shape, ranges and cross-field
+sense only. The custom field types are in ``fields.py``.
 
 Uniqueness checks (restaurant slug, table name) need the database; the view or
 API passes the context as ``restaurant_id=`` / ``table_id=`` keyword arguments.
@@ -13,23 +12,17 @@ API passes the context as ``restaurant_id=`` / ``table_id=`` keyword arguments.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from flask import request
 from flask_wtf import FlaskForm
-from flask_wtf.form import _Auto
 from sqlalchemy import select
-from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
     Field,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -47,7 +40,7 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
-from wtforms.widgets import HiddenInput, TextArea
+from wtforms.widgets import HiddenInput
 
 from ..booking.operations.setup import (
     RestaurantSettings,
@@ -56,6 +49,8 @@ from ..booking.operations.setup import (
     TableDetails,
     WeeklyService,
 )
+from ..booking.rules import MAX_PARTY
+from ..input_limits import EARLIEST_DATE, LATEST_DATE, PHONE_MAX, PHONE_MESSAGE, PHONE_PATTERN
 from ..models import (
     MAX_STAY_MINUTES,
     STATUSES,
@@ -63,12 +58,17 @@ from ..models import (
     Restaurant,
 )
 from ..validators import SingleLine
+from .fields import (  # noqa: F401  (ServiceSpec: imported from here by the set-up views)
+    ServicesField,
+    ServiceSpec,
+    TurnTimesField,
+    WholeNumberField,
+    within_service,
+)
 from .time_fields import WallTimeField
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-PHONE_PATTERN = r"^[0-9+()./\- ]*$"
-MAX_PARTY = 500
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -89,60 +89,12 @@ def sorted_timezones() -> list[str]:
     return sorted(timezone_names())
 
 
-# --------------------------------------------------------------------------- JSON bodies
-
-
-def _json_scalar(value: Any) -> Any:
-    """A JSON value as a browser would have sent it; None means "not sent"."""
-    if value is None or value is False:
-        return None
-    if value is True:
-        return "y"
-    if isinstance(value, int | float):
-        return str(value)
-    return value  # strings as they are; dicts for the fields that read them
-
-
-def json_to_formdata(body: Any) -> MultiDict:
-    """A JSON object as MultiDict form data (anything else as an empty form)."""
-    data: MultiDict = MultiDict()
-    if not isinstance(body, dict):
-        return data
-    for key, value in body.items():
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            item = _json_scalar(item)
-            if item is not None:
-                data.add(str(key), item)
-    return data
-
-
 class OwnerForm(FlaskForm):
-    """Base form: reads JSON bodies like form posts (see the module docstring)."""
-
-    class Meta(FlaskForm.Meta):
-        def wrap_formdata(self, form, formdata):
-            if formdata is _Auto and request.method in {"POST", "PUT", "PATCH", "DELETE"} \
-                    and not request.form and not request.files and request.is_json:
-                return json_to_formdata(request.get_json())
-            return super().wrap_formdata(form, formdata)
+    """Base form: the context of uniqueness checks (see the module docstring)."""
 
     def __init__(self, *args: Any, restaurant_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.restaurant_id = restaurant_id
-
-    def validate(self, extra_validators=None) -> bool:
-        # PostgreSQL cannot store (or even compare) text with NUL characters: refuse them
-        # as bad input before any validator queries the database with them.
-        with_nul = [field for field in self
-                    if any(isinstance(v, str) and "\x00" in v for v in field.raw_data or [])]
-        if with_nul:
-            for field in self:
-                field.errors = ["Contains a character that is not allowed."] \
-                    if field in with_nul else []
-            self._errors = None  # the errors property caches; rebuild it from the fields
-            return False
-        return super().validate(extra_validators)
 
     def first_error(self) -> tuple[str, str] | None:
         """(field name, message) of the first field error, for one-line answers."""
@@ -153,169 +105,7 @@ class OwnerForm(FlaskForm):
         return None
 
 
-# --------------------------------------------------------------------------- custom fields
-
-
-class TurnTimesField(Field):
-    """Turn time by party size: "1:90, 3:120, 5:150" (parties of 1-2 stay 90 minutes,
-    3-4 stay 120, 5 and more 150), or a JSON object {"1": 90, "3": 120}.
-
-    ``data`` is the model's shape: {"1": 90, "3": 120}."""
-
-    widget = TextArea()
-    json_shapes = frozenset({"object"})  # the API's bodies may send the mapping itself
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0] if isinstance(self.raw_data[0], str) else ""
-        return format_turn_times(self.data or {})
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist:
-            return
-        value = valuelist[0]
-        if isinstance(value, dict):
-            pairs = list(value.items())
-        else:
-            pairs = []
-            for part in re.split(r"[,;\n]+", str(value)):
-                part = part.strip()
-                if not part:
-                    continue
-                size, sep, minutes = part.partition(":")
-                if not sep:
-                    raise ValueError(f"“{part}” is not “party size:minutes”, e.g. 3:120.")
-                pairs.append((size.strip(), minutes.strip()))
-        parsed: dict[str, int] = {}
-        for size, minutes in pairs:
-            try:
-                size_n, minutes_n = int(str(size)), int(str(minutes))
-            except ValueError:
-                raise ValueError(f"“{size}:{minutes}” is not “party size:minutes”, e.g. "
-                                 "3:120.") from None
-            if not 1 <= size_n <= MAX_PARTY:
-                raise ValueError(f"Party size {size_n} must be between 1 and {MAX_PARTY}.")
-            if not 15 <= minutes_n <= 720:
-                raise ValueError(f"Turn time {minutes_n} must be between 15 and 720 minutes.")
-            if str(size_n) in parsed:
-                raise ValueError(f"Party size {size_n} appears twice.")
-            parsed[str(size_n)] = minutes_n
-        if len(parsed) > 20:
-            raise ValueError("Give at most 20 party sizes.")
-        self.data = dict(sorted(parsed.items(), key=lambda kv: int(kv[0])))
-
-
-def format_turn_times(turn_times: dict[str, int]) -> str:
-    return ", ".join(f"{size}:{minutes}" for size, minutes in
-                     sorted(turn_times.items(), key=lambda kv: int(kv[0])))
-
-
-SERVICE_LINE = re.compile(
-    r"^(?P<name>.*?)\s*(?P<opens>\d{1,2}:\d{2})\s*[-–]\s*(?P<closes>\d{1,2}:\d{2})"
-    r"(?:\s*(?:last|last seating)?\s*(?P<last>\d{1,2}:\d{2}))?\s*$", re.IGNORECASE)
-
-
-class ServiceSpec:
-    """One parsed service line: name, opens, closes, optional last seating."""
-
-    def __init__(self, name: str, opens: dt.time, closes: dt.time,
-                 last_seating: dt.time | None = None) -> None:
-        self.name, self.opens, self.closes, self.last_seating = name, opens, closes, last_seating
-
-    def as_line(self) -> str:
-        line = f"{self.name} {self.opens:%H:%M}-{self.closes:%H:%M}".strip()
-        return line + (f" last {self.last_seating:%H:%M}" if self.last_seating else "")
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ServiceSpec) and vars(self) == vars(other)
-
-    def __repr__(self) -> str:
-        return f"ServiceSpec({self.as_line()!r})"
-
-
-def _parse_time(text: str) -> dt.time:
-    hours, minutes = text.split(":")
-    return dt.time(int(hours), int(minutes))
-
-
-def _service_from_dict(value: dict[str, Any]) -> ServiceSpec:
-    try:
-        opens = _parse_time(str(value["opens"])[:5])
-        closes = _parse_time(str(value["closes"])[:5])
-        last = value.get("last_seating")
-        return ServiceSpec(str(value.get("name") or "")[:40], opens, closes,
-                           _parse_time(str(last)[:5]) if last else None)
-    except (KeyError, ValueError):
-        raise ValueError("A service needs opens and closes as HH:MM.") from None
-
-
-class ServicesField(Field):
-    """Services of a special day, one per line: "Lunch 12:00-15:00" or
-    "Dinner 18:00-01:00 last 23:30"; in JSON a list of such strings or of
-    {"name", "opens", "closes", "last_seating"} objects."""
-
-    widget = TextArea()
-    json_shapes = frozenset({"array"})  # a list of lines or of service objects
-
-    def _value(self) -> str:
-        if self.raw_data and all(isinstance(v, str) for v in self.raw_data):
-            return "\n".join(self.raw_data)
-        return "\n".join(s.as_line() for s in self.data or [])
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        services: list[ServiceSpec] = []
-        for value in valuelist:
-            if isinstance(value, dict):
-                services.append(_service_from_dict(value))
-                continue
-            for line in re.split(r"[\n;]+", str(value)):
-                line = line.strip()
-                if not line:
-                    continue
-                match = SERVICE_LINE.match(line)
-                if match is None:
-                    raise ValueError(f"“{line[:60]}” is not like “Lunch 12:00-15:00”.")
-                try:
-                    services.append(ServiceSpec(
-                        match["name"].strip()[:40], _parse_time(match["opens"]),
-                        _parse_time(match["closes"]),
-                        _parse_time(match["last"]) if match["last"] else None))
-                except ValueError:
-                    raise ValueError(f"“{line[:60]}” has a time that does not exist.") from None
-        if len(services) > 10:
-            raise ValueError("Give at most 10 services a day.")
-        for service in services:
-            if service.opens == service.closes:
-                raise ValueError(f"{service.as_line()}: opening and closing times are the same.")
-            if service.last_seating and not within_service(service.opens, service.closes,
-                                                           service.last_seating):
-                raise ValueError(f"{service.as_line()}: the last seating must be between "
-                                 "opening and closing.")
-        self.data = services
-
-
-def within_service(opens: dt.time, closes: dt.time, moment: dt.time) -> bool:
-    """Is ``moment`` between opening and closing (a service may pass midnight)?"""
-    if closes > opens:
-        return opens <= moment <= closes
-    return moment >= opens or moment <= closes
-
-
 # --------------------------------------------------------------------------- validators
-
-
-class WholeNumberField(IntegerField):
-    """An integer with a readable message; empty input keeps the field's default."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist or not str(valuelist[0]).strip():
-            self.data = self.default
-            return
-        try:
-            self.data = int(str(valuelist[0]).strip())
-        except ValueError:
-            self.data = None
-            raise ValueError(f"Give the {self.label.text.lower()} as a whole number.") from None
 
 
 def _int_field(label: str, low: int, high: int, *, required: bool = True, default=None,
@@ -334,8 +124,8 @@ def _int_field(label: str, low: int, high: int, *, required: bool = True, defaul
 # and the OpenAPI schema) stays as written.
 def _phone_field() -> StringField:
     return StringField("Phone", filters=[_strip], validators=[
-        Optional(), SingleLine(), Length(max=40), Regexp(PHONE_PATTERN, message="Use digits, "
-                                                         "spaces and + ( ) - / . only.")])
+        Optional(), SingleLine(), Length(max=PHONE_MAX),
+        Regexp(PHONE_PATTERN, message=PHONE_MESSAGE)])
 
 
 def _email_field() -> EmailField:
@@ -371,10 +161,6 @@ class RequiredUnlessWalkIn:
         if not field.raw_data or not str(field.raw_data[0]).strip():
             field.errors[:] = []
             raise StopValidation(self.message)
-
-
-EARLIEST_DATE = dt.date(2000, 1, 1)
-LATEST_DATE = dt.date(2199, 12, 31)
 
 
 class PlausibleDate:

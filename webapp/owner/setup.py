@@ -30,8 +30,6 @@ from ..models import (
 from .access import Access, owned_or_404, owner_required, table_or_404
 from .common import actor, form_status, today, zone
 from .forms import (
-    EARLIEST_DATE,
-    LATEST_DATE,
     WEEKDAYS,
     ConfirmForm,
     DeactivateTableForm,
@@ -232,14 +230,14 @@ def _preview(access: Access):
     if not EARLIEST_DATE <= day <= LATEST_DATE:
         day = today(restaurant)
     party = request.args.get("party", "2")
-    party_size = int(party) if party.isdigit() and 1 <= int(party) <= 500 else 2
+    party_size = int(party) if party.isdigit() and 1 <= int(party) <= MAX_PARTY else 2
     session = db.session()  # the request's own session (the booking code takes a Session)
     schedule = load_schedule(session, restaurant)
     times = bookable_times(session, restaurant, day, party_size, online=True, schedule=schedule)
     groups = slotlib.group_by_service(t.slot for t in times)
     rule = slotlib.special_day_for(schedule, day)
     return {"preview_day": day, "preview_party": party_size, "preview_groups": groups,
-            "preview_rule": rule}
+            "preview_rule": rule, "max_party": MAX_PARTY}
 
 
 @bp.route("/<ref>/hours", methods=["GET", "POST"])
