@@ -138,12 +138,12 @@ def _render_reservation(access: Access, reservation: Reservation, status: int = 
     context.update(forms)
     template = "partials/owner_reservation_panel.html" if wants_panel() \
         else "owner/reservation.html"
-    schedule = ops.schedule_of(db.session, access.restaurant)
+    service_day = ops.service_date(ops.schedule_of(db.session, access.restaurant), reservation)
     return render_template(
         template, access=access, restaurant=access.restaurant, reservation=reservation,
         tables=[t for t in all_tables if t.active], history=history, error=error,
         message=message, transitions=sorted(TRANSITIONS.get(reservation.status, ())),
-        day=ops.service_date(schedule, reservation).isoformat(), **context), status
+        day=service_day.isoformat(), service_day=service_day, **context), status
 
 
 @bp.get("/<ref>/reservations/<int:reservation_id>")

@@ -18,8 +18,11 @@ from .. import writes
 from ..booking import slots as slotlib
 from ..booking.availability import bookable_times, load_schedule
 from ..booking.operations import deactivation
+from ..booking.operations import reservations as reservation_ops
 from ..booking.operations import setup as ops
+from ..booking.rules import MAX_PARTY
 from ..extensions import db
+from ..input_limits import EARLIEST_DATE, LATEST_DATE
 from ..models import (
     DiningTable,
     OpeningHours,
@@ -179,17 +182,23 @@ def deactivate_table(access: Access, table_id: int):
         else:
             return _deactivate_with(access, table, form.bookings.data,
                                     bool(form.notify_guest.data))
+    schedule = reservation_ops.schedule_of(db.session, access.restaurant)
     return render_template("owner/table_deactivate.html", access=access,
                            restaurant=access.restaurant, table=table,
-                           bookings=_future_bookings(table), form=form), status
+                           bookings=_future_bookings(table), form=form,
+                           service_date=lambda r: reservation_ops.service_date(schedule, r)
+                           ), status
 
 
 def _deactivate_with(access: Access, table: DiningTable, choice: str, notify_guest: bool):
     table_name, table_id = table.name, table.id
     tz = zone(access.restaurant)
+    schedule = reservation_ops.schedule_of(db.session, access.restaurant)
 
     def label(reservation: Reservation) -> str:
-        return f"{reservation.guest_name} ({reservation.starts_at.astimezone(tz):%a %d %b %H:%M})"
+        day = reservation_ops.service_date(schedule, reservation)
+        start = reservation.starts_at.astimezone(tz)
+        return f"{reservation.guest_name} ({day:%a %d %b} {start:%H:%M})"
 
     result = deactivation.deactivate_table(db.session, access.restaurant,
                                            _deactivation_context(access), table_id,
