@@ -62,11 +62,17 @@ def live_servers() -> Iterator[dict[int, LiveServer]]:
 
 
 @pytest.fixture
-def live_server(app: Flask, session, live_servers: dict[int, LiveServer]) -> LiveServer:
-    """The app (on this test's backend) served over HTTP; tables are emptied per test."""
+def live_server(app: Flask, session, live_servers: dict[int, LiveServer]) -> Iterator[LiveServer]:
+    """The app (on this test's backend) served over HTTP; tables are emptied per test.
+    Its links (manage link, e-mails) point at the server, as PUBLIC_BASE_URL does in
+    production; the suite's http://localhost comes back afterwards."""
     if id(app) not in live_servers:
         live_servers[id(app)] = LiveServer(app).__enter__()
-    return live_servers[id(app)]
+    server = live_servers[id(app)]
+    before = app.config["PUBLIC_BASE_URL"]
+    app.config["PUBLIC_BASE_URL"] = server.url
+    yield server
+    app.config["PUBLIC_BASE_URL"] = before
 
 
 @pytest.fixture(scope="session")
