@@ -48,12 +48,6 @@ def parse_day(value: str | None) -> dt.date:
     return day
 
 
-def local_instant(restaurant: Restaurant, day: dt.date, wall: dt.time) -> dt.datetime:
-    """Calendar date + wall-clock time in the restaurant's zone, as UTC (the owner's
-    forms mean the calendar date; a wall time in a DST gap is read shifted later)."""
-    return slotlib.to_utc(day, wall.replace(second=0, microsecond=0), zone(restaurant))
-
-
 def form_status(form: FlaskForm) -> int:
     return 400 if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors else 422
 
