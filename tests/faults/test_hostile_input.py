@@ -1,6 +1,14 @@
-"""Malformed and hostile input on the public booking form and the booking API:
-a clean 4xx, nothing stored, and what is shown back is escaped. Runs on both backends
-(Flask test client), unlike the rest of this folder."""
+"""Malformed and hostile input: a clean 4xx, nothing stored, and what is shown back is
+escaped. Runs on both backends (Flask test client), unlike the rest of this folder.
+
+* The sweep (``test_every_api_operation_survives_the_corpus``,
+  ``test_every_route_and_form_survives_the_corpus``): one corpus (tests/faults/hostile.py)
+  against every API operation of the OpenAPI document and every route of the URL map,
+  with every form the pages show (as the logged-in owner with its CSRF token, and as a
+  guest); no 5xx, and a refused request leaves every table's row count as it was. A new
+  endpoint, form or field is covered without new code.
+* Below it, the booking form and API case by case, and what is stored and shown back.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +18,140 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import future_day, make_restaurant
-from webapp.models import Reservation
+from tests.conftest import build_app
+from tests.factories import DEFAULT_PASSWORD, future_day, local, make_owner, make_restaurant
+from tests.faults import hostile
+from webapp.auth.tokens import create_token
+from webapp.booking import service
+from webapp.booking.service import GuestDetails
+from webapp.models import Reservation, SpecialDay
+
+# --------------------------------------------------------------------------- the sweep
+
+# The targets, found at collection: the routes do not depend on the database.
+_MAP_APP = build_app("sqlite://")
+with _MAP_APP.test_client() as _map_client:
+    _OPENAPI = _map_client.get("/api/v1/openapi.json").get_json()
+API_OPERATIONS = {op.id: op for op in hostile.api_operations(_OPENAPI)}
+_DOCUMENTED = {hostile.endpoint_of(_MAP_APP, op) for op in API_OPERATIONS.values()}
+# Every other route (pages, forms, the API's undocumented ones such as its docs page).
+ROUTES = [f"{method} {endpoint}" for endpoint, method in hostile.every_rule(_MAP_APP)
+          if (endpoint, method) not in _DOCUMENTED]
+del _MAP_APP
+
+# Requests that still answered 5xx when this was written, in code other people were
+# fixing at the time: {target id: reason}. Each is xfail(strict=True): it fails the
+# suite as soon as it passes, so the entry gets removed.
+KNOWN_5XX: dict[str, str] = {}
+
+
+def _targets(ids):
+    return [pytest.param(i, id=i, marks=pytest.mark.xfail(strict=True, reason=KNOWN_5XX[i]))
+            if i in KNOWN_5XX else pytest.param(i, id=i) for i in ids]
+
+
+@pytest.fixture
+def seeded(session):
+    """A restaurant with one of everything an URL can name, its owner and API token."""
+    restaurant = make_restaurant(session, slug="sweep", tables=[("T1", 2), ("T2", 4)])
+    make_owner(session, restaurant, "owner@sweep.example")
+    day = future_day()
+    booked = service.book(session, restaurant, starts_at=local(restaurant, day, 19), party_size=2,
+                          guest=GuestDetails("Grace Hopper", "grace@example.com", "+1 555 0100"))
+    special = SpecialDay(restaurant_id=restaurant.id, start_date=future_day(30),
+                         end_date=future_day(30), closed=True, reason="Holiday")
+    session.add(special)
+    api_token, clear = create_token(session, restaurant.id, "sweep")
+    session.commit()
+    reservation = booked.reservation
+    return {"ref": "sweep", "slug": "sweep", "day": day.isoformat(),
+            "reservation_id": reservation.id, "table_id": restaurant.tables[0].id,
+            "hours_id": restaurant.opening_hours[0].id, "special_id": special.id,
+            "special_day_id": special.id, "token_id": api_token.id,
+            "token": booked.manage_token, "version": reservation.version,
+            "timezone": restaurant.timezone, "api_token": clear}
+
+
+def _report(sweep: hostile.Sweep) -> str:
+    return f"{len(sweep.findings)} of {sweep.requests} requests:\n" + "\n".join(
+        str(f) for f in sweep.findings[:40])
+
+
+@pytest.mark.parametrize("operation_id", _targets(API_OPERATIONS))
+def test_every_api_operation_survives_the_corpus(app, client, seeded, operation_id):
+    operation = API_OPERATIONS[operation_id]
+    sweep = hostile.Sweep(app, client)
+    context = {**seeded, "start": seeded["day"], "end": seeded["day"], "date": seeded["day"]}
+    hostile.sweep_api(sweep, operation, context,
+                      {"Authorization": f"Bearer {seeded['api_token']}"})
+    assert sweep.requests > 0
+    if sweep.findings:
+        pytest.fail(_report(sweep), pytrace=False)
+
+
+@pytest.mark.parametrize("route", _targets(ROUTES))
+def test_every_route_and_form_survives_the_corpus(app, seeded, route):
+    method, endpoint = route.split(" ", 1)
+    owner, guest = app.test_client(), app.test_client()
+    owner.login("owner@sweep.example", DEFAULT_PASSWORD)
+    clients = {"owner": owner, "guest": guest}
+    found = _form_for(app, clients, seeded, (endpoint, method))
+    # Not ready by design: the test schema is built by create_all, not the migrations.
+    sweep = hostile.Sweep(app, owner, designed_5xx=frozenset(
+        {503} if endpoint == "health.readyz" else ()))
+    if found is not None:
+        who, form = found
+        sweep.client = clients[who]
+        hostile.sweep_form(sweep, form)
+        data = {name: value for name, _, value in form.fields}
+    else:  # no form leads here: what a hand-made request could send
+        data = {"csrf_token": owner.csrf_token}
+        form = hostile.Form(_url_of(app, endpoint, method, seeded), method,
+                            [(n, "text", v) for n, v in data.items()] + [("unexpected", "text", "")])
+        hostile.sweep_form(sweep, form)
+    for url, describe in hostile.path_probes(app, endpoint, method, seeded):
+        sweep.send(method, url, describe, data=data if method != "GET" else None)
+    assert sweep.requests > 0
+    if sweep.findings:
+        pytest.fail(_report(sweep), pytrace=False)
+
+
+# Per app (backend): (endpoint, method) -> (which client, the page its form is on). The
+# pages are the same in every test (the ids restart with the emptied tables), so the
+# whole site is crawled once and each test reads just its form's page again.
+_FORM_PAGES: dict[int, dict[tuple[str, str], tuple[str, str]]] = {}
+
+
+def _form_for(app, clients: dict, values: dict, key: tuple[str, str]):
+    """(client name, form) of the form that posts to ``key``, read from its page with
+    this test's values (CSRF token, ids); None when no page has one."""
+    pages = _FORM_PAGES.get(id(app))
+    if pages is not None and key in pages:
+        who, page = pages[key]
+        form = hostile.crawl(app, clients[who], [page]).get(key)
+        if form is not None:
+            return who, form[1]
+    if pages is not None and key not in pages:
+        return None
+    urls = hostile.owner_page_urls(app, values)
+    pages = {}
+    for who, start in (("guest", ["/login", *[u for u in urls if not u.startswith("/owner")]]),
+                       ("owner", urls)):
+        for found_key, (page, _) in hostile.crawl(app, clients[who], start).items():
+            pages.setdefault(found_key, (who, page))
+    _FORM_PAGES[id(app)] = pages
+    if key not in pages:
+        return None
+    who, page = pages[key]
+    return who, hostile.crawl(app, clients[who], [page])[key][1]
+
+
+def _url_of(app, endpoint: str, method: str, values: dict) -> str:
+    rule = next(r for r in app.url_map.iter_rules(endpoint) if method in (r.methods or ()))
+    return rule.build({name: values.get(name, 1) for name in rule.arguments})[1]
+
+
+# --------------------------------------------------------------------------- case by case
 
 SCRIPT = '<script>alert("x")</script>'
 SQL = "Robert'); DROP TABLE reservations;--"
