@@ -222,3 +222,48 @@ def test_text_never_allows_nul_in_the_document(document):
     assert not Draft202012Validator(name).is_valid("a\x00b")
     slug = document["paths"]["/restaurants/{slug}"]["get"]["parameters"][0]["schema"]
     assert not Draft202012Validator(slug).is_valid("a\x00b")
+
+
+@pytest.mark.parametrize(("body", "form"), [({"active": "true"}, None), (None, {"active": "AAA"}),
+                                            (None, {"active": "1"}), ({"active": 1}, None)])
+def test_a_checkbox_is_true_or_false_and_nothing_else(client, restaurant, auth, body, form):
+    table = {"name": "T9", "seats": "2"}
+    response = client.post(TABLES, headers=auth, json=None if body is None else {**table, **body},
+                           data=None if form is None else {**table, **form})
+    assert assert_problem(response, 422, "active")["errors"]["active"] == ["Give true or false."]
+
+
+@pytest.mark.parametrize("word", ["true", "y", "on", "false", ""])
+def test_form_posts_spell_a_checkbox_as_the_document_says(client, document, restaurant, auth,
+                                                          word):
+    media = document["paths"]["/restaurants/{slug}/tables"]["post"]["requestBody"]["content"]
+    assert word in media["application/x-www-form-urlencoded"]["schema"]["properties"]["active"][
+        "enum"]
+    response = client.post(TABLES, headers=auth, data={"name": f"W{word}", "seats": "2",
+                                                       "active": word})
+    assert response.status_code == 201, response.json
+    assert response.json["active"] is (word in ("true", "y", "on"))
+
+
+def test_a_service_object_has_only_its_four_keys(client, document, restaurant, auth, day):
+    response = client.post(f"{API}/restaurants/trattoria/special-days", headers=auth, json={
+        "start_date": day.isoformat(),
+        "services": [{"opens": "18:00", "closes": "23:00", "last_seat": "22:00"}]})
+    assert "last_seat" in assert_problem(response, 422, "services")["errors"]["services"][0]
+    services = _props(_body_schema(document, "/restaurants/{slug}/special-days", "post"))[
+        "services"]
+    service = services["anyOf"][1]["items"]["anyOf"][1]
+    assert service["additionalProperties"] is False
+
+
+def test_the_time_zone_is_one_of_the_list(client, document, restaurant, auth):
+    zone = _props(_body_schema(document, "/restaurants/{slug}/settings", "patch"))["timezone"]
+    assert "Europe/Berlin" in zone["enum"] and "Mars/Olympus" not in zone["enum"]
+
+
+def test_an_empty_query_parameter_is_one_not_given(client, document, restaurant, auth):
+    start = next(p for p in document["paths"]["/restaurants/{slug}/reservations"]["get"]
+                 ["parameters"] if p["name"] == "start")
+    assert Draft202012Validator(start["schema"]).is_valid("")
+    response = client.get(f"{API}/restaurants/trattoria/reservations?start=", headers=auth)
+    assert response.status_code == 200

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from flask import request
 from werkzeug.datastructures import MultiDict
-from wtforms import Form
+from wtforms import BooleanField, Form
 
 from ..input_limits import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE
 from .errors import ApiError, invalid
@@ -29,15 +29,23 @@ F = TypeVar("F", bound=Form)
 
 
 SCALAR_MESSAGE = "Give one value (text, a number, true/false or null), not an object or a list."
+# How a form post spells a checkbox: the API's clients send true/false, the pages' forms "y"
+# (WTForms), bare HTML checkboxes "on"; empty is unticked. Anything else is refused, not
+# read as "ticked".
+FORM_BOOLEANS = ("true", "false", "y", "on", "")
+BOOLEAN_MESSAGE = "Give true or false."
+
+
+def _field_class(form_class: type[Form] | None, name: str) -> type | None:
+    unbound = getattr(form_class, name, None)
+    return getattr(unbound, "field_class", None)
 
 
 def json_shapes(form_class: type[Form], name: str) -> frozenset[str]:
     """The JSON shapes beyond a scalar that a field reads: "object" (a mapping, e.g. turn
     times) and/or "array" (a list of values or objects, e.g. a special day's services).
     A field class declares them as ``json_shapes``; every other field takes one scalar."""
-    unbound = getattr(form_class, name, None)
-    field_class = getattr(unbound, "field_class", None)
-    return frozenset(getattr(field_class, "json_shapes", ()))
+    return frozenset(getattr(_field_class(form_class, name), "json_shapes", ()))
 
 
 def _scalar(value: Any) -> Any:
@@ -66,6 +74,9 @@ def _from_json(payload: Any, form_class: type[Form] | None = None) -> MultiDict:
         if isinstance(value, dict) and "object" not in shapes \
                 or isinstance(value, list) and "array" not in shapes:
             errors[key] = [SCALAR_MESSAGE]
+            continue
+        if _is_boolean(form_class, key) and not (value is None or isinstance(value, bool)):
+            errors[key] = [BOOLEAN_MESSAGE]
             continue
         items = value if isinstance(value, list) else [value]
         for item in items:
@@ -109,6 +120,18 @@ def _refuse_nul_characters(data: MultiDict) -> None:
                        for key in bad})
 
 
+def _is_boolean(form_class: type[Form] | None, name: str) -> bool:
+    field_class = _field_class(form_class, name)
+    return isinstance(field_class, type) and issubclass(field_class, BooleanField)
+
+
+def _refuse_other_booleans(form_class: type[Form], data: MultiDict) -> None:
+    wrong = {key: [BOOLEAN_MESSAGE] for key in data if _is_boolean(form_class, key)
+             and any(value not in FORM_BOOLEANS for value in data.getlist(key))}
+    if wrong:
+        raise invalid(wrong)
+
+
 def _refuse_repeated_scalars(form_class: type[Form], data: MultiDict) -> None:
     """A field that takes one value gets one: ``email=a&email=b`` is an error, not a coin toss
     between the two."""
@@ -133,6 +156,7 @@ def bind(form_class: type[F], data: MultiDict | None = None, *,
     sent = request_data(form_class) if data is None else data
     _refuse_nul_characters(sent)
     _refuse_repeated_scalars(form_class, sent)
+    _refuse_other_booleans(form_class, sent)
     merged: MultiDict = MultiDict()
     for key, value in (current or {}).items():
         for item in value if isinstance(value, list | tuple) else [value]:

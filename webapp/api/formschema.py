@@ -56,7 +56,8 @@ CUSTOM_FIELDS: dict[str, dict[str, Any]] = {
         "anyOf": [{"type": "string"},
                   {"type": "array", "items": {"anyOf": [
                       {"type": "string"},
-                      {"type": "object", "required": ["opens", "closes"], "properties": {
+                      {"type": "object", "required": ["opens", "closes"],
+                       "additionalProperties": False, "properties": {
                           "name": {"type": "string", "maxLength": 40},
                           "opens": {"type": "string", "pattern": TIME_PATTERN},
                           "closes": {"type": "string", "pattern": TIME_PATTERN},
@@ -144,6 +145,7 @@ def field_schema(field: Field) -> dict[str, Any]:
         schema["minLength"] = 1
         patterns.append(NOT_BLANK_PATTERN)
     for validator in field.validators:
+        schema.update(getattr(validator, "json_schema", None) or {})  # a custom rule's own
         if isinstance(validator, v.Length) and schema.get("type") == "string":
             if validator.min not in (None, -1) and validator.min > 0:
                 schema["minLength"] = max(validator.min, schema.get("minLength", 0))
@@ -242,6 +244,8 @@ def query_parameters(form: Form) -> list[dict[str, Any]]:
             continue
         schema = field_schema(field)
         description = schema.pop("description", "")
+        if not is_required(field):  # an empty parameter (?start=) is one not given
+            schema = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
         param = {"name": field.name, "in": "query", "required": is_required(field),
                  "schema": schema}
         if description:

@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app
 
 from ..routing import MAX_ID
-from .bodies import form_defaults
+from .bodies import FORM_BOOLEANS, form_defaults
 from .formschema import NO_NUL_PATTERN, form_schema, query_parameters
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_KEY_LENGTH
@@ -89,6 +89,14 @@ def _form_encoded(schema: dict[str, Any]) -> dict[str, Any]:
         if "anyOf" in prop:
             prop.pop("anyOf")
             prop["type"] = "string"
+        if prop.get("type") == "boolean" or prop.get("type") == ["boolean", "null"]:
+            ticked = prop.get("enum") == [True]
+            prop["type"] = "string"
+            prop["enum"] = [word for word in FORM_BOOLEANS
+                            if not ticked or word in ("true", "y", "on")]
+            if isinstance(prop.get("default"), bool):
+                prop["default"] = "true" if prop["default"] else "false"
+            continue
         if isinstance(prop.get("type"), list):  # no null in a form post: leave the field out
             prop["type"] = next(kind for kind in prop["type"] if kind != "null")
         if "enum" in prop:

@@ -96,7 +96,14 @@ def _parse_time(text: str) -> dt.time:
     return dt.time(int(hours), int(minutes))
 
 
+SERVICE_KEYS = frozenset({"name", "opens", "closes", "last_seating"})
+
+
 def _service_from_dict(value: dict[str, Any]) -> ServiceSpec:
+    unknown = sorted(set(value) - SERVICE_KEYS)
+    if unknown:  # a typo ("last_seat") must not pass silently
+        raise ValueError(f"A service has only {', '.join(sorted(SERVICE_KEYS))}; "
+                         f"not {', '.join(map(repr, unknown))[:80]}.")
     try:
         opens = _parse_time(str(value["opens"])[:5])
         closes = _parse_time(str(value["closes"])[:5])

@@ -143,6 +143,11 @@ def _notes_field() -> TextAreaField:
 
 
 class ValidTimezone:
+    @property
+    def json_schema(self) -> dict[str, Any]:
+        """For the OpenAPI document (formschema merges a validator's json_schema)."""
+        return {"enum": sorted_timezones()}
+
     def __call__(self, form: Any, field: Field) -> None:
         if field.data not in timezone_names():
             raise ValidationError("Choose a time zone from the list, e.g. Europe/Berlin.")
