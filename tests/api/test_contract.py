@@ -220,6 +220,9 @@ def test_unknown_query_parameters_are_refused_like_unknown_body_fields(client, r
 def test_text_never_allows_nul_in_the_document(document):
     name = _props(_body_schema(document, "/restaurants/{slug}/tables", "post"))["area"]
     assert not Draft202012Validator(name).is_valid("a\x00b")
+    media = document["paths"]["/restaurants/{slug}/special-days"]["post"]["requestBody"]["content"]
+    services = media["application/x-www-form-urlencoded"]["schema"]["properties"]["services"]
+    assert not Draft202012Validator(services).is_valid("Lunch 12:00-15:00\x00")
     slug = document["paths"]["/restaurants/{slug}"]["get"]["parameters"][0]["schema"]
     assert not Draft202012Validator(slug).is_valid("a\x00b")
 

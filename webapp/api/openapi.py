@@ -89,6 +89,7 @@ def _form_encoded(schema: dict[str, Any]) -> dict[str, Any]:
         if "anyOf" in prop:
             prop.pop("anyOf")
             prop["type"] = "string"
+            prop["pattern"] = NO_NUL_PATTERN
         if prop.get("type") == "boolean" or prop.get("type") == ["boolean", "null"]:
             ticked = prop.get("enum") == [True]
             prop["type"] = "string"
