@@ -124,7 +124,7 @@ class Sweep:
         self.requests += 1
         label = f"{method} {url[:120]} {describe[:160]}"
         try:
-            response = self.client.open(url, method=method, **kwargs)
+            response = fresh_request(self.app, self.client, url, method=method, **kwargs)
         except Exception as error:  # the test app propagates the app's exceptions
             db.session.rollback()
             self.findings.append(Finding(label, f"exception {type(error).__name__}: "
@@ -146,6 +146,14 @@ class Sweep:
                                                 f"{changed}"))
         self._counts = after
         return status
+
+
+def fresh_request(app: Flask, client: Any, url: str, method: str = "GET", **kwargs: Any) -> Any:
+    """One request in an app context of its own. The test's app context would otherwise
+    be reused by every request, and with it ``g``, where Flask-Login keeps the user it
+    loaded: one client's login would show through to another client's requests."""
+    with app.app_context():
+        return client.open(url, method=method, **kwargs)
 
 
 # --------------------------------------------------------------------------- the API
@@ -374,7 +382,7 @@ def crawl(app: Flask, client: Any, start: list[str]) -> dict[tuple[str, str], tu
     adapter = app.url_map.bind("localhost")
     found: dict[tuple[str, str], tuple[str, Form]] = {}
     for page_url in start:
-        response = client.get(page_url)
+        response = fresh_request(app, client, page_url)
         if response.status_code != 200 or "html" not in response.mimetype:
             continue
         for form in forms_on(response.get_data(as_text=True)):
@@ -391,6 +399,21 @@ def crawl(app: Flask, client: Any, start: list[str]) -> dict[tuple[str, str], tu
                                       if query else "")
                 found[key] = (page_url, form)
     return found
+
+
+def filled(form: Form, context: dict[str, Any]) -> Form:
+    """The form with its empty fields given a value they accept (a new booking's name,
+    time, ...), so a request is refused for its one hostile field, not for the rest."""
+    fields = []
+    for name, kind, value in form.fields:
+        if not value and name != "csrf_token":
+            guess = valid_value(name, {"type": "integer" if kind == "integer" else "string"},
+                                {**context, "date": context["day"]})
+            value = str(guess) if kind != "date" else context["day"]
+            if kind == "time":
+                value = {"opens": "08:00", "closes": "10:00", "last_seating": ""}.get(name, "19:00")
+        fields.append((name, kind, value))
+    return Form(form.action, form.method, fields)
 
 
 def sweep_form(sweep: Sweep, form: Form) -> None:
