@@ -40,7 +40,20 @@ def clock() -> Iterator[TestClock]:
     app_clock.set_source(previous)
 
 
+# Whole directories and files of slow tests: real gunicorn servers and PostgreSQL restarts
+# (faults), headless Chromium (browser, the API docs page), the TLC model checker (spec),
+# schemathesis over every operation. Other slow tests carry the marker themselves;
+# `-m "not slow"` is the quick subset (README).
+SLOW_DIRECTORIES = ("faults", "browser", "spec")
+SLOW_FILES = ("test_docs_browser.py", "test_schemathesis.py")
+TESTS = Path(__file__).resolve().parent
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if (item.path.resolve().relative_to(TESTS).parts[0] in SLOW_DIRECTORIES
+                or item.path.name in SLOW_FILES or item.get_closest_marker("browser")):
+            item.add_marker(pytest.mark.slow)
     # postgres_only / sqlite_only tests drop the other backend's parametrization instead
     # of skipping it.
     for item in list(items):

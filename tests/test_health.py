@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from sqlalchemy import create_engine, text
 
@@ -23,6 +24,7 @@ def test_healthz_answers(client):
     assert response.json == {"status": "ok"}
 
 
+@pytest.mark.slow  # builds a database with flask db upgrade
 def test_readyz_follows_the_migration_state(migrated_database_url: str):
     app = build_app(migrated_database_url)
     response = readyz(app)

@@ -225,6 +225,7 @@ def test_a_stay_of_more_than_a_day_is_refused(migrated: Engine, one_table):
         assert conn.execute(text("SELECT count(*) FROM reservations")).scalar() == 1
 
 
+@pytest.mark.slow
 def test_downgrade_to_base_leaves_only_the_version_table(fresh_database_url: str):
     flask_db(fresh_database_url, "upgrade")
     flask_db(fresh_database_url, "downgrade", "base")

@@ -14,6 +14,8 @@ import pytest
 from tests.fresh_db import ROOT, clean_env, run_flask
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
+# Each test starts flask or gunicorn in a subprocess.
+pytestmark = pytest.mark.slow
 
 
 def assert_one_clear_line(result: subprocess.CompletedProcess, *fragments: str) -> str:

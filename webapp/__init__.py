@@ -37,7 +37,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = SessionInterface()
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Assigning wsgi_app is how Flask's docs add middleware; mypy sees a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     _init_extensions(app)
     routing.init_app(app)  # before the blueprints add their rules

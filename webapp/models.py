@@ -34,7 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
+from . import clock
+from .extensions import Model
 
 UTC = dt.UTC
 
@@ -79,7 +80,7 @@ def owned_by(session: Any, model: type, object_id: int, restaurant_id: int) -> A
     return row if row is not None and row.restaurant_id == restaurant_id else None
 
 
-class Restaurant(db.Model):
+class Restaurant(Model):
     __tablename__ = "restaurants"
     __table_args__ = (
         CheckConstraint("slot_interval_minutes BETWEEN 5 AND 120", name="slot_interval"),
@@ -127,7 +128,7 @@ class Restaurant(db.Model):
         return f"<Restaurant {self.slug}>"
 
 
-class PreviousSlug(db.Model):
+class PreviousSlug(Model):
     """A web address a restaurant had before: links e-mailed under it redirect to the
     current one (webapp/booking/slugs.py records them whenever a slug changes)."""
 
@@ -140,7 +141,7 @@ class PreviousSlug(db.Model):
     replaced_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DiningTable(db.Model):
+class DiningTable(Model):
     __tablename__ = "dining_tables"
     __table_args__ = (
         UniqueConstraint("restaurant_id", "name", name="uq_dining_tables_restaurant_name"),
@@ -178,7 +179,7 @@ class DiningTable(db.Model):
         return f"<DiningTable {self.name} ({self.seats})>"
 
 
-class OpeningHours(db.Model):
+class OpeningHours(Model):
     """One service on one weekday (0 = Monday).  ``closes`` at or before ``opens``
     means the service runs past midnight into the next day."""
 
@@ -202,7 +203,7 @@ class OpeningHours(db.Model):
     restaurant: Mapped[Restaurant] = relationship(back_populates="opening_hours")
 
 
-class SpecialDay(db.Model):
+class SpecialDay(Model):
     """A closure (``closed``) or days with their own services, overriding the week."""
 
     __tablename__ = "special_days"
@@ -224,7 +225,7 @@ class SpecialDay(db.Model):
     )
 
 
-class SpecialDayService(db.Model):
+class SpecialDayService(Model):
     __tablename__ = "special_day_services"
     __table_args__ = (CheckConstraint("opens <> closes", name="not_empty"),)
 
@@ -256,7 +257,7 @@ MAX_STAY = dt.timedelta(minutes=MAX_STAY_MINUTES)
 OVERLAP_LOOKBACK = MAX_STAY + dt.timedelta(minutes=1)
 
 
-class Reservation(db.Model):
+class Reservation(Model):
     __tablename__ = "reservations"
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
@@ -309,7 +310,7 @@ class Reservation(db.Model):
         return f"<Reservation {self.id} table={self.table_id} {self.starts_at:%Y-%m-%d %H:%M} {self.status}>"
 
 
-class ReservationEvent(db.Model):
+class ReservationEvent(Model):
     """History: who changed a reservation, when, and what changed."""
 
     __tablename__ = "reservation_events"
@@ -326,7 +327,7 @@ class ReservationEvent(db.Model):
     reservation: Mapped[Reservation] = relationship(back_populates="events")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -356,7 +357,7 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}:{getattr(self, 'login_token', None) or ''}"
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """One login on one device: logging out deletes it, so a copied session or remember
     cookie of that login stops opening. Only a hash of the login's token is kept."""
 
@@ -370,7 +371,7 @@ class LoginSession(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Membership(db.Model):
+class Membership(Model):
     __tablename__ = "memberships"
     __table_args__ = (CheckConstraint("role IN ('owner', 'staff')", name="role_valid"),)
 
@@ -384,7 +385,7 @@ class Membership(db.Model):
     restaurant: Mapped[Restaurant] = relationship()
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -405,7 +406,7 @@ class ApiToken(db.Model):
     restaurant: Mapped[Restaurant] = relationship()
 
 
-class OutboxEmail(db.Model):
+class OutboxEmail(Model):
     """E-mails written in the same transaction as the booking they announce;
     a rolled-back booking leaves none, and delivery is retried until it succeeds."""
 
@@ -432,7 +433,7 @@ class OutboxEmail(db.Model):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(Model):
     """The first answer to a POST carrying an Idempotency-Key, replayed on retries."""
 
     __tablename__ = "idempotency_keys"
@@ -463,7 +464,7 @@ def upcoming_stays_of_table(session: Any, table_id: int, columns: Any = None) ->
     return list(session.scalars(
         select(columns if columns is not None else Reservation)
         .where(Reservation.table_id == table_id, Reservation.status.in_(ACTIVE_STATUSES),
-               overlapping_stays(dt.datetime.now(dt.UTC)))
+               overlapping_stays(clock.now()))
         .order_by(Reservation.starts_at)))
 
 

@@ -38,7 +38,7 @@ from webapp.booking.errors import BookingError, LockTimeout
 from webapp.extensions import db
 from webapp.models import ACTIVE_STATUSES, Reservation, Restaurant
 
-pytestmark = pytest.mark.postgres_only
+pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]  # real processes racing
 
 CTX = multiprocessing.get_context("fork")
 # Upper bounds only (nothing waits for them unless something is wrong): generous, so the

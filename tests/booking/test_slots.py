@@ -149,6 +149,7 @@ def schedule_days(draw: st.DrawFn) -> tuple[Schedule, dt.date, int]:
 # --------------------------------------------------------------------------- properties
 
 
+@pytest.mark.slow
 @PROPERTY_SETTINGS
 @given(schedule_days())
 def test_starts_are_the_opening_plus_whole_intervals_up_to_last_seating(case):
@@ -167,6 +168,7 @@ def test_starts_are_the_opening_plus_whole_intervals_up_to_last_seating(case):
         assert slots.within_service(schedule, slot.starts_at, party)
 
 
+@pytest.mark.slow
 @PROPERTY_SETTINGS
 @given(schedule_days())
 def test_wall_times_exist_and_repeat_at_most_twice(case):
@@ -184,6 +186,7 @@ def test_wall_times_exist_and_repeat_at_most_twice(case):
             assert {w.fold for w in both} == {0, 1}
 
 
+@pytest.mark.slow
 @PROPERTY_SETTINGS
 @given(schedule_days())
 def test_each_slot_is_found_again_from_its_instant_and_from_its_wall_time(case):
@@ -206,6 +209,7 @@ def test_each_slot_is_found_again_from_its_instant_and_from_its_wall_time(case):
         assert slots.service_date_of(schedule, slot.starts_at) in (day, local.date())
 
 
+@pytest.mark.slow
 @PROPERTY_SETTINGS
 @given(schedule_days(), st.integers(0, 48 * 60), st.integers(0, 12 * 60),
        st.integers(0, 400))
@@ -220,6 +224,7 @@ def test_online_slots_respect_lead_time_and_horizon(case, minutes_before, lead, 
                       and day <= last_day]
 
 
+@pytest.mark.slow
 @PROPERTY_SETTINGS
 @given(schedule_days())
 def test_grid_columns_cover_every_service_from_opening_to_closing(case):

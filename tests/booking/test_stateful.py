@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -281,6 +282,7 @@ class BookingMachine(RuleBasedStateMachine):
         self.session.rollback()  # end the read: the service owns its transactions
 
 
+@pytest.mark.slow
 def test_service_agrees_with_the_reference_model(app, session):
     run_state_machine_as_test(
         lambda: BookingMachine(app),

@@ -112,6 +112,7 @@ def test_a_message_that_cannot_be_built_fails_and_the_rest_goes_out(session, smt
     assert deliver_due(session, smtp_config(smtp_server), now=later).failed == 0
 
 
+@pytest.mark.slow  # waits out a slow SMTP server
 def test_a_slow_server_gets_one_copy(session, slow_smtp):
     slow_smtp.final_ok_delay = SLOW_FINAL_OK_SECONDS
     (row_id,) = due_emails(session, 1)

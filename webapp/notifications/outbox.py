@@ -120,7 +120,7 @@ class MailWriter:
         elif (self.manage_token is not None
               and hash_token(self.manage_token) != reservation.manage_token_hash):
             self.manage_token = None  # never mail a link that does not open this booking
-        restaurant = session.get(Restaurant, reservation.restaurant_id)
+        restaurant = session.get_one(Restaurant, reservation.restaurant_id)
         url = self.link_for(self.manage_token) if self.manage_token else None
         host = self.host or calendar_host()
         self.queued_ids.append(queue(session, restaurant, reservation, kind, url, host))
