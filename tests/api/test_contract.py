@@ -270,3 +270,33 @@ def test_an_empty_query_parameter_is_one_not_given(client, document, restaurant,
     assert Draft202012Validator(start["schema"]).is_valid("")
     response = client.get(f"{API}/restaurants/trattoria/reservations?start=", headers=auth)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("number", [2**31, 2**63, 10**30])
+def test_ids_in_bodies_beyond_the_id_columns_are_field_errors(client, restaurant, auth, day,
+                                                              number):
+    booked = client.post(OWNER_BOOK, headers=auth, json=booking(day, table=number))
+    assert booked.status_code == 422 and "table" in booked.json["errors"], booked.json
+    made = client.post(OWNER_BOOK, headers=auth, json=booking(day)).json
+    moved = client.post(f"{OWNER_BOOK}/{made['id']}/move", headers=auth, json={"table": number})
+    assert moved.status_code == 422 and "table" in moved.json["errors"], moved.json
+    stale = client.post(f"{OWNER_BOOK}/{made['id']}/status", headers=auth,
+                        json={"status": "seated", "version": number})
+    assert stale.status_code in (409, 422), stale.json
+
+
+def test_a_json_null_body_is_no_object(client, restaurant, auth):
+    response = client.patch(f"{API}/restaurants/trattoria/settings", headers=auth, data="null",
+                            content_type="application/json")
+    assert_problem(response, 400)
+
+
+def test_optional_constrained_text_may_be_empty(client, document, restaurant, auth):
+    settings = _body_schema(document, "/restaurants/{slug}/settings", "patch")["properties"]
+    for name in ("phone", "email"):
+        assert Draft202012Validator(settings[name]).is_valid(""), name
+        assert not Draft202012Validator(settings[name], format_checker=FormatChecker()).is_valid(
+            "not a phone or e-mail"), name
+    response = client.patch(f"{API}/restaurants/trattoria/settings", headers=auth,
+                            data={"phone": "", "email": ""})
+    assert response.status_code == 200 and response.json["phone"] == ""

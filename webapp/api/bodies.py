@@ -105,7 +105,7 @@ def request_data(form_class: type[Form] | None = None) -> MultiDict:
         payload = request.get_json(silent=True, force=True)
         if payload is None and raw.strip() != b"null":
             raise ApiError(400, "The body is not valid JSON.", code="malformed_json")
-        return _from_json(payload if payload is not None else {}, form_class)
+        return _from_json(payload, form_class)  # null, too, is no object: 400
     raise ApiError(415, f"Send the body as {JSON_TYPE} or application/x-www-form-urlencoded.",
                    code="unsupported_media_type")
 

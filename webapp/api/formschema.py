@@ -189,11 +189,19 @@ def is_required(field: Field) -> bool:
     return any(isinstance(x, v.DataRequired | v.InputRequired) for x in field.validators)
 
 
+_CONSTRAINTS = ("pattern", "allOf", "format", "enum", "minLength")
+EMPTY = {"type": "string", "maxLength": 0}
+
+
 def nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    """``schema`` or null: bodies.bind reads a JSON null as "not given"."""
+    """``schema`` or null (bodies.bind reads a JSON null as "not given"), and for
+    constrained text also "" (which the form reads as "not given" too)."""
     if "anyOf" in schema:
         schema["anyOf"] = [*schema["anyOf"], {"type": "null"}]
         return schema
+    if schema.get("type") == "string" and any(key in schema for key in _CONSTRAINTS):
+        outer = {key: schema.pop(key) for key in ("description", "examples") if key in schema}
+        return {"anyOf": [schema, EMPTY, {"type": "null"}], **outer}
     kind = schema.get("type")
     if isinstance(kind, str):
         schema["type"] = [kind, "null"]
@@ -216,7 +224,7 @@ def form_schema(form: Form, *, partial: bool = False,
             continue
         schema = field_schema(field)
         if not is_required(field):
-            nullable(schema)
+            schema = nullable(schema)
         if defaults and field.name in defaults:
             default = defaults[field.name]
             if schema.get("type") == "integer" and isinstance(default, str) and default.isdigit():
@@ -245,7 +253,7 @@ def query_parameters(form: Form) -> list[dict[str, Any]]:
         schema = field_schema(field)
         description = schema.pop("description", "")
         if not is_required(field):  # an empty parameter (?start=) is one not given
-            schema = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+            schema = {"anyOf": [schema, EMPTY]}
         param = {"name": field.name, "in": "query", "required": is_required(field),
                  "schema": schema}
         if description:

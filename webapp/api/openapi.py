@@ -86,10 +86,13 @@ def _form_encoded(schema: dict[str, Any]) -> dict[str, Any]:
     """Form posts carry flat strings: structured alternatives become their text form."""
     flat = copy.deepcopy(schema)
     for prop in flat.get("properties", {}).values():
-        if "anyOf" in prop:
-            prop.pop("anyOf")
+        alternatives = [alt for alt in prop.get("anyOf", []) if alt.get("type") != "null"]
+        if any(alt.get("type") in ("object", "array") for alt in alternatives):
+            prop.pop("anyOf")  # a structured field's text form
             prop["type"] = "string"
             prop["pattern"] = NO_NUL_PATTERN
+        elif alternatives:
+            prop["anyOf"] = alternatives
         if prop.get("type") == "boolean" or prop.get("type") == ["boolean", "null"]:
             ticked = prop.get("enum") == [True]
             prop["type"] = "string"
