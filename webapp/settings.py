@@ -188,6 +188,10 @@ def load_settings(
         # Send each e-mail from a short background thread right after its booking commits;
         # `flask deliver-mail --loop` retries what failed.
         "MAIL_SEND_AFTER_COMMIT": env.get("MAIL_SEND_AFTER_COMMIT", "1") != "0" and environment != "testing",
+        # The development mailbox (/dev/mail) keeps clear copies of sent e-mails here, so
+        # their manage links can be clicked locally; never in production (no route, no copy).
+        "DEV_MAILBOX_DIR": (str(Path(instance_path) / "dev-mail") if environment == "development"
+                            else ""),
         # Absolute base for links in e-mails (the manage link), never the request's host:
         # required in production, else BIND's address (webapp/public_url.py).
         "PUBLIC_BASE_URL": _checked(public_url.public_base_url, environment, env),

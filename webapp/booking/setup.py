@@ -132,6 +132,18 @@ def restaurant_setup(session: Session, restaurant: Restaurant) -> RestaurantSetu
     return setup
 
 
+def cached_setup(restaurant: Restaurant) -> RestaurantSetup | None:
+    """The copy this process last cached for ``restaurant``, if it was built from the
+    restaurant's current rule fields, without reading the stamp (no query); None when
+    there is none. For a write that already took its set-up through
+    ``restaurant_setup`` in this transaction (the guest's e-mail, written after the
+    booking, only needs the schedule to name the service date)."""
+    cached = _cache.get(restaurant.id)
+    if cached is None or cached[0][1] != _rule_fields(restaurant):
+        return None
+    return cached[1]
+
+
 def clear_cache() -> None:
     """Forget every cached set-up (tests that compare cached and uncached reads)."""
     with _cache_lock:

@@ -1,7 +1,14 @@
-"""What the guest e-mails say: subject, plain-text body and an .ics calendar entry.
+"""What the guest e-mails say: subject, plain-text body, its HTML twin and an .ics
+calendar entry.
 
-Pure functions of a reservation and its restaurant, so they can be written to the
-outbox inside the booking transaction without any network or request state.
+Pure functions of a reservation, its restaurant and the schedule, so they can be
+written to the outbox inside the booking transaction without any network or request
+state. ``booking_facts`` is also what the guest's booking page shows, so the page and
+the e-mails state the same date, time, stay, party, notes, address and phone.
+
+The outbox stores the plain text only; ``html_body`` renders the HTML part from it when
+the e-mail is sent, so both parts always say the same (and the stored copy has one text
+to redact).
 """
 
 from __future__ import annotations
@@ -14,7 +21,10 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 from icalendar.parser import foldline
+from markupsafe import Markup, escape
 
+from ..booking import slots as slotlib
+from ..booking.slots import Schedule
 from ..models import Reservation, Restaurant
 
 KINDS = ("confirmation", "change", "cancellation")
@@ -31,6 +41,58 @@ class Composed:
     body_text: str
     ics: str
 
+    @property
+    def body_html(self) -> str:
+        return html_body(self.body_text)
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    """A booking as the guest is told it, on the page and in every e-mail."""
+
+    service_day: dt.date
+    date: str  # the service date: "Monday 7 December 2026"
+    time: str  # "19:30", "00:30 (after midnight)"
+    held: str  # "until 21:30 (2 h)"
+    party: str  # "3 guests"
+    notes: str
+    address: str
+    phone: str
+
+
+def _duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h" + (f" {rest} min" if rest else "")
+
+
+def _guests(party_size: int) -> str:
+    return "1 guest" if party_size == 1 else f"{party_size} guests"
+
+
+def booking_facts(restaurant: Restaurant, reservation: Reservation,
+                  schedule: Schedule | None) -> BookingFacts:
+    """The facts of ``reservation``. The date is its service date (a 00:30 start in the
+    service that opened on Monday evening is Monday's, "00:30 (after midnight)"); without
+    a schedule the local calendar date stands in."""
+    zone = schedule.zone if schedule is not None else ZoneInfo(restaurant.timezone)
+    start = reservation.starts_at.astimezone(zone)
+    end = reservation.ends_at.astimezone(zone)
+    day = (slotlib.service_date_of(schedule, reservation.starts_at) if schedule is not None
+           else start.date())
+    time = f"{start:%H:%M}"
+    if slotlib.is_repeated_wall_time(start):  # the night the clocks go back: which 02:30
+        time += f" ({start.tzname()})"
+    if start.date() > day:
+        time += " (after midnight)"
+    minutes = round((reservation.ends_at - reservation.starts_at).total_seconds() / 60)
+    return BookingFacts(
+        service_day=day, date=f"{day:%A} {day.day} {day:%B %Y}", time=time,
+        held=f"until {end:%H:%M} ({_duration(minutes)})", party=_guests(reservation.party_size),
+        notes=(reservation.notes or "").strip(), address=restaurant.address or "",
+        phone=restaurant.phone or "")
+
 
 def local_description(moment: dt.datetime, zone: str) -> str:
     """'Tuesday 1 December 2026 at 19:30 (CET)' in the restaurant's zone."""
@@ -38,42 +100,54 @@ def local_description(moment: dt.datetime, zone: str) -> str:
     return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} ({local.tzname()})"
 
 
-def _guests(party_size: int) -> str:
-    return "1 guest" if party_size == 1 else f"{party_size} guests"
+# The facts block of the text body: "Label:" padded to one column, a long value's
+# further lines indented to it. ``html_body`` reads the block back by these labels.
+_LABEL_WIDTH = 12
+FACT_LABELS = ("Restaurant", "Date", "Time", "Table held", "Party", "Your notes", "Address",
+               "Phone")
+
+
+def _fact_lines(label: str, value: str) -> list[str]:
+    lines = [line.strip() for line in value.splitlines() if line.strip()] or [""]
+    first = f"{label + ':':<{_LABEL_WIDTH}}{lines[0]}"
+    return [first, *(" " * _LABEL_WIDTH + line for line in lines[1:])]
 
 
 def compose(restaurant: Restaurant, reservation: Reservation, kind: str,
-            manage_url: str | None, host: str = "booking-manager") -> Composed:
+            manage_url: str | None, host: str = "booking-manager",
+            schedule: Schedule | None = None) -> Composed:
     if kind not in KINDS:
         raise ValueError(f"unknown e-mail kind {kind!r}")
-    when = local_description(reservation.starts_at, restaurant.timezone)
+    facts = booking_facts(restaurant, reservation, schedule)
+    when = f"{facts.date} at {facts.time}"
     subjects = {
         "confirmation": f"Your table at {restaurant.name}: {when}",
         "change": f"Your booking at {restaurant.name} was changed: {when}",
         "cancellation": f"Your booking at {restaurant.name} is cancelled",
     }
     openings = {
-        "confirmation": "thank you for your booking. We look forward to seeing you.",
-        "change": "your booking has been changed. Here are the new details.",
-        "cancellation": "your booking has been cancelled. We hope to see you another time.",
+        "confirmation": "Thank you for your booking. We look forward to seeing you.",
+        "change": "Your booking has been changed. Here are the new details.",
+        "cancellation": "Your booking has been cancelled. We hope to see you another time.",
     }
-    lines = [
-        f"Hello {reservation.guest_name},",
-        "",
-        openings[kind],
-        "",
-        f"Restaurant: {restaurant.name}",
-        f"When:       {when}",
-        f"Party:      {_guests(reservation.party_size)}",
-    ]
-    if restaurant.address:
-        lines.append(f"Address:    {restaurant.address}")
-    if reservation.notes and kind != "cancellation":
-        lines.append(f"Your notes: {reservation.notes}")
+    rows = [("Restaurant", restaurant.name), ("Date", facts.date), ("Time", facts.time)]
+    if kind != "cancellation":
+        rows.append(("Table held", facts.held))
+    rows.append(("Party", facts.party))
+    if facts.notes and kind != "cancellation":
+        rows.append(("Your notes", facts.notes))
+    if facts.address:
+        rows.append(("Address", facts.address))
+    if facts.phone:
+        rows.append(("Phone", facts.phone))
+    lines = [f"Hello {reservation.guest_name},", "", openings[kind], ""]
+    for label, value in rows:
+        lines += _fact_lines(label, value)
     lines.append("")
     if manage_url and kind != "cancellation":
         lines += ["To see, change or cancel your booking, use your private link",
-                  "(keep it to yourself, it needs no password):", manage_url, ""]
+                  "(keep it to yourself, it needs no password):", manage_url, "",
+                  "The attached booking.ics adds the table to your calendar.", ""]
     elif manage_url:
         lines += ["Your booking page:", manage_url, ""]
     contact = " or ".join(x for x in (restaurant.phone, restaurant.email) if x)
@@ -83,6 +157,67 @@ def compose(restaurant: Restaurant, reservation: Reservation, kind: str,
     return Composed(kind=kind, to_address=reservation.guest_email, subject=subjects[kind],
                     body_text="\n".join(lines) + "\n",
                     ics=calendar_entry(restaurant, reservation, kind, manage_url, host))
+
+
+# --------------------------------------------------------------------------- HTML part
+
+_FACT_LINE = re.compile(r"^(" + "|".join(re.escape(x) for x in FACT_LABELS) + r"):\s*(.*)$")
+_URL = re.compile(r"https?://[^\s<>\"']+")
+_BODY_STYLE = ("margin:0;padding:16px;font-family:Arial,Helvetica,sans-serif;font-size:15px;"
+               "line-height:1.5;color:#222;background:#fff")
+_P_STYLE = "margin:0 0 14px"
+_TH_STYLE = ("text-align:left;vertical-align:top;padding:3px 14px 3px 0;font-weight:normal;"
+             "color:#555;white-space:nowrap")
+_TD_STYLE = "vertical-align:top;padding:3px 0"
+_A_STYLE = "color:#1a5fb4;word-break:break-all"
+
+
+def _linked(text: str) -> Markup:
+    """``text`` escaped, its web addresses as links."""
+    out, last = [], 0
+    for match in _URL.finditer(text):
+        out.append(escape(text[last:match.start()]))
+        url = escape(match.group(0))
+        out.append(Markup('<a href="{0}" style="{1}">{0}</a>').format(url, _A_STYLE))
+        last = match.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def _facts_table(lines: list[str]) -> Markup | None:
+    """The facts block as a table, or None when ``lines`` is not one."""
+    rows: list[tuple[str, list[str]]] = []
+    for line in lines:
+        match = _FACT_LINE.match(line)
+        if match:
+            rows.append((match.group(1), [match.group(2)]))
+        elif rows and line.startswith(" " * _LABEL_WIDTH):
+            rows[-1][1].append(line.strip())
+        else:
+            return None
+    cells = [Markup('<tr><th scope="row" style="{0}">{1}</th><td style="{2}">{3}</td></tr>')
+             .format(_TH_STYLE, label, _TD_STYLE, Markup("<br>").join(_linked(x) for x in values))
+             for label, values in rows]
+    return Markup('<table role="presentation" style="border-collapse:collapse;margin:0 0 14px">'
+                  '{0}</table>').format(Markup("").join(cells))
+
+
+def html_body(body_text: str) -> str:
+    """The HTML part of an e-mail, rendered from its plain text (``compose``'s layout):
+    one paragraph per block, the facts as a table, links clickable, everything the guest
+    or the owner typed escaped. Small and inline-styled, as mail clients want it."""
+    blocks = [block.split("\n") for block in body_text.strip("\n").split("\n\n")]
+    parts = []
+    for block in blocks:
+        table = _facts_table(block)
+        parts.append(table if table is not None else Markup('<p style="{0}">{1}</p>').format(
+            _P_STYLE, Markup("<br>").join(_linked(line) for line in block)))
+    return str(Markup('<!DOCTYPE html><html><head><meta charset="utf-8"></head>'
+                      '<body style="{0}">{1}</body></html>\n')
+               .format(_BODY_STYLE, Markup("\n").join(parts)))
+
+
+# --------------------------------------------------------------------------- calendar
 
 
 def calendar_entry(restaurant: Restaurant, reservation: Reservation, kind: str,
@@ -126,3 +261,52 @@ def redact_calendar(ics: str, redact: Callable[[str], str]) -> str:
     for index in range(0, len(parts), 2):  # the even ones are lines, the odd ones their ends
         parts[index] = foldline(redact(parts[index]))
     return "".join(parts)
+
+
+# --------------------------------------------------------------------------- the reminder
+
+REMINDER = "reminder"
+# What a planned reminder row holds until it is sent: it is written at send time (the
+# booking as it is then, and links with a token issued then, see outbox.py), so the
+# outbox never stores a token in clear for the days a reminder waits.
+REMINDER_PLACEHOLDER = "(A reminder: written when it is sent.)\n"
+
+
+def reminder_subject(restaurant: Restaurant, reservation: Reservation) -> str:
+    when = local_description(reservation.starts_at, restaurant.timezone)
+    return f"Reminder: your table at {restaurant.name}, {when}"
+
+
+def compose_reminder(restaurant: Restaurant, reservation: Reservation, manage_url: str,
+                     host: str = "booking-manager") -> Composed:
+    """The reminder with its Confirm, Change and Cancel links (``manage_url`` opens the
+    booking; confirm and cancel are its pages)."""
+    when = local_description(reservation.starts_at, restaurant.timezone)
+    lines = [
+        f"Hello {reservation.guest_name},",
+        "",
+        f"This is a reminder of your booking at {restaurant.name}.",
+        "",
+        f"When:       {when}",
+        f"Party:      {_guests(reservation.party_size)}",
+    ]
+    if restaurant.address:
+        lines.append(f"Address:    {restaurant.address}")
+    lines += [
+        "",
+        "Are you coming? Please confirm:",
+        f"Confirm: {manage_url}/confirm",
+        f"Change:  {manage_url}",
+        f"Cancel:  {manage_url}/cancel",
+        "",
+        "(These links are private and need no password: keep them to yourself.)",
+        "",
+    ]
+    contact = " or ".join(x for x in (restaurant.phone, restaurant.email) if x)
+    if contact:
+        lines += [f"Questions? Reach us at {contact}.", ""]
+    lines += [f"{restaurant.name}"]
+    return Composed(kind=REMINDER, to_address=reservation.guest_email,
+                    subject=reminder_subject(restaurant, reservation),
+                    body_text="\n".join(lines) + "\n",
+                    ics=calendar_entry(restaurant, reservation, "confirmation", manage_url, host))

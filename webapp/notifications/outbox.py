@@ -49,8 +49,10 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..booking.service import hash_token, new_manage_token
+from ..booking.setup import cached_setup, restaurant_setup
 from ..models import OutboxEmail, Reservation, Restaurant
-from .messages import ACTION_KINDS, compose, redact_calendar
+from .devmail import keep_clear_copy
+from .messages import ACTION_KINDS, compose, html_body, redact_calendar
 
 log = logging.getLogger("webapp.mail")
 
@@ -142,7 +144,10 @@ def queue(session: Session, restaurant: Restaurant, reservation: Reservation, ki
           manage_url: str | None, host: str = "booking-manager") -> int:
     """Add one e-mail to the outbox in the caller's transaction (not committed); its id.
     A plain INSERT: an ORM object would cost a unit-of-work flush on every booking."""
-    message = compose(restaurant, reservation, kind, manage_url, host)
+    # The service date needs the schedule: the copy the booking itself just used (no
+    # query on the booking's hot path), else the set-up cache's checked lookup.
+    setup = cached_setup(restaurant) or restaurant_setup(session, restaurant)
+    message = compose(restaurant, reservation, kind, manage_url, host, setup.schedule)
     return session.connection().execute(_INSERT_EMAIL, {
         "reservation_id": reservation.id, "kind": kind, "to_address": message.to_address,
         "subject": message.subject, "body_text": message.body_text, "ics": message.ics,
@@ -163,6 +168,10 @@ class MailSettings:
     use_ssl: bool = False
     sender: str = "bookings@localhost"
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    # Only in development does the log get the clear manage link (see _log_unsent).
+    development: bool = False
+    # Where the development mailbox keeps clear copies ("" in production: none).
+    dev_mailbox: str = ""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> MailSettings:
@@ -172,7 +181,10 @@ class MailSettings:
                    use_tls=bool(config.get("MAIL_USE_TLS", True)),
                    use_ssl=bool(config.get("MAIL_USE_SSL", False)),
                    sender=config.get("MAIL_DEFAULT_SENDER", "bookings@localhost"),
-                   max_attempts=int(config.get("MAIL_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)))
+                   max_attempts=int(config.get("MAIL_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
+                   development=config.get("ENVIRONMENT") == "development",
+                   dev_mailbox=("" if config.get("ENVIRONMENT") == "production"
+                                else str(config.get("DEV_MAILBOX_DIR") or "")))
 
 
 def build_message(row: OutboxEmail | Claimed, sender: str) -> EmailMessage:
@@ -182,6 +194,7 @@ def build_message(row: OutboxEmail | Claimed, sender: str) -> EmailMessage:
     message["Subject"] = row.subject
     message["Message-ID"] = message_id(row, sender.rpartition("@")[2] or "localhost")
     message.set_content(row.body_text)
+    message.add_alternative(html_body(row.body_text), subtype="html")
     if row.ics:
         method = "CANCEL" if row.kind == "cancellation" else "PUBLISH"
         message.add_attachment(row.ics.encode(), maintype="text", subtype="calendar",
@@ -371,6 +384,20 @@ def _give_up(row: Claimed, error: str, outcomes: _Outcomes, report: DeliveryRepo
     log.error("e-mail %s failed for good after %s attempts: %s", row.id, row.attempts, error)
 
 
+def _log_unsent(row: Claimed, settings: MailSettings) -> None:
+    """Without a mail server the e-mail goes to the log at INFO, a line per line of its
+    text (the text format escapes line breaks). The body holds the guest's private
+    manage link: in clear only in development, redacted wherever logs are kept
+    (production, tests); the clear text stays at DEBUG."""
+    log.info("e-mail not sent (MAIL_SERVER is not set): to=%s subject=%s",
+             row.to_address, row.subject)
+    text = row.body_text if settings.development else _redact(row.body_text)
+    for line in text.rstrip("\n").split("\n"):
+        log.info("e-mail %s | %s", row.id, line)
+    if not settings.development:
+        log.debug("e-mail body:\n%s", row.body_text)
+
+
 def _send_one(row: Claimed, settings: MailSettings,
               send: Callable[[EmailMessage, MailSettings], None],
               outcomes: _Outcomes, report: DeliveryReport) -> None:
@@ -384,11 +411,7 @@ def _send_one(row: Claimed, settings: MailSettings,
                 return
             send(message, settings)
         else:
-            # The body holds the guest's private manage link: never at INFO, which
-            # production logs keep.
-            log.info("e-mail not sent (MAIL_SERVER is not set): to=%s subject=%s",
-                     row.to_address, row.subject)
-            log.debug("e-mail body:\n%s", row.body_text)
+            _log_unsent(row, settings)
     except ValueError as error:  # refused as malformed (smtplib, email): never sendable
         _give_up(row, f"malformed message: {type(error).__name__}: {error}", outcomes, report)
     except (OSError, smtplib.SMTPException) as error:
@@ -403,6 +426,7 @@ def _send_one(row: Claimed, settings: MailSettings,
             log.warning("e-mail %s attempt %s failed, retry at %s: %s", row.id,
                         row.attempts, retry_at.isoformat(), last_error)
     else:
+        keep_clear_copy(settings.dev_mailbox, row.id, row.body_text)
         outcomes.sent.append({"row_id": row.id, "sent_time": utcnow(),
                               "redacted_body": _redact(row.body_text),
                               "redacted_ics": redact_calendar(row.ics, _redact) if row.ics else row.ics})
