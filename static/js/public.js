@@ -24,8 +24,9 @@
   // sensibly. Errors always take focus; results take it only when the guest asked for
   // them with the button (not while they are still changing the date or party size).
   document.addEventListener("htmx:afterSwap", function (event) {
+    // #times: a new date or party; #booking: the answer to a confirm (the whole form).
     var area = event.detail.target;
-    if (!area || area.id !== "times") {
+    if (!area || (area.id !== "times" && area.id !== "booking")) {
       return;
     }
     var status = document.getElementById("times-status");

@@ -85,7 +85,7 @@ def test_htmx_gets_only_the_times_fragment(client, restaurant):
     assert response.status_code == 200
     assert "<html" not in html and "<body" not in html
     assert "19:00" in times_in(html)
-    assert 'name="party_size" value="4"' in html
+    assert 'name="shown_party" value="4"' in html  # the times say what they are for
     assert "HX-Request" in response.headers["Vary"]
 
 
@@ -124,7 +124,13 @@ def test_closed_day_says_so(client, session, restaurant, headers):
     assert response.status_code == 200
     assert f"We are closed on {day:%A} {day.day} {day:%B} (private party)" in html
     assert times_in(html) == []
-    assert f'value="{day}"' not in html  # and the date is not offered in the picker
+    # The picker (full page only) names the date the message is about, as not bookable.
+    assert f'<option value="{day}" >' not in html
+    if headers:
+        assert "<option" not in html
+    else:
+        assert f'<option value="{day}" selected>{day:%a} {day.day} {day:%b %Y} (not bookable)' \
+            in html
 
 
 @pytest.mark.parametrize(("query", "message"), [
@@ -248,11 +254,26 @@ def test_time_just_taken_keeps_the_guest_on_the_form_with_alternatives(client, s
 def test_guest_with_an_overlapping_booking_sees_it_at_the_email(client, session, restaurant):
     day = future_day()
     assert client.post_form("/r/bistro/book", guest(day, "19:00")).status_code == 303
-    response = client.post_form("/r/bistro/book", guest(day, "19:30"))
+    response = client.post_form("/r/bistro/book", guest(day, "19:30", phone="+49 170 1111111"))
     html = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert 'id="email-error">This guest already has a booking at an overlapping time.' in html
+    assert ('id="email-error">There is already a booking with this e-mail address at an '
+            'overlapping time.') in html
+    assert 'id="phone-error"' not in html
     assert count(session, Reservation) == 1 and count(session, OutboxEmail) == 1
+
+
+def test_guest_with_an_overlapping_booking_by_phone_sees_it_at_the_phone(client, session,
+                                                                          restaurant):
+    day = future_day()
+    assert client.post_form("/r/bistro/book", guest(day, "19:00")).status_code == 303
+    response = client.post_form("/r/bistro/book", guest(day, "19:30", email="other@example.com"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert ('id="phone-error">There is already a booking with this phone number at an '
+            'overlapping time.') in html
+    assert 'id="email-error"' not in html
+    assert count(session, Reservation) == 1
 
 
 @pytest.mark.parametrize(("time", "status", "message"), [

@@ -170,15 +170,41 @@ def bookable_times(session: Session, restaurant: Restaurant, day: dt.date, party
 def nearest_free_times(session: Session, restaurant: Restaurant, wanted: dt.datetime,
                        party_size: int, now: dt.datetime | None = None, *, online: bool = True,
                        limit: int = 4, schedule: Schedule | None = None,
-                       ignore: int | None = None) -> list[dt.datetime]:
-    """Free start times closest to ``wanted`` on its service day (for "just taken")."""
+                       ignore: int | None = None, other_days: int = 0) -> list[dt.datetime]:
+    """Free start times closest to ``wanted`` (for "just taken"), best first: on its
+    service day the times of the same service (lunch for lunch, dinner for dinner) by
+    distance; when that leaves the list short and ``other_days`` > 0, the same service on
+    the following days at the wall time nearest the asked one (one query per day looked
+    at, only on this refusal path); last, the asked day's other services."""
     schedule = schedule or load_schedule(session, restaurant)
     day = slotlib.service_date_of(schedule, wanted)
     times = bookable_times(session, restaurant, day, party_size, now, online=online,
                            schedule=schedule, ignore=ignore)
-    starts = [t.starts_at for t in times if t.starts_at != wanted]
-    starts.sort(key=lambda s: (abs((s - wanted).total_seconds()), s))
-    return sorted(starts[:limit])
+    asked = slotlib.find_slot(schedule, wanted, party_size)
+    service = asked.service if asked else None
+
+    def distance(start: dt.datetime) -> float:
+        return abs((start - wanted).total_seconds())
+
+    same = sorted((t.starts_at for t in times if t.starts_at != wanted
+                   and (service is None or t.slot.service == service)), key=distance)
+    others = sorted((t.starts_at for t in times if t.starts_at != wanted
+                     and service is not None and t.slot.service != service), key=distance)
+    nearest = sorted(same[:limit])
+    # Other days: the same service on the next days, at the time nearest the asked one.
+    wall = wanted.astimezone(schedule.zone)
+    for offset in range(1, other_days + 1):
+        if len(nearest) >= limit:
+            break
+        later = day + dt.timedelta(days=offset)
+        asked_then = dt.datetime.combine(later, wall.time(), tzinfo=schedule.zone)
+        options = [t.starts_at for t in bookable_times(
+            session, restaurant, later, party_size, now, online=online, schedule=schedule,
+            ignore=ignore) if service is None or t.slot.service == service]
+        if options:
+            nearest.append(min(options, key=lambda s: (abs((s - asked_then).total_seconds()), s)))
+    # Last, the asked day's other services (lunch for a sold-out dinner).
+    return nearest + sorted(others[:max(0, limit - len(nearest))])
 
 
 @dataclass(frozen=True)

@@ -45,9 +45,15 @@ class GuestAlreadyBooked(BookingError):
     code = "guest_overlap"
     http_status = 409
 
-    def __init__(self, message: str = "This guest already has a booking at an overlapping "
-                 "time.") -> None:
-        super().__init__(message, field="email")
+    # What matched: the e-mail address or the phone number (the field the guest sees).
+    MESSAGES = {
+        "email": "There is already a booking with this e-mail address at an overlapping time.",
+        "phone": "There is already a booking with this phone number at an overlapping time.",
+    }
+
+    def __init__(self, message: str | None = None, *, field: str = "email") -> None:
+        super().__init__(message or self.MESSAGES.get(field, self.MESSAGES["email"]),
+                         field=field)
 
 
 class OutsideOpeningHours(BookingError):

@@ -137,10 +137,12 @@ _SAME_GUEST = or_(and_(bindparam("email") != "", Reservation.guest_email == bind
                   and_(bindparam("phone") != "", Reservation.guest_phone == bindparam("phone")))
 _IN_RESTAURANT = Reservation.restaurant_id == bindparam("restaurant_id")
 # Tables held over the stay, and whether by this guest.
-_HELD_OVER_STAY = (select(Reservation.table_id, _SAME_GUEST.label("same_guest"))
+_SAME_EMAIL = and_(bindparam("email") != "", Reservation.guest_email == bindparam("email"))
+_HELD_OVER_STAY = (select(Reservation.table_id, _SAME_GUEST.label("same_guest"),
+                          _SAME_EMAIL.label("same_email"))
                    .where(_IN_RESTAURANT, _STAY_OVERLAPS))
 # This guest's other stay overlapping the stay, if any.
-_GUEST_STAY = (select(Reservation.id)
+_GUEST_STAY = (select(Reservation.id, _SAME_EMAIL.label("same_email"))
                .where(_IN_RESTAURANT, _STAY_OVERLAPS, _SAME_GUEST,
                       Reservation.id != bindparam("ignore"))
                .limit(1))
@@ -165,14 +167,21 @@ def _table_is_free(session: Session, table_id: int, starts_at: dt.datetime,
     }).first() is None
 
 
+def _matched_field(same_email: object) -> str:
+    """The guest's field that matched another stay: the e-mail when it did, else the phone
+    (read in the same row as the match, no extra query)."""
+    return "email" if same_email else "phone"
+
+
 def _check_guest_free(session: Session, restaurant_id: int, guest: GuestDetails,
                       starts_at: dt.datetime, ends_at: dt.datetime, ignore: int | None) -> None:
     if not (guest.email or guest.phone):
         return  # no way to tell this guest's other stays
-    if session.execute(_GUEST_STAY, {
-            "restaurant_id": restaurant_id, **_stay(starts_at, ends_at),
-            "email": guest.email, "phone": guest.phone, "ignore": ignore or 0}).first():
-        raise GuestAlreadyBooked()
+    other = session.execute(_GUEST_STAY, {
+        "restaurant_id": restaurant_id, **_stay(starts_at, ends_at),
+        "email": guest.email, "phone": guest.phone, "ignore": ignore or 0}).first()
+    if other:
+        raise GuestAlreadyBooked(field=_matched_field(other.same_email))
 
 
 def _lock_guest(session: Session, policy: WritePolicy, restaurant_id: int,
@@ -204,8 +213,9 @@ def _guest_check_and_busy_tables(session: Session, restaurant_id: int, guest: Gu
     rows = session.connection().execute(_HELD_OVER_STAY, {
         "restaurant_id": restaurant_id, **_stay(starts_at, ends_at),
         "email": guest.email, "phone": guest.phone}).all()
-    if any(row.same_guest for row in rows):
-        raise GuestAlreadyBooked()
+    for row in rows:
+        if row.same_guest:
+            raise GuestAlreadyBooked(field=_matched_field(row.same_email))
     return {row.table_id for row in rows}
 
 
@@ -321,13 +331,21 @@ class _CandidateLoop:
         return chosen
 
 
+# How many following days the alternatives for a refused new online booking look at.
+GUEST_OTHER_DAYS = 7
+
+
 def _attach_alternatives(error: SlotTaken, session: Session, restaurant: Restaurant,
                          schedule: Schedule, starts_at: dt.datetime, ends_at: dt.datetime,
                          party_size: int, online: bool, now: dt.datetime,
                          ignore: int | None = None) -> SlotTaken:
     """Fill in nearby free times and the other free tables (fixed number of queries)."""
+    # A new online booking (nothing ignored) is also offered the same service on the next
+    # days; a change and the owner's messages list times of the asked day only.
+    other_days = GUEST_OTHER_DAYS if online and ignore is None else 0
     error.alternatives = nearest_free_times(session, restaurant, starts_at, party_size, now,
-                                            online=online, schedule=schedule, ignore=ignore)
+                                            online=online, schedule=schedule, ignore=ignore,
+                                            other_days=other_days)
     busy = _busy_tables(session, restaurant.id, starts_at, ends_at, ignore)
     error.free_tables = [t.name for t in best_fit_order(
         restaurant_setup(session, restaurant).tables, party_size) if t.id not in busy]

@@ -31,6 +31,8 @@ from ..extensions import db, limiter
 from ..models import Reservation, Restaurant
 from ..slug_redirects import redirect_if_moved
 from .choices import (
+    DateChoice,
+    TimeChoice,
     date_choices,
     day_problem,
     free_times,
@@ -40,7 +42,13 @@ from .choices import (
     resolve_start,
     time_choice,
 )
-from .forms import AvailabilityForm, BookingForm, CancelBookingForm, ChangeBookingForm
+from .forms import (
+    TIME_PATTERN,
+    AvailabilityForm,
+    BookingForm,
+    CancelBookingForm,
+    ChangeBookingForm,
+)
 
 bp = Blueprint("public", __name__)
 
@@ -137,10 +145,23 @@ def _availability(restaurant: Restaurant, schedule, form: AvailabilityForm, now:
     times = free_times(db.session, restaurant, schedule, day, party, now, ignore=ignore)
     if not times:
         is_today = day == local_today(schedule, now)
-        problem = (f"No more free tables for {party} today. Please try another date."
-                   if is_today else f"Sorry, we are fully booked for {party} on {day:%A} "
-                   f"{day.day} {day:%B}. Please try another date or party size.")
+        if is_today and _online_closed_today(schedule, day, party, now):
+            problem = ("Online booking has closed for today."
+                       + (f" Please call us on {restaurant.phone}; we may still have a table."
+                          if restaurant.phone else " Please try another date."))
+        elif is_today:
+            problem = f"No more free tables for {party} today. Please try another date."
+        else:
+            problem = (f"Sorry, we are fully booked for {party} on {day:%A} {day.day} {day:%B}. "
+                       "Please try another date or party size.")
     return {"times": times, "problem": problem}
+
+
+def _online_closed_today(schedule, day: dt.date, party: int, now: dt.datetime) -> bool:
+    """True when today still has times to come that only the lead time keeps from being
+    booked online (the restaurant may be empty: the guest should call, not give up)."""
+    return (not slotlib.online_slots(schedule, day, party, now)
+            and any(slot.starts_at > now for slot in slotlib.candidate_slots(schedule, day, party)))
 
 
 def _availability_form(schedule, now: dt.datetime, default_day: dt.date | None,
@@ -168,13 +189,13 @@ def first_bookable_day(schedule, dates, now: dt.datetime) -> dt.date | None:
 
 
 def _booking_context(restaurant: Restaurant, *, availability: AvailabilityForm | None = None,
-                     booking: BookingForm | None = None, alternatives=None, now=None,
-                     schedule=None) -> dict:
+                     booking: BookingForm | None = None, alternatives=None, later=None,
+                     notice: str | None = None, now=None, schedule=None) -> dict:
     now = now or utcnow()
     schedule = schedule or load_schedule(db.session, restaurant)
-    # The htmx fragment shows only the times: skip the date picker (a label per open day
-    # up to the horizon) when the request names its date.
-    fragment = _wants_fragment()
+    # The htmx fragment of a GET shows only the times: skip the date picker (a label per
+    # open day up to the horizon) when the request names its date.
+    fragment = _wants_fragment() and request.method == "GET"
     if availability is None and fragment and "date" in request.args:
         availability = _availability_form(schedule, now, None, DEFAULT_PARTY)
     dates = [] if fragment and availability is not None else date_choices(schedule, now)
@@ -184,10 +205,37 @@ def _booking_context(restaurant: Restaurant, *, availability: AvailabilityForm |
     state = _availability(restaurant, schedule, availability, now)
     if booking is None:
         booking = BookingForm(formdata=None)
+        asked = request.args.get("time", "")
+        if TIME_PATTERN.match(asked):  # the time chosen before the date or party changed
+            booking.time.data = asked
+    offered = {t.value for group in state["times"] for t in group.times}
+    if (notice is None and not alternatives and not later and booking.time.data
+            and offered and booking.time.data not in offered):
+        notice = (f"{booking.time.data} is not free on this day for this party. "
+                  "Please pick another time.")
+    day, party = availability.date.data, availability.party_size.data
+    # The dropdowns say what the message is about, even a date or party that cannot be
+    # booked online (a past or closed date, a party above the online limit).
+    if day is not None and dates and day.isoformat() not in {d.value for d in dates}:
+        dates = sorted([*dates, DateChoice(day.isoformat(), f"{day:%a} {day.day} {day:%b %Y}"
+                                           " (not bookable)", f"{day:%B %Y}")],
+                       key=lambda choice: choice.value)
+    parties = party_choices(schedule)
+    if party is not None and party not in parties:
+        parties = sorted([*parties, party])
     return dict(restaurant=restaurant, schedule=schedule, dates=dates, months=months(dates),
-                parties=party_choices(schedule), availability=availability, booking=booking,
+                parties=parties, availability=availability, booking=booking,
                 times=state["times"], problem=state["problem"], alternatives=alternatives or [],
-                mode="book")
+                later=later or [], notice=notice, mode="book",
+                date_placeholder=day is None, party_placeholder=party is None)
+
+
+def _render_booking(restaurant: Restaurant, status: int = 200, **options):
+    """The booking page; for htmx the times area (a GET) or the booking form (a POST)."""
+    context = _booking_context(restaurant, **options)
+    fragment = ("partials/public_book_times.html" if request.method == "GET"
+                else "partials/public_book_form.html")
+    return _render("public/restaurant.html", fragment, status, **context)
 
 
 @bp.get("/r/<slug>")
@@ -195,7 +243,48 @@ def restaurant_page(slug: str):
     restaurant = _restaurant(slug)
     context = _booking_context(restaurant)
     status = 422 if context["availability"].errors else 200
-    return _render("public/restaurant.html", "partials/public_times.html", status, **context)
+    return _render("public/restaurant.html", "partials/public_book_times.html", status,
+                   **context)
+
+
+def _picked(form) -> tuple[str, str] | None:
+    """An alternative on another day ("2030-06-13T19:00") as (date, time), or None."""
+    date, _, time = (form.get("pick") or "").partition("T")
+    try:
+        dt.date.fromisoformat(date)
+    except ValueError:
+        return None
+    return (date, time) if len(date) == 10 and TIME_PATTERN.match(time) else None
+
+
+@bp.post("/r/<slug>")
+def show_times(slug: str):
+    """Without JavaScript, "Show free times" (or an alternative on another day) posts the
+    whole form here: the times for the new choice, with everything the guest typed kept.
+    Nothing is written."""
+    restaurant = _restaurant(slug)
+    booking = BookingForm()  # what was typed; not validated (the guest is not done)
+    formdata = request.form.copy()
+    picked = _picked(request.form)
+    if picked:
+        formdata["date"], booking.time.data = picked
+    availability = AvailabilityForm(formdata, meta={"csrf": False})
+    availability.validate()
+    return _render_booking(restaurant, 422 if availability.errors else 200,
+                           availability=availability, booking=booking)
+
+
+def _stale_choice(form, schedule) -> str | None:
+    """Why a booking must not go through as posted: the date or party in the dropdowns
+    differs from the one the times were shown for (changed without JavaScript and without
+    "Show free times"): a time picked for one date must never be booked on another."""
+    shown_date, shown_party = form.get("shown_date"), form.get("shown_party")
+    if shown_date is None and shown_party is None:
+        return None  # not posted by the page (scripts, older pages): the service decides
+    if (shown_date, shown_party) == (form.get("date"), form.get("party_size")):
+        return None
+    return ("You changed the date or the number of guests: here are the free times for your "
+            "new choice. Please pick a time and confirm again.")
 
 
 @bp.post("/r/<slug>/book")
@@ -209,15 +298,19 @@ def book(slug: str):
     availability = AvailabilityForm(request.form, meta={"csrf": False})
     availability.validate()
 
-    def again(status: int, alternatives=None):
-        context = _booking_context(restaurant, availability=availability, booking=form,
-                                   alternatives=alternatives, now=now, schedule=schedule)
-        return _render("public/restaurant.html", "partials/public_times.html", status, **context)
+    def again(status: int, **options):
+        return _render_booking(restaurant, status, availability=availability, booking=form,
+                               now=now, schedule=schedule, **options)
 
+    stale = _stale_choice(request.form, schedule)
+    if stale:
+        return again(409, notice=stale)
     if not form.validate():
         return again(400 if "csrf_token" in form.errors else 422)
-    starts_at = resolve_start(schedule, form.date.data, form.time.wall_time,
-                              form.party_size.data, form.time.utc_offset)
+    wall = form.time.wall_time
+    assert wall is not None  # the form validated: the time is HH:MM
+    starts_at = resolve_start(schedule, form.date.data, wall, form.party_size.data,
+                              form.time.utc_offset)
     write = writes.start(restaurant, "guest", now=now)
     try:
         result = service.book(
@@ -228,8 +321,8 @@ def book(slug: str):
             after_write=write.after_write, schedule=schedule, tables=setup.tables)
     except SlotTaken as error:
         _apply_error(form, error)
-        choices = [time_choice(moment, schedule) for moment in error.alternatives]
-        return again(error.http_status, alternatives=choices)
+        same_day, later = _split_alternatives(error.alternatives, form.date.data, schedule)
+        return again(error.http_status, alternatives=same_day, later=later)
     except BookingError as error:
         _apply_error(form, error)
         return again(error.http_status)
@@ -239,6 +332,21 @@ def book(slug: str):
     flash("Your table is booked. We have sent a confirmation e-mail with this private link.",
           "booked")
     return _redirect(url_for("public.manage", slug=slug, token=token))
+
+
+def _split_alternatives(moments, day: dt.date, schedule):
+    """The alternatives on the asked date (radio buttons) and on other days (buttons that
+    show that day with the time picked: the form books one date at a time)."""
+    same_day, later = [], []
+    for moment in moments:
+        choice = time_choice(moment, schedule)
+        other = slotlib.service_date_of(schedule, moment)
+        if other == day:
+            same_day.append(choice)
+        else:
+            later.append(TimeChoice(f"{other.isoformat()}T{choice.value}",
+                                    f"{other:%a} {other.day} {other:%b}, {choice.label}", moment))
+    return same_day, later
 
 
 # --------------------------------------------------------------------------- manage page
@@ -306,8 +414,9 @@ def change(slug: str, token: str):
 
     if not form.validate():
         return again(400 if "csrf_token" in form.errors else 422)
-    starts_at = resolve_start(schedule, form.date.data, form.time.wall_time,
-                              form.party_size.data, form.time.utc_offset)
+    day, wall, party_size = form.date.data, form.time.wall_time, form.party_size.data
+    assert day is not None and wall is not None and party_size is not None  # validated
+    starts_at = resolve_start(schedule, day, wall, party_size, form.time.utc_offset)
     if _changeable(reservation, now):
         return again(409)  # the page says why (cancelled or past); the service would refuse too
     if (starts_at, form.party_size.data) == (reservation.starts_at, reservation.party_size):
