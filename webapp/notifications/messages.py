@@ -83,7 +83,8 @@ def booking_facts(restaurant: Restaurant, reservation: Reservation,
            else start.date())
     time = f"{start:%H:%M}"
     if slotlib.is_repeated_wall_time(start):  # the night the clocks go back: which 02:30
-        time += f" ({start.tzname()})"
+        offset = f"{start:%z}"
+        time += f" ({start.tzname()}, UTC{offset[:3]}:{offset[3:]})"
     if start.date() > day:
         time += " (after midnight)"
     minutes = round((reservation.ends_at - reservation.starts_at).total_seconds() / 60)

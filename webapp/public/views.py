@@ -29,6 +29,8 @@ from ..booking.errors import BookingError, SlotTaken
 from ..booking.setup import restaurant_by_slug, restaurant_setup
 from ..extensions import db, limiter
 from ..models import Reservation, Restaurant
+from ..notifications.messages import booking_facts, calendar_entry
+from ..notifications.outbox import calendar_host
 from ..slug_redirects import redirect_if_moved
 from .choices import (
     DateChoice,
@@ -383,7 +385,8 @@ def _manage_context(restaurant: Restaurant, reservation: Reservation, token: str
                 availability=availability, booking=change, times=state["times"],
                 problem=state["problem"], alternatives=alternatives or [], mode="change",
                 manage_url=_manage_link(restaurant.slug, token),
-                when=time_choice(reservation.starts_at, schedule))
+                when=time_choice(reservation.starts_at, schedule),
+                facts=booking_facts(restaurant, reservation, schedule))
 
 
 @bp.get("/r/<slug>/b/<token>")
@@ -393,6 +396,21 @@ def manage(slug: str, token: str):
     context = _manage_context(restaurant, reservation, token)
     status = 422 if context["availability"].errors else 200
     return _private(_render("public/manage.html", "partials/public_times.html", status, **context))
+
+
+@bp.get("/r/<slug>/b/<token>/booking.ics")
+def calendar(slug: str, token: str):
+    """"Add to calendar": the booking as an .ics file, the same entry the e-mails attach
+    (one UID per reservation, so a calendar that has it from an e-mail updates it)."""
+    restaurant = _restaurant(slug)
+    reservation = _reservation(restaurant, token)
+    kind = "cancellation" if reservation.status == "cancelled" else "confirmation"
+    ics = calendar_entry(restaurant, reservation, kind, _manage_link(slug, token),
+                         calendar_host())
+    response = current_app.make_response((ics, 200))
+    response.mimetype = "text/calendar"
+    response.headers["Content-Disposition"] = f'attachment; filename="{slug}-booking.ics"'
+    return _private(response)
 
 
 @bp.post("/r/<slug>/b/<token>/change")
@@ -471,5 +489,6 @@ def cancel(slug: str, token: str):
     schedule = load_schedule(db.session, restaurant)
     page = render_template("public/cancel.html", restaurant=restaurant, reservation=reservation,
                            token=token, form=form, locked=locked,
-                           when=time_choice(reservation.starts_at, schedule))
+                           when=time_choice(reservation.starts_at, schedule),
+                           facts=booking_facts(restaurant, reservation, schedule))
     return _private(current_app.make_response((page, status)))
