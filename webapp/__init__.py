@@ -127,6 +127,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(owner_bp, url_prefix="/owner")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    if app.config["ENVIRONMENT"] != "production":
+        # The development mailbox shows e-mails with working manage links: it must not
+        # exist in production at all (not a route that refuses, no route).
+        from .dev_mailbox import bp as dev_mailbox_bp
+
+        app.register_blueprint(dev_mailbox_bp)
 
 
 def _verify_database(app: Flask) -> None:

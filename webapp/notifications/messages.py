@@ -173,13 +173,15 @@ _TD_STYLE = "vertical-align:top;padding:3px 0"
 _A_STYLE = "color:#1a5fb4;word-break:break-all"
 
 
-def _linked(text: str) -> Markup:
-    """``text`` escaped, its web addresses as links."""
+def linked_text(text: str, style: str = _A_STYLE) -> Markup:
+    """``text`` escaped, its web addresses as links (inline-styled for e-mail unless
+    ``style`` is empty)."""
     out, last = [], 0
+    link = Markup('<a href="{0}" style="{1}">{0}</a>') if style else Markup('<a href="{0}">{0}</a>')
     for match in _URL.finditer(text):
         out.append(escape(text[last:match.start()]))
         url = escape(match.group(0))
-        out.append(Markup('<a href="{0}" style="{1}">{0}</a>').format(url, _A_STYLE))
+        out.append(link.format(url, style))
         last = match.end()
     out.append(escape(text[last:]))
     return Markup("").join(out)
@@ -197,7 +199,7 @@ def _facts_table(lines: list[str]) -> Markup | None:
         else:
             return None
     cells = [Markup('<tr><th scope="row" style="{0}">{1}</th><td style="{2}">{3}</td></tr>')
-             .format(_TH_STYLE, label, _TD_STYLE, Markup("<br>").join(_linked(x) for x in values))
+             .format(_TH_STYLE, label, _TD_STYLE, Markup("<br>").join(linked_text(x) for x in values))
              for label, values in rows]
     return Markup('<table role="presentation" style="border-collapse:collapse;margin:0 0 14px">'
                   '{0}</table>').format(Markup("").join(cells))
@@ -212,7 +214,7 @@ def html_body(body_text: str) -> str:
     for block in blocks:
         table = _facts_table(block)
         parts.append(table if table is not None else Markup('<p style="{0}">{1}</p>').format(
-            _P_STYLE, Markup("<br>").join(_linked(line) for line in block)))
+            _P_STYLE, Markup("<br>").join(linked_text(line) for line in block)))
     return str(Markup('<!DOCTYPE html><html><head><meta charset="utf-8"></head>'
                       '<body style="{0}">{1}</body></html>\n')
                .format(_BODY_STYLE, Markup("\n").join(parts)))

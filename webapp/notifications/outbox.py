@@ -275,6 +275,12 @@ def _redact(text: str) -> str:
     return _MANAGE_LINK.sub(r"\1[redacted]", text)
 
 
+def redact_manage_links(text: str) -> str:
+    """``text`` with every manage link's token replaced by "[redacted]", as the outbox
+    stores a sent e-mail."""
+    return _redact(text)
+
+
 @dataclass
 class _Outcomes:
     """What one pass did with the rows it claimed, written back in one transaction."""
