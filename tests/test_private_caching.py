@@ -21,7 +21,7 @@ def setup(session):
     make_owner(session, restaurant, "owner@privat.example")
     day = future_day()
     result = service.book(session, restaurant, starts_at=local(restaurant, day, 19), party_size=2,
-                          guest=GuestDetails("Grace Hopper", "grace@example.com", "+1 555 0100"))
+                          guest=GuestDetails("Grace Hopper", "grace@example.com", "+44 20 7946 0000"))
     _, token = create_token(session, restaurant.id, "tests")
     session.commit()
     return {"restaurant": restaurant, "day": day, "reservation": result.reservation,

@@ -430,10 +430,10 @@ def sweep_form(sweep: Sweep, form: Form) -> None:
                     data.items(multi=True))), f"field {name}={value!r:.60}")
             else:
                 sweep.send("POST", form.action, f"field {name}={value!r:.60}", data=data)
-    if form.method == "POST":
-        for content_type, raw in BODIES:
-            sweep.send("POST", form.action, f"body {raw[:30]!r}", data=raw,
-                       content_type=content_type)
+    # Whole bodies, also to a GET (a body it has no use for must cost nothing).
+    for content_type, raw in BODIES:
+        sweep.send(form.method, form.action, f"body {raw[:30]!r}", data=raw,
+                   content_type=content_type)
 
 
 def path_probes(app: Flask, endpoint: str, method: str, values: dict[str, Any]

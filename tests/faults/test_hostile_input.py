@@ -58,7 +58,7 @@ def seeded(session):
     make_owner(session, restaurant, "owner@sweep.example")
     day = future_day()
     booked = service.book(session, restaurant, starts_at=local(restaurant, day, 19), party_size=2,
-                          guest=GuestDetails("Grace Hopper", "grace@example.com", "+1 555 0100"))
+                          guest=GuestDetails("Grace Hopper", "grace@example.com", "+44 20 7946 0000"))
     special = SpecialDay(restaurant_id=restaurant.id, start_date=future_day(30),
                          end_date=future_day(30), closed=True, reason="Holiday")
     session.add(special)
