@@ -100,11 +100,17 @@ def plan_stay(schedule: Schedule, starts_at: dt.datetime, party_size: int, *, on
     if online:
         slot = _online_slot(schedule, starts_at, party_size, now)
         return slot.starts_at, slot.ends_at
-    if within_hours and not slotlib.within_service(schedule, starts_at, party_size):
-        raise OutsideOpeningHours("That time is outside the restaurant's services.")
     minutes = duration_minutes or slotlib.turn_minutes(schedule, party_size)
     if not 5 <= minutes <= MAX_STAY_MINUTES:
         raise InvalidDuration()
+    if within_hours:
+        # A stay the owner shortened may start later; a longer one keeps the turn time's
+        # last seating (the owner's call what happens after closing).
+        turn = slotlib.turn_minutes(schedule, party_size)
+        stay = min(minutes, turn) if minutes >= 5 else turn
+        if not slotlib.within_service(schedule, starts_at, party_size, stay):
+            raise OutsideOpeningHours(slotlib.why_outside_service(schedule, starts_at,
+                                                                  party_size, stay))
     return starts_at, starts_at + dt.timedelta(minutes=minutes)
 
 

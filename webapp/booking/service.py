@@ -338,8 +338,10 @@ GUEST_OTHER_DAYS = 7
 def _attach_alternatives(error: SlotTaken, session: Session, restaurant: Restaurant,
                          schedule: Schedule, starts_at: dt.datetime, ends_at: dt.datetime,
                          party_size: int, online: bool, now: dt.datetime,
-                         ignore: int | None = None) -> SlotTaken:
-    """Fill in nearby free times and the other free tables (fixed number of queries)."""
+                         ignore: int | None = None, leaving: int | None = None) -> SlotTaken:
+    """Fill in nearby free times and the other free tables (fixed number of queries).
+    ``leaving``: the moved reservation's own table, never offered as "free" (it looks
+    free only because the reservation itself is ignored, and the owner is moving off it)."""
     # A new online booking (nothing ignored) is also offered the same service on the next
     # days; a change and the owner's messages list times of the asked day only.
     other_days = GUEST_OTHER_DAYS if online and ignore is None else 0
@@ -348,7 +350,8 @@ def _attach_alternatives(error: SlotTaken, session: Session, restaurant: Restaur
                                             other_days=other_days)
     busy = _busy_tables(session, restaurant.id, starts_at, ends_at, ignore)
     error.free_tables = [t.name for t in best_fit_order(
-        restaurant_setup(session, restaurant).tables, party_size) if t.id not in busy]
+        restaurant_setup(session, restaurant).tables, party_size)
+        if t.id not in busy and t.id != leaving]
     session.rollback()
     return error
 
@@ -533,10 +536,12 @@ def change(
     new_guest = guest.normalised() if guest is not None else None
     loop = _CandidateLoop(session, policy, restaurant_id)
     plan: ChangePlan | None = None  # the last attempt's, for the alternatives
+    leaving: int | None = None  # the table it is on, for the alternatives
 
     def attempt() -> Reservation:
-        nonlocal plan
+        nonlocal plan, leaving
         reservation = _locked_reservation(session, restaurant_id, reservation_id)
+        leaving = reservation.table_id
         check_version(reservation, expected_version)
         if online:
             check_guest_may_change(reservation, now, "changed")
@@ -566,7 +571,7 @@ def change(
     assert plan is not None
     raise _attach_alternatives(SlotTaken(by_constraint=loop.by_constraint), session, restaurant,
                                schedule, plan.starts_at, plan.ends_at, plan.party_size, online,
-                               now, ignore=reservation_id)
+                               now, ignore=reservation_id, leaving=leaving)
 
 
 def set_status(

@@ -177,6 +177,22 @@ class PlausibleDate:
                                   f"{LATEST_DATE.year}.")
 
 
+class NameUnlessWalkIn:
+    """A phone booking needs the guest's name; a walk-in may leave it empty (the
+    operation stores a placeholder). A name that is given is checked as any other."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if field.data:
+            return
+        field.errors[:] = []
+        if form.source.data == "walk_in":
+            raise StopValidation()
+        raise StopValidation(self.message)
+
+
 class NotOnlyDigits:
     """Slugs that are all digits would be read as restaurant ids in URLs."""
 
@@ -386,8 +402,7 @@ class OwnerReservationForm(OwnerForm):
     source = SelectField("Booked by",
                          choices=choices([("phone", "Phone"), ("walk_in", "Walk-in")]),
                          default="phone", validators=[InputRequired("Choose phone or walk-in.")])
-    date = DateField("Date", validators=[RequiredUnlessWalkIn("Give the date."), PlausibleDate()],
-                     description="Walk-ins start now.")
+    date = DateField("Date", validators=[RequiredUnlessWalkIn("Give the date."), PlausibleDate()])
     time = WallTimeField("Time", format=TIME_FORMATS,
                          validators=[RequiredUnlessWalkIn("Give the time.")])
     party_size = _int_field("party size", 1, MAX_PARTY, default=2)
@@ -406,7 +421,8 @@ class EditReservationForm(OwnerForm):
     """Guest details and party size of an existing reservation."""
 
     party_size = _int_field("party size", 1, MAX_PARTY)
-    name = _guest_name_field()
+    name = StringField("Guest name", filters=[_strip], validators=[
+        NameUnlessWalkIn("Give the guest's name."), SingleLine(), Length(max=120)])
     email = _email_field()
     phone = _phone_field()
     notes = _notes_field()

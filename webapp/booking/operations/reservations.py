@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -78,6 +78,10 @@ def wall_time(schedule: Schedule, reservation: Reservation) -> str:
 
 
 @dataclass(frozen=True)
+# The name a walk-in gets when the host gives none.
+WALK_IN_NAME = "Walk-in"
+
+
 class NewBooking:
     """A phone booking (``day`` and ``time`` on the service date) or a walk-in (now)."""
 
@@ -107,8 +111,11 @@ def book(session: AnySession, restaurant: Restaurant, context: WriteContext,
     now = context.now or service.utcnow()
     schedule = None
     if walk_in:
+    guest = booking.guest
         starts_at = now.replace(second=0, microsecond=0)
     else:
+        if not (guest.name or "").strip():  # a host seats first and asks later, if at all
+            guest = replace(guest, name=WALK_IN_NAME)
         if booking.day is None or booking.time is None:
             raise InvalidTime("Give the date and the time.")
         schedule = schedule_of(session, restaurant)
@@ -117,7 +124,7 @@ def book(session: AnySession, restaurant: Restaurant, context: WriteContext,
     write = context.start(notify=booking.notify_guest, any_table=booking.table_id is None)
     result = service.book(
         real_session(session), restaurant, starts_at=starts_at,
-        party_size=booking.party_size, guest=booking.guest, table_id=booking.table_id,
+        party_size=booking.party_size, guest=guest, table_id=booking.table_id,
         source=booking.source, status="seated" if walk_in else "booked",
         duration_minutes=booking.duration_minutes,
         actor=context.actor, now=now, policy=context.policy, after_write=write.after_write,
