@@ -13,14 +13,13 @@ def local_time(value: dt.datetime, zone: str, fmt: str = "%H:%M") -> str:
     return value.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
-def register(app: Flask) -> None:
-    app.jinja_env.filters["local_time"] = local_time
 def day_text(value: dt.date, fmt: str = "%A %d %B %Y") -> str:
     """A date as people write it: "Friday 4 December 2026", the day without a leading
     zero (``%d`` stands for the plain number; strftime's ``%-d`` is not portable)."""
     return value.strftime(fmt.replace("%d", str(value.day)))
 
 
-    app.jinja_env.globals["app_environment"] = lambda: app.config["ENVIRONMENT"]
+def register(app: Flask) -> None:
+    app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["day_text"] = day_text
-    app.jinja_env.filters["phone_display"] = display_phone  # national for the restaurant
+    app.jinja_env.globals["app_environment"] = lambda: app.config["ENVIRONMENT"]

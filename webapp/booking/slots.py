@@ -257,17 +257,50 @@ def service_date_of(schedule: Schedule, instant: dt.datetime) -> dt.date:
     return instant.astimezone(tz).date()
 
 
-def within_service(schedule: Schedule, starts_at: dt.datetime, party_size: int) -> bool:
+def within_service(schedule: Schedule, starts_at: dt.datetime, party_size: int,
+                   stay_minutes: int | None = None) -> bool:
     """True when ``starts_at`` lies between a service's opening and its last seating,
-    on or off the slot grid (owners may book a phone guest at 19:10)."""
+    on or off the slot grid (owners may book a phone guest at 19:10). The last seating
+    is reckoned with the party's turn time, or ``stay_minutes`` when that is given."""
     tz = schedule.zone
-    turn = dt.timedelta(minutes=turn_minutes(schedule, party_size))
+    turn = dt.timedelta(minutes=stay_minutes or turn_minutes(schedule, party_size))
     for day in _service_days(schedule, starts_at):
         for service in services_on(schedule, day):
             opens, _ = service_window(day, service, tz)
             if opens <= starts_at <= last_seating(day, service, tz, turn):
                 return True
     return False
+
+
+def why_outside_service(schedule: Schedule, starts_at: dt.datetime, party_size: int,
+                        stay_minutes: int | None = None) -> str:
+    """What to tell the owner when ``within_service`` said no (the refusal only, never
+    the hot path): a start inside opening hours whose stay would end after closing,
+    or after the service's own last seating, says so and gives the latest start."""
+    tz = schedule.zone
+    minutes = stay_minutes or turn_minutes(schedule, party_size)
+    turn = dt.timedelta(minutes=minutes)
+
+    def hhmm(instant: dt.datetime) -> str:
+        return instant.astimezone(tz).strftime("%H:%M")
+
+    for day in _service_days(schedule, starts_at):
+        for service in services_on(schedule, day):
+            opens, closes = service_window(day, service, tz)
+            if not opens <= starts_at < closes:
+                continue
+            latest = last_seating(day, service, tz, turn)
+            name = service.name or "the service"
+            if latest < opens:
+                return (f"A {minutes}-minute stay does not fit in {name} "
+                        f"({hhmm(opens)}–{hhmm(closes)}); shorten the stay.")
+            if starts_at + turn > closes:
+                return (f"A {minutes}-minute stay from {hhmm(starts_at)} would end after "
+                        f"closing at {hhmm(closes)}; latest start {hhmm(latest)}, or shorten "
+                        "the stay.")
+            return (f"The last seating for {name} is {hhmm(latest)}; "
+                    f"{hhmm(starts_at)} is after it.")
+    return "That time is outside the restaurant's services."
 
 
 def resolve_local_start(

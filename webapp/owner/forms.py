@@ -168,15 +168,6 @@ class RequiredUnlessWalkIn:
             raise StopValidation(self.message)
 
 
-class PlausibleDate:
-    """Keeps dates where date arithmetic and time zones cannot overflow (year 1, 9999)."""
-
-    def __call__(self, form: Any, field: Field) -> None:
-        if field.data is not None and not EARLIEST_DATE <= field.data <= LATEST_DATE:
-            raise ValidationError(f"Choose a date between {EARLIEST_DATE.year} and "
-                                  f"{LATEST_DATE.year}.")
-
-
 class NameUnlessWalkIn:
     """A phone booking needs the guest's name; a walk-in may leave it empty (the
     operation stores a placeholder). A name that is given is checked as any other."""
@@ -191,6 +182,15 @@ class NameUnlessWalkIn:
         if form.source.data == "walk_in":
             raise StopValidation()
         raise StopValidation(self.message)
+
+
+class PlausibleDate:
+    """Keeps dates where date arithmetic and time zones cannot overflow (year 1, 9999)."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if field.data is not None and not EARLIEST_DATE <= field.data <= LATEST_DATE:
+            raise ValidationError(f"Choose a date between {EARLIEST_DATE.year} and "
+                                  f"{LATEST_DATE.year}.")
 
 
 class NotOnlyDigits:
@@ -408,7 +408,8 @@ class OwnerReservationForm(OwnerForm):
     party_size = _int_field("party size", 1, MAX_PARTY, default=2)
     table = WholeNumberField("Table", validators=[Optional()],
                          description="Empty: the best free table.")
-    name = _guest_name_field()
+    name = StringField("Guest name", filters=[_strip], validators=[
+        NameUnlessWalkIn("Give the guest's name."), SingleLine(), Length(max=120)])
     email = _email_field()
     phone = _phone_field()
     notes = _notes_field()
@@ -421,8 +422,7 @@ class EditReservationForm(OwnerForm):
     """Guest details and party size of an existing reservation."""
 
     party_size = _int_field("party size", 1, MAX_PARTY)
-    name = StringField("Guest name", filters=[_strip], validators=[
-        NameUnlessWalkIn("Give the guest's name."), SingleLine(), Length(max=120)])
+    name = _guest_name_field()
     email = _email_field()
     phone = _phone_field()
     notes = _notes_field()

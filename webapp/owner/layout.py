@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..booking import slots as slotlib
 from ..booking.availability import DayGrid, day_grid, load_schedule
 from ..models import DiningTable, Reservation, Restaurant, overlapping_stays
@@ -27,6 +28,7 @@ from ..models import DiningTable, Reservation, Restaurant, overlapping_stays
 DRAWN = ("booked", "seated", "completed")
 MAX_COLUMNS = 300  # owner.css defines c-1..c-301 and s-1..s-300
 MAX_ROWS = 200
+PAST_STEP = dt.timedelta(minutes=5)  # how often the live grid redraws for the time alone
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class DayLayout:
     off_grid: list[Reservation] = field(default_factory=list)  # cancelled, no-show, other tables
     fingerprint: str = ""
     closed: bool = False  # no services on this date (weekly hours or a special day)
+    # Cells starting before this are past: drawn, not offered for booking.
+    now: dt.datetime = field(default_factory=clock.now)
 
     @property
     def total_covers(self) -> int:
@@ -169,5 +173,8 @@ def fingerprint(session: Session, restaurant: Restaurant, day: dt.date,
         select(DiningTable.id, DiningTable.name, DiningTable.seats, DiningTable.position)
         .where(DiningTable.restaurant_id == restaurant.id, DiningTable.active.is_(True))
         .order_by(DiningTable.id)).all()
-    raw = repr((tuple(reservations), [tuple(t) for t in tables], schedule))
+    # The time, to PAST_STEP: as the evening goes on, the cells that turned past stop
+    # being offered even when no booking changed.
+    past = int(clock.now().timestamp() // PAST_STEP.total_seconds())
+    raw = repr((tuple(reservations), [tuple(t) for t in tables], schedule, past))
     return hashlib.sha256(raw.encode()).hexdigest()[:16]

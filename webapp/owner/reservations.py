@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 from flask import Response, flash, make_response, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -255,12 +256,18 @@ def reservation_list(access: Access):
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# An international phone number ("+49 30 1234", stored as "+49301234"): a plus, then digits
+# and spaces only. No operator, cell reference or function can hide in it, so it is data.
+PHONE_NUMBER = re.compile(r"\+\d[\d ]*")
 
 
 def csv_safe(value: object) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas: prefix a quote."""
+    """Spreadsheets run cells that start with = + - @ as formulas: prefix a quote,
+    except on a phone number ("+1+1" is still a formula)."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if not text.startswith(FORMULA_STARTS) or PHONE_NUMBER.fullmatch(text):
+        return text
+    return "'" + text
 
 
 @bp.get("/<ref>/reservations.csv")

@@ -77,11 +77,11 @@ def wall_time(schedule: Schedule, reservation: Reservation) -> str:
 # --------------------------------------------------------------------------- writes
 
 
-@dataclass(frozen=True)
 # The name a walk-in gets when the host gives none.
 WALK_IN_NAME = "Walk-in"
 
 
+@dataclass(frozen=True)
 class NewBooking:
     """A phone booking (``day`` and ``time`` on the service date) or a walk-in (now)."""
 
@@ -110,12 +110,12 @@ def book(session: AnySession, restaurant: Restaurant, context: WriteContext,
     walk_in = booking.source == "walk_in"
     now = context.now or service.utcnow()
     schedule = None
-    if walk_in:
     guest = booking.guest
+    if walk_in:
         starts_at = now.replace(second=0, microsecond=0)
-    else:
         if not (guest.name or "").strip():  # a host seats first and asks later, if at all
             guest = replace(guest, name=WALK_IN_NAME)
+    else:
         if booking.day is None or booking.time is None:
             raise InvalidTime("Give the date and the time.")
         schedule = schedule_of(session, restaurant)
