@@ -80,6 +80,12 @@ def owned_by(session: Any, model: type, object_id: int, restaurant_id: int) -> A
     return row if row is not None and row.restaurant_id == restaurant_id else None
 
 
+def _country_of_zone(context: Any) -> str:
+    from .booking.phones import country_for_zone
+
+    return country_for_zone(context.get_current_parameters().get("timezone") or "Europe/Berlin")
+
+
 class Restaurant(Model):
     __tablename__ = "restaurants"
     __table_args__ = (
@@ -107,6 +113,11 @@ class Restaurant(Model):
     email: Mapped[str] = mapped_column(String(254), default="")
     address: Mapped[str] = mapped_column(String(300), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # Hours before a booking its guest is e-mailed a reminder; 0: no reminders.
+    reminder_hours: Mapped[int] = mapped_column(Integer, default=24, server_default=text("24"))
+    # ISO 3166 country (e.g. "DE"): the default region for guests' phone numbers; from
+    # the time zone when the restaurant is created (webapp/booking/phones.py).
+    country: Mapped[str] = mapped_column(String(2), default=_country_of_zone, server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A new random value whenever a table, service, special day (or one of its services)
     # changes, set by the triggers below (SETUP_STAMP_*): webapp/booking/setup.py
@@ -292,6 +303,12 @@ class Reservation(Model):
     source: Mapped[str] = mapped_column(String(16), default="online")
     # sha256 of the guest's private manage token; the token itself is never stored.
     manage_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    # sha256 of the token in the last reminder e-mail (issued when it is sent, so the
+    # outbox never holds it in clear); it opens the booking like the manage token.
+    reminder_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True,
+                                                            index=True, nullable=True)
+    # When the guest confirmed they are coming (the reminder's "Confirm" link).
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -414,6 +431,8 @@ class OutboxEmail(Model):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_valid"),
         Index("ix_outbox_emails_pending", "status", "next_attempt_at"),
+        # Re-planning or dropping a booking's reminder finds its rows by reservation.
+        Index("ix_outbox_emails_reservation_id", "reservation_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from .booking.phones import display_phone
+
 
 def local_time(value: dt.datetime, zone: str, fmt: str = "%H:%M") -> str:
     """Format a UTC datetime in a restaurant's time zone."""
@@ -22,4 +24,5 @@ def day_text(value: dt.date, fmt: str = "%A %d %B %Y") -> str:
 def register(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["day_text"] = day_text
+    app.jinja_env.filters["phone_display"] = display_phone  # national for the restaurant
     app.jinja_env.globals["app_environment"] = lambda: app.config["ENVIRONMENT"]

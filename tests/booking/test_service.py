@@ -24,7 +24,7 @@ from webapp.booking.errors import (
 )
 from webapp.models import MAX_STAY, MAX_STAY_MINUTES, Reservation, ReservationEvent
 
-GUEST = service.GuestDetails("Ada Lovelace", "ada@example.com", "+44 20 1234", "window please")
+GUEST = service.GuestDetails("Ada Lovelace", "ada@example.com", "+44 20 7946 0958", "window please")
 
 
 def guest(n: int) -> service.GuestDetails:
@@ -40,7 +40,7 @@ def test_book_assigns_best_fit_and_returns_manage_token(session):
     assert reservation.table.name == "Small"
     assert reservation.ends_at - reservation.starts_at == dt.timedelta(minutes=120)
     assert reservation.guest_email == "ada@example.com"
-    assert reservation.guest_phone == "+44201234"
+    assert reservation.guest_phone == "+442079460958"  # E.164
     assert service.find_by_token(session, result.manage_token).id == reservation.id
     assert reservation.manage_token_hash != result.manage_token
     events = session.scalars(select(ReservationEvent)).all()
@@ -130,7 +130,7 @@ def test_same_guest_cannot_hold_two_overlapping_bookings(session):
     day = future_day()
     service.book(session, restaurant, starts_at=local(restaurant, day, 19), party_size=2,
                  guest=GUEST)
-    twin = service.GuestDetails("Someone", "", "+44 (20) 1234")  # same phone, other format
+    twin = service.GuestDetails("Someone", "", "+44 (0)20 7946-0958")  # same phone, other format
     with pytest.raises(GuestAlreadyBooked):
         service.book(session, restaurant, starts_at=local(restaurant, day, 20), party_size=2,
                      guest=twin)

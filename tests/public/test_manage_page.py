@@ -22,7 +22,7 @@ def booked(client, restaurant):
     day = future_day()
     response = client.post_form("/r/bistro/book", {
         "date": day.isoformat(), "time": "19:00", "party_size": "2", "name": "Grace Hopper",
-        "email": "grace@example.com", "phone": "+1 555 0100"})
+        "email": "grace@example.com", "phone": "+1 202 555 0100"})
     assert response.status_code == 303
     return manage_path(response), day
 

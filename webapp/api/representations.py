@@ -89,6 +89,7 @@ def restaurant_settings(restaurant: Restaurant) -> dict[str, Any]:
         "lead_time_minutes": restaurant.lead_time_minutes,
         "horizon_days": restaurant.horizon_days,
         "max_online_party": restaurant.max_online_party,
+        "reminder_hours": restaurant.reminder_hours, "country": restaurant.country,
         "phone": restaurant.phone, "email": restaurant.email, "address": restaurant.address,
         "description": restaurant.description,
     }
@@ -122,6 +123,7 @@ def reservation(row: Reservation, restaurant: Restaurant, *, owner: bool,
         "local_start": local_iso(row.starts_at, zone), "local_end": local_iso(row.ends_at, zone),
         "name": row.guest_name, "email": row.guest_email, "phone": row.guest_phone,
         "notes": row.notes, "version": row.version,
+        "confirmed_at": utc_iso(row.confirmed_at) if row.confirmed_at else None,
         "table": ({"id": row.table_id, "name": table_name} if table_name
                   else {"id": row.table_id, "name": row.table.name} if row.table else None),
     }

@@ -92,6 +92,9 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         "starts_at": _UTC, "ends_at": _UTC,
         "local_start": _LOCAL, "local_end": _LOCAL, "name": _STR, "email": _STR, "phone": _STR,
         "notes": _STR, "version": _INT,
+        "confirmed_at": {"type": ["string", "null"], "format": "date-time",
+                         "description": "When the guest confirmed from the reminder's link "
+                                        "(null: not confirmed)."},
         "table": {"type": ["object", "null"], "properties": {"id": _INT, "name": _STR}},
         "source": {"type": "string", "enum": ["online", "phone", "walk_in", "api"],
                    "description": "Owner views only."},
@@ -102,7 +105,7 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     }, ["id", "restaurant", "status", "party_size", "date", "service_date", "time",
         "starts_at", "ends_at",
         "local_start", "local_end", "name", "email", "phone", "notes", "version", "table",
-        "links"]),
+        "confirmed_at", "links"]),
     "ReservationList": _object({"reservations": {"type": "array", "items": _ref("Reservation")},
                                 "truncated": {"type": "boolean"}}),
     "Settings": _object({
@@ -110,6 +113,7 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         "default_turn_minutes": _INT,
         "turn_times": {"type": "object", "additionalProperties": _INT},
         "lead_time_minutes": _INT, "horizon_days": _INT, "max_online_party": _INT,
+        "reminder_hours": _INT, "country": _STR,
         "phone": _STR, "email": _STR, "address": _STR, "description": _STR}),
     "Table": _object({"id": _INT, "name": _STR, "seats": _INT, "min_party": _INT,
                       "max_party": {"type": ["integer", "null"]}, "area": _STR,

@@ -52,9 +52,11 @@ class GuestDetails:
     phone: str = ""
     notes: str = ""
 
-    def normalised(self) -> GuestDetails:
+    def normalised(self, country: str = "") -> GuestDetails:
+        """One spelling per guest; the phone in E.164, read in ``country`` (the
+        restaurant's). Raises ``InvalidPhone`` for a number that cannot be valid."""
         return GuestDetails(self.name.strip(), normalise_email(self.email),
-                            normalise_phone(self.phone), self.notes.strip())
+                            normalise_phone(self.phone, country), self.notes.strip())
 
     def identities(self) -> list[str]:
         """What tells this guest apart (for the guest lock): "email:..." and/or "phone:..."."""
@@ -101,8 +103,6 @@ def plan_stay(schedule: Schedule, starts_at: dt.datetime, party_size: int, *, on
         slot = _online_slot(schedule, starts_at, party_size, now)
         return slot.starts_at, slot.ends_at
     minutes = duration_minutes or slotlib.turn_minutes(schedule, party_size)
-    if not 5 <= minutes <= MAX_STAY_MINUTES:
-        raise InvalidDuration()
     if within_hours:
         # A stay the owner shortened may start later; a longer one keeps the turn time's
         # last seating (the owner's call what happens after closing).
@@ -111,6 +111,8 @@ def plan_stay(schedule: Schedule, starts_at: dt.datetime, party_size: int, *, on
         if not slotlib.within_service(schedule, starts_at, party_size, stay):
             raise OutsideOpeningHours(slotlib.why_outside_service(schedule, starts_at,
                                                                   party_size, stay))
+    if not 5 <= minutes <= MAX_STAY_MINUTES:
+        raise InvalidDuration()
     return starts_at, starts_at + dt.timedelta(minutes=minutes)
 
 

@@ -460,7 +460,7 @@ def book(
     if status not in ACTIVE_STATUSES:
         raise ValueError("a new reservation is booked or (a walk-in) seated")
     now = now or utcnow()
-    guest = guest.normalised()
+    guest = guest.normalised(restaurant.country)
     online = source in ONLINE_SOURCES
     restaurant_id = restaurant.id
     if schedule is None:
@@ -533,7 +533,7 @@ def change(
     now = now or utcnow()
     restaurant_id = restaurant.id
     schedule = load_schedule(session, restaurant)
-    new_guest = guest.normalised() if guest is not None else None
+    new_guest = guest.normalised(restaurant.country) if guest is not None else None
     loop = _CandidateLoop(session, policy, restaurant_id)
     plan: ChangePlan | None = None  # the last attempt's, for the alternatives
     leaving: int | None = None  # the table it is on, for the alternatives
@@ -615,8 +615,10 @@ def cancel(session: Session, restaurant: Restaurant, reservation_id: int, **kwar
 
 
 def find_by_token(session: Session, token: str) -> Reservation | None:
-    """The reservation a guest's private link points at, or None."""
+    """The reservation a guest's private link points at (the manage token, or the one
+    in the last reminder e-mail), or None."""
     if not token or len(token) > 200:
         return None
-    return session.scalar(select(Reservation).where(
-        Reservation.manage_token_hash == hash_token(token)))
+    digest = hash_token(token)
+    return session.scalar(select(Reservation).where(or_(
+        Reservation.manage_token_hash == digest, Reservation.reminder_token_hash == digest)))

@@ -53,6 +53,7 @@ from ..booking.setup import cached_setup, restaurant_setup
 from ..models import OutboxEmail, Reservation, Restaurant
 from .devmail import keep_clear_copy
 from .messages import ACTION_KINDS, compose, html_body, redact_calendar
+from .reminders import claimed_reminders_written, plan_reminder
 
 log = logging.getLogger("webapp.mail")
 
@@ -105,11 +106,15 @@ class MailWriter:
     # reservation (page or API, any request host) so calendars update one event.
     host: str | None = None
     queued_ids: list[int] = field(default_factory=list)
+    # False: the owner chose not to e-mail the guest about this write; the reminder is
+    # still planned, moved or dropped with the booking.
+    tell_guest: bool = True
 
     def __call__(self, session: Session, reservation: Reservation, action: str, *,
                  manage_token: str | None = None) -> None:
+        plan_reminder(session, reservation, action)
         kind = ACTION_KINDS.get(action)
-        if kind is None or not reservation.guest_email:
+        if kind is None or not reservation.guest_email or not self.tell_guest:
             return
         if action == "created":
             if manage_token is not None and hash_token(manage_token) == reservation.manage_token_hash:
@@ -206,7 +211,8 @@ def message_id(row: OutboxEmail | Claimed, domain: str) -> str:
     """The same on every attempt at one outbox row (a new one per attempt made a copy
     sent again after a lost final OK look like another e-mail), and unique: the row's
     id with a digest of what it says, so rows of a reset database differ."""
-    digest = hashlib.sha256(f"{row.id}\n{row.to_address}\n{row.subject}\n{row.body_text}"
+    text = getattr(row, "stored_text", None) or row.body_text
+    digest = hashlib.sha256(f"{row.id}\n{row.to_address}\n{row.subject}\n{text}"
                             .encode()).hexdigest()[:20]
     return f"<booking-{row.id}.{digest}@{domain}>"
 
@@ -237,14 +243,19 @@ class Claimed:
     body_text: str
     ics: str | None
     attempts: int
+    reservation_id: int | None = None
+    # The text as stored, when the e-mail was written at send time (a reminder): its
+    # Message-ID stays the same over attempts although each carries a new token.
+    stored_text: str | None = None
 
 
 _CLAIMED_COLUMNS = (OutboxEmail.id, OutboxEmail.kind, OutboxEmail.to_address, OutboxEmail.subject,
-                    OutboxEmail.body_text, OutboxEmail.ics, OutboxEmail.attempts)
+                    OutboxEmail.body_text, OutboxEmail.ics, OutboxEmail.attempts,
+                    OutboxEmail.reservation_id)
 
 
 def _claim(session: Session, now: dt.datetime, lease_until: dt.datetime, *,
-           ids: list[int] | None, limit: int) -> list[Claimed]:
+           ids: list[int] | None, limit: int, base_url: str = "") -> list[Claimed]:
     """Take up to ``limit`` due rows (only among ``ids`` when given) for this deliverer:
     one conditional UPDATE returning what is to be sent, committed at once, before
     talking to the mail server.
@@ -267,8 +278,12 @@ def _claim(session: Session, now: dt.datetime, lease_until: dt.datetime, *,
         .returning(*_CLAIMED_COLUMNS)
         .execution_options(synchronize_session=False)
     ).all()
+    claimed = sorted((Claimed(*row) for row in rows), key=lambda row: row.id)
+    # Reminders are written now, in the claim's transaction: their token's hash is
+    # committed before the e-mail leaves (reminders.py).
+    claimed = claimed_reminders_written(session, claimed, base_url)
     session.commit()
-    return sorted((Claimed(*row) for row in rows), key=lambda row: row.id)
+    return claimed
 
 
 def _redact(text: str) -> str:
@@ -351,7 +366,8 @@ def deliver_due(session: Session, config: Mapping[str, Any], *, now: dt.datetime
         batches = [wanted[start:start + limit] for start in range(0, len(wanted), limit)]
     for batch in batches:
         outcomes = _Outcomes(lease_until=now + dt.timedelta(seconds=LEASE_SECONDS))
-        claimed = _claim(session, now, outcomes.lease_until, ids=batch, limit=limit)
+        claimed = _claim(session, now, outcomes.lease_until, ids=batch, limit=limit,
+                         base_url=str(config.get("PUBLIC_BASE_URL") or ""))
         if not claimed:
             continue
         try:

@@ -49,6 +49,7 @@ from ..booking.operations.setup import (
     TableDetails,
     WeeklyService,
 )
+from ..booking.phones import country_for_zone, phone_countries
 from ..booking.rules import MAX_PARTY
 from ..input_limits import EARLIEST_DATE, LATEST_DATE, PHONE_MAX, PHONE_MESSAGE, PHONE_PATTERN
 from ..models import (
@@ -142,6 +143,14 @@ def _notes_field() -> TextAreaField:
     return TextAreaField("Notes", filters=[_strip], validators=[Optional(), Length(max=2000)])
 
 
+class ValidCountry:
+    """A country phone numbers are known for (ISO 3166 alpha-2)."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if field.data and field.data not in phone_countries():
+            raise ValidationError("Give the country's two-letter code, e.g. DE or FR.")
+
+
 class ValidTimezone:
     @property
     def json_schema(self) -> dict[str, Any]:
@@ -228,6 +237,13 @@ class RestaurantSettingsForm(OwnerForm):
                                                "close.")
     horizon_days = _int_field("booking horizon (days)", 1, 730, default=60)
     max_online_party = _int_field("largest online party", 1, MAX_PARTY, default=8)
+    reminder_hours = _int_field("reminder (hours before)", 0, 24 * 14, default=24,
+                                description="Guests are e-mailed a reminder with a Confirm "
+                                            "link this long before; 0: no reminders.")
+    country = StringField("Country", filters=[_strip, lambda s: s.upper() if s else s],
+                          description="Two letters (DE, FR, GB…): phone numbers without + "
+                                      "are read as this country's. Empty: the time zone's.",
+                          validators=[Optional(), SingleLine(), ValidCountry()])
     phone = _phone_field()
     email = _email_field()
     address = TextAreaField("Address", filters=[_strip], validators=[Optional(), Length(max=300)])
@@ -243,7 +259,9 @@ class RestaurantSettingsForm(OwnerForm):
             default_turn_minutes=self.default_turn_minutes.data,
             turn_times=dict(self.turn_times.data or {}),
             lead_time_minutes=self.lead_time_minutes.data, horizon_days=self.horizon_days.data,
-            max_online_party=self.max_online_party.data, **text)
+            max_online_party=self.max_online_party.data,
+            reminder_hours=self.reminder_hours.data,
+            country=self.country.data or country_for_zone(self.timezone.data), **text)
 
     def validate_slug(self, field: Field) -> None:
         from ..booking.slugs import previous_owner_of

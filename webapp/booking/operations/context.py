@@ -31,6 +31,8 @@ class Notifier(Protocol):
 
     queued_ids: list[int]
     manage_token: str | None
+    # False: no e-mail about this write (the reminder still follows the booking).
+    tell_guest: bool
 
     def __call__(self, session: Session, reservation: Reservation, action: str, *,
                  manage_token: str | None = None) -> None: ...
@@ -98,7 +100,10 @@ class WriteContext:
     now: dt.datetime | None = None
 
     def start(self, *, notify: bool, any_table: bool = True) -> Write:
-        return Write(self, self.notifier() if notify and self.notifier else None, any_table)
+        notifier = self.notifier() if self.notifier else None
+        if notifier is not None and not notify:
+            notifier.tell_guest = False  # the reminder is still moved or dropped
+        return Write(self, notifier, any_table)
 
 
 @dataclass

@@ -31,6 +31,7 @@ from ..errors import BookingError, ReservationNotFound
 from ..service import GuestDetails
 from ..setup import restaurant_setup
 from ..slots import Schedule
+from ..tokens import phone_digits
 from .context import AnySession, WriteContext, real_session
 
 # --------------------------------------------------------------------------- the service date
@@ -244,13 +245,16 @@ def _escaped_like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _guest_matches(q: str) -> ColumnElement[bool]:
+def _guest_matches(q: str, country: str = "") -> ColumnElement[bool]:
     """Name or e-mail containing ``q`` (LIKE wildcards taken literally), or a phone whose
     digits contain its digits ("30 1234" finds "+49 30 1234567")."""
     like = _escaped_like(q.lower())
     conditions = [func.lower(Reservation.guest_name).like(like, escape="\\"),
                   Reservation.guest_email.like(like, escape="\\")]
-    digits = service.normalise_phone(q).lstrip("+")
+    try:  # a whole number as the guest typed it ("0171 5555555") finds its E.164 form
+        digits = service.normalise_phone(q, country).lstrip("+")
+    except BookingError:
+        digits = phone_digits(q).lstrip("+")
     if len(digits) >= 3:
         conditions.append(Reservation.guest_phone.like(f"%{digits}%"))
     return or_(*conditions)
@@ -272,7 +276,7 @@ def _query(schedule: Schedule, restaurant: Restaurant,
     if filters.status:
         query = query.where(Reservation.status == filters.status)
     if filters.q:
-        query = query.where(_guest_matches(filters.q))
+        query = query.where(_guest_matches(filters.q, restaurant.country))
     return query.options(joinedload(Reservation.table)).order_by(Reservation.starts_at,
                                                                  Reservation.id)
 

@@ -74,6 +74,10 @@ class RestaurantSettings:
     horizon_days: int
     max_online_party: int
     phone: str = ""
+    # Hours before a booking its reminder goes out; 0: none.
+    reminder_hours: int = 24
+    # ISO 3166 code: the default region of guests' phone numbers ("": none).
+    country: str = ""
     email: str = ""
     address: str = ""
     description: str = ""
