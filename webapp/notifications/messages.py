@@ -205,6 +205,18 @@ def _facts_table(lines: list[str]) -> Markup | None:
                   '{0}</table>').format(Markup("").join(cells))
 
 
+def _paragraph(lines: list[str]) -> Markup:
+    """A text paragraph's lines as one flowing paragraph; a line that is a web address
+    stays on a line of its own."""
+    out = Markup("")
+    for index, line in enumerate(lines):
+        if index:
+            alone = _URL.fullmatch(line) or _URL.fullmatch(lines[index - 1])
+            out += Markup("<br>") if alone else Markup(" ")
+        out += linked_text(line)
+    return out
+
+
 def html_body(body_text: str) -> str:
     """The HTML part of an e-mail, rendered from its plain text (``compose``'s layout):
     one paragraph per block, the facts as a table, links clickable, everything the guest
@@ -214,7 +226,7 @@ def html_body(body_text: str) -> str:
     for block in blocks:
         table = _facts_table(block)
         parts.append(table if table is not None else Markup('<p style="{0}">{1}</p>').format(
-            _P_STYLE, Markup("<br>").join(linked_text(line) for line in block)))
+            _P_STYLE, _paragraph(block)))
     return str(Markup('<!DOCTYPE html><html><head><meta charset="utf-8"></head>'
                       '<body style="{0}">{1}</body></html>\n')
                .format(_BODY_STYLE, Markup("\n").join(parts)))
