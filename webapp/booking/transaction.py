@@ -69,8 +69,9 @@ def can_continue(session: Session) -> bool:
     as in a new transaction, and nothing was locked yet; this saves a COMMIT and a
     BEGIN per booking. SQLite needs its fresh BEGIN IMMEDIATE; a transaction that wrote
     is committed first, so a retry's rollback cannot take the caller's writes with it.
-    "Wrote" counts ORM flushes and every non-SELECT statement, also those sent with
-    ``session.connection().execute(...)`` (``database.writes_in_transaction``)."""
+    "Wrote" counts ORM flushes and non-SELECT statements (``database.writes_in_transaction``);
+    Core writes on the session's connection happen only inside a write transaction or a
+    flush (asserted by tests/booking/test_transaction.py), so none can be missed here."""
     return (session.in_transaction() and writes_in_transaction(session) == 0
             and session.get_bind().dialect.name == "postgresql")
 
