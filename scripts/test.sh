@@ -10,8 +10,8 @@
 # Steps: Debian packages when missing (postgresql, chromium, default-jre-headless, memcached,
 # and python3-venv / npm on a bare machine; needs root or sudo), .venv with the test extras
 # (skipped when pyproject.toml is unchanged), front-end assets, a throwaway PostgreSQL
-# cluster on a free port (stopped on exit), then pytest. The exit code is pytest's and
-# its summary is the last line printed.
+# cluster on a free port (stopped on exit), ruff and mypy (a failure stops the run), then
+# pytest. The exit code is then pytest's and its summary is the last line printed.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
@@ -31,6 +31,14 @@ install_debian_packages "${missing[@]}"
 
 ensure_venv test
 ensure_assets
+
+# Lint and types before the tests, failing the run on any error (both pinned to a minor
+# version in pyproject.toml; the settings are there too: mypy checks webapp, with
+# webapp/booking as strictly as --strict).
+say "ruff check ."
+"$VENV/bin/python" -m ruff check . || die "ruff check failed (see above)"
+say "mypy"
+"$VENV/bin/python" -m mypy || die "mypy failed (see above)"
 
 pg_dir=""
 stop_postgres() {

@@ -66,7 +66,7 @@ def current_token() -> ApiToken | None:
     # share between requests).
     cached = request.environ.get(_CACHE_KEY, _UNSET)
     if cached is not _UNSET:
-        return cached  # type: ignore[return-value]
+        return cached
     clear = presented_token()
     token = None
     if clear is not None:

@@ -28,7 +28,7 @@ def _by_token(token: str) -> tuple[Reservation, Restaurant]:
     reservation = service.find_by_token(db.session, token)
     if reservation is None:
         raise not_found("No reservation has this link; check that it was copied whole.")
-    restaurant = db.session.get(Restaurant, reservation.restaurant_id)
+    restaurant = db.session.get_one(Restaurant, reservation.restaurant_id)
     set_zone(restaurant.timezone)
     return reservation, restaurant
 
@@ -61,7 +61,9 @@ def change_guest_reservation(token: str):
                "time": wall_time_text(schedule, reservation.starts_at),
                "party_size": str(reservation.party_size)}
     form = bind(ChangeBookingForm, current=current)
-    starts_at = start_from_wall_time(schedule, form.date.data, form.time.wall_time,
+    wall = form.time.wall_time
+    assert wall is not None  # bind() validated the form: the time is HH:MM
+    starts_at = start_from_wall_time(schedule, form.date.data, wall,
                                      form.party_size.data, form.time.utc_offset)
     write = writes.start(restaurant, "guest", manage_token=token)
     changed = service.change(db.session, restaurant, reservation.id, starts_at=starts_at,

@@ -148,16 +148,16 @@ def _operation(method: str, endpoint: str, params: list[dict[str, Any]], op: Ope
             for target, parameters in op.links.items()}
     errors = {400, 404, 503}  # 400: NUL characters are refused everywhere (webapp/input_guard.py)
     if op.body:
-        schema = _body_schema(op.body(), op)
+        body_schema = _body_schema(op.body(), op)
+        form_schema_: dict[str, Any]
         if op.alternative_body:
             alternative = _body_schema(op.alternative_body(), op)
-            schema = {"anyOf": [schema, alternative]}
-            form_schema_ = {"anyOf": [_form_encoded(schema["anyOf"][0]),
-                                      _form_encoded(alternative)]}
+            form_schema_ = {"anyOf": [_form_encoded(body_schema), _form_encoded(alternative)]}
+            body_schema = {"anyOf": [body_schema, alternative]}
         else:
-            form_schema_ = _form_encoded(schema)
+            form_schema_ = _form_encoded(body_schema)
         doc["requestBody"] = {"required": not op.partial, "content": {
-            JSON: {"schema": schema}, FORM: {"schema": form_schema_}}}
+            JSON: {"schema": body_schema}, FORM: {"schema": form_schema_}}}
         errors |= {400, 415, 422}
     if op.query:
         errors.add(422)
@@ -195,7 +195,7 @@ def build_document() -> dict[str, Any]:
         if op is None:
             continue
         path, params = _path(rule.rule.removeprefix(prefix) or "/")
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(method, rule.endpoint,
                                                                     params, op)
     return {

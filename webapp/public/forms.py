@@ -79,6 +79,9 @@ class ISODateField(Field):
     """A calendar date written as YYYY-MM-DD (what <input type="date"> sends)."""
 
     widget = DateInput()
+    # A dt.date, or None until a valid one was read; Any like every WTForms field's data,
+    # so that code running after validate() passes it on as the date it then is.
+    data: Any
 
     def _value(self) -> str:
         if self.raw_data:
@@ -105,6 +108,7 @@ class PartySizeField(Field):
     """A whole number of guests, 1..99; JSON may send it as a number or a string."""
 
     widget = NumberInput(min=1, max=MAX_PARTY_SIZE)
+    data: Any  # an int, or None until a valid one was read (as ISODateField.data)
 
     def _value(self) -> str:
         if self.raw_data:

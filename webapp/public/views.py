@@ -9,6 +9,7 @@ follow POST-redirect-GET, so reloading a confirmation never books twice.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
 from flask import (
     Blueprint,
@@ -84,7 +85,8 @@ def _reservation(restaurant: Restaurant, token: str) -> Reservation:
 
 
 def _wants_fragment() -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
+    htmx = cast(Any, request).htmx  # htmx_flask's request class, which has no types
+    return bool(htmx) and not htmx.history_restore_request
 
 
 def _render(page: str, fragment: str, status: int = 200, **context):
@@ -105,7 +107,7 @@ def _private(response):
 
 def _redirect(location: str):
     """A redirect after a successful write: htmx follows HX-Redirect with a full page load."""
-    if request.htmx:
+    if cast(Any, request).htmx:
         response = current_app.make_response(("", 204))
         response.headers["HX-Redirect"] = location
         return response
