@@ -73,8 +73,9 @@ def explain(error: BookingError, restaurant: Restaurant) -> str:
 
 def apply_booking_error(form: FlaskForm, error: BookingError) -> None:
     """Show the service's refusal next to the field it concerns, when the form has it."""
-    field_name = {"email": "email", "time": "time", "date": "date", "party_size": "party_size",
-                  "table": "table", "status": "status", "duration": "duration_minutes"}.get(
+    field_name = {"email": "email", "phone": "phone", "time": "time", "date": "date",
+                  "party_size": "party_size", "table": "table", "status": "status",
+                  "duration": "duration_minutes"}.get(
         error.field or "")
     field = getattr(form, field_name, None) if field_name else None
     if field is not None and hasattr(field, "errors"):
