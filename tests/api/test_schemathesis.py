@@ -13,11 +13,12 @@ Two things a JSON Schema cannot say, and how the test treats them:
 * the rules across fields and the booking rules (a table's smallest party is at most its
   seats, a booking falls inside the opening hours, the slot is free): a schema-valid
   request may meet them and get a 422, so ``positive_data_acceptance`` allows 422; our
-  own check ``forms_accept_what_the_schema_allows`` then refuses a 422 for any reason a
+  own check ``forms_accept_what_the_schema_allows`` (schemathesis_rules.py, which the
+  command line loads too) then refuses a 422 for any reason a
   schema *can* say (type, shape, length, blankness, date range, unknown fields);
 * "use a new Idempotency-Key for a new body": a positive request gets a fresh key of
-  its own (the rule itself is tested in test_idempotency.py), negative ones keep the
-  invalid keys Schemathesis generated.
+  its own (schemathesis_rules.py; the rule itself is tested in
+  test_idempotency.py), negative ones keep the invalid keys Schemathesis generated.
 
 Path parameters are pinned to objects that exist, so requests reach the views instead of
 stopping at 404; for positive requests, dates and times are narrowed to values that
@@ -28,8 +29,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import itertools
-import re
 
 import pytest
 import schemathesis
@@ -39,49 +38,14 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
 
 from tests.api.conftest import API, booking
-from webapp.api.bodies import DATE_RANGE_MESSAGE, SCALAR_MESSAGE
+from tests.api.schemathesis_rules import forms_accept_what_the_schema_allows
+from tests.api.schemathesis_rules import with_fresh_idempotency_key as _with_fresh_idempotency_key
 from webapp.models import OpeningHours
 
 MAX_EXAMPLES = 5  # per operation and generation mode
 # Without a token the owner's operations all answer 401: one example each shows that it
 # conforms (the owner's run covers them).
 ANONYMOUS_OWNER_EXAMPLES = 1
-_KEYS = itertools.count()
-
-# 422 messages that mean "the schema allowed what the form refuses" (the schema could say it).
-SHAPE_MESSAGES = {"Unknown field.", SCALAR_MESSAGE, DATE_RANGE_MESSAGE,
-                  "Must be a string, number, boolean, object or null."}
-SHAPE_PATTERNS = re.compile(r"^(Field must be|Field cannot be longer|Not a valid|"
-                            r"Give the .* as a whole number|Invalid choice|"
-                            r"Must not contain NUL)")
-
-
-def _has_owner_alternative(case) -> bool:
-    """The booking body: the guest's form, or (with the owner's token) the owner's."""
-    body = case.operation.definition.raw.get("requestBody", {})
-    return any("anyOf" in media.get("schema", {}) for media in body.get("content", {}).values())
-
-
-def forms_accept_what_the_schema_allows(ctx, response, case) -> None:
-    """A schema-valid request is never refused for a reason the schema could have said
-    (except the owner's booking fields sent without the owner's token, which the schema
-    offers as the alternative for owners)."""
-    if case.meta is None or not case.meta.generation.mode.is_positive:
-        return
-    anonymous = "authorization" not in {name.lower() for name in response.request.headers}
-    allowed = {"Unknown field."} if anonymous and _has_owner_alternative(case) else set()
-    if response.status_code == 400:
-        raise AssertionError(f"schema-valid request answered 400: {response.text[:300]}")
-    if response.status_code != 422:
-        return
-    body = response.json()
-    assert body.get("code") != "idempotency_key_reused", body
-    for field, messages in (body.get("errors") or {}).items():
-        for message in messages:
-            assert message in allowed or message not in SHAPE_MESSAGES \
-                and not SHAPE_PATTERNS.match(message), \
-                f"schema-valid {field!r} refused: {message}"
-
 
 def _narrow(schema: dict, values: dict[str, list]) -> None:
     """Limit the named properties of a body schema (and its alternatives) to ``values``."""
@@ -129,13 +93,6 @@ def _path_values(client, session, restaurant, auth, day) -> dict[str, object]:
     return {"slug": "trattoria", "token": guest["manage_token"], "reservation_id": phone["id"],
             "table_id": restaurant.tables[0].id, "hours_id": hours.id,
             "special_day_id": special["id"]}
-
-
-def _with_fresh_idempotency_key(case) -> None:
-    headers = case.headers or {}
-    for name in list(headers):
-        if name.lower() == "idempotency-key":
-            headers[name] = f"schemathesis-{next(_KEYS)}"
 
 
 # Statuses a schema-valid request may get: Schemathesis' own list, and 422 for the rules no

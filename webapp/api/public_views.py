@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -20,10 +19,11 @@ from ..owner.forms import OwnerReservationForm
 from ..owner.inputs import new_booking
 from ..public.forms import AvailabilityForm, BookingForm
 from . import representations as rep
-from .auth import actor, has_valid_token, owner_of, restaurant_by_slug
+from .auth import REALM, actor, has_valid_token, owner_of, restaurant_by_slug
 from .blueprint import bp
-from .bodies import bind, bind_query, form_defaults
+from .bodies import bind, bind_query, form_defaults, request_data
 from .common import json_response, start_from_wall_time, wall_time_text
+from .errors import ApiError
 from .idempotency import idempotent
 from .operations import documented
 
@@ -71,7 +71,7 @@ def availability(slug: str):
     for name, slots in group_by_service(by_slot):
         entries = []
         for slot in slots:
-            entry: dict[str, Any] = {"time": wall_time_text(schedule, slot.starts_at),
+            entry = {"time": wall_time_text(schedule, slot.starts_at),
                      "starts_at": rep.utc_iso(slot.starts_at),
                      "local_start": rep.local_iso(slot.starts_at, schedule.zone)}
             if token is not None:
@@ -82,6 +82,23 @@ def availability(slug: str):
     return json_response({"restaurant": restaurant.slug, "timezone": restaurant.timezone,
                           "date": form.date.data.isoformat(),
                           "party_size": form.party_size.data, "services": services})
+
+
+def _is_field(form_class: type, name: str) -> bool:
+    return hasattr(getattr(form_class, name, None), "field_class")
+
+
+def _refuse_owner_fields_without_token() -> None:
+    """The document offers the owner's form (phone booking, walk-in) as the body for
+    callers with the restaurant's API token: an anonymous body using its fields lacks
+    that token (401, as the document says), it is no misspelt guest booking (422)."""
+    owner_only = sorted(name for name in request_data(BookingForm)
+                        if _is_field(OwnerReservationForm, name)
+                        and not _is_field(BookingForm, name))
+    if owner_only:
+        raise ApiError(401, f"{', '.join(owner_only)}: the owner's booking fields need the "
+                            "restaurant's API token.", code="unauthorized",
+                       headers={"WWW-Authenticate": REALM})
 
 
 @bp.post("/restaurants/<slug>/reservations")
@@ -107,10 +124,9 @@ def create_reservation(slug: str):
     setup = restaurant_setup(db.session, restaurant)
     schedule = setup.schedule  # read now: after the commit it would cost a query
     if token is None:
+        _refuse_owner_fields_without_token()
         form = bind(BookingForm)
-        wall = form.time.wall_time
-        assert wall is not None  # bind() validated the form: the time is HH:MM
-        starts_at = start_from_wall_time(schedule, form.date.data, wall,
+        starts_at = start_from_wall_time(schedule, form.date.data, form.time.wall_time,
                                          form.party_size.data, form.time.utc_offset)
         write = writes.start(restaurant, "guest")
         result = service.book(
@@ -124,7 +140,7 @@ def create_reservation(slug: str):
         reservation, table_name = result.reservation, result.table_name
     else:
         # The owner's phone booking or walk-in: the dashboard's operation.
-        kwargs: dict[str, Any] = {"restaurant_id": restaurant.id}
+        kwargs = {"restaurant_id": restaurant.id}
         form = bind(OwnerReservationForm, current=form_defaults(OwnerReservationForm, **kwargs),
                     **kwargs)
         booked = reservation_ops.book(db.session, restaurant,

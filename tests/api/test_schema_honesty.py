@@ -1,0 +1,44 @@
+"""What the OpenAPI document promises, held to by the server (issue 14): the cases the
+command-line Schemathesis run found where document and server disagreed."""
+
+from __future__ import annotations
+
+from tests.api.conftest import API, booking
+
+BOOK = f"{API}/restaurants/trattoria/reservations"
+
+
+def _settings_schema(client, auth) -> dict:
+    document = client.get(f"{API}/openapi.json").json
+    operation = document["paths"]["/restaurants/{slug}/settings"]["patch"]
+    return operation["requestBody"]["content"]["application/json"]["schema"]
+
+
+def test_an_owner_booking_field_without_the_token_is_401_not_an_unknown_field(client,
+                                                                               restaurant, day):
+    # The document offers the owner's form as the body for callers with the token.
+    response = client.post(BOOK, json={**booking(day), "table": restaurant.tables[0].id,
+                                       "source": "phone"})
+    assert response.status_code == 401, response.json
+    assert response.json["code"] == "unauthorized"
+    assert "source, table" in response.json["detail"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_guest_booking_field_the_guest_form_lacks_is_still_an_unknown_field(client,
+                                                                              restaurant, day):
+    response = client.post(BOOK, json={**booking(day), "colour": "red"})
+    assert response.status_code == 422, response.json
+    assert response.json["errors"]["colour"] == ["Unknown field."]
+
+
+def test_the_country_setting_is_documented_as_the_codes_the_server_accepts(client, restaurant,
+                                                                           auth):
+    country = _settings_schema(client, auth)["properties"]["country"]
+    codes = {code for alternative in country.get("anyOf", [country])
+             for code in alternative.get("enum", ())}
+    assert {"", "DE", "FR"} <= codes and "XX" not in codes
+    settings = f"{API}/restaurants/trattoria/settings"
+    assert client.patch(settings, headers=auth, json={"country": "FR"}).status_code == 200
+    refused = client.patch(settings, headers=auth, json={"country": "XX"})
+    assert refused.status_code == 422 and "country" in refused.json["errors"]
