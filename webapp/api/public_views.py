@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -71,7 +72,7 @@ def availability(slug: str):
     for name, slots in group_by_service(by_slot):
         entries = []
         for slot in slots:
-            entry = {"time": wall_time_text(schedule, slot.starts_at),
+            entry: dict[str, Any] = {"time": wall_time_text(schedule, slot.starts_at),
                      "starts_at": rep.utc_iso(slot.starts_at),
                      "local_start": rep.local_iso(slot.starts_at, schedule.zone)}
             if token is not None:
@@ -126,7 +127,9 @@ def create_reservation(slug: str):
     if token is None:
         _refuse_owner_fields_without_token()
         form = bind(BookingForm)
-        starts_at = start_from_wall_time(schedule, form.date.data, form.time.wall_time,
+        wall = form.time.wall_time
+        assert wall is not None  # bind() validated the form: the time is HH:MM
+        starts_at = start_from_wall_time(schedule, form.date.data, wall,
                                          form.party_size.data, form.time.utc_offset)
         write = writes.start(restaurant, "guest")
         result = service.book(
@@ -140,7 +143,7 @@ def create_reservation(slug: str):
         reservation, table_name = result.reservation, result.table_name
     else:
         # The owner's phone booking or walk-in: the dashboard's operation.
-        kwargs = {"restaurant_id": restaurant.id}
+        kwargs: dict[str, Any] = {"restaurant_id": restaurant.id}
         form = bind(OwnerReservationForm, current=form_defaults(OwnerReservationForm, **kwargs),
                     **kwargs)
         booked = reservation_ops.book(db.session, restaurant,
