@@ -10,7 +10,7 @@ import re
 import threading
 from email import policy
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.factories import future_day, local, today
 from tests.public.conftest import TOKEN_IN_PAGE
@@ -190,3 +190,34 @@ def test_a_cancelled_booking_cannot_be_confirmed(app, client, session, restauran
 
 def test_an_unknown_token_is_404(client, restaurant):
     assert client.get("/r/bistro/b/not-a-token/confirm").status_code == 404
+
+
+def _statements_of_one_booking(session, restaurant, day, hour, name) -> list[str]:
+    seen: list[str] = []
+
+    def on_statement(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement.split()[0].upper() + " " + statement.split("(")[0][-40:])
+
+    event.listen(db.engine, "before_cursor_execute", on_statement)
+    try:
+        book(session, restaurant, day, hour, name, f"{name.lower()}@example.com")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_statement)
+    return seen
+
+
+def _write_transaction(statements: list[str]) -> list[str]:
+    """The booking's own transaction: from its lock set-up (PostgreSQL's SET LOCAL,
+    SQLite's BEGIN IMMEDIATE) on; reads before it refresh the test's expired objects."""
+    start = next(i for i, s in enumerate(statements) if "lock_timeout" in s or "IMMEDIATE" in s)
+    return statements[start:]
+
+
+def test_planning_a_reminder_costs_one_insert_per_booking(session, restaurant):
+    day = future_day(7)
+    _statements_of_one_booking(session, restaurant, day, 12, "Warm")  # caches filled
+    off = _write_transaction(_statements_of_one_booking(session, restaurant, day, 13, "Off"))
+    restaurant.reminder_hours = 24
+    session.commit()
+    on = _write_transaction(_statements_of_one_booking(session, restaurant, day, 19, "On"))
+    assert on == [*off, "INSERT INSERT INTO outbox_emails "]
