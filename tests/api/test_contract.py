@@ -227,6 +227,19 @@ def test_text_never_allows_nul_in_the_document(document):
     assert not Draft202012Validator(slug).is_valid("a\x00b")
 
 
+@pytest.mark.parametrize("value", [True, False])
+def test_true_or_false_where_text_belongs_is_422_and_nothing_changes(client, session, restaurant,
+                                                                     auth, value):
+    before = session.query(DiningTable).count()
+    assert_problem(client.post(TABLES, headers=auth, json={"name": value, "seats": 2}), 422,
+                   "name")
+    assert session.query(DiningTable).count() == before
+    settings = f"{API}/restaurants/trattoria/settings"
+    body = assert_problem(client.patch(settings, headers=auth, json={"slug": value}), 422, "slug")
+    assert body["errors"]["slug"] == ["Give text or a number here, not true or false."]
+    assert client.get(settings, headers=auth).json["slug"] == "trattoria"
+
+
 @pytest.mark.parametrize(("body", "form"), [({"active": "true"}, None), (None, {"active": "AAA"}),
                                             (None, {"active": "1"}), ({"active": 1}, None)])
 def test_a_checkbox_is_true_or_false_and_nothing_else(client, restaurant, auth, body, form):

@@ -34,6 +34,7 @@ SCALAR_MESSAGE = "Give one value (text, a number, true/false or null), not an ob
 # read as "ticked".
 FORM_BOOLEANS = ("true", "false", "y", "on", "")
 BOOLEAN_MESSAGE = "Give true or false."
+NOT_BOOLEAN_MESSAGE = "Give text or a number here, not true or false."
 
 
 def _field_class(form_class: type[Form] | None, name: str) -> type | None:
@@ -75,8 +76,14 @@ def _from_json(payload: Any, form_class: type[Form] | None = None) -> MultiDict:
                 or isinstance(value, list) and "array" not in shapes:
             errors[key] = [SCALAR_MESSAGE]
             continue
-        if _is_boolean(form_class, key) and not (value is None or isinstance(value, bool)):
+        boolean_field = _is_boolean(form_class, key)
+        if boolean_field and not (value is None or isinstance(value, bool)):
             errors[key] = [BOOLEAN_MESSAGE]
+            continue
+        if isinstance(value, bool) and form_class is not None and not boolean_field:
+            # true/false only mean something to a checkbox: elsewhere they would be stored
+            # as the words "true" and "false" (a slug, a table name).
+            errors[key] = [NOT_BOOLEAN_MESSAGE]
             continue
         items = value if isinstance(value, list) else [value]
         for item in items:
