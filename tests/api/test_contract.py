@@ -313,3 +313,22 @@ def test_optional_constrained_text_may_be_empty(client, document, restaurant, au
     response = client.patch(f"{API}/restaurants/trattoria/settings", headers=auth,
                             data={"phone": "", "email": ""})
     assert response.status_code == 200 and response.json["phone"] == ""
+
+
+@pytest.mark.parametrize(("value", "valid"), [
+    ("02:30+01:00", True), ("19:30", True), ("19:30:15-05:30", True), ("12:00+18:00", True),
+    ("15:30:18-54:79", False), ("12:00+18:01", False), ("12:00+19:00", False),
+    ("12:00+01:60", False)])
+def test_the_documented_wall_time_is_exactly_what_the_server_reads(document, value, valid):
+    from webapp.owner.forms import MoveReservationForm
+
+    path = "/restaurants/{slug}/reservations/{reservation_id}/move"
+    schema = _props(_body_schema(document, path, "post"))["time"]
+    assert Draft202012Validator(schema).is_valid(value) is valid
+    form = MoveReservationForm(meta={"csrf": False}, data={})
+    try:
+        form.time.process_formdata([value])
+        read = form.time.data is not None
+    except ValueError:  # how a WTForms field refuses a value ("Not a valid time value.")
+        read = False
+    assert read is valid

@@ -10,7 +10,9 @@ from typing import Any
 from wtforms import TimeField
 
 # "19:30", "19:30:00", or "02:30+01:00" (what the API offers on the night the clocks go back).
-_WITH_OFFSET = re.compile(r"^(?P<wall>\d{2}:\d{2}(?::\d{2})?)(?P<offset>[+-]\d{2}:\d{2})$")
+# The offset is at most 18 hours (Python's and ISO 8601's bound), its minutes below 60.
+_WITH_OFFSET = re.compile(r"^(?P<wall>\d{2}:\d{2}(?::\d{2})?)"
+                          r"(?P<offset>[+-](?:(?:0\d|1[0-7]):[0-5]\d|18:00))$")
 
 
 class WallTimeField(TimeField):
@@ -20,7 +22,9 @@ class WallTimeField(TimeField):
 
     json_schema = {
         "type": "string", "examples": ["19:30", "02:30+01:00"],
-        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?([+-][0-9]{2}:[0-9]{2})?$",
+        # The offset as the server reads it: at most 18 hours (Python's and ISO 8601's bound).
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?"
+                   r"([+-]((0[0-9]|1[0-7]):[0-5][0-9]|18:00))?$",
         "description": "Local wall time HH:MM on the service date; add the UTC offset "
                        "(02:30+01:00), as the availability answers do, to pick one of the "
                        "two 02:30s of the night the clocks go back."}
@@ -34,8 +38,6 @@ class WallTimeField(TimeField):
             if match:
                 sign = -1 if match["offset"][0] == "-" else 1
                 hours, minutes = match["offset"][1:].split(":")
-                offset = dt.timedelta(hours=int(hours), minutes=int(minutes))
-                if offset <= dt.timedelta(hours=18):
-                    self.utc_offset = sign * offset
-                    valuelist = [match["wall"]]
+                self.utc_offset = sign * dt.timedelta(hours=int(hours), minutes=int(minutes))
+                valuelist = [match["wall"]]
         super().process_formdata(valuelist)
