@@ -43,9 +43,28 @@ def test_tables_create_list_change_and_deactivate(client, session, restaurant, a
                            data={"min_party": "4", "area": "Garden"})
     assert changed.status_code == 200 and changed.json["min_party"] == 4
     assert changed.json["seats"] == 8
-    gone = client.delete(f"{BASE}/tables/{table['id']}", headers=auth)
+    gone = client.post(f"{BASE}/tables/{table['id']}/deactivate", headers=auth)
     assert gone.status_code == 200 and gone.json["active"] is False
     assert session.get(DiningTable, table["id"]).active is False
+    assert client.get(f"{BASE}/tables/{table['id']}", headers=auth).json["active"] is False
+
+
+def test_delete_removes_a_table_that_never_held_a_reservation(client, session, restaurant,
+                                                              auth):
+    table = client.post(f"{BASE}/tables", headers=auth, json={"name": "Oops", "seats": 2}).json
+    removed = client.delete(f"{BASE}/tables/{table['id']}", headers=auth)
+    assert removed.status_code == 204 and removed.data == b""
+    assert_problem(client.get(f"{BASE}/tables/{table['id']}", headers=auth), 404)
+    assert session.get(DiningTable, table["id"]) is None
+
+
+def test_delete_keeps_a_table_with_a_history(client, session, restaurant, auth, day):
+    made = client.post(f"{BASE}/reservations", json=booking(day)).json
+    client.delete(f"{BASE}/reservations/{made['id']}", headers=auth)  # cancelled: history only
+    body = assert_problem(client.delete(f"{BASE}/tables/{made['table']['id']}", headers=auth),
+                          409)
+    assert body["code"] == "table_has_history" and "deactivate it instead" in body["detail"]
+    assert client.get(f"{BASE}/tables/{made['table']['id']}", headers=auth).status_code == 200
 
 
 def test_table_names_are_unique_and_sizes_sensible(client, restaurant, auth):
@@ -58,7 +77,7 @@ def test_table_names_are_unique_and_sizes_sensible(client, restaurant, auth):
 def test_a_table_with_upcoming_bookings_is_not_deactivated(client, session, restaurant, auth,
                                                           day):
     made = client.post(f"{BASE}/reservations", json=booking(day)).json
-    response = client.delete(f"{BASE}/tables/{made['table']['id']}", headers=auth)
+    response = client.post(f"{BASE}/tables/{made['table']['id']}/deactivate", headers=auth)
     body = assert_problem(response, 409)
     assert body["reservations"] == [made["id"]]
     assert_problem(client.patch(f"{BASE}/tables/{made['table']['id']}", headers=auth,
@@ -69,6 +88,7 @@ def test_a_table_with_upcoming_bookings_is_not_deactivated(client, session, rest
 def test_unknown_table_is_404(client, restaurant, auth):
     assert_problem(client.patch(f"{BASE}/tables/9999", headers=auth, json={"seats": 2}), 404)
     assert_problem(client.delete(f"{BASE}/tables/9999", headers=auth), 404)
+    assert_problem(client.post(f"{BASE}/tables/9999/deactivate", headers=auth), 404)
 
 
 def test_opening_hours_create_list_delete(client, session, restaurant, auth):

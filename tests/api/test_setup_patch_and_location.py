@@ -134,7 +134,9 @@ def test_the_document_lists_the_new_operations(client):
                        {"get": "special_day", "patch": "change_special_day",
                         "delete": "delete_special_day"}),
                       ("/restaurants/{slug}/tables/{table_id}",
-                       {"get": "table", "patch": "change_table", "delete": "deactivate_table"})]:
+                       {"get": "table", "patch": "change_table", "delete": "remove_table"}),
+                      ("/restaurants/{slug}/tables/{table_id}/deactivate",
+                       {"post": "deactivate_table"})]:
         assert {method: op["operationId"] for method, op in paths[path].items()} == ids
     for path in ("/restaurants/{slug}/opening-hours/{hours_id}",
                  "/restaurants/{slug}/special-days/{special_day_id}"):

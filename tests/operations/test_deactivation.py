@@ -25,8 +25,8 @@ from .conftest import API, PAGE, ApiDoor, emails, stored, table_id
 
 def _deactivate(door, restaurant, table: int, choice: str, notify: bool = True):
     if isinstance(door, ApiDoor):
-        response = door.client.delete(
-            f"{API}/tables/{table}", headers=door.auth,
+        response = door.client.post(
+            f"{API}/tables/{table}/deactivate", headers=door.auth,
             query_string={"future_bookings": choice, "notify_guest": str(notify).lower()})
         return response.status_code, response.get_json()
     data = {"bookings": choice} | ({"notify_guest": "y"} if notify else {})
@@ -78,7 +78,8 @@ def test_a_booking_that_cannot_move_keeps_the_table(door, session, restaurant, d
 def test_the_api_refuses_by_default_while_bookings_remain(client, session, restaurant, day):
     api = ApiDoor(client, session, restaurant)
     rid = _guest_booking(session, restaurant, day, 19, "T4")
-    response = client.delete(f"{API}/tables/{table_id(restaurant, 'T4')}", headers=api.auth)
+    response = client.post(f"{API}/tables/{table_id(restaurant, 'T4')}/deactivate",
+                           headers=api.auth)
     assert response.status_code == 409
     assert response.get_json()["code"] == "table_in_use"
     assert response.get_json()["reservations"] == [rid]

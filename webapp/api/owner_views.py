@@ -106,7 +106,7 @@ def tables(slug: str):
             description="`active: false` adds the table without offering it to guests yet.",
             responses={201: ("Table", "The new table (its address in `Location`).")},
             links={name: {"slug": "$request.path.slug", "table_id": "$response.body#/id"}
-                   for name in ("table", "change_table", "deactivate_table")})
+                   for name in ("table", "change_table", "deactivate_table", "remove_table")})
 @idempotent
 def create_table(slug: str):
     restaurant, _ = owner_restaurant(slug)
@@ -143,6 +143,21 @@ def change_table(slug: str, table_id: int):
 
 
 @bp.delete("/restaurants/<slug>/tables/<int:table_id>")
+@documented(summary="Remove a table that never held a reservation", tag="Owner: setup",
+            auth="owner",
+            description="For a table added by mistake: it is gone (its GET answers 404). A "
+                        "table with reservations in its history stays (409 "
+                        "`table_has_history`): deactivate it instead "
+                        "(`POST …/tables/{table_id}/deactivate`).",
+            responses={204: (None, "Removed."),
+                       409: ("Problem", "The table has reservations in its history.")})
+def remove_table(slug: str, table_id: int):
+    restaurant, _ = owner_restaurant(slug)
+    ops.remove_table(db.session, restaurant, _table(restaurant, table_id))
+    return "", 204
+
+
+@bp.post("/restaurants/<slug>/tables/<int:table_id>/deactivate")
 @documented(summary="Deactivate a table", tag="Owner: setup", auth="owner",
             query=lambda: DeactivationQuery,
             description="The table stays in the history of past reservations but is no longer "

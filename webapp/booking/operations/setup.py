@@ -57,6 +57,18 @@ class SetupRefused(BookingError):
         super().__init__(message, field=field)
 
 
+class TableHasHistory(SetupRefused):
+    """Only a table that never held a reservation can be removed; the others are
+    deactivated, so their past reservations keep their table."""
+
+    code = "table_has_history"
+    http_status = 409
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Table {name} has reservations in its history, so it stays; "
+                         "deactivate it instead.", field="table")
+
+
 # --------------------------------------------------------------------------- inputs
 
 
@@ -216,6 +228,24 @@ def activate_table(session: AnySession, restaurant: Restaurant,
         with _setup_write(session):
             table.active = True
     return table
+
+
+def remove_table(session: AnySession, restaurant: Restaurant, table: DiningTable) -> None:
+    """Remove a table that never held a reservation (one added by mistake). A table with a
+    history stays: deactivating it keeps its past reservations readable.
+
+    The row is locked first, so a booking that reads its table under FOR KEY SHARE either
+    committed before (and is seen here) or waits and then finds the table gone; the
+    foreign key (ON DELETE RESTRICT) is the backstop."""
+    _own(table, restaurant)
+    in_use = TableHasHistory(table.name)
+    with _setup_write(session, explain=lambda: in_use):
+        session.execute(select(DiningTable.id).where(DiningTable.id == table.id)
+                        .with_for_update())
+        if session.scalar(select(Reservation.id).where(Reservation.table_id == table.id)
+                          .limit(1)) is not None:
+            raise in_use
+        session.delete(table)
 
 
 # --------------------------------------------------------------------------- opening hours
