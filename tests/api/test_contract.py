@@ -240,6 +240,17 @@ def test_true_or_false_where_text_belongs_is_422_and_nothing_changes(client, ses
     assert client.get(settings, headers=auth).json["slug"] == "trattoria"
 
 
+@pytest.mark.parametrize("value", [0, 12.5])
+def test_a_number_where_text_belongs_is_422_and_nothing_changes(client, session, restaurant,
+                                                                auth, value):
+    settings = f"{API}/restaurants/trattoria/settings"
+    body = assert_problem(client.patch(settings, headers=auth, json={"name": value}), 422, "name")
+    assert body["errors"]["name"] == ["Give text here (in quotes), not a number."]
+    assert client.get(settings, headers=auth).json["name"] != str(value)
+    # Numbers still go where the document says integer.
+    assert client.patch(settings, headers=auth, json={"horizon_days": 30}).status_code == 200
+
+
 @pytest.mark.parametrize(("body", "form"), [({"active": "true"}, None), (None, {"active": "AAA"}),
                                             (None, {"active": "1"}), ({"active": 1}, None)])
 def test_a_checkbox_is_true_or_false_and_nothing_else(client, restaurant, auth, body, form):

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from flask import request
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, Form
+from wtforms import BooleanField, Form, StringField
 
 from ..input_limits import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE
 from .errors import ApiError, invalid
@@ -35,6 +35,7 @@ SCALAR_MESSAGE = "Give one value (text, a number, true/false or null), not an ob
 FORM_BOOLEANS = ("true", "false", "y", "on", "")
 BOOLEAN_MESSAGE = "Give true or false."
 NOT_BOOLEAN_MESSAGE = "Give text or a number here, not true or false."
+TEXT_MESSAGE = "Give text here (in quotes), not a number."
 
 
 def _field_class(form_class: type[Form] | None, name: str) -> type | None:
@@ -85,6 +86,11 @@ def _from_json(payload: Any, form_class: type[Form] | None = None) -> MultiDict:
             # as the words "true" and "false" (a slug, a table name).
             errors[key] = [NOT_BOOLEAN_MESSAGE]
             continue
+        if isinstance(value, int | float) and not isinstance(value, bool) \
+                and _is_text(form_class, key):
+            # The document says text: a number would be stored as its digits (a name "0").
+            errors[key] = [TEXT_MESSAGE]
+            continue
         items = value if isinstance(value, list) else [value]
         for item in items:
             if isinstance(item, dict) and (item is value or "array" in shapes):
@@ -125,6 +131,11 @@ def _refuse_nul_characters(data: MultiDict) -> None:
     if bad:
         raise invalid({key.replace("\x00", ""): ["Must not contain NUL characters."]
                        for key in bad})
+
+
+def _is_text(form_class: type[Form] | None, name: str) -> bool:
+    field_class = _field_class(form_class, name)
+    return isinstance(field_class, type) and issubclass(field_class, StringField)
 
 
 def _is_boolean(form_class: type[Form] | None, name: str) -> bool:
