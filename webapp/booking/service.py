@@ -359,6 +359,9 @@ def _attach_alternatives(error: SlotTaken, session: Session, restaurant: Restaur
 # --------------------------------------------------------------------------- writes and history
 
 
+_INSERTED_NULL: dict[str, Any] = {"confirmed_at": None, "reminder_token_hash": None}
+
+
 def _insert_reservation(session: Session, values: dict[str, Any]) -> Reservation:
     """INSERT the new reservation with a plain statement and hand back the ORM object,
     persistent in the session as if just loaded: the unit of work's flush of one new
@@ -366,7 +369,9 @@ def _insert_reservation(session: Session, values: dict[str, Any]) -> Reservation
     now = utcnow()
     values = {**values, "created_at": now, "updated_at": now, "version": 1}
     new_id = session.connection().execute(_INSERT_RESERVATION, values).scalar_one()
-    reservation = Reservation(id=new_id, **values)
+    # The columns the INSERT leaves NULL are set too, so that reading them (the API's
+    # answer does) is no reload of the row after the commit.
+    reservation = Reservation(id=new_id, **values, **_INSERTED_NULL)
     make_transient_to_detached(reservation)
     session.add(reservation)
     return reservation
