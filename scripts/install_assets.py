@@ -22,7 +22,13 @@ FILES = {
     "@picocss/pico/css/pico.min.css": "pico.min.css",
     "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
     "swagger-ui-dist/swagger-ui.css": "swagger-ui/swagger-ui.css",
+    # Drag to move on the host stand's grid (static/js/owner-drag.js).
+    "sortablejs/Sortable.min.js": "Sortable.min.js",
+    # htmx's morph swap: a live refresh of the day view keeps scroll, focus and typed input.
+    "idiomorph/dist/idiomorph-ext.min.js": "idiomorph-ext.min.js",
 }
+# Test-only (devDependencies): read from node_modules by the browser tests, never served.
+AXE_CORE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def npm_install() -> None:

@@ -36,6 +36,59 @@ def register(app: Flask) -> None:
         click.echo(f"{'Created' if created else 'Updated'} {role} {user.email}"
                    + (f" for restaurant {slug}" if slug else ""))
 
+    @app.cli.command("create-restaurant")
+    @click.option("--slug", required=True, help="Web address: guests book at /r/<slug>.")
+    @click.option("--name", required=True, help="The restaurant's name.")
+    @click.option("--timezone", "zone", required=True, help="IANA time zone, e.g. Europe/Berlin.")
+    @click.option("--owner", "owner_email", default=None,
+                  help="E-mail of an owner (an account is made when there is none).")
+    def create_restaurant(slug: str, name: str, zone: str, owner_email: str | None) -> None:
+        """Create a published restaurant (and give it an owner); idempotent."""
+        import secrets
+
+        from .booking.operations.restaurants import (
+            create_restaurant as make,
+        )
+        from .booking.operations.restaurants import (
+            slug_shape_problem,
+            timezone_problem,
+        )
+        from .booking.operations.setup import SetupRefused
+
+        slug = slug.strip().lower()
+        problem = slug_shape_problem(slug) or timezone_problem(zone.strip())
+        if problem:
+            raise click.ClickException(problem)
+        restaurant = db.session.scalar(select(Restaurant).where(Restaurant.slug == slug))
+        created = restaurant is None
+        if restaurant is None:
+            try:
+                restaurant = make(db.session, slug=slug, name=name, timezone=zone.strip())
+            except SetupRefused as refusal:
+                raise click.ClickException(refusal.message) from None
+        made_account = False
+        if owner_email:
+            from .models import User
+
+            email = owner_email.strip().lower()
+            if "@" not in email or len(email) > 254:
+                raise click.ClickException(f"not an e-mail address: {owner_email!r}")
+            made_account = db.session.scalar(select(User).where(User.email == email)) is None
+            if made_account:
+                # No password anyone knows: the owner sets one with "Forgot password?".
+                ensure_owner(db.session, email, secrets.token_urlsafe(24), restaurant)
+            else:
+                from .auth.passwords import add_member
+
+                add_member(db.session, email, restaurant, "owner")
+        db.session.commit()
+        click.echo(f"{'Created' if created else 'Found'} restaurant '{restaurant.name}' "
+                   f"at /r/{restaurant.slug}")
+        if owner_email:
+            click.echo(f"Owner: {owner_email.strip().lower()}" + (
+                " (new account: set its password with 'Forgot password?' on /login)"
+                if made_account else ""))
+
     @app.cli.command("demo")
     def demo() -> None:
         """Create the demo restaurant and its owner login; idempotent."""

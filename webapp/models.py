@@ -43,6 +43,11 @@ ACTIVE_STATUSES = ("booked", "seated")
 STATUSES = ("booked", "seated", "completed", "cancelled", "no_show")
 SOURCES = ("online", "phone", "walk_in", "api")
 ROLES = ("owner", "staff")
+# What an API token may do (webapp/api/auth.py): read anything, write reservations,
+# change the set-up. Tokens made before scopes existed hold all three.
+TOKEN_SCOPES = ("read", "bookings", "setup")
+# One-time links e-mailed to people (webapp/booking/operations/accounts.py).
+LINK_PURPOSES = ("verify_email", "reset_password", "invitation")
 
 
 def utcnow() -> dt.datetime:
@@ -123,6 +128,14 @@ class Restaurant(Model):
     # changes, set by the triggers below (SETUP_STAMP_*): webapp/booking/setup.py
     # reuses its cached copy of the set-up while the stamp stays the same.
     setup_stamp: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # When the guest page started taking bookings; None: not yet (a restaurant made at
+    # sign-up is published from onboarding's last step, once its owner's e-mail is
+    # verified). Restaurants made any other way (CLI, demo, tests) start published.
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True,
+                                                            default=utcnow)
+    # When onboarding was finished or dismissed; None: the dashboard still offers it.
+    onboarded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True,
+                                                            default=utcnow)
 
     tables: Mapped[list[DiningTable]] = relationship(
         back_populates="restaurant", order_by="(DiningTable.position, DiningTable.id)"
@@ -356,6 +369,10 @@ class User(UserMixin, Model):
     # Part of every session's id (get_id): a new value at each password change and at
     # "log out everywhere" makes every session and remember cookie issued before worthless.
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    # When the address was proven by the link e-mailed at sign-up; None: not yet.
+    # Accounts made by the CLI or by accepting an invitation count as verified.
+    email_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True,
+                                                                 default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -419,8 +436,49 @@ class ApiToken(Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Space-separated TOKEN_SCOPES chosen when the token was made.
+    scopes: Mapped[str] = mapped_column(String(64), default="read bookings setup",
+                                        server_default="read bookings setup")
 
     restaurant: Mapped[Restaurant] = relationship()
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+
+class AccountLink(Model):
+    """A one-time link e-mailed to someone: verify an address, reset a password, or join
+    a restaurant's staff. Only a hash of the link's token is kept; a link works until
+    ``expires_at``, once (``used_at``), and not after it was revoked."""
+
+    __tablename__ = "account_links"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('verify_email', 'reset_password', 'invitation')",
+                        name="purpose_valid"),
+        CheckConstraint("role IS NULL OR role IN ('owner', 'staff')", name="role_valid"),
+        Index("ix_account_links_restaurant_purpose", "restaurant_id", "purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The account it is for (verification, reset); None for an invitation to a new address.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    # Invitations: the restaurant, the role offered and who sent it.
+    restaurant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("restaurants.id", ondelete="CASCADE"), nullable=True)
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    restaurant: Mapped[Restaurant | None] = relationship()
 
 
 class OutboxEmail(Model):
@@ -488,7 +546,8 @@ def upcoming_stays_of_table(session: Any, table_id: int, columns: Any = None) ->
 
 
 __all__ = [
-    "ACTIVE_STATUSES", "STATUSES", "SOURCES", "ROLES", "utcnow", "UTCDateTime", "Restaurant",
-    "DiningTable", "OpeningHours", "SpecialDay", "SpecialDayService", "Reservation",
-    "ReservationEvent", "User", "Membership", "ApiToken", "OutboxEmail", "IdempotencyKey",
+    "ACTIVE_STATUSES", "STATUSES", "SOURCES", "ROLES", "TOKEN_SCOPES", "LINK_PURPOSES", "utcnow",
+    "UTCDateTime", "Restaurant", "DiningTable", "OpeningHours", "SpecialDay",
+    "SpecialDayService", "Reservation", "ReservationEvent", "User", "Membership", "ApiToken",
+    "AccountLink", "OutboxEmail", "IdempotencyKey",
 ]

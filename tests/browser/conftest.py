@@ -107,3 +107,25 @@ def screenshot(backend: str):
         return path
 
     return take
+
+
+AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WIDTHS = (1366, 1024, 390)
+
+
+def axe_violations(target, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:
+    """axe-core (from npm, devDependencies) run on the page as it is now: the violations
+    of the given impacts, each with its rule id, impact and the selectors of its nodes."""
+    if not AXE_SCRIPT.exists():
+        pytest.fail("axe-core is not installed: the test command runs npm ci")
+    target.add_script_tag(path=str(AXE_SCRIPT))
+    result = target.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in result["violations"] if v["impact"] in impacts]
+
+
+def horizontal_overflow(target) -> int:
+    """How many CSS pixels the page is wider than its viewport (0: no sideways scroll)."""
+    return int(target.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"))

@@ -67,6 +67,21 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
+def add_member(session: Session, email: str, restaurant: Restaurant, role: str) -> User:
+    """Give the existing account ``email`` the restaurant with ``role`` (kept if it is
+    already a member with that role). Raises LookupError when there is no such account."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise LookupError(email)
+    membership = session.get(Membership, (user.id, restaurant.id))
+    if membership is None:
+        session.add(Membership(user_id=user.id, restaurant_id=restaurant.id, role=role))
+    else:
+        membership.role = role
+    session.flush()
+    return user
+
+
 def ensure_owner(
     session: Session, email: str, password: str, restaurant: Restaurant | None = None,
     role: str = "owner",

@@ -73,7 +73,9 @@ SEND_BUDGET_SECONDS = 120
 # How long a claimed row is left alone while it is being sent: longer than the last
 # send a pass may start can take, so no other deliverer takes a row still being sent.
 LEASE_SECONDS = SEND_BUDGET_SECONDS + SMTP_CONVERSATION_STEPS * SMTP_TIMEOUT_SECONDS + 60
-_MANAGE_LINK = re.compile(r"(/r/[^/\s]+/b/)[A-Za-z0-9_\-]+")
+# A guest's manage link, and the one-time account links (/a/verify/…, /a/reset/…,
+# /a/invite/…: webapp/booking/operations/links.py): their tokens are redacted once sent.
+_MANAGE_LINK = re.compile(r"(/r/[^/\s]+/b/|/a/[a-z]+/)[A-Za-z0-9_\-]+")
 
 
 def utcnow() -> dt.datetime:
@@ -157,6 +159,18 @@ def queue(session: Session, restaurant: Restaurant, reservation: Reservation, ki
         "reservation_id": reservation.id, "kind": kind, "to_address": message.to_address,
         "subject": message.subject, "body_text": message.body_text, "ics": message.ics,
         "status": "pending", "attempts": 0, "next_attempt_at": utcnow(), "last_error": "",
+    }).scalar_one()
+
+
+def queue_account_mail(session: Session, kind: str, to_address: str, subject: str,
+                       body_text: str) -> int:
+    """Add an e-mail about an account (address verification, password reset, staff
+    invitation) to the outbox in the caller's transaction; its id. Its link's token is
+    redacted from the stored copy once sent, as a guest's manage link is."""
+    return session.connection().execute(_INSERT_EMAIL, {
+        "reservation_id": None, "kind": kind, "to_address": to_address, "subject": subject,
+        "body_text": body_text, "ics": None, "status": "pending", "attempts": 0,
+        "next_attempt_at": utcnow(), "last_error": "",
     }).scalar_one()
 
 
