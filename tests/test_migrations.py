@@ -243,3 +243,69 @@ def test_downgrade_to_base_leaves_only_the_version_table(fresh_database_url: str
                     "('restaurant_setup_changed', 'special_day_service_changed')")).scalar() == 0
     finally:
         engine.dispose()
+
+
+# Phones as the code before 0005 stored them (digits and a leading + kept), and text an
+# owner may have typed: each with the E.164 form 0007 must leave, in each restaurant's
+# country.
+OLD_PHONES = [
+    ("DE", "01715555555", "+491715555555"),  # "0171 5555555" before 0005
+    ("DE", "+4901701234567", "+491701234567"),  # "+49 (0) 170 / 123 45 67" before 0005
+    ("DE", "030 1234567", "+49301234567"),
+    ("DE", "+491701234567", "+491701234567"),  # already E.164: unchanged
+    ("DE", "+44 20 7946 0958", "+442079460958"),  # a guest from abroad
+    ("DE", "walk-in, no phone", "walk-in, no phone"),  # not a number: kept as written
+    ("DE", "12", "12"),  # not a valid number: kept
+    ("DE", "", ""),
+    ("GB", "020 7946 0958", "+442079460958"),  # read as the restaurant's country's
+    ("GB", "01715555555", "01715555555"),  # not a valid UK number: kept
+    ("", "0171 5555555", "0171 5555555"),  # no country (UTC): cannot be read, kept
+    ("", "+49 171 5555555", "+491715555555"),
+]
+
+
+@pytest.mark.slow
+def test_0007_rewrites_stored_phones_in_e164_and_keeps_what_it_cannot_read(
+        fresh_database_url: str):
+    flask_db(fresh_database_url, "upgrade", "0006")
+    engine = create_engine(fresh_database_url)
+    tables = db.metadata.tables
+    try:
+        ids: dict[int, str] = {}
+        with engine.begin() as conn:
+            places = {}
+            for country, zone in (("DE", "Europe/Berlin"), ("GB", "Europe/London"), ("", "UTC")):
+                restaurant_id = conn.execute(tables["restaurants"].insert().values(
+                    name=zone, slug=f"phones-{country or 'none'}", timezone=zone, country=country,
+                    slot_interval_minutes=15, default_turn_minutes=120, turn_times={},
+                    lead_time_minutes=0, horizon_days=30, max_online_party=8, phone="", email="",
+                    address="", description="", created_at=START)).inserted_primary_key[0]
+                table_id = conn.execute(tables["dining_tables"].insert().values(
+                    restaurant_id=restaurant_id, name="T1", seats=4, min_party=1, area="",
+                    active=True, position=0)).inserted_primary_key[0]
+                places[country] = (restaurant_id, table_id)
+            for n, (country, raw, _) in enumerate(OLD_PHONES):
+                restaurant_id, table_id = places[country]
+                starts = START + dt.timedelta(hours=3 * n)
+                ids[n] = conn.execute(tables["reservations"].insert().values(
+                    restaurant_id=restaurant_id, table_id=table_id, starts_at=starts,
+                    ends_at=starts + dt.timedelta(hours=2), party_size=2, guest_name="G",
+                    guest_email="", guest_phone=raw, notes="", status="booked", source="phone",
+                    created_at=START, updated_at=START, version=3)).inserted_primary_key[0]
+
+        flask_db(fresh_database_url, "upgrade")
+
+        with engine.connect() as conn:
+            rows = {row.id: row for row in conn.execute(text(
+                "SELECT id, guest_phone, version FROM reservations"))}
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+        assert {n: rows[ids[n]].guest_phone for n in ids} == \
+            {n: expected for n, (_, _, expected) in enumerate(OLD_PHONES)}
+        assert {row.version for row in rows.values()} == {3}  # the same number: no new version
+        flask_db(fresh_database_url, "downgrade", "0006")  # a no-op, and it runs
+        with engine.connect() as conn:
+            assert conn.execute(text(
+                "SELECT guest_phone FROM reservations WHERE id = :id"), {"id": ids[0]}
+            ).scalar() == "+491715555555"
+    finally:
+        engine.dispose()
