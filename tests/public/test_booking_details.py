@@ -85,3 +85,19 @@ def test_cancelled_booking_calendar_entry_cancels(client, restaurant):
 def test_calendar_of_an_unknown_link_is_404(client, restaurant):
     response = client.get("/r/bistro/b/not-a-real-token/booking.ics")
     assert response.status_code == 404
+
+
+def test_confirm_page_shows_the_service_date_of_an_after_midnight_stay(client, session):
+    """The reminder's Confirm page reads like the reminder: 00:30 in Monday's late service
+    is Monday's, not Tuesday's (the calendar date of its start)."""
+    restaurant = make_restaurant(session, slug="late", tables=[("T1", 4)],
+                                 hours=[(d, dt.time(22), dt.time(3), "Late") for d in range(7)])
+    monday = future_day() + dt.timedelta(days=(7 - future_day().weekday()) % 7)
+    assert monday.weekday() == 0
+    path = book(client, restaurant.slug, monday, "00:30")
+    page = client.get(f"{path}/confirm")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f"Monday {monday.day} {monday:%B %Y} at 00:30 (after midnight), 3 guests" in html
+    assert "Tuesday" not in html
+    assert "Yes, I am coming" in html

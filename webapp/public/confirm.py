@@ -17,7 +17,7 @@ from ..booking.operations.attendance import (
     why_not_confirmable,
 )
 from ..extensions import db
-from .choices import time_choice
+from ..notifications.messages import booking_facts
 from .views import _private, _reservation, _restaurant, bp, public_write_limit, utcnow
 
 
@@ -49,5 +49,7 @@ def confirm(slug: str, token: str):
     page = render_template("public/confirm.html", restaurant=restaurant,
                            reservation=reservation, token=token, form=form, problem=problem,
                            just_confirmed=just_confirmed,
-                           when=time_choice(reservation.starts_at, schedule))
+                           # The service date, as the reminder says: a 00:30 start in
+                           # Monday's late service is Monday's.
+                           facts=booking_facts(restaurant, reservation, schedule))
     return _private(current_app.make_response((page, status)))
