@@ -8,6 +8,7 @@
 #                                        # the tests create and drop <db>_<worker> databases
 #
 # Steps: Debian packages when missing (postgresql, chromium, default-jre-headless, memcached,
+# pgbouncer,
 # and python3-venv / npm on a bare machine; needs root or sudo), .venv with the test extras
 # (skipped when pyproject.toml is unchanged), front-end assets, a throwaway PostgreSQL
 # cluster on a free port (stopped on exit), ruff and mypy (a failure stops the run), then
@@ -27,6 +28,8 @@ fi
 command -v java >/dev/null || missing+=(default-jre-headless)  # the TLA+ model checker
 # A shared rate-limit store, for the test that limits hold across instances.
 [ -x /usr/bin/memcached ] || command -v memcached >/dev/null || missing+=(memcached)
+# PgBouncer in transaction mode, in front of the fault tests' cluster (tests/faults/test_pgbouncer.py).
+command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 install_debian_packages "${missing[@]}"
 
 ensure_venv test

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,8 +74,8 @@ def serve(cluster: Cluster, tmp_path: Path):
     """Start ``gunicorn -c gunicorn.conf.py`` on the cluster; stopped after the test."""
     servers: list[Gunicorn] = []
 
-    def start(workers: int = 1, **env: str) -> Gunicorn:
-        server = Gunicorn(cluster.url, workers=workers, env=env,
+    def start(workers: int = 1, database_url: str | None = None, **env: str) -> Gunicorn:
+        server = Gunicorn(database_url or cluster.url, workers=workers, env=env,
                           log_path=tmp_path / f"gunicorn-{len(servers)}.log")
         servers.append(server)
         return server.start()
@@ -82,6 +83,51 @@ def serve(cluster: Cluster, tmp_path: Path):
     yield start
     for server in servers:
         server.stop()
+
+
+class Bouncer:
+    """PgBouncer in transaction mode in front of the cluster (scripts/pgbouncer_throwaway.sh)."""
+
+    SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "pgbouncer_throwaway.sh"
+
+    def __init__(self, directory: Path, cluster: Cluster) -> None:
+        self.directory = directory
+        self.cluster = cluster
+        self.port = free_port()
+        self.url = ""
+
+    def start(self) -> Bouncer:
+        done = subprocess.run(["bash", str(self.SCRIPT), "start", str(self.directory),
+                               str(self.port), str(self.cluster.postgres.port)],
+                              capture_output=True, text=True)
+        if done.returncode:
+            pytest.fail(f"PgBouncer did not start: {done.stderr[-2000:]}")
+        database = self.cluster.url.rsplit("/", 1)[1]
+        self.url = f"postgresql+psycopg://booking@127.0.0.1:{self.port}/{database}"
+        return self
+
+    def stop(self) -> None:
+        subprocess.run(["bash", str(self.SCRIPT), "stop", str(self.directory)], check=False)
+
+    def show(self, what: str) -> list[tuple]:
+        """PgBouncer's admin console: SHOW POOLS, SHOW SERVERS, ..."""
+        with psycopg.connect(f"postgresql://booking@127.0.0.1:{self.port}/pgbouncer",
+                             autocommit=True, prepare_threshold=None) as conn:
+            return conn.execute(f"SHOW {what}").fetchall()
+
+
+@pytest.fixture(scope="session")
+def bouncer(cluster: Cluster) -> Iterator[Bouncer]:
+    """PgBouncer (Debian's package, installed by the test command) in front of the
+    cluster. Missing, it fails the test: production runs behind one, so CI must test it."""
+    if shutil.which("pgbouncer") is None and not Path("/usr/sbin/pgbouncer").exists():
+        pytest.fail("pgbouncer is not installed: the test command installs Debian's pgbouncer")
+    directory = cluster.directory / "pgbouncer"
+    bouncer = Bouncer(directory, cluster).start()
+    try:
+        yield bouncer
+    finally:
+        bouncer.stop()
 
 
 def day_ahead(days: int = 7) -> dt.date:
