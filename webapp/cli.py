@@ -89,6 +89,29 @@ def register(app: Flask) -> None:
                 " (new account: set its password with 'Forgot password?' on /login)"
                 if made_account else ""))
 
+    @app.cli.command("create-token")
+    @click.option("--restaurant", "slug", required=True, help="Slug of the restaurant.")
+    @click.option("--name", required=True, help="What the token is for, e.g. the POS system.")
+    @click.option("--scopes", default="read", show_default=True,
+                  help="Space-separated: read, bookings, setup.")
+    def create_token(slug: str, name: str, scopes: str) -> None:
+        """Make an API token for a restaurant and print it (shown this once)."""
+        from .booking.operations import tokens as token_ops
+
+        restaurant = db.session.scalar(select(Restaurant).where(Restaurant.slug == slug))
+        if restaurant is None:
+            raise click.ClickException(f"no restaurant with slug {slug!r}")
+        if not name.strip():
+            raise click.ClickException("give the token a name (--name)")
+        try:
+            token, clear = token_ops.make(db.session, restaurant, name,
+                                          scopes.replace(",", " ").split())
+        except token_ops.TokenRefused as refusal:
+            raise click.ClickException(refusal.message) from None
+        click.echo(f"Token '{token.name}' for {restaurant.slug} (may: {token.scopes}); "
+                   "shown only now:", err=True)
+        click.echo(clear)
+
     @app.cli.command("demo")
     def demo() -> None:
         """Create the demo restaurant and its owner login; idempotent."""

@@ -47,7 +47,7 @@ def test_every_api_route_is_documented(app, document):
 
 def test_operations_declare_auth_and_problem_answers(document):
     settings = document["paths"]["/restaurants/{slug}/settings"]["patch"]
-    assert settings["security"] == [{"bearerAuth": []}]
+    assert settings["security"] == [{"bearerAuth": ["setup"]}]
     assert {"200", "401", "404", "415", "422"} <= set(settings["responses"])
     problem = settings["responses"]["422"]["content"]
     assert list(problem) == ["application/problem+json"]

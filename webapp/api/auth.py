@@ -5,16 +5,23 @@ A missing or bad bearer token is 401 with ``WWW-Authenticate: Bearer``. A good
 token for another restaurant gets 404 on that restaurant's owner endpoints (its
 objects do not exist for the caller) and 403 on public ones, where the
 restaurant is no secret but the token grants nothing.
+
+A token holds scopes (``read``, ``bookings``, ``setup``: models.TOKEN_SCOPES). Each
+endpoint that takes a token declares the one it needs next to the view
+(``@documented(scope=...)``, which the OpenAPI document lists too); the token is checked
+against it wherever the request's token is matched to its restaurant
+(:func:`owner_restaurant`, :func:`owner_of`), so no view can forget it: a token without
+the scope gets 403 ``insufficient_scope`` (RFC 6750 §3.1).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import request
+from flask import current_app, request
 from sqlalchemy import update
 
-from ..auth.tokens import verify_token
+from ..booking.operations.tokens import verify_token
 from ..booking.setup import restaurant_by_slug as find_restaurant
 from ..extensions import db
 from ..models import ApiToken, Restaurant
@@ -79,7 +86,8 @@ def current_token() -> ApiToken | None:
 
 
 def has_valid_token() -> bool:
-    """For rate-limit exemption: True only for a live token (never raises)."""
+    """For rate-limit exemption: True only for a live token (never raises). A token
+    without the endpoint's scope is refused (403) without counting against the limit."""
     try:
         return current_token() is not None
     except ApiError:
@@ -95,6 +103,30 @@ def restaurant_by_slug(slug: str) -> Restaurant:
     return restaurant
 
 
+def required_scope() -> str:
+    """The scope the endpoint serving this request declared. An endpoint that takes a
+    token must declare one (operations.documented asserts it); should one still lack it,
+    no token is enough (fail closed)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    operation = getattr(view, "openapi", None)
+    scope = getattr(operation, "scope", None)
+    return scope or "undeclared"
+
+
+def insufficient_scope(scope: str) -> ApiError:
+    return ApiError(403, f"This API token lacks the scope `{scope}` this call needs; make a "
+                         f"token with it on the dashboard's API tokens page.",
+                    code="insufficient_scope", scope=scope, headers={
+                        "WWW-Authenticate": f'{REALM}, error="insufficient_scope", '
+                                            f'scope="{scope}"'})
+
+
+def _check_scope(token: ApiToken) -> None:
+    scope = required_scope()
+    if scope not in token.scope_set:
+        raise insufficient_scope(scope)
+
+
 def owner_restaurant(slug: str) -> tuple[Restaurant, ApiToken]:
     """The restaurant at ``slug`` when the caller's token is for it; 401 without a token,
     404 when the token belongs to another restaurant (or the slug is unknown)."""
@@ -104,6 +136,7 @@ def owner_restaurant(slug: str) -> tuple[Restaurant, ApiToken]:
     restaurant = restaurant_by_slug(slug)
     if token.restaurant_id != restaurant.id:
         raise not_found("There is no restaurant with that slug.")
+    _check_scope(token)
     return restaurant, token
 
 
@@ -113,6 +146,8 @@ def owner_of(restaurant: Restaurant) -> ApiToken | None:
     token = current_token()
     if token is not None and token.restaurant_id != restaurant.id:
         raise ApiError(403, "This API token belongs to another restaurant.", code="forbidden")
+    if token is not None:
+        _check_scope(token)
     return token
 
 

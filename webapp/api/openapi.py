@@ -18,6 +18,15 @@ from .idempotency import MAX_KEY_LENGTH
 from .operations import Operation
 from .schemas import COMPONENTS
 
+# What each token scope allows (models.TOKEN_SCOPES; docs/api.md says the same).
+SCOPE_MEANINGS = {
+    "read": "every GET of the owner endpoints and the owner's view of availability",
+    "bookings": "reservation writes: phone bookings and walk-ins, edits, moves, status "
+                "changes, cancellations",
+    "setup": "set-up writes: settings, tables (and their deactivation), opening hours, "
+             "special days",
+}
+
 PROBLEM = "application/problem+json"
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -27,7 +36,9 @@ STANDARD_ERRORS = {
     400: "Malformed JSON, a body that is not an object, a bad Idempotency-Key, or a NUL "
          "character anywhere in the request.",
     401: "No API token, a malformed one, or one that is not valid (WWW-Authenticate: Bearer).",
-    403: "The API token belongs to another restaurant.",
+    403: "The API token belongs to another restaurant, or lacks the scope this operation "
+         "needs (`insufficient_scope`, with `scope`; WWW-Authenticate: Bearer "
+         "error=\"insufficient_scope\").",
     404: "No such restaurant or object (also another restaurant's objects).",
     409: "Conflict: the slot was just taken (with `alternatives`), the guest already has a "
          "booking then, a stale `version`, a status move that is not allowed, or a request with "
@@ -167,17 +178,19 @@ def _operation(method: str, endpoint: str, params: list[dict[str, Any]], op: Ope
         errors |= {400, 409, 422}
     if op.auth in ("owner", "optional"):
         errors.add(401)
-    if op.auth == "optional":
-        errors.add(403)
+    if op.auth in ("owner", "optional"):
+        errors.add(403)  # another restaurant's token (public endpoints), a missing scope
     if op.rate_limited:
         errors.add(429)
     for status in sorted(errors):
         responses.setdefault(str(status), _problem(STANDARD_ERRORS[status]))
     doc["responses"] = dict(sorted(responses.items()))
+    # The scope the token must hold, as the requirement's list (OpenAPI 3.1 allows
+    # "role names" for schemes other than OAuth2).
     if op.auth == "owner":
-        doc["security"] = [{"bearerAuth": []}]
+        doc["security"] = [{"bearerAuth": [op.scope]}]
     elif op.auth == "optional":
-        doc["security"] = [{}, {"bearerAuth": []}]
+        doc["security"] = [{}, {"bearerAuth": [op.scope]}]
     else:
         doc["security"] = []
     return doc
@@ -218,6 +231,11 @@ def build_document() -> dict[str, Any]:
             "schemas": COMPONENTS,
             "securitySchemes": {"bearerAuth": {
                 "type": "http", "scheme": "bearer",
-                "description": "An API token made on the dashboard's API tokens page."}},
+                "description": "An API token made on the dashboard's API tokens page (or "
+                               "with `flask create-token`), for one restaurant, holding one "
+                               "or more scopes: " + "; ".join(
+                                   f"`{name}`: {what}" for name, what in SCOPE_MEANINGS.items())
+                               + ". Each operation lists the scope it needs in its `security`; "
+                               "a token without it gets 403 `insufficient_scope`."}},
         },
     }

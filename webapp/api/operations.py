@@ -14,6 +14,9 @@ from typing import Any
 # Who may call: anyone; anyone, with more for the restaurant's owner token; the owner only;
 # the guest holding the manage token (in the path).
 AUTH_KINDS = ("public", "optional", "owner", "guest")
+# What an API token must hold to call an endpoint that takes one (models.TOKEN_SCOPES;
+# enforced by api/auth.py, listed in the document's security requirements).
+SCOPES = ("read", "bookings", "setup")
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,8 @@ class Operation:
     summary: str
     tag: str
     auth: str = "public"
+    # The token scope the call needs: declared by every endpoint that takes a token.
+    scope: str | None = None
     # Form classes are given as zero-argument callables so the page packages load lazily.
     body: Callable[[], Any] | None = None
     body_defaults: bool = False  # a create: fields the page pre-fills may be left out
@@ -40,6 +45,9 @@ class Operation:
 def documented(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     operation = Operation(**kwargs)
     assert operation.auth in AUTH_KINDS, operation.auth
+    # An endpoint that takes an API token says which scope it needs; one that takes none
+    # cannot need one.
+    assert (operation.scope in SCOPES) == (operation.auth in ("owner", "optional")), operation
 
     def attach(view: Callable[..., Any]) -> Callable[..., Any]:
         view.openapi = operation  # type: ignore[attr-defined]

@@ -53,7 +53,7 @@ OWNER_RESERVATION = ("Reservation", "The reservation.")
 
 
 @bp.get("/restaurants/<slug>/settings")
-@documented(summary="The restaurant's settings", tag="Owner: setup", auth="owner",
+@documented(summary="The restaurant's settings", tag="Owner: setup", auth="owner", scope="read",
             responses={200: ("Settings", "The settings.")})
 def settings(slug: str):
     restaurant, _ = owner_restaurant(slug)
@@ -61,7 +61,7 @@ def settings(slug: str):
 
 
 @bp.patch("/restaurants/<slug>/settings")
-@documented(summary="Change the restaurant's settings", tag="Owner: setup", auth="owner",
+@documented(summary="Change the restaurant's settings", tag="Owner: setup", auth="owner", scope="setup",
             body=lambda: RestaurantSettingsForm, partial=True,
             description="Send only what changes. Changing the slug moves every URL of the "
                         "restaurant, this API's included.",
@@ -91,7 +91,7 @@ def _table(restaurant: Restaurant, table_id: int) -> DiningTable:
 
 
 @bp.get("/restaurants/<slug>/tables")
-@documented(summary="The tables (active and not)", tag="Owner: setup", auth="owner",
+@documented(summary="The tables (active and not)", tag="Owner: setup", auth="owner", scope="read",
             responses={200: ("TableList", "The tables in the owner's order.")})
 def tables(slug: str):
     restaurant, _ = owner_restaurant(slug)
@@ -101,7 +101,7 @@ def tables(slug: str):
 
 
 @bp.post("/restaurants/<slug>/tables")
-@documented(summary="Add a table", tag="Owner: setup", auth="owner", body=lambda: TableForm,
+@documented(summary="Add a table", tag="Owner: setup", auth="owner", scope="setup", body=lambda: TableForm,
             body_defaults=True, idempotent=True,
             description="`active: false` adds the table without offering it to guests yet.",
             responses={201: ("Table", "The new table (its address in `Location`).")},
@@ -118,7 +118,7 @@ def create_table(slug: str):
 
 
 @bp.get("/restaurants/<slug>/tables/<int:table_id>")
-@documented(summary="One table", tag="Owner: setup", auth="owner",
+@documented(summary="One table", tag="Owner: setup", auth="owner", scope="read",
             responses={200: ("Table", "The table.")})
 def table(slug: str, table_id: int):
     restaurant, _ = owner_restaurant(slug)
@@ -126,7 +126,7 @@ def table(slug: str, table_id: int):
 
 
 @bp.patch("/restaurants/<slug>/tables/<int:table_id>")
-@documented(summary="Change a table", tag="Owner: setup", auth="owner", body=lambda: TableForm,
+@documented(summary="Change a table", tag="Owner: setup", auth="owner", scope="setup", body=lambda: TableForm,
             partial=True, responses={200: ("Table", "The table after the change.")})
 def change_table(slug: str, table_id: int):
     restaurant, token = owner_restaurant(slug)
@@ -144,7 +144,7 @@ def change_table(slug: str, table_id: int):
 
 @bp.delete("/restaurants/<slug>/tables/<int:table_id>")
 @documented(summary="Remove a table that never held a reservation", tag="Owner: setup",
-            auth="owner",
+            auth="owner", scope="setup",
             description="For a table added by mistake: it is gone (its GET answers 404). A "
                         "table with reservations in its history stays (409 "
                         "`table_has_history`): deactivate it instead "
@@ -158,7 +158,7 @@ def remove_table(slug: str, table_id: int):
 
 
 @bp.post("/restaurants/<slug>/tables/<int:table_id>/deactivate")
-@documented(summary="Deactivate a table", tag="Owner: setup", auth="owner",
+@documented(summary="Deactivate a table", tag="Owner: setup", auth="owner", scope="setup",
             query=lambda: DeactivationQuery,
             description="The table stays in the history of past reservations but is no longer "
                         "bookable. `future_bookings` says what happens to its reservations "
@@ -199,7 +199,7 @@ def _deactivate(restaurant: Restaurant, token: ApiToken, table_id: int, choice: 
 
 
 @bp.get("/restaurants/<slug>/opening-hours")
-@documented(summary="The weekly opening hours", tag="Owner: setup", auth="owner",
+@documented(summary="The weekly opening hours", tag="Owner: setup", auth="owner", scope="read",
             responses={200: ("OpeningHoursList", "One entry per service and weekday.")})
 def opening_hours(slug: str):
     restaurant, _ = owner_restaurant(slug)
@@ -218,7 +218,7 @@ def _hours_link(restaurant: Restaurant, row: OpeningHours) -> str:
 
 
 @bp.post("/restaurants/<slug>/opening-hours")
-@documented(summary="Add a service on a weekday", tag="Owner: setup", auth="owner",
+@documented(summary="Add a service on a weekday", tag="Owner: setup", auth="owner", scope="setup",
             body=lambda: OpeningHoursForm, idempotent=True,
             responses={201: ("OpeningHours", "The new service (its address in `Location`).")},
             links={name: {"slug": "$request.path.slug", "hours_id": "$response.body#/id"}
@@ -233,7 +233,7 @@ def create_opening_hours(slug: str):
 
 
 @bp.get("/restaurants/<slug>/opening-hours/<int:hours_id>")
-@documented(summary="One service on a weekday", tag="Owner: setup", auth="owner",
+@documented(summary="One service on a weekday", tag="Owner: setup", auth="owner", scope="read",
             responses={200: ("OpeningHours", "The service.")})
 def one_opening_hours(slug: str, hours_id: int):
     restaurant, _ = owner_restaurant(slug)
@@ -241,7 +241,7 @@ def one_opening_hours(slug: str, hours_id: int):
 
 
 @bp.patch("/restaurants/<slug>/opening-hours/<int:hours_id>")
-@documented(summary="Change a service", tag="Owner: setup", auth="owner",
+@documented(summary="Change a service", tag="Owner: setup", auth="owner", scope="setup",
             body=lambda: OpeningHoursForm, partial=True,
             description="Send only what changes (`last_seating: null` clears it). The service "
                         "keeps its id; existing bookings stay as they are.",
@@ -257,7 +257,7 @@ def change_opening_hours(slug: str, hours_id: int):
 
 
 @bp.delete("/restaurants/<slug>/opening-hours/<int:hours_id>")
-@documented(summary="Remove a service", tag="Owner: setup", auth="owner",
+@documented(summary="Remove a service", tag="Owner: setup", auth="owner", scope="setup",
             description="Existing bookings in the service stay as they are.",
             responses={204: (None, "Removed.")})
 def delete_opening_hours(slug: str, hours_id: int):
@@ -270,7 +270,7 @@ def delete_opening_hours(slug: str, hours_id: int):
 
 
 @bp.get("/restaurants/<slug>/special-days")
-@documented(summary="Closures and days with their own hours", tag="Owner: setup", auth="owner",
+@documented(summary="Closures and days with their own hours", tag="Owner: setup", auth="owner", scope="read",
             responses={200: ("SpecialDayList", "Every special day, earliest first.")})
 def special_days(slug: str):
     restaurant, _ = owner_restaurant(slug)
@@ -284,7 +284,7 @@ def _special_day(restaurant: Restaurant, special_day_id: int) -> SpecialDay:
 
 
 @bp.post("/restaurants/<slug>/special-days")
-@documented(summary="Add a closure or special hours", tag="Owner: setup", auth="owner",
+@documented(summary="Add a closure or special hours", tag="Owner: setup", auth="owner", scope="setup",
             body=lambda: SpecialDayForm, idempotent=True,
             responses={201: ("SpecialDay", "The new special day (its address in `Location`).")},
             links={name: {"slug": "$request.path.slug", "special_day_id": "$response.body#/id"}
@@ -299,7 +299,7 @@ def create_special_day(slug: str):
 
 
 @bp.get("/restaurants/<slug>/special-days/<int:special_day_id>")
-@documented(summary="One special day", tag="Owner: setup", auth="owner",
+@documented(summary="One special day", tag="Owner: setup", auth="owner", scope="read",
             responses={200: ("SpecialDay", "The special day.")})
 def special_day(slug: str, special_day_id: int):
     restaurant, _ = owner_restaurant(slug)
@@ -307,7 +307,7 @@ def special_day(slug: str, special_day_id: int):
 
 
 @bp.patch("/restaurants/<slug>/special-days/<int:special_day_id>")
-@documented(summary="Change a special day", tag="Owner: setup", auth="owner",
+@documented(summary="Change a special day", tag="Owner: setup", auth="owner", scope="setup",
             body=lambda: SpecialDayForm, partial=True,
             description="Send only what changes; `services` replaces all of the day's services. "
                         "The special day keeps its id; existing bookings stay as they are.",
@@ -327,7 +327,7 @@ def change_special_day(slug: str, special_day_id: int):
 
 
 @bp.delete("/restaurants/<slug>/special-days/<int:special_day_id>")
-@documented(summary="Remove a special day", tag="Owner: setup", auth="owner",
+@documented(summary="Remove a special day", tag="Owner: setup", auth="owner", scope="setup",
             description="Bookings already made on those days stay as they are.",
             responses={204: (None, "Removed.")})
 def delete_special_day(slug: str, special_day_id: int):
@@ -341,7 +341,7 @@ def delete_special_day(slug: str, special_day_id: int):
 
 @bp.get("/restaurants/<slug>/timeslots")
 @documented(summary="Every slot × table of a day, with its state", tag="Owner: reservations",
-            auth="owner", query=lambda: DayQuery,
+            auth="owner", scope="read", query=lambda: DayQuery,
             responses={200: ("Timeslots", "The day grid.")})
 def timeslots(slug: str):
     restaurant, _ = owner_restaurant(slug)
@@ -378,7 +378,7 @@ def _reservation(restaurant: Restaurant, reservation_id: int) -> Reservation:
 
 
 @bp.get("/restaurants/<slug>/reservations")
-@documented(summary="Reservations, filtered", tag="Owner: reservations", auth="owner",
+@documented(summary="Reservations, filtered", tag="Owner: reservations", auth="owner", scope="read",
             query=lambda: ReservationQuery,
             description="By service date (one `date`, or the range `start`..`end`: a stay "
                         "after midnight in a service that opened the evening before belongs "
@@ -397,7 +397,7 @@ def reservations(slug: str):
 
 
 @bp.get("/restaurants/<slug>/reservations/<int:reservation_id>")
-@documented(summary="One reservation", tag="Owner: reservations", auth="owner",
+@documented(summary="One reservation", tag="Owner: reservations", auth="owner", scope="read",
             responses={200: OWNER_RESERVATION})
 def owner_reservation(slug: str, reservation_id: int):
     restaurant, _ = owner_restaurant(slug)
@@ -413,7 +413,7 @@ def _edit_values(row: Reservation) -> dict[str, Any]:
 
 @bp.patch("/restaurants/<slug>/reservations/<int:reservation_id>")
 @documented(summary="Edit guest details or party size", tag="Owner: reservations",
-            auth="owner", body=lambda: EditReservationForm, partial=True,
+            auth="owner", scope="bookings", body=lambda: EditReservationForm, partial=True,
             description="Send only what changes; send `version` to refuse the edit (409) when "
                         "somebody changed the reservation since you read it.",
             responses={200: OWNER_RESERVATION})
@@ -430,7 +430,7 @@ def edit_reservation(slug: str, reservation_id: int):
 
 @bp.post("/restaurants/<slug>/reservations/<int:reservation_id>/move")
 @documented(summary="Move to another time or table", tag="Owner: reservations", auth="owner",
-            body=lambda: MoveReservationForm, partial=True, idempotent=True,
+            scope="bookings", body=lambda: MoveReservationForm, partial=True, idempotent=True,
             description="Send only what changes (date, time, table, party size, length of "
                         "stay). Owners may move off the slot grid; the table must be free.",
             responses={200: OWNER_RESERVATION})
@@ -454,7 +454,7 @@ def move_reservation(slug: str, reservation_id: int):
 
 @bp.post("/restaurants/<slug>/reservations/<int:reservation_id>/status")
 @documented(summary="Seat, complete, mark no-show or cancel", tag="Owner: reservations",
-            auth="owner", body=lambda: StatusForm, idempotent=True, optional=("version",),
+            auth="owner", scope="bookings", body=lambda: StatusForm, idempotent=True, optional=("version",),
             description="booked → seated → completed, booked → no_show, booked/seated → "
                         "cancelled; other moves are 409.",
             responses={200: OWNER_RESERVATION})
@@ -472,7 +472,7 @@ def set_reservation_status(slug: str, reservation_id: int):
 
 
 @bp.delete("/restaurants/<slug>/reservations/<int:reservation_id>")
-@documented(summary="Cancel a reservation", tag="Owner: reservations", auth="owner",
+@documented(summary="Cancel a reservation", tag="Owner: reservations", auth="owner", scope="bookings",
             query=lambda: NotifyQuery,
             description="Same as setting the status to cancelled; the reservation stays in the "
                         "history. A guest with an e-mail address gets the cancellation "
@@ -489,7 +489,7 @@ def cancel_reservation(slug: str, reservation_id: int):
 
 
 @bp.get("/restaurants/<slug>/reservations/<int:reservation_id>/history")
-@documented(summary="A reservation's history", tag="Owner: reservations", auth="owner",
+@documented(summary="A reservation's history", tag="Owner: reservations", auth="owner", scope="read",
             description="Every change, oldest first: when, by whom (`owner:<e-mail>`, "
                         "`api:<token prefix>` or `guest`), the action (created, changed, a "
                         "status) and what changed ({field: [before, after]}).",

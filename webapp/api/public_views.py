@@ -53,7 +53,7 @@ def restaurant(slug: str):
 
 @bp.get("/restaurants/<slug>/availability")
 @documented(summary="Bookable times on a date for a party, by service", tag="Public",
-            auth="optional", query=lambda: AvailabilityForm,
+            auth="optional", scope="read", query=lambda: AvailabilityForm,
             description="Start times a guest can book online (lead time, horizon and the "
                         "largest online party apply). With the restaurant's API token: every "
                         "start time of the services and the free tables at each.",
@@ -104,7 +104,8 @@ def _refuse_owner_fields_without_token() -> None:
 
 @bp.post("/restaurants/<slug>/reservations")
 @limiter.limit(public_write_limit, exempt_when=has_valid_token)
-@documented(summary="Book a table", tag="Public", auth="optional", body=lambda: BookingForm,
+@documented(summary="Book a table", tag="Public", auth="optional", scope="bookings",
+            body=lambda: BookingForm,
             alternative_body=lambda: OwnerReservationForm, body_defaults=True,
             rate_limited=True, idempotent=True,
             description="A guest's booking (the online rules apply) or, with the restaurant's "

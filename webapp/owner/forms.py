@@ -25,6 +25,7 @@ from wtforms import (
     Field,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
@@ -340,6 +341,20 @@ def _notify_field() -> BooleanField:
                                     "cancellation e-mail, when they gave an address.")
 
 
+def _override_field(label: str, description: str) -> BooleanField:
+    # An owner's explicit "do it anyway" after a refusal: off unless sent (the page's
+    # choice buttons send it; an API body sends true).
+    return BooleanField(label, default=False,
+                        false_values=(False, "false", "False", "", "0", "no", "off"),
+                        description=description)
+
+
+def _same_guest_field() -> BooleanField:
+    return _override_field("Book anyway", "The same phone number or e-mail address may "
+                           "hold another booking at an overlapping time (a concierge, a "
+                           "company). Recorded in the booking's history.")
+
+
 class DeactivateTableForm(OwnerForm):
     """What to do with a table's future bookings when it stops being bookable."""
 
@@ -440,6 +455,13 @@ class OwnerReservationForm(OwnerForm):
     duration_minutes = _int_field("length of stay (minutes)", 5, MAX_STAY_MINUTES, required=False,
                                   description="Empty: the turn time for the party size.")
     notify_guest = _notify_field()
+    allow_past_closing = _override_field(
+        "Keep it past closing", "A phone booking whose stay would end after closing is "
+        "kept as it is (refused otherwise with `stay_past_closing`). Recorded in the history.")
+    shorten_to_closing = _override_field(
+        "End it at closing", "A phone booking whose stay would end after closing is "
+        "shortened to end at closing.")
+    allow_same_guest = _same_guest_field()
 
 
 class EditReservationForm(OwnerForm):
@@ -453,6 +475,7 @@ class EditReservationForm(OwnerForm):
     version = WholeNumberField("Version", widget=HiddenInput(), validators=[
         InputRequired("The form is missing the reservation's version; reload the page.")])
     notify_guest = _notify_field()
+    allow_same_guest = _same_guest_field()
 
 
 class MoveReservationForm(OwnerForm):
@@ -465,10 +488,12 @@ class MoveReservationForm(OwnerForm):
     version = WholeNumberField("Version", widget=HiddenInput(), validators=[
         InputRequired("The form is missing the reservation's version; reload the page.")])
     notify_guest = _notify_field()
+    allow_same_guest = _same_guest_field()
 
 
-# Statuses an owner may set by hand (booked is only ever the starting point).
-OWNER_STATUSES = [s for s in STATUSES if s != "booked"]
+# Statuses an owner may set by hand; "booked" (or "seated") on a no-show or a cancelled
+# reservation takes it back.
+OWNER_STATUSES = list(STATUSES)
 
 
 class StatusForm(OwnerForm):
@@ -478,6 +503,18 @@ class StatusForm(OwnerForm):
     version = WholeNumberField("Version", widget=HiddenInput(), validators=[
         InputRequired("The form is missing the reservation's version; reload the page.")])
     notify_guest = _notify_field()
+    allow_off_day = _override_field(
+        "Anyway, on another day", "Seat, complete, mark no-show (or take a no-show back) "
+        "although today is not the booking's service day (refused otherwise with "
+        "`not_on_service_day`). Owners only; recorded in the history.")
+    allow_same_guest = _same_guest_field()
+
+
+class StatusPageForm(StatusForm):
+    """The dashboard's status buttons: Cancel and No-show post once to ask, and again
+    with ``confirm`` to do it (a confirm step that needs no JavaScript)."""
+
+    confirm = BooleanField("Confirm", default=False)
 
 
 # --------------------------------------------------------------------------- the rest
@@ -487,6 +524,13 @@ class TokenForm(OwnerForm):
     name = StringField("Name", filters=[_strip], validators=[
         DataRequired("Give the token a name, e.g. the integration it is for."), SingleLine(),
         Length(max=120)])
+    # models.TOKEN_SCOPES, each with what it allows (webapp/api/auth.py enforces them).
+    # Only "read" is ticked at first: a token should hold no more than its integration needs.
+    scopes = SelectMultipleField("What the token may do", default=["read"], choices=choices([
+        ("read", "Read: reservations, the day's grid, tables, hours, settings"),
+        ("bookings", "Bookings: book, walk in, change, move, seat, cancel reservations"),
+        ("setup", "Set-up: change settings, tables, opening hours, special days"),
+    ]), validators=[DataRequired("Choose at least one thing the token may do.")])
 
 
 class ConfirmForm(OwnerForm):

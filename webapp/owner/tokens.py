@@ -1,4 +1,5 @@
-"""API tokens for integrations (owners only): created and shown once, listed, revoked."""
+"""API tokens for integrations (owners only): made with chosen scopes and shown once,
+listed with their scopes, revoked. The use cases are in booking/operations/tokens.py."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth.tokens import create_token, revoke_token
+from ..booking.operations import tokens as token_ops
 from ..extensions import db
 from ..models import ApiToken
 from .access import Access, owned_or_404, owner_required
@@ -15,14 +16,16 @@ from .forms import ConfirmForm, TokenForm
 from .views import bp
 
 
-def _render(access: Access, form: TokenForm, status: int = 200, clear: str | None = None):
+def _render(access: Access, form: TokenForm, status: int = 200, clear: str | None = None,
+            made: ApiToken | None = None):
     tokens = db.session.scalars(select(ApiToken).where(
         ApiToken.restaurant_id == access.restaurant.id)
-        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())).all()
-    response = render_template("owner/tokens.html", access=access, restaurant=access.restaurant,
-                               tokens=tokens, form=form, clear=clear,
-                               confirm=ConfirmForm(formdata=None)), status
-    return response
+        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(),
+                  ApiToken.id.desc())).all()
+    return render_template("owner/tokens.html", access=access, restaurant=access.restaurant,
+                           tokens=tokens, form=form, clear=clear, made=made,
+                           scope_labels={c.value: c.label for c in form.scopes.choices or []},
+                           confirm=ConfirmForm(formdata=None)), status
 
 
 @bp.route("/<ref>/tokens", methods=["GET", "POST"])
@@ -33,13 +36,15 @@ def tokens(access: Access):
     form = TokenForm()
     if not form.validate():
         return _render(access, form, form_status(form))
-    _, clear = create_token(db.session, access.restaurant.id, form.name.data,
-                            created_by_id=current_user.id)
-    db.session.commit()
+    try:
+        token, clear = token_ops.make(db.session, access.restaurant, form.name.data,
+                                      form.scopes.data, created_by_id=current_user.id)
+    except token_ops.TokenRefused as refusal:
+        form.scopes.errors = [refusal.message]
+        return _render(access, form, 422)
     # Shown in this answer only (never stored in clear, never put in the session cookie,
     # never cached: the blueprint sends no-store).
-    page, _ = _render(access, TokenForm(formdata=None), 201, clear)
-    return page, 201
+    return _render(access, TokenForm(formdata=None), 201, clear, token)
 
 
 @bp.post("/<ref>/tokens/<int:token_id>/revoke")
@@ -47,7 +52,6 @@ def tokens(access: Access):
 def revoke(access: Access, token_id: int):
     token = owned_or_404(access, ApiToken, token_id)
     if ConfirmForm().validate():
-        revoke_token(token)
-        db.session.commit()
+        token_ops.revoke(db.session, access.restaurant, token)
         flash(f"Token “{token.name}” revoked.", "success")
     return redirect(url_for("owner.tokens", ref=access.ref), code=303)
