@@ -173,3 +173,60 @@ def test_the_page_states_fit_every_width(live_server, browser, session, clock, w
         assert page.locator("#date").input_value() == next_day.isoformat()
     finally:
         context.close()
+
+
+def test_a_change_to_a_date_without_its_times_is_not_made(live_server, guest_page, session,
+                                                          bistro, screenshot):
+    """The manage page's change form: a date changed without "Show free times" (or, with
+    JavaScript, a confirm sent before the new times arrived) re-shows the times for the
+    new date with a message; the booking stays until the guest confirms again."""
+    from webapp.booking import service
+
+    page, day, chosen = guest_page, future_day(), future_day(5)
+    result = service.book(session, bistro, starts_at=local(bistro, day, 19), party_size=2,
+                          guest=service.GuestDetails("Ada Lovelace", "ada@example.com"))
+    page.goto(f"{live_server.url}/r/bistro/b/{result.manage_token}")
+    page.locator("label.time-choice", has_text="20:15").first.click()
+    if page.js:
+        page.evaluate("(day) => { document.getElementById('date').value = day; }",
+                      chosen.isoformat())  # no change event: the times stay the old date's
+    else:
+        page.locator("#date").select_option(chosen.isoformat())  # no "Show free times"
+    page.get_by_role("button", name="Change my booking").click()
+    page.locator(".notice-warning", has_text="You changed the date").wait_for()
+    assert page.locator(".times-heading").inner_text().startswith(
+        f"{chosen:%A} {chosen.day} {chosen:%B %Y}")
+    assert page.locator('input[name="time"][value="20:15"]').is_checked()
+    (reservation,) = booked(session)
+    assert reservation.starts_at == local(bistro, day, 19) and reservation.version == 1
+    no_horizontal_overflow(page)
+    screenshot(page, f"public-change-stale-date-{page.label}")
+
+    page.get_by_role("button", name="Change my booking").click()
+    page.get_by_text("Your booking is changed").wait_for()
+    session.expire_all()
+    (reservation,) = booked(session)
+    assert reservation.starts_at == local(bistro, chosen, 20, 15)
+    assert page.problems == []
+
+
+def test_show_free_times_on_the_change_form(live_server, guest_page, session, bistro):
+    """A new party on the change form shows its times (htmx, or "Show free times"), the
+    booking's time kept picked while it is free."""
+    from webapp.booking import service
+
+    page, day = guest_page, future_day()
+    result = service.book(session, bistro, starts_at=local(bistro, day, 19), party_size=2,
+                          guest=service.GuestDetails("Ada Lovelace", "ada@example.com"))
+    page.goto(f"{live_server.url}/r/bistro/b/{result.manage_token}")
+    assert page.locator('input[name="time"][value="19:00"]').is_checked()
+    change_choice(page, "party_size", "4", "4 guests")
+    assert page.locator('input[name="time"][value="19:00"]').is_checked()
+    (reservation,) = booked(session)
+    assert reservation.party_size == 2  # showing times writes nothing
+    page.get_by_role("button", name="Change my booking").click()
+    page.get_by_text("Your booking is changed").wait_for()
+    session.expire_all()
+    (reservation,) = booked(session)
+    assert (reservation.starts_at, reservation.party_size) == (local(bistro, day, 19), 4)
+    assert page.problems == []

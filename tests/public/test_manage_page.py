@@ -68,8 +68,8 @@ def test_htmx_asks_the_manage_page_for_other_times(client, booked):
     response = client.get(f"{path}?date={day + dt.timedelta(days=1)}&party_size=4", headers=HTMX)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
-    assert "Change my booking" in html and "19:00" in times_in(html)
-    assert 'name="party_size" value="4"' in html
+    assert "19:00" in times_in(html) and 'name="csrf_token"' not in html  # the times only
+    assert 'name="shown_party" value="4"' in html
 
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
@@ -189,3 +189,56 @@ def test_private_pages_stay_out_of_caches_and_search_engines(client, booked):
         assert response.headers["Cache-Control"] == "private, no-store"
         assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
     assert 'hx-history="false"' in client.get(path).get_data(as_text=True)
+
+
+def test_change_form_carries_the_date_its_times_were_shown_for(client, booked):
+    path, day = booked
+    html = client.get(path).get_data(as_text=True)
+    assert f'name="shown_date" value="{day.isoformat()}"' in html
+    assert 'name="shown_party" value="2"' in html
+    assert f'formaction="{path}"' in html  # "Show free times" without JavaScript
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+def test_a_change_whose_date_differs_from_the_shown_times_is_not_made(client, session,
+                                                                      restaurant, booked,
+                                                                      headers):
+    """Without JavaScript the guest changed the date but not pressed "Show free times":
+    the 20:00 picked among the old date's times is not written for either date; the new
+    date's times come back with a message, 20:00 still picked."""
+    path, day = booked
+    new_day = day + dt.timedelta(days=3)
+    response = client.post_form(f"{path}/change", {
+        "date": new_day.isoformat(), "party_size": "2", "time": "20:00",
+        "shown_date": day.isoformat(), "shown_party": "2"}, headers=headers)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "You changed the date or the number of guests" in html
+    assert f"{new_day:%A} {new_day.day} {new_day:%B %Y}" in html
+    assert f'name="shown_date" value="{new_day.isoformat()}"' in html
+    assert re.search(r'value="20:00" required checked', html)
+    assert reservation(session).starts_at == local(restaurant, day, 19)
+    assert reservation(session).version == 1 and mails(session) == ["confirmation"]
+    # Confirmed again, now shown for that date: moved.
+    response = client.post_form(f"{path}/change", {
+        "date": new_day.isoformat(), "party_size": "2", "time": "20:00",
+        "shown_date": new_day.isoformat(), "shown_party": "2"}, headers=headers)
+    assert response.status_code == (204 if headers else 303)
+    assert reservation(session).starts_at == local(restaurant, new_day, 20)
+
+
+def test_show_free_times_for_a_change_writes_nothing(client, session, restaurant, booked):
+    path, day = booked
+    new_day = day + dt.timedelta(days=1)
+    response = client.post_form(path, {"date": new_day.isoformat(), "party_size": "4",
+                                       "time": "19:00", "shown_date": day.isoformat(),
+                                       "shown_party": "2"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f"{new_day:%A} {new_day.day} {new_day:%B %Y} · 4 guests" in html
+    assert re.search(r'value="19:00" required checked', html)
+    assert "Change my booking" in html and 'name="name"' not in html  # no guest details
+    assert reservation(session).version == 1 and mails(session) == ["confirmation"]
+    # A bad choice is a 422 with its message, not a 500.
+    bad = client.post_form(path, {"date": "soon", "party_size": "2"})
+    assert bad.status_code == 422 and "Enter a date as YYYY-MM-DD" in bad.get_data(as_text=True)

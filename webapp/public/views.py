@@ -192,6 +192,35 @@ def first_bookable_day(schedule, dates, now: dt.datetime) -> dt.date | None:
     return days[0] if days else None
 
 
+def _dropdowns(schedule, dates: list[DateChoice], day: dt.date | None,
+               party: int | None) -> tuple[list[DateChoice], list[int]]:
+    """The dates and party sizes to offer. They say what the message is about, even a
+    date or party that cannot be booked online (a past or closed date, a party above
+    the online limit): that one is added, marked."""
+    if day is not None and dates and day.isoformat() not in {d.value for d in dates}:
+        dates = sorted([*dates, DateChoice(day.isoformat(), f"{day:%a} {day.day} {day:%b %Y}"
+                                           " (not bookable)", f"{day:%B %Y}")],
+                       key=lambda choice: choice.value)
+    parties = party_choices(schedule)
+    if party is not None and party not in parties:
+        parties = sorted([*parties, party])
+    return dates, parties
+
+
+def _time_notice(time: str | None, times) -> str | None:
+    """The guest's chosen time (kept across a new date or party) is not offered now."""
+    offered = {t.value for group in times for t in group.times}
+    if time and offered and time not in offered:
+        return f"{time} is not free on this day for this party. Please pick another time."
+    return None
+
+
+def _asked_time() -> str | None:
+    """The time chosen before the date or party changed (htmx sends it along)."""
+    asked = request.args.get("time", "")
+    return asked if TIME_PATTERN.match(asked) else None
+
+
 def _booking_context(restaurant: Restaurant, *, availability: AvailabilityForm | None = None,
                      booking: BookingForm | None = None, alternatives=None, later=None,
                      notice: str | None = None, now=None, schedule=None) -> dict:
@@ -209,29 +238,22 @@ def _booking_context(restaurant: Restaurant, *, availability: AvailabilityForm |
     state = _availability(restaurant, schedule, availability, now)
     if booking is None:
         booking = BookingForm(formdata=None)
-        asked = request.args.get("time", "")
-        if TIME_PATTERN.match(asked):  # the time chosen before the date or party changed
-            booking.time.data = asked
-    offered = {t.value for group in state["times"] for t in group.times}
-    if (notice is None and not alternatives and not later and booking.time.data
-            and offered and booking.time.data not in offered):
-        notice = (f"{booking.time.data} is not free on this day for this party. "
-                  "Please pick another time.")
+        booking.time.data = _asked_time()
+    if notice is None and not alternatives and not later:
+        notice = _time_notice(booking.time.data, state["times"])
     day, party = availability.date.data, availability.party_size.data
-    # The dropdowns say what the message is about, even a date or party that cannot be
-    # booked online (a past or closed date, a party above the online limit).
-    if day is not None and dates and day.isoformat() not in {d.value for d in dates}:
-        dates = sorted([*dates, DateChoice(day.isoformat(), f"{day:%a} {day.day} {day:%b %Y}"
-                                           " (not bookable)", f"{day:%B %Y}")],
-                       key=lambda choice: choice.value)
-    parties = party_choices(schedule)
-    if party is not None and party not in parties:
-        parties = sorted([*parties, party])
+    dates, parties = _dropdowns(schedule, dates, day, party)
+    slug = restaurant.slug
     return dict(restaurant=restaurant, schedule=schedule, dates=dates, months=months(dates),
                 parties=parties, availability=availability, booking=booking,
                 times=state["times"], problem=state["problem"], alternatives=alternatives or [],
                 later=later or [], notice=notice, mode="book",
-                date_placeholder=day is None, party_placeholder=party is None)
+                date_placeholder=day is None, party_placeholder=party is None,
+                # Where the one form goes: the write, "Show free times" without
+                # JavaScript (writes nothing), and the page whose GET shows times.
+                action=url_for("public.book", slug=slug),
+                show_url=url_for("public.show_times", slug=slug),
+                times_url=url_for("public.restaurant_page", slug=slug))
 
 
 def _render_booking(restaurant: Restaurant, status: int = 200, **options):
@@ -367,12 +389,15 @@ def _changeable(reservation: Reservation, now: dt.datetime) -> str | None:
 
 def _manage_context(restaurant: Restaurant, reservation: Reservation, token: str, *,
                     availability: AvailabilityForm | None = None,
-                    change: ChangeBookingForm | None = None, alternatives=None,
-                    now: dt.datetime | None = None) -> dict:
+                    change: ChangeBookingForm | None = None, alternatives=None, later=None,
+                    notice: str | None = None, now: dt.datetime | None = None) -> dict:
+    """The manage page: the booking, and the change form, which is the booking page's
+    form without the guest's details (same partials, same stale-date rule)."""
     now = now or utcnow()
     schedule = load_schedule(db.session, restaurant)
     locked = _changeable(reservation, now)
-    dates = date_choices(schedule, now)
+    fragment = _wants_fragment() and request.method == "GET"
+    dates = [] if fragment else date_choices(schedule, now)  # the times fragment has none
     current_day = slotlib.service_date_of(schedule, reservation.starts_at)
     if availability is None:
         availability = _availability_form(schedule, now, current_day, reservation.party_size)
@@ -380,15 +405,35 @@ def _manage_context(restaurant: Restaurant, reservation: Reservation, token: str
              _availability(restaurant, schedule, availability, now, ignore=reservation.id))
     if change is None:
         change = ChangeBookingForm(formdata=None)
-        if availability.date.data == current_day:
-            change.time.data = time_choice(reservation.starts_at, schedule).value
+        change.time.data = _asked_time() or (
+            time_choice(reservation.starts_at, schedule).value
+            if availability.date.data == current_day else None)
+    if notice is None and not alternatives and not later:
+        notice = _time_notice(change.time.data, state["times"])
+    day, party = availability.date.data, availability.party_size.data
+    dates, parties = _dropdowns(schedule, dates, day, party)
+    slug = restaurant.slug
     return dict(restaurant=restaurant, reservation=reservation, token=token, schedule=schedule,
-                locked=locked, dates=dates, months=months(dates), parties=party_choices(schedule),
+                locked=locked, dates=dates, months=months(dates), parties=parties,
                 availability=availability, booking=change, times=state["times"],
-                problem=state["problem"], alternatives=alternatives or [], mode="change",
-                manage_url=_manage_link(restaurant.slug, token),
+                problem=state["problem"], alternatives=alternatives or [], later=later or [],
+                notice=notice, mode="change",
+                date_placeholder=day is None, party_placeholder=party is None,
+                action=url_for("public.change", slug=slug, token=token),
+                show_url=url_for("public.manage_times", slug=slug, token=token),
+                times_url=url_for("public.manage", slug=slug, token=token),
+                manage_url=_manage_link(slug, token),
                 when=time_choice(reservation.starts_at, schedule),
                 facts=booking_facts(restaurant, reservation, schedule))
+
+
+def _render_manage(restaurant: Restaurant, reservation: Reservation, token: str,
+                   status: int = 200, **options):
+    """The manage page; for htmx the times area (a GET) or the change form (a POST)."""
+    context = _manage_context(restaurant, reservation, token, **options)
+    fragment = ("partials/public_book_times.html" if request.method == "GET"
+                else "partials/public_book_form.html")
+    return _private(_render("public/manage.html", fragment, status, **context))
 
 
 @bp.get("/r/<slug>/b/<token>")
@@ -397,7 +442,25 @@ def manage(slug: str, token: str):
     reservation = _reservation(restaurant, token)
     context = _manage_context(restaurant, reservation, token)
     status = 422 if context["availability"].errors else 200
-    return _private(_render("public/manage.html", "partials/public_times.html", status, **context))
+    return _private(_render("public/manage.html", "partials/public_book_times.html", status,
+                            **context))
+
+
+@bp.post("/r/<slug>/b/<token>")
+def manage_times(slug: str, token: str):
+    """Without JavaScript, the change form's "Show free times" (or an alternative on
+    another day): the times for the new choice, the picked time kept. Nothing is written."""
+    restaurant = _restaurant(slug)
+    reservation = _reservation(restaurant, token)
+    change = ChangeBookingForm()  # the time picked; not validated (nothing is written)
+    formdata = request.form.copy()
+    picked = _picked(request.form)
+    if picked:
+        formdata["date"], change.time.data = picked
+    availability = AvailabilityForm(formdata, meta={"csrf": False})
+    availability.validate()
+    return _render_manage(restaurant, reservation, token, 422 if availability.errors else 200,
+                          availability=availability, change=change)
 
 
 @bp.get("/r/<slug>/b/<token>/booking.ics")
@@ -426,12 +489,13 @@ def change(slug: str, token: str):
     availability = AvailabilityForm(request.form, meta={"csrf": False})
     availability.validate()
 
-    def again(status: int, alternatives=None):
-        context = _manage_context(restaurant, reservation, token, availability=availability,
-                                  change=form, alternatives=alternatives, now=now)
-        return _private(_render("public/manage.html", "partials/public_times.html", status,
-                                **context))
+    def again(status: int, **options):
+        return _render_manage(restaurant, reservation, token, status, availability=availability,
+                              change=form, now=now, **options)
 
+    stale = _stale_choice(request.form, schedule)
+    if stale and not _changeable(reservation, now):
+        return again(409, notice=stale)
     if not form.validate():
         return again(400 if "csrf_token" in form.errors else 422)
     day, wall, party_size = form.date.data, form.time.wall_time, form.party_size.data
@@ -449,8 +513,8 @@ def change(slug: str, token: str):
                        policy=write.policy, after_write=write.after_write)
     except SlotTaken as error:
         _apply_error(form, error)
-        return again(error.http_status,
-                     alternatives=[time_choice(m, schedule) for m in error.alternatives])
+        same_day, later = _split_alternatives(error.alternatives, day, schedule)
+        return again(error.http_status, alternatives=same_day, later=later)
     except BookingError as error:
         _apply_error(form, error)  # the service rolled back: the page re-reads the booking
         return again(error.http_status)
