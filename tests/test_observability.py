@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import threading
@@ -193,3 +194,36 @@ def test_metrics_token_keeps_scrapers_without_it_out(make_app):
     allowed = guarded.get("/metrics", headers={"Authorization": "Bearer scrape-me-7f3a"})
     assert allowed.status_code == 200
     assert "http_requests_total" in allowed.get_data(as_text=True)
+
+
+def _gauge(body: str, name: str) -> float:
+    for line in body.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+def test_metrics_show_the_outbox_depth_and_the_age_of_its_oldest_due_message(client, session):
+    from webapp import clock
+    from webapp.models import OutboxEmail
+
+    now = clock.now()
+
+    def row(status: str, due_in_minutes: float) -> OutboxEmail:
+        return OutboxEmail(kind="confirmation", to_address="g@example.com", subject="s",
+                           body_text="b", status=status,
+                           next_attempt_at=now + dt.timedelta(minutes=due_in_minutes))
+
+    body = client.get("/metrics").get_data(as_text=True)
+    assert _gauge(body, "outbox_metrics_up") == 1
+    assert _gauge(body, "outbox_due_messages") == 0
+    assert _gauge(body, "outbox_oldest_due_age_seconds") == 0
+
+    session.add_all([row("pending", -30), row("pending", -5), row("pending", 600),
+                     row("sent", -90), row("failed", -120)])
+    session.commit()
+    body = client.get("/metrics").get_data(as_text=True)
+    assert _gauge(body, "outbox_due_messages") == 2
+    assert 30 * 60 <= _gauge(body, "outbox_oldest_due_age_seconds") < 31 * 60
+    assert _gauge(body, "outbox_scheduled_messages") == 1  # the reminder planned for later
+    assert _gauge(body, "outbox_failed_messages") == 1

@@ -13,8 +13,10 @@ from .models import Restaurant
 
 def register(app: Flask) -> None:
     from .notifications import register_cli as register_mail_cli
+    from .worker import register as register_worker
 
     register_mail_cli(app)
+    register_worker(app)
 
     @app.cli.command("create-owner")
     @click.option("--email", required=True, help="Login e-mail of the owner.")

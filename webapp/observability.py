@@ -299,7 +299,13 @@ def metrics_view() -> Response:
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    from .extensions import db
+    from .outbox_metrics import OutboxCollector
+
+    outbox = CollectorRegistry(auto_describe=False)
+    outbox.register(OutboxCollector(db.session))
+    return Response(generate_latest(registry) + generate_latest(outbox),
+                    mimetype=CONTENT_TYPE_LATEST)
 
 
 def init_app(app: Flask) -> None:
