@@ -115,6 +115,12 @@ def create_restaurant(session: AnySession, *, slug: str, name: str, timezone: st
             session.flush()
     except sa_exc.IntegrityError:
         raise SetupRefused(SLUG_TAKEN, field="slug") from None
+    if not published or not onboarded:
+        # The ORM leaves a None out of the INSERT, so the columns' default (now) filled
+        # them in: "not yet" must be written afterwards.
+        restaurant.published_at = restaurant.published_at if published else None
+        restaurant.onboarded_at = restaurant.onboarded_at if onboarded else None
+        session.flush()
     if owner is not None:
         session.add(Membership(user_id=owner.id, restaurant_id=restaurant.id, role="owner"))
         session.flush()
