@@ -1,7 +1,7 @@
 """The owners' and staff's dashboard. The blueprint is defined in views.py (the day view);
 reservations, setup and tokens add their routes to it when imported here."""
 
-from . import reservations, setup, tokens
+from . import reservations, setup, staff, tokens
 from .views import bp
 
-__all__ = ["bp", "reservations", "setup", "tokens"]
+__all__ = ["bp", "reservations", "setup", "staff", "tokens"]
