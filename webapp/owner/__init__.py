@@ -1,7 +1,7 @@
 """The owners' and staff's dashboard. The blueprint is defined in views.py (the day view);
 reservations, setup and tokens add their routes to it when imported here."""
 
-from . import insights, reservations, setup, staff, tokens, week
+from . import onboarding, reservations, setup, staff, tokens
 from .views import bp
 
-__all__ = ["bp", "insights", "reservations", "setup", "staff", "tokens", "week"]
+__all__ = ["bp", "onboarding", "reservations", "setup", "staff", "tokens"]

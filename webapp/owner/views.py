@@ -30,6 +30,10 @@ def index():
 @bp.get("/<ref>/")
 @member_required
 def home(access: Access):
+    # A new restaurant's owner lands in the set-up guide until it is done or put off
+    # (webapp/owner/onboarding.py); staff always get the day.
+    if access.is_owner and access.restaurant.onboarded_at is None:
+        return redirect(url_for("owner.guide_start", ref=access.ref))
     return redirect(url_for("owner.day", ref=access.ref, day=today(access.restaurant).isoformat()))
 
 
