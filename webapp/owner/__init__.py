@@ -1,7 +1,7 @@
 """The owners' and staff's dashboard. The blueprint is defined in views.py (the day view);
 reservations, setup and tokens add their routes to it when imported here."""
 
-from . import onboarding, reservations, setup, staff, tokens
+from . import insights, onboarding, reservations, setup, staff, tokens, week
 from .views import bp
 
-__all__ = ["bp", "onboarding", "reservations", "setup", "staff", "tokens"]
+__all__ = ["bp", "insights", "onboarding", "reservations", "setup", "staff", "tokens", "week"]
