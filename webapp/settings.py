@@ -113,6 +113,18 @@ def password_hash_method(method: str, environment: str) -> str:
     return method
 
 
+SIGNUP_MODES = ("open", "invite", "closed")
+
+
+def signup_mode(env: Mapping[str, str]) -> str:
+    """Who may make an account at /signup: anyone (``open``), nobody but people invited
+    to a restaurant's staff (``invite``), nobody (``closed``: accounts come from the CLI)."""
+    mode = env.get("SIGNUP", "open").strip().lower() or "open"
+    if mode not in SIGNUP_MODES:
+        raise ConfigError(f"SIGNUP must be one of {', '.join(SIGNUP_MODES)}, got {mode!r}")
+    return mode
+
+
 def _checked(check: Callable[..., Any], *args: Any) -> Any:
     """A check that raises ValueError with its one line, as a ConfigError."""
     try:
@@ -203,6 +215,8 @@ def load_settings(
         # Largest request body accepted (bytes; 413 beyond). The largest real form is a
         # few KB; a big body costs memory and CPU to parse before any view refuses it.
         "MAX_CONTENT_LENGTH": _positive_int(env, "MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH),
+        # Who may sign up at /signup (open, invite, closed).
+        "SIGNUP": signup_mode(env),
         # Not read from the environment: the test suite's config sets a cheap one.
         "PASSWORD_HASH_METHOD": DEFAULT_PASSWORD_HASH_METHOD,
     }
@@ -231,6 +245,23 @@ def load_settings(
                              "check_same_thread": False},
             **settings["SQLALCHEMY_ENGINE_OPTIONS"],
         }
+    replica = overrides.get("DATABASE_REPLICA_URL", env.get("DATABASE_REPLICA_URL", ""))
+    if replica:
+        # A streaming replica for the reads webapp/replica.py allows; PostgreSQL only.
+        replica = normalise_database_url(replica)
+        if not (replica.startswith("postgresql")
+                and settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")):
+            raise ConfigError("DATABASE_REPLICA_URL needs PostgreSQL for both the primary "
+                              "and the replica")
+        settings["SQLALCHEMY_BINDS"] = {"replica": replica}
+    settings["DATABASE_REPLICA_URL"] = replica
+    # Above this lag (seconds) the replica is not read from: the primary answers instead.
+    max_lag = overrides.get("REPLICA_MAX_LAG_SECONDS", env.get("REPLICA_MAX_LAG_SECONDS", "5"))
+    try:
+        settings["REPLICA_MAX_LAG_SECONDS"] = float(max_lag)
+    except ValueError:
+        raise ConfigError(f"REPLICA_MAX_LAG_SECONDS must be a number of seconds, not {max_lag!r}"
+                          ) from None
     return settings
 
 

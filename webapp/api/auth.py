@@ -21,6 +21,7 @@ import datetime as dt
 from flask import current_app, request
 from sqlalchemy import update
 
+from ..booking.operations.accounts import NOT_PUBLISHED
 from ..booking.operations.tokens import verify_token
 from ..booking.setup import restaurant_by_slug as find_restaurant
 from ..extensions import db
@@ -94,11 +95,15 @@ def has_valid_token() -> bool:
         return False
 
 
-def restaurant_by_slug(slug: str) -> Restaurant:
+def restaurant_by_slug(slug: str, *, unpublished_ok: bool = False) -> Restaurant:
+    """The restaurant at ``slug``; 404 when there is none, and on the public endpoints
+    (``unpublished_ok`` false) when it is not published yet (accounts.publish)."""
     restaurant = None if "\x00" in slug else find_restaurant(db.session, slug)
     if restaurant is None:
         redirect_if_moved(slug)  # a slug the restaurant had before: 301/308 to the new one
         raise not_found("There is no restaurant with that slug.")
+    if restaurant.published_at is None and not unpublished_ok:
+        raise not_found(NOT_PUBLISHED)
     set_zone(restaurant.timezone)
     return restaurant
 
@@ -133,7 +138,7 @@ def owner_restaurant(slug: str) -> tuple[Restaurant, ApiToken]:
     token = current_token()
     if token is None:
         raise _unauthorized("This endpoint needs an API token: `Authorization: Bearer <token>`.")
-    restaurant = restaurant_by_slug(slug)
+    restaurant = restaurant_by_slug(slug, unpublished_ok=True)  # its owner sets it up
     if token.restaurant_id != restaurant.id:
         raise not_found("There is no restaurant with that slug.")
     _check_scope(token)

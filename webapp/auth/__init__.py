@@ -1,7 +1,8 @@
-"""Owner and staff login and logout (the blueprint and its routes: views.py), and the
-account page (account.py)."""
+"""Owner and staff login and logout (the blueprint and its routes: views.py), the
+account page (account.py), sign-up (signup.py), proving the address (verification.py)
+and a forgotten password (recovery.py)."""
 
-from . import account, invitations  # noqa: F401  (their routes join the blueprint)
+from . import account, invitations, recovery, signup, verification  # noqa: F401  (routes)
 from .views import bp
 
 __all__ = ["bp"]

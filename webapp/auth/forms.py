@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ..validators import SingleLine
 
@@ -13,3 +13,33 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Empty form: logging out is a POST so that it carries a CSRF token."""
+
+
+class ActionForm(FlaskForm):
+    """Empty form for a button that writes (confirm an address, send a link again)."""
+
+
+class SignupForm(FlaskForm):
+    email = EmailField("E-mail", validators=[
+        DataRequired("Give your e-mail address."), SingleLine(),
+        Email("Give an e-mail address such as name@example.com."), Length(max=254)])
+    password = PasswordField("Password", validators=[
+        DataRequired("Choose a password."), Length(max=256)])
+    restaurant_name = StringField("Restaurant name", validators=[
+        DataRequired("Give the restaurant's name."), SingleLine(), Length(max=120)])
+    # The browser's time zone, filled in by static/js/signup.js; onboarding asks again.
+    timezone = HiddenField(validators=[Optional(), SingleLine(), Length(max=64)])
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField("E-mail", validators=[
+        DataRequired("Give the e-mail address of your account."), SingleLine(),
+        Email("Give an e-mail address such as name@example.com."), Length(max=254)])
+
+
+class ResetForm(FlaskForm):
+    password = PasswordField("New password", validators=[
+        DataRequired("Choose a new password."), Length(max=256)])
+    repeat = PasswordField("New password again", validators=[
+        DataRequired("Type the new password once more."),
+        EqualTo("password", message="The two passwords differ.")])

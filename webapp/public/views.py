@@ -27,11 +27,13 @@ from ..booking import service
 from ..booking import slots as slotlib
 from ..booking.availability import load_schedule
 from ..booking.errors import BookingError, SlotTaken
+from ..booking.operations.accounts import NOT_PUBLISHED
 from ..booking.setup import restaurant_by_slug, restaurant_setup
 from ..extensions import db, limiter
 from ..models import Reservation, Restaurant
 from ..notifications.messages import booking_facts, calendar_entry
 from ..notifications.outbox import calendar_host
+from ..replica import replica_reads
 from ..slug_redirects import redirect_if_moved
 from .choices import (
     DateChoice,
@@ -73,6 +75,10 @@ def _restaurant(slug: str) -> Restaurant:
     if restaurant is None:
         redirect_if_moved(slug)  # an address the restaurant had before: 301 to the new one
         abort(404, description="There is no restaurant at this address. Please check the link.")
+    # Not published yet (booking/operations/accounts.publish): no page, no times, no
+    # booking for anyone. A booking's own pages (its manage token in the path) still open.
+    if restaurant.published_at is None and "token" not in (request.view_args or {}):
+        abort(404, description=NOT_PUBLISHED)
     return restaurant
 
 
@@ -265,6 +271,7 @@ def _render_booking(restaurant: Restaurant, status: int = 200, **options):
 
 
 @bp.get("/r/<slug>")
+@replica_reads
 def restaurant_page(slug: str):
     restaurant = _restaurant(slug)
     context = _booking_context(restaurant)

@@ -31,10 +31,11 @@ from . import links
 from .restaurants import create_restaurant, slug_from_name, timezone_problem
 from .setup import SetupRefused
 
-SIGNUP_MODES = ("open", "invite", "closed")
 PRODUCT = "Booking Manager"
 VERIFY_FIRST = "Verify your e-mail address first: we sent you a link."
 NOT_AN_OWNER = "Only an owner of this restaurant can publish its page."
+# What the guest page and the public API answer (404) for a restaurant not published yet.
+NOT_PUBLISHED = "This restaurant is not taking bookings online yet."
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def sign_up(session: Session, email: str, password: str, restaurant_name: str, *
 
 def _new_owner(session: Session, email: str, password_hash: str, name: str, zone: str,
                urls: AccountUrls) -> Outcome:
-    user = User(email=email, password_hash=password_hash, email_verified_at=None)
+    user = User(email=email, password_hash=password_hash)
     try:
         with session.begin_nested():
             session.add(user)
@@ -131,6 +132,9 @@ def _new_owner(session: Session, email: str, password_hash: str, name: str, zone
     except sa_exc.IntegrityError:
         # A sign-up with the same address committed in between: answer as for a known one.
         return _someone_has_it(session, email, urls)
+    # The ORM leaves a None given to the constructor out of the INSERT, so the column's
+    # default (now: accounts made any other way count as verified) filled it in.
+    user.email_verified_at = None
     restaurant = None
     for _attempt in range(3):  # another sign-up may take the same free slug meanwhile
         try:
@@ -329,7 +333,7 @@ def is_published(restaurant: Restaurant) -> bool:
 
 
 __all__ = [
-    "SIGNUP_MODES", "VERIFY_FIRST", "AccountUrls", "AccountRefused", "PublishRefused",
+    "VERIFY_FIRST", "NOT_PUBLISHED", "AccountUrls", "AccountRefused", "PublishRefused",
     "Outcome", "sign_up", "send_verification", "verify_email", "request_password_reset",
     "reset_link_account", "reset_password", "publish_problem", "can_publish", "publish",
     "is_published",
