@@ -33,7 +33,6 @@ from ..extensions import db, limiter
 from ..models import Reservation, Restaurant
 from ..notifications.messages import booking_facts, calendar_entry
 from ..notifications.outbox import calendar_host
-from ..replica import replica_reads
 from ..slug_redirects import redirect_if_moved
 from .choices import (
     DateChoice,
@@ -271,7 +270,6 @@ def _render_booking(restaurant: Restaurant, status: int = 200, **options):
 
 
 @bp.get("/r/<slug>")
-@replica_reads
 def restaurant_page(slug: str):
     restaurant = _restaurant(slug)
     context = _booking_context(restaurant)
