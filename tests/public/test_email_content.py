@@ -99,6 +99,9 @@ def test_html_part_escapes_what_guests_type():
     assert "second line" in html
     assert 'href="https://x.test/r/a/b/tok?x=1&amp;y=2"' in html
     assert len(html) < 4000
+    # Inline-styled, as mail clients want it: no style sheet, no class to style.
+    assert "<style" not in html and "<link" not in html and "class=" not in html
+    assert '<body style="' in html and '<p style="' in html
 
 
 def test_sent_email_is_multipart_alternative_with_the_same_facts(client, session, make_app,
