@@ -80,9 +80,13 @@ def test_move_onto_a_taken_table_is_409(client, restaurant, auth, day):
 def test_status_moves_and_refusals(client, restaurant, auth, day):
     made = _book(client, day)
     url = f"{BASE}/reservations/{made['id']}/status"
-    assert client.post(url, headers=auth, json={"status": "seated"}).json["status"] == "seated"
-    assert client.post(url, headers=auth, data={"status": "completed"}).json["status"] == \
-        "completed"
+    # A week ahead: not the service day, so the owner's token says "anyway" (issue 17).
+    off_day = assert_problem(client.post(url, headers=auth, json={"status": "seated"}), 409)
+    assert off_day["code"] == "not_on_service_day"
+    assert client.post(url, headers=auth, json={"status": "seated", "allow_off_day": True}
+                       ).json["status"] == "seated"
+    assert client.post(url, headers=auth, data={"status": "completed", "allow_off_day": "true"}
+                       ).json["status"] == "completed"
     body = assert_problem(client.post(url, headers=auth, json={"status": "seated"}), 409)
     assert body["code"] == "invalid_transition"
     assert_problem(client.post(url, headers=auth, json={"status": "lost"}), 422, "status")
@@ -98,7 +102,7 @@ def test_cancel_by_delete(client, restaurant, auth, day):
 def test_timeslots_show_every_slot_and_table_with_its_state(client, restaurant, auth, day):
     made = _book(client, day, "19:00")
     client.post(f"{BASE}/reservations/{made['id']}/status", headers=auth,
-                json={"status": "seated"})
+                json={"status": "seated", "allow_off_day": True})
     body = client.get(f"{BASE}/timeslots?date={day}", headers=auth).json
     assert [t["name"] for t in body["tables"]] == ["T2", "T4", "T6"]
     by_time = {s["time"]: s for s in body["slots"]}

@@ -168,7 +168,8 @@ class BookingMachine(RuleBasedStateMachine):
         if online and party > MAX_ONLINE:
             expected, goes_to = {"PartyTooLarge"}, None
         elif not self.model.in_service(start, party):
-            expected, goes_to = {"OutsideOpeningHours"}, None
+            # StayPastClosing: the kind of OutsideOpeningHours an owner may override.
+            expected, goes_to = {"OutsideOpeningHours", "StayPastClosing"}, None
         else:
             expected, goes_to = self.model.place(party, table, start, end, guest)
         kind, result = self.outcome(lambda: service.book(

@@ -82,8 +82,12 @@ class PageDoor:
         data = {k: str(v) for k, v in fields.items()} | _flag(notify)
         return self._answer(self.client.post_form(f"{PAGE}/reservations/{rid}/move", data))
 
-    def set_status(self, rid: int, status: str, version: int, notify: bool = True) -> Answer:
+    def set_status(self, rid: int, status: str, version: int, notify: bool = True,
+                   off_day: bool = False, confirm: bool = True) -> Answer:
+        # confirm: the second post of Cancel / No-show (the first only asks).
         data = {"status": status, "version": str(version)} | _flag(notify)
+        data |= {"confirm": "y"} if confirm else {}
+        data |= {"allow_off_day": "y"} if off_day else {}
         return self._answer(self.client.post_form(f"{PAGE}/reservations/{rid}/status", data))
 
     def search(self, **params: Any) -> list[int]:
@@ -131,10 +135,12 @@ class ApiDoor:
         return self._answer(self.client.post(f"{API}/reservations/{rid}/move", headers=self.auth,
                                              json={**fields, "notify_guest": notify}))
 
-    def set_status(self, rid: int, status: str, version: int, notify: bool = True) -> Answer:
+    def set_status(self, rid: int, status: str, version: int, notify: bool = True,
+                   off_day: bool = False, confirm: bool = True) -> Answer:
         return self._answer(self.client.post(
             f"{API}/reservations/{rid}/status", headers=self.auth,
-            json={"status": status, "version": version, "notify_guest": notify}))
+            json={"status": status, "version": version, "notify_guest": notify,
+                  "allow_off_day": off_day}))
 
     def search(self, **params: Any) -> list[int]:
         response = self.client.get(f"{API}/reservations", query_string=params, headers=self.auth)

@@ -92,7 +92,7 @@ def test_move_onto_a_taken_table_explains_the_clash(owner_client, session, resta
         "party_size": "2", "version": str(mover.version)})
     assert response.status_code == 409
     html = response.get_data(as_text=True)
-    assert "That time was just taken." in html
+    assert "T2 is taken 19:00–21:00 by Holder." in html
     assert "Free at that time: T1" in html
     session.expire_all()
     assert session.get(Reservation, mover.id).table.name == "T3"
@@ -121,12 +121,15 @@ def test_stale_form_is_409(owner_client, session, restaurant, book, day):
 def test_status_moves_and_refusals(owner_client, session, book):
     booking = book(19)
     url = f"/owner/chez-test/reservations/{booking.id}/status"
-    seated = owner_client.post_form(url, {"status": "seated", "version": "1"}, headers=PANEL)
+    # A week ahead: the owner seats it anyway (issue 17's service-day rule).
+    seated = owner_client.post_form(url, {"status": "seated", "version": "1",
+                                          "allow_off_day": "y"}, headers=PANEL)
     assert seated.status_code == 200 and "Seated" in seated.get_data(as_text=True)
     refused = owner_client.post_form(url, {"status": "no_show", "version": "2"})
     assert refused.status_code == 409
     assert "seated cannot become no show" in refused.get_data(as_text=True)
-    done = owner_client.post_form(url, {"status": "completed", "version": "2"})
+    done = owner_client.post_form(url, {"status": "completed", "version": "2",
+                                        "allow_off_day": "y"})
     assert done.status_code == 303
     bad = owner_client.post_form(url, {"status": "eaten", "version": "3"})
     assert bad.status_code == 422
@@ -139,9 +142,11 @@ def test_status_moves_and_refusals(owner_client, session, book):
 def test_no_show_and_cancel(owner_client, session, book):
     first, second = book(12), book(19, name="Other Guest")
     assert owner_client.post_form(f"/owner/chez-test/reservations/{first.id}/status",
-                                  {"status": "no_show", "version": "1"}).status_code == 303
+                                  {"status": "no_show", "version": "1", "confirm": "y",
+                                   "allow_off_day": "y"}).status_code == 303
     assert owner_client.post_form(f"/owner/chez-test/reservations/{second.id}/status",
-                                  {"status": "cancelled", "version": "1"}).status_code == 303
+                                  {"status": "cancelled", "version": "1",
+                                   "confirm": "y"}).status_code == 303
     session.expire_all()
     assert session.get(Reservation, first.id).status == "no_show"
     assert session.get(Reservation, second.id).status == "cancelled"

@@ -424,7 +424,8 @@ def edit_reservation(slug: str, reservation_id: int):
     changed = reservation_ops.edit(
         db.session, restaurant, writes.context(restaurant, actor(token)), row.id,
         party_size=form.party_size.data, guest=guest_of(form),
-        expected_version=form.version.data, notify_guest=form.notify_guest.data)
+        expected_version=form.version.data, notify_guest=form.notify_guest.data,
+        allow_same_guest=bool(form.allow_same_guest.data))
     return json_response(rep.reservation(changed.reservation, restaurant, owner=True))
 
 
@@ -448,7 +449,7 @@ def move_reservation(slug: str, reservation_id: int):
     moved = reservation_ops.move(
         db.session, restaurant, writes.context(restaurant, actor(token)), row.id,
         move_of(form), expected_version=form.version.data,
-        notify_guest=form.notify_guest.data)
+        notify_guest=form.notify_guest.data, allow_same_guest=bool(form.allow_same_guest.data))
     return json_response(rep.reservation(moved.reservation, restaurant, owner=True))
 
 
@@ -456,7 +457,14 @@ def move_reservation(slug: str, reservation_id: int):
 @documented(summary="Seat, complete, mark no-show or cancel", tag="Owner: reservations",
             auth="owner", scope="bookings", body=lambda: StatusForm, idempotent=True, optional=("version",),
             description="booked → seated → completed, booked → no_show, booked/seated → "
-                        "cancelled; other moves are 409.",
+                        "cancelled; other moves are 409. Seat, complete and no-show only on "
+                        "the booking's service day (409 `not_on_service_day`), unless "
+                        "`allow_off_day: true` (recorded in the history). `booked` (or "
+                        "`seated`) on a no-show takes it back (on the day), on a cancelled "
+                        "reservation re-books it while its time is not over and its table "
+                        "is still free (409 `slot_taken`, naming the booking in the way; "
+                        "the guest is e-mailed the booking again unless "
+                        "`notify_guest: false`).",
             responses={200: OWNER_RESERVATION})
 @idempotent
 def set_reservation_status(slug: str, reservation_id: int):
@@ -467,7 +475,8 @@ def set_reservation_status(slug: str, reservation_id: int):
     updated = reservation_ops.set_status(
         db.session, restaurant, writes.context(restaurant, actor(token)), row.id,
         form.status.data, expected_version=form.version.data,
-        notify_guest=form.notify_guest.data)
+        notify_guest=form.notify_guest.data, allow_off_day=bool(form.allow_off_day.data),
+        may_override=True, allow_same_guest=bool(form.allow_same_guest.data))
     return json_response(rep.reservation(updated.reservation, restaurant, owner=True))
 
 

@@ -159,3 +159,40 @@ class TableNotFound(BookingError):
 
     def __init__(self, message: str = "No such table at this restaurant.") -> None:
         super().__init__(message, field="table")
+
+
+class NotOnServiceDay(BookingError):
+    """Seat, complete and no-show belong to the booking's service day; an owner may
+    override (``allow_off_day``), staff and tokens without it may not."""
+
+    code = "not_on_service_day"
+    http_status = 409
+
+    def __init__(self, message: str, *, may_override: bool = False) -> None:
+        super().__init__(message, field="status")
+        # True when the caller may send the same request again with the override.
+        self.may_override = may_override
+
+
+class StayPastClosing(OutsideOpeningHours):
+    """A phone booking that starts inside a service but whose stay ends after closing.
+    The owner may keep it (``allow_past_closing``) or shorten it to end at closing
+    (``shorten_to_closing``); ``closes_at`` and ``minutes_to_closing`` say where."""
+
+    code = "stay_past_closing"
+
+    def __init__(self, message: str, *, closes_at: dt.datetime,
+                 minutes_to_closing: int) -> None:
+        super().__init__(message)
+        self.closes_at = closes_at
+        self.minutes_to_closing = minutes_to_closing
+
+
+class NotReinstatable(BookingError):
+    """A no-show or cancellation that can no longer be taken back."""
+
+    code = "not_reinstatable"
+    http_status = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="status")

@@ -22,9 +22,12 @@ from .errors import (
     InvalidTransition,
     NoSuitableTable,
     NotChangeable,
+    NotOnServiceDay,
+    NotReinstatable,
     OutsideOpeningHours,
     PartyTooLarge,
     StaleReservation,
+    StayPastClosing,
     TableNotFound,
     TooFarAhead,
     TooLate,
@@ -42,7 +45,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "no_show": frozenset(),
 }
 MAX_PARTY = 500
-
+# Taking back a no-show or a cancellation: the stay becomes active again, so unlike the
+# moves above it is a placing write (locks, re-check), done by ``service.reinstate``.
+REINSTATEMENTS: dict[str, frozenset[str]] = {
+    "no_show": frozenset({"booked", "seated"}),
+    "cancelled": frozenset({"booked", "seated"}),
+}
+# Status moves (and the no-show's reversal) that belong to the booking's service day.
+DAY_BOUND = frozenset({"seated", "completed", "no_show"})
 
 
 @dataclass(frozen=True)
@@ -109,11 +119,36 @@ def plan_stay(schedule: Schedule, starts_at: dt.datetime, party_size: int, *, on
         turn = slotlib.turn_minutes(schedule, party_size)
         stay = min(minutes, turn) if minutes >= 5 else turn
         if not slotlib.within_service(schedule, starts_at, party_size, stay):
-            raise OutsideOpeningHours(slotlib.why_outside_service(schedule, starts_at,
-                                                                  party_size, stay))
+            raise _outside_service(schedule, starts_at, party_size, stay)
     if not 5 <= minutes <= MAX_STAY_MINUTES:
         raise InvalidDuration()
     return starts_at, starts_at + dt.timedelta(minutes=minutes)
+
+
+def closing_after(schedule: Schedule, starts_at: dt.datetime, party_size: int,
+                  stay_minutes: int) -> dt.datetime | None:
+    """The closing instant when ``starts_at`` lies inside a service (without a last
+    seating of its own) and only the stay's end passes its closing, else None: the one
+    refusal of a phone booking an owner may override (keep it, or end it at closing)."""
+    tz = schedule.zone
+    local_day = starts_at.astimezone(tz).date()
+    for day in (local_day, local_day - dt.timedelta(days=1)):
+        for service in slotlib.services_on(schedule, day):
+            opens, closes = slotlib.service_window(day, service, tz)
+            if (service.last_seating is None and opens <= starts_at < closes
+                    and starts_at + dt.timedelta(minutes=stay_minutes) > closes):
+                return closes
+    return None
+
+
+def _outside_service(schedule: Schedule, starts_at: dt.datetime, party_size: int,
+                     stay: int) -> OutsideOpeningHours:
+    message = slotlib.why_outside_service(schedule, starts_at, party_size, stay)
+    closes = closing_after(schedule, starts_at, party_size, stay)
+    if closes is None:
+        return OutsideOpeningHours(message)
+    minutes = int((closes - starts_at).total_seconds() // 60)
+    return StayPastClosing(message, closes_at=closes, minutes_to_closing=minutes)
 
 
 @dataclass(frozen=True)
@@ -195,3 +230,47 @@ def check_status_move(reservation: Reservation, new_status: str, *, online: bool
         check_guest_may_change(reservation, now, "cancelled")
     if new_status not in TRANSITIONS.get(reservation.status, ()):
         raise InvalidTransition(reservation.status, new_status)
+
+
+def day_words(day: dt.date) -> str:
+    """ "Friday 4 December": how a host says a service date."""
+    return f"{day:%A} {day.day} {day:%B}"
+
+
+STATUS_VERBS = {"seated": "seated", "completed": "completed", "no_show": "marked as no-show",
+                "booked": "booked again"}
+# The question an owner is asked off the day: "... Seat it anyway?"
+STATUS_ASKS = {"seated": "Seat it", "completed": "Complete it", "no_show": "Mark it as no-show",
+               "booked": "Take the no-show back"}
+
+
+def check_service_day(new_status: str, booking_day: dt.date, current_days: frozenset[dt.date],
+                      *, allow: bool, may_override: bool) -> str | None:
+    """Seat, complete and no-show (and a no-show's reversal) only on the booking's service
+    day (``current_days``: the service date now, and today's date). Off the day an owner
+    (``may_override``) who says so (``allow``) goes ahead: the text to record in the
+    history is returned; None when no override was needed."""
+    if booking_day in current_days:
+        return None
+    verb = STATUS_VERBS.get(new_status, new_status)
+    today = min(current_days, key=lambda d: abs((d - booking_day).days))
+    if not (allow and may_override):
+        if may_override:
+            message = (f"This booking is for {day_words(booking_day)}. "
+                       f"{STATUS_ASKS.get(new_status, verb)} anyway?")
+        else:
+            message = (f"This booking is for {day_words(booking_day)}; it can be {verb} on "
+                       "that day (an owner may override).")
+        raise NotOnServiceDay(message, may_override=may_override)
+    return f"{verb[0].upper()}{verb[1:]} on {day_words(today)}; the booking is for " \
+           f"{day_words(booking_day)}."
+
+
+def check_reinstatable(reservation: Reservation, new_status: str, now: dt.datetime) -> None:
+    """A no-show or cancellation may be taken back (to booked or seated) while its stay
+    has not ended; the table must still be free (the locked write re-checks that)."""
+    if new_status not in REINSTATEMENTS.get(reservation.status, ()):
+        raise InvalidTransition(reservation.status, new_status)
+    if reservation.ends_at <= now:
+        raise NotReinstatable(f"This booking's time is over; it stays "
+                              f"{reservation.status.replace('_', ' ')}.")

@@ -36,7 +36,7 @@ manage token (``tokens.py``). Their public names are also importable from here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -67,6 +67,7 @@ from .rules import (
     candidates,
     check_guest_may_change,
     check_owner_may_change,
+    check_reinstatable,
     check_status_move,
     check_version,
     plan_change,
@@ -81,7 +82,7 @@ __all__ = [
     "BEFORE_WRITE_HOOKS", "BOOKED_OBSERVERS", "DEFAULT_POLICY", "MAX_PARTY", "ONLINE_SOURCES",
     "TRANSITIONS", "AfterWrite", "BeforeWrite", "BookingResult", "GuestDetails", "WritePolicy",
     "book", "cancel", "change", "find_by_token", "hash_token", "new_manage_token",
-    "normalise_email", "normalise_phone", "plan_stay", "set_status", "utcnow",
+    "normalise_email", "normalise_phone", "plan_stay", "reinstate", "set_status", "utcnow",
     "write_transaction",
 ]
 
@@ -408,7 +409,8 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
 
 def _apply_change(session: Session, reservation: Reservation, plan: ChangePlan, table_id: int,
                   new_guest: GuestDetails | None, actor: str,
-                  after_write: AfterWrite | None) -> None:
+                  after_write: AfterWrite | None,
+                  overrides: Mapping[str, str] | None = None) -> None:
     before = _snapshot(reservation)
     reservation.starts_at, reservation.ends_at = plan.starts_at, plan.ends_at
     reservation.party_size = plan.party_size
@@ -421,7 +423,8 @@ def _apply_change(session: Session, reservation: Reservation, plan: ChangePlan, 
     diff = _diff(before, _snapshot(reservation))
     if diff:
         reservation.version += 1
-        _record_history(session, reservation, actor, "changed", diff)
+        _record_history(session, reservation, actor, "changed",
+                        {**diff, "overrides": dict(overrides)} if overrides else diff)
         if after_write:
             after_write(session, reservation, "changed", manage_token=None)
 
@@ -446,6 +449,7 @@ def book(
     after_write: AfterWrite | None = None,
     schedule: Schedule | None = None,
     tables: Sequence[AnyTable] | None = None,
+    overrides: Mapping[str, str] | None = None,
 ) -> BookingResult:
     """Book a table: the given one, or the best free fit. Raises a BookingError.
 
@@ -459,7 +463,13 @@ def book(
 
     The reservation comes back loaded, usable without a reload; with ORM ``tables`` its
     ``table`` too (else the result's ``table_name`` saves loading it). The guest's clear
-    manage token is in the result (and handed to ``after_write``), nowhere else."""
+    manage token is in the result (and handed to ``after_write``), nowhere else.
+
+    ``overrides`` (owners only, never online): the rules the owner chose to set aside,
+    each with the text the history records: ``past_closing`` (a phone booking's stay may
+    end after closing), ``same_guest`` (recorded only when this guest's other stay
+    really overlaps)."""
+    overrides = overrides or {}
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     if status not in ACTIVE_STATUSES:
@@ -467,11 +477,14 @@ def book(
     now = now or utcnow()
     guest = guest.normalised(restaurant.country)
     online = source in ONLINE_SOURCES
+    if online and overrides:
+        raise ValueError("online bookings keep the strict rules")
     restaurant_id = restaurant.id
     if schedule is None:
         schedule = load_schedule(session, restaurant)
     starts_at, ends_at = plan_stay(schedule, starts_at, party_size, online=online,
-                                   within_hours=source == "phone", now=now,
+                                   within_hours=source == "phone"
+                                   and "past_closing" not in overrides, now=now,
                                    duration_minutes=None if online else duration_minutes)
     if tables is None:
         tables = restaurant_setup(session, restaurant).tables
@@ -484,7 +497,15 @@ def book(
 
     def attempt() -> BookingResult:
         _lock_guest(session, policy, restaurant_id, guest)
-        busy = _guest_check_and_busy_tables(session, restaurant_id, guest, starts_at, ends_at)
+        used = {k: v for k, v in overrides.items() if k != "same_guest"}
+        try:
+            busy = _guest_check_and_busy_tables(session, restaurant_id, guest, starts_at,
+                                                ends_at)
+        except GuestAlreadyBooked:
+            if "same_guest" not in overrides:
+                raise
+            used["same_guest"] = overrides["same_guest"]
+            busy = _busy_tables(session, restaurant_id, starts_at, ends_at, None)
         chosen, chosen_name = loop.claim(ids_and_names, starts_at, ends_at, busy=busy)
         reservation = _insert_reservation(session, dict(
             restaurant_id=restaurant_id, table_id=chosen, starts_at=starts_at,
@@ -496,7 +517,8 @@ def book(
             set_committed_value(reservation, "table", table_objects[chosen])
         _record_history(session, reservation, actor, "created", {
             "table": chosen_name, "starts_at": starts_at.isoformat(),
-            "party_size": party_size, "status": status, "source": source})
+            "party_size": party_size, "status": status, "source": source,
+            **({"overrides": used} if used else {})})
         if after_write:
             after_write(session, reservation, "created", manage_token=token)
         return BookingResult(reservation, token, chosen_name)
@@ -527,6 +549,7 @@ def change(
     now: dt.datetime | None = None,
     policy: WritePolicy = DEFAULT_POLICY,
     after_write: AfterWrite | None = None,
+    overrides: Mapping[str, str] | None = None,
 ) -> Reservation:
     """Move or edit a reservation: time, party size, table, guest details.
 
@@ -534,7 +557,9 @@ def change(
     slot grid, lead time and horizon). Owners may move to any time and table and
     keep the stay's length; the table must still be free. Without ``table_id`` the
     reservation keeps its table when that is free at the new time, else gets the
-    best free fit; like :func:`book`, each candidate is tried in its own transaction."""
+    best free fit; like :func:`book`, each candidate is tried in its own transaction.
+    ``overrides``: as for :func:`book` (``same_guest`` only; never ``online``)."""
+    overrides = {} if online else dict(overrides or {})
     now = now or utcnow()
     restaurant_id = restaurant.id
     schedule = load_schedule(session, restaurant)
@@ -558,8 +583,14 @@ def change(
             reservation.guest_name, reservation.guest_email, reservation.guest_phone,
             reservation.notes)
         _lock_guest(session, policy, restaurant_id, effective_guest)
-        _check_guest_free(session, restaurant_id, effective_guest, plan.starts_at,
-                          plan.ends_at, reservation.id)
+        used: dict[str, str] = {}
+        try:
+            _check_guest_free(session, restaurant_id, effective_guest, plan.starts_at,
+                              plan.ends_at, reservation.id)
+        except GuestAlreadyBooked:
+            if "same_guest" not in overrides:
+                raise
+            used["same_guest"] = overrides["same_guest"]
         new_table = reservation.table_id
         if table_id is not None or plan.moves:
             ids_and_names = [(t.id, t.name) for t in candidates(
@@ -567,7 +598,8 @@ def change(
                 prefer=reservation.table_id)]
             new_table, _ = loop.claim(ids_and_names, plan.starts_at, plan.ends_at,
                                       ignore=reservation.id)
-        _apply_change(session, reservation, plan, new_table, new_guest, actor, after_write)
+        _apply_change(session, reservation, plan, new_table, new_guest, actor, after_write,
+                      used)
         return reservation
 
     changed = loop.run(attempt)
@@ -591,26 +623,97 @@ def set_status(
     now: dt.datetime | None = None,
     policy: WritePolicy = DEFAULT_POLICY,
     after_write: AfterWrite | None = None,
+    check: Callable[[Reservation], Mapping[str, str] | None] | None = None,
 ) -> Reservation:
     """Move a reservation along booked -> seated -> completed, booked -> no_show, or
     booked/seated -> cancelled. Other moves raise InvalidTransition. A guest
     (``online``) may only cancel a booked reservation that has not started.
 
     No advisory locks: a status move never makes a stay active, so it cannot create
-    an overlap; the row lock orders it against a concurrent change."""
+    an overlap; the row lock orders it against a concurrent change.
+
+    ``check``: the caller's own rule (the owner's service-day rule), called with the
+    locked reservation; it may raise a BookingError, or return the overrides it let
+    through, which the history records."""
     now = now or utcnow()
     restaurant_id = restaurant.id
     with write_transaction(session, policy):
         reservation = _locked_reservation(session, restaurant_id, reservation_id)
         check_version(reservation, expected_version)
         check_status_move(reservation, new_status, online=online, now=now)
+        used = check(reservation) if check is not None else None
         old = reservation.status
         reservation.status = new_status
         reservation.version += 1
-        _record_history(session, reservation, actor, new_status, {"status": [old, new_status]})
+        _record_history(session, reservation, actor, new_status, {
+            "status": [old, new_status], **({"overrides": dict(used)} if used else {})})
         if after_write:
             after_write(session, reservation, new_status, manage_token=None)
     return reservation
+
+
+def reinstate(
+    session: Session,
+    restaurant: Restaurant,
+    reservation_id: int,
+    new_status: str,
+    *,
+    expected_version: int | None = None,
+    actor: str = "owner",
+    now: dt.datetime | None = None,
+    policy: WritePolicy = DEFAULT_POLICY,
+    after_write: AfterWrite | None = None,
+    check: Callable[[Reservation], Mapping[str, str] | None] | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> Reservation:
+    """Take back a no-show or a cancellation (owners only): the stay becomes active again
+    on its own table and time, so this is a placing write like :func:`change`: row lock,
+    guest keys, the table's bucket keys, re-check, UPDATE, in one transaction. A table
+    taken meanwhile refuses it (:class:`SlotTaken`, the stay is never moved elsewhere).
+    ``check`` and ``overrides`` (``same_guest``) as for :func:`set_status` and :func:`change`.
+    ``after_write`` is told "changed" (the guest's booking exists again)."""
+    now = now or utcnow()
+    restaurant_id = restaurant.id
+    overrides = dict(overrides or {})
+    loop = _CandidateLoop(session, policy, restaurant_id)
+    stay: tuple[dt.datetime, dt.datetime, int] | None = None
+
+    def attempt() -> Reservation:
+        nonlocal stay
+        reservation = _locked_reservation(session, restaurant_id, reservation_id)
+        check_version(reservation, expected_version)
+        check_reinstatable(reservation, new_status, now)
+        used = dict(check(reservation) or {}) if check is not None else {}
+        stay = (reservation.starts_at, reservation.ends_at, reservation.party_size)
+        guest = GuestDetails(reservation.guest_name, reservation.guest_email,
+                             reservation.guest_phone, reservation.notes)
+        _lock_guest(session, policy, restaurant_id, guest)
+        try:
+            _check_guest_free(session, restaurant_id, guest, reservation.starts_at,
+                              reservation.ends_at, reservation.id)
+        except GuestAlreadyBooked:
+            if "same_guest" not in overrides:
+                raise
+            used["same_guest"] = overrides["same_guest"]
+        table = reservation.table_id
+        loop.claim([(table, "")], reservation.starts_at, reservation.ends_at,
+                   ignore=reservation.id)
+        old = reservation.status
+        reservation.status = new_status
+        reservation.version += 1
+        _record_history(session, reservation, actor, "reinstated", {
+            "status": [old, new_status], **({"overrides": used} if used else {})})
+        if after_write:
+            after_write(session, reservation, "changed", manage_token=None)
+        return reservation
+
+    done = loop.run(attempt)
+    if done is not None:
+        return done
+    assert stay is not None
+    raise _attach_alternatives(SlotTaken(by_constraint=loop.by_constraint), session,
+                               restaurant, load_schedule(session, restaurant), stay[0], stay[1],
+                               stay[2], False, now, ignore=reservation_id)
 
 
 def cancel(session: Session, restaurant: Restaurant, reservation_id: int, **kwargs: Any

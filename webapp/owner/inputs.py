@@ -24,7 +24,10 @@ def new_booking(form: OwnerReservationForm) -> NewBooking:
         source=form.source.data, party_size=form.party_size.data, guest=guest_of(form),
         day=None if walk_in else form.date.data, time=None if walk_in else form.time.data,
         utc_offset=None if walk_in else form.time.utc_offset, table_id=form.table.data,
-        duration_minutes=form.duration_minutes.data, notify_guest=bool(form.notify_guest.data))
+        duration_minutes=form.duration_minutes.data, notify_guest=bool(form.notify_guest.data),
+        allow_past_closing=bool(form.allow_past_closing.data),
+        shorten_to_closing=bool(form.shorten_to_closing.data),
+        allow_same_guest=bool(form.allow_same_guest.data))
 
 
 def move_of(form: MoveReservationForm) -> Move:

@@ -17,9 +17,10 @@ import re
 from flask import Response, flash, make_response, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from .. import writes
-from ..booking.errors import BookingError
+from .. import clock, writes
+from ..booking.errors import BookingError, NotOnServiceDay, StayPastClosing
 from ..booking.operations import reservations as ops
+from ..booking.rules import REINSTATEMENTS, day_words
 from ..booking.service import TRANSITIONS
 from ..extensions import db
 from ..models import DiningTable, Reservation
@@ -39,7 +40,7 @@ from .forms import (
     MoveReservationForm,
     OwnerReservationForm,
     ReservationListForm,
-    StatusForm,
+    StatusPageForm,
 )
 from .inputs import filters_of, guest_of, move_of, new_booking
 from .views import bp
@@ -63,11 +64,16 @@ def _context(access: Access):
 
 
 def _render_new(access: Access, form: OwnerReservationForm, status: int = 200,
-                error: str | None = None):
+                error: str | None = None, refusal: BookingError | None = None):
+    """``refusal``: a refusal the owner may override; the form offers the choices
+    (end the stay at closing or keep it past closing; book the same guest anyway)."""
     template = "partials/owner_new_reservation.html" if wants_panel() \
         else "owner/new_reservation.html"
+    past_closing = refusal if isinstance(refusal, StayPastClosing) else None
+    same_guest = refusal is not None and refusal.code == "guest_overlap"
     return render_template(template, access=access, restaurant=access.restaurant, form=form,
-                           tables=_tables(access), error=error), status
+                           tables=_tables(access), error=error, past_closing=past_closing,
+                           same_guest=same_guest), status
 
 
 @bp.get("/<ref>/reservations/new")
@@ -99,7 +105,8 @@ def create_reservation(access: Access):
         booked = ops.book(db.session, restaurant, _context(access), new_booking(form))
     except BookingError as error:
         apply_booking_error(form, error)
-        return _render_new(access, form, error.http_status, explain(error, restaurant))
+        return _render_new(access, form, error.http_status, explain(error, restaurant),
+                           refusal=error)
     reservation = booked.reservation
     walk_in = reservation.source == "walk_in"
     message = f"{'Walk-in seated' if walk_in else 'Booked'}: {reservation.guest_name}, " \
@@ -130,7 +137,10 @@ def _forms_for(reservation: Reservation, access: Access) -> dict:
 
 
 def _render_reservation(access: Access, reservation: Reservation, status: int = 200,
-                        error: str | None = None, message: str | None = None, **forms):
+                        error: str | None = None, message: str | None = None,
+                        ask: dict | None = None, **forms):
+    """``ask``: a question before the write (confirm a cancellation or no-show, override
+    the service day or the same-guest rule): its text and the fields to post again."""
     all_tables = _tables(access, active_only=False)
     names = {t.id: t.name for t in all_tables}
     history = [(event, describe_changes(event.changes or {}, names, access.restaurant))
@@ -139,11 +149,19 @@ def _render_reservation(access: Access, reservation: Reservation, status: int = 
     context.update(forms)
     template = "partials/owner_reservation_panel.html" if wants_panel() \
         else "owner/reservation.html"
-    service_day = ops.service_date(ops.schedule_of(db.session, access.restaurant), reservation)
+    schedule = ops.schedule_of(db.session, access.restaurant)
+    service_day = ops.service_date(schedule, reservation)
+    now = clock.now()
+    on_the_day = service_day in ops.current_days(schedule, now)
+    # A no-show can be taken back on its day (an owner: any day); a cancellation while
+    # its time is not over (the write re-checks the table).
+    reinstate = reservation.status in REINSTATEMENTS and reservation.ends_at > now and (
+        reservation.status == "cancelled" or on_the_day or access.is_owner)
     return render_template(
         template, access=access, restaurant=access.restaurant, reservation=reservation,
         tables=[t for t in all_tables if t.active], history=history, error=error,
         message=message, transitions=sorted(TRANSITIONS.get(reservation.status, ())),
+        reinstate=reinstate, on_the_day=on_the_day, ask=ask,
         day=service_day.isoformat(), service_day=service_day, **context), status
 
 
@@ -182,10 +200,12 @@ def edit_reservation(access: Access, reservation_id: int):
         changed = ops.edit(db.session, access.restaurant, _context(access), reservation_id,
                            party_size=form.party_size.data, guest=guest_of(form),
                            expected_version=form.version.data,
-                           notify_guest=bool(form.notify_guest.data)).reservation
+                           notify_guest=bool(form.notify_guest.data),
+                           allow_same_guest=bool(form.allow_same_guest.data)).reservation
     except BookingError as error:
         apply_booking_error(form, error)
-        return _refused(access, reservation_id, error, edit_form=form)
+        return _refused(access, reservation_id, error, edit_form=form,
+                        ask=_same_guest_ask(error, "edit"))
     return _after_write(access, changed, f"Saved the changes for {changed.guest_name}.")
 
 
@@ -199,32 +219,89 @@ def move_reservation(access: Access, reservation_id: int):
     try:
         changed = ops.move(db.session, access.restaurant, _context(access), reservation_id,
                            move_of(form), expected_version=form.version.data,
-                           notify_guest=bool(form.notify_guest.data)).reservation
+                           notify_guest=bool(form.notify_guest.data),
+                           allow_same_guest=bool(form.allow_same_guest.data)).reservation
     except BookingError as error:
         apply_booking_error(form, error)
-        return _refused(access, reservation_id, error, move_form=form)
+        return _refused(access, reservation_id, error, move_form=form,
+                        ask=_same_guest_ask(error, "move"))
     local = changed.starts_at.astimezone(zone(access.restaurant))
     return _after_write(access, changed, f"Moved {changed.guest_name} to {changed.table.name} "
                                          f"at {local:%H:%M} on {local:%a %d %b}.")
+
+
+def _same_guest_ask(error: BookingError, form: str) -> dict | None:
+    """The "book anyway" choice after a refused edit or move of a guest whose phone or
+    e-mail holds another overlapping booking (the form posts again with the override)."""
+    if error.code != "guest_overlap":
+        return None
+    return {"kind": "same_guest", "form": form, "text": error.message,
+            "yes": "Save anyway" if form == "edit" else "Move anyway"}
+
+
+# Asked before they are done: nothing is written until the second post says confirm.
+CONFIRMED_STATUSES = {"cancelled": "Cancel booking", "no_show": "Mark as no-show"}
+ANYWAY = {"seated": "Seat anyway", "completed": "Complete anyway",
+          "no_show": "Mark as no-show anyway", "booked": "Take the no-show back anyway"}
+STATUS_DONE = {"seated": "Seated", "completed": "Completed", "no_show": "Marked as no-show",
+               "cancelled": "Cancelled", "booked": "Booked again"}
+
+
+def _status_ask(reservation: Reservation, form: StatusPageForm, text: str, yes: str,
+                **fields: str) -> dict:
+    values = {"status": form.status.data, "version": str(form.version.data), "confirm": "y"}
+    if form.notify_guest.data:
+        values["notify_guest"] = "y"
+    values.update(fields)
+    return {"kind": "status", "text": text, "yes": yes, "fields": values}
 
 
 @bp.post("/<ref>/reservations/<int:reservation_id>/status")
 @member_required
 def set_status(access: Access, reservation_id: int):
     reservation = reservation_or_404(access, reservation_id)
-    form = StatusForm()
+    form = StatusPageForm()
     if not form.validate():
         error = "; ".join(m for messages in form.errors.values() for m in messages)
         return _render_reservation(access, reservation, form_status(form), error=error)
+    status, before = form.status.data, reservation.status
+    # Ask only about a move the rules allow (else the refusal says why at once).
+    if status in CONFIRMED_STATUSES and not form.confirm.data and \
+            status in TRANSITIONS.get(reservation.status, ()):
+        schedule = ops.schedule_of(db.session, access.restaurant)
+        local = reservation.starts_at.astimezone(zone(access.restaurant))
+        what = "Cancel" if status == "cancelled" else "Mark as no-show"
+        text = (f"{what} {reservation.guest_name}'s booking for "
+                f"{day_words(ops.service_date(schedule, reservation))}, {local:%H:%M}?")
+        if status == "cancelled" and reservation.guest_email:
+            text += (" The guest is e-mailed the cancellation." if form.notify_guest.data
+                     else " The guest is not e-mailed.")
+        return _render_reservation(access, reservation, ask=_status_ask(
+            reservation, form, text, f"Yes, {CONFIRMED_STATUSES[status].lower()}"))
     try:
         changed = ops.set_status(db.session, access.restaurant, _context(access),
-                                 reservation_id, form.status.data,
+                                 reservation_id, status,
                                  expected_version=form.version.data,
-                                 notify_guest=bool(form.notify_guest.data)).reservation
+                                 notify_guest=bool(form.notify_guest.data),
+                                 allow_off_day=bool(form.allow_off_day.data),
+                                 may_override=access.is_owner,
+                                 allow_same_guest=bool(form.allow_same_guest.data)).reservation
+    except NotOnServiceDay as error:
+        reservation = reservation_or_404(access, reservation_id)
+        if not error.may_override:
+            return _refused(access, reservation_id, error)
+        return _render_reservation(access, reservation, error.http_status, ask=_status_ask(
+            reservation, form, error.message, ANYWAY.get(status, "Do it anyway"),
+            allow_off_day="y"))
     except BookingError as error:
-        return _refused(access, reservation_id, error)
-    label = {"seated": "Seated", "completed": "Completed", "no_show": "Marked as no-show",
-             "cancelled": "Cancelled"}.get(changed.status, changed.status)
+        ask = None
+        if error.code == "guest_overlap":
+            ask = _status_ask(reservation, form, error.message, "Book again anyway",
+                              allow_same_guest="y")
+        return _refused(access, reservation_id, error, ask=ask)
+    label = STATUS_DONE.get(changed.status, changed.status)
+    if status in REINSTATEMENTS.get(before, ()):
+        label = "Booked again" if status == "booked" else "Seated again"
     return _after_write(access, changed, f"{label}: {changed.guest_name}.")
 
 

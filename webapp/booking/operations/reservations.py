@@ -12,7 +12,13 @@ doors must do the same way:
   an e-mail address queues the matching e-mail in its own transaction, unless the
   owner unticked ``notify_guest`` for that action;
 * **the refusals**: a :class:`~webapp.booking.errors.BookingError` with one message,
-  whichever door asked.
+  whichever door asked (a table taken names the booking in the way: "Napoli is taken
+  19:00–21:00 by Rossi");
+* **the owner's overrides**, each explicit and recorded in the booking's history: a
+  phone booking's stay past closing, the same phone or e-mail on two overlapping
+  bookings, a status change off the booking's service day (owners, not staff);
+* **the service day**: seat, complete and no-show belong to the booking's day; a
+  no-show or a cancellation can be taken back (the latter only while its table is free).
 """
 
 from __future__ import annotations
@@ -20,14 +26,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from ...models import Reservation, ReservationEvent, Restaurant
-from .. import service
+from ...models import (
+    ACTIVE_STATUSES,
+    DiningTable,
+    Reservation,
+    ReservationEvent,
+    Restaurant,
+    overlapping_stays,
+)
+from .. import rules, service
 from .. import slots as slotlib
-from ..errors import BookingError, ReservationNotFound
+from ..errors import BookingError, ReservationNotFound, SlotTaken
 from ..service import GuestDetails
 from ..setup import restaurant_setup
 from ..slots import Schedule
@@ -95,6 +109,68 @@ class NewBooking:
     table_id: int | None = None
     duration_minutes: int | None = None
     notify_guest: bool = True
+    # The owner's explicit choices after a refusal (see module docstring).
+    allow_past_closing: bool = False
+    shorten_to_closing: bool = False
+    allow_same_guest: bool = False
+
+
+# What the history says about each override.
+SAME_GUEST_TEXT = "Booked anyway: the same phone or e-mail has an overlapping booking."
+
+
+def _same_guest(allow: bool) -> dict[str, str]:
+    return {"same_guest": SAME_GUEST_TEXT} if allow else {}
+
+
+def _hhmm(instant: dt.datetime, zone: ZoneInfo) -> str:
+    return instant.astimezone(zone).strftime("%H:%M")
+
+
+def _name_the_blocker(session: AnySession, error: SlotTaken, table_id: int | None,
+                      starts_at: dt.datetime, ends_at: dt.datetime, zone: ZoneInfo,
+                      ignore: int | None = None) -> SlotTaken:
+    """An owner who asked for one table hears which booking holds it: "Napoli is taken
+    19:00–21:00 by Rossi." (a read after the refused write rolled back)."""
+    if table_id is None:
+        return error
+    query = (select(Reservation.starts_at, Reservation.ends_at, Reservation.guest_name)
+             .where(Reservation.table_id == table_id, Reservation.status.in_(ACTIVE_STATUSES),
+                    overlapping_stays(starts_at, ends_at))
+             .order_by(Reservation.starts_at).limit(1))
+    if ignore is not None:
+        query = query.where(Reservation.id != ignore)
+    blocker = session.execute(query).first()
+    table = session.get(DiningTable, table_id)
+    if blocker is None or table is None:
+        return error
+    error.message = (f"{table.name} is taken {_hhmm(blocker.starts_at, zone)}–"
+                     f"{_hhmm(blocker.ends_at, zone)} by {blocker.guest_name}.")
+    error.args = (error.message,)
+    return error
+
+
+def _past_closing(schedule: Schedule, booking: NewBooking, starts_at: dt.datetime
+                  ) -> tuple[int | None, dict[str, str]]:
+    """The owner's answer to a stay past closing: the length to book and the override
+    to record. Only when the start is inside a service and just the end passes closing
+    (anything else stays refused by the rules)."""
+    duration = booking.duration_minutes
+    if booking.source != "phone" or not (booking.allow_past_closing
+                                         or booking.shorten_to_closing):
+        return duration, {}
+    turn = slotlib.turn_minutes(schedule, booking.party_size)
+    minutes = duration or turn
+    closes = rules.closing_after(schedule, starts_at, booking.party_size,
+                                 min(minutes, turn) if minutes >= 5 else turn)
+    if closes is None:
+        return duration, {}
+    if booking.shorten_to_closing:
+        return int((closes - starts_at).total_seconds() // 60), {}
+    ends = starts_at + dt.timedelta(minutes=minutes)
+    return duration, {"past_closing": f"Kept past closing: the stay ends "
+                                      f"{_hhmm(ends, schedule.zone)}, closing is "
+                                      f"{_hhmm(closes, schedule.zone)}."}
 
 
 @dataclass(frozen=True)
@@ -122,14 +198,25 @@ def book(session: AnySession, restaurant: Restaurant, context: WriteContext,
         schedule = schedule_of(session, restaurant)
         starts_at = start_instant(schedule, booking.day, booking.time, booking.party_size,
                                   booking.utc_offset)
+    duration, overrides = booking.duration_minutes, _same_guest(booking.allow_same_guest)
+    if schedule is not None:
+        duration, past_closing = _past_closing(schedule, booking, starts_at)
+        overrides.update(past_closing)
     write = context.start(notify=booking.notify_guest, any_table=booking.table_id is None)
-    result = service.book(
-        real_session(session), restaurant, starts_at=starts_at,
-        party_size=booking.party_size, guest=guest, table_id=booking.table_id,
-        source=booking.source, status="seated" if walk_in else "booked",
-        duration_minutes=booking.duration_minutes,
-        actor=context.actor, now=now, policy=context.policy, after_write=write.after_write,
-        schedule=schedule)
+    try:
+        result = service.book(
+            real_session(session), restaurant, starts_at=starts_at,
+            party_size=booking.party_size, guest=guest, table_id=booking.table_id,
+            source=booking.source, status="seated" if walk_in else "booked",
+            duration_minutes=duration,
+            actor=context.actor, now=now, policy=context.policy, after_write=write.after_write,
+            schedule=schedule, overrides=overrides)
+    except SlotTaken as error:
+        schedule = schedule or schedule_of(session, restaurant)
+        length = duration or slotlib.turn_minutes(schedule, booking.party_size)
+        _name_the_blocker(session, error, booking.table_id, starts_at,
+                          starts_at + dt.timedelta(minutes=length), schedule.zone)
+        raise
     emails = write.committed()
     return Booked(result.reservation, write.manage_token or result.manage_token,
                   result.table_name, emails)
@@ -143,13 +230,14 @@ class Written:
 
 def edit(session: AnySession, restaurant: Restaurant, context: WriteContext, reservation_id: int,
          *, party_size: int, guest: GuestDetails, expected_version: int | None,
-         notify_guest: bool = True) -> Written:
+         notify_guest: bool = True, allow_same_guest: bool = False) -> Written:
     """Guest details and party size (a larger party may need another table)."""
     write = context.start(notify=notify_guest)
     changed = service.change(
         real_session(session), restaurant, reservation_id, party_size=party_size,
         guest=guest, expected_version=expected_version, actor=context.actor, now=context.now,
-        policy=context.policy, after_write=write.after_write)
+        policy=context.policy, after_write=write.after_write,
+        overrides=_same_guest(allow_same_guest))
     return Written(changed, write.committed())
 
 
@@ -166,7 +254,8 @@ class Move:
 
 
 def move(session: AnySession, restaurant: Restaurant, context: WriteContext, reservation_id: int,
-         to: Move, *, expected_version: int | None, notify_guest: bool = True) -> Written:
+         to: Move, *, expected_version: int | None, notify_guest: bool = True,
+         allow_same_guest: bool = False) -> Written:
     """Owners may move off the slot grid and outside the hours; the table must be free.
     A length of stay equal to the present one keeps the stay's length (not a change)."""
     current = _get(session, restaurant, reservation_id)
@@ -175,23 +264,74 @@ def move(session: AnySession, restaurant: Restaurant, context: WriteContext, res
     length = int((current.ends_at - current.starts_at).total_seconds() // 60)
     duration = to.duration_minutes if to.duration_minutes not in (None, length) else None
     write = context.start(notify=notify_guest, any_table=to.table_id is None)
-    moved = service.change(
-        real_session(session), restaurant, reservation_id, starts_at=starts_at,
-        table_id=to.table_id, party_size=to.party_size, duration_minutes=duration,
-        expected_version=expected_version, actor=context.actor, now=context.now,
-        policy=context.policy, after_write=write.after_write)
+    try:
+        moved = service.change(
+            real_session(session), restaurant, reservation_id, starts_at=starts_at,
+            table_id=to.table_id, party_size=to.party_size, duration_minutes=duration,
+            expected_version=expected_version, actor=context.actor, now=context.now,
+            policy=context.policy, after_write=write.after_write,
+            overrides=_same_guest(allow_same_guest))
+    except SlotTaken as error:
+        minutes = duration or (length if to.party_size == current.party_size
+                               else slotlib.turn_minutes(schedule, to.party_size))
+        _name_the_blocker(session, error, to.table_id, starts_at,
+                          starts_at + dt.timedelta(minutes=minutes), schedule.zone,
+                          ignore=reservation_id)
+        raise
     return Written(moved, write.committed())
+
+
+def current_days(schedule: Schedule, now: dt.datetime) -> frozenset[dt.date]:
+    """The service date now (a late service past midnight is still its evening's) and
+    the local date: the days on which a booking may be seated, completed or no-showed."""
+    return frozenset({slotlib.service_date_of(schedule, now),
+                      now.astimezone(schedule.zone).date()})
 
 
 def set_status(session: AnySession, restaurant: Restaurant, context: WriteContext,
                reservation_id: int, status: str, *, expected_version: int | None,
-               notify_guest: bool = True) -> Written:
-    """Seat, complete, no-show or cancel (only a cancellation e-mails the guest)."""
+               notify_guest: bool = True, allow_off_day: bool = False,
+               may_override: bool = True, allow_same_guest: bool = False) -> Written:
+    """Seat, complete, no-show or cancel (only a cancellation e-mails the guest), or take
+    a no-show or cancellation back (``booked``/``seated``: :func:`service.reinstate`, a
+    locked write that needs the table still free; the guest whose cancellation is taken
+    back is e-mailed the booking again).
+
+    Seat, complete, no-show and the no-show's reversal only on the booking's service
+    day; off it :class:`~webapp.booking.errors.NotOnServiceDay`, unless ``allow_off_day``
+    from a caller who ``may_override`` (an owner, not staff): then the history records it."""
+    now = context.now or service.utcnow()
+    schedule = schedule_of(session, restaurant)
+    days = current_days(schedule, now)
+
+    def on_the_day(reservation: Reservation) -> dict[str, str] | None:
+        if status not in rules.DAY_BOUND and reservation.status != "no_show":
+            return None
+        text = rules.check_service_day(status, service_date(schedule, reservation), days,
+                                       allow=allow_off_day, may_override=may_override)
+        return {"off_day": text} if text else None
+
+    current = _get(session, restaurant, reservation_id)
+    if status in rules.REINSTATEMENTS.get(current.status, ()):
+        was_cancelled = current.status == "cancelled"
+        starts_at, ends_at, table_id = current.starts_at, current.ends_at, current.table_id
+        write = context.start(notify=notify_guest and was_cancelled, any_table=False)
+        try:
+            changed = service.reinstate(
+                real_session(session), restaurant, reservation_id, status,
+                expected_version=expected_version, actor=context.actor, now=now,
+                policy=context.policy, after_write=write.after_write, check=on_the_day,
+                overrides=_same_guest(allow_same_guest))
+        except SlotTaken as error:
+            _name_the_blocker(session, error, table_id, starts_at, ends_at, schedule.zone,
+                              ignore=reservation_id)
+            raise
+        return Written(changed, write.committed())
     write = context.start(notify=notify_guest)
     changed = service.set_status(
         real_session(session), restaurant, reservation_id, status,
-        expected_version=expected_version, actor=context.actor, now=context.now,
-        policy=context.policy, after_write=write.after_write)
+        expected_version=expected_version, actor=context.actor, now=now,
+        policy=context.policy, after_write=write.after_write, check=on_the_day)
     return Written(changed, write.committed())
 
 
