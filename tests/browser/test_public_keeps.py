@@ -68,7 +68,7 @@ def booked(session) -> list[Reservation]:
     return list(session.scalars(select(Reservation)))
 
 
-def test_a_new_party_keeps_the_details_and_the_time(live_server, guest_page, session, bistro,
+def test_a_new_party_or_date_keeps_the_details_and_the_time(live_server, guest_page, session, bistro,
                                                     screenshot):
     page, day = guest_page, future_day()
     page.goto(f"{live_server.url}/r/bistro?date={day}&party_size=2")
@@ -79,11 +79,15 @@ def test_a_new_party_keeps_the_details_and_the_time(live_server, guest_page, ses
     assert page.locator('input[name="time"][value="19:00"]').is_checked()
     no_horizontal_overflow(page)
     screenshot(page, f"public-kept-after-party-change-{page.label}")
+    new_day = future_day(9)  # and a new date: still everything kept
+    change_choice(page, "date", new_day.isoformat(), f"{new_day.day} {new_day:%B %Y}")
+    assert details(page) == TYPED
+    assert page.locator('input[name="time"][value="19:00"]').is_checked()
 
     page.get_by_role("button", name="Confirm booking").click()
     page.wait_for_url("**/r/bistro/b/**")
     (reservation,) = booked(session)
-    assert (reservation.starts_at, reservation.party_size) == (local(bistro, day, 19), 4)
+    assert (reservation.starts_at, reservation.party_size) == (local(bistro, new_day, 19), 4)
     assert reservation.guest_name == "Ada Lovelace" and reservation.notes == TYPED["Notes (optional)"]
     assert page.problems == []
 
