@@ -210,7 +210,9 @@ def form_defaults(form_class: type[Form], **form_kwargs: Any) -> dict[str, Any]:
     form = form_class(formdata=None, meta={"csrf": False}, **form_kwargs)
     values: dict[str, Any] = {}
     for field in form:
-        if field.data in (None, "", [], {}) or field.name in IGNORED_FIELDS:
+        # False: a checkbox off by default (an override) is not sent, as on the page.
+        if field.data in (None, "", [], {}) or field.data is False \
+                or field.name in IGNORED_FIELDS:
             continue
         if field.data is True:
             values[field.name] = True

@@ -108,6 +108,9 @@ def describe_changes(changes: dict[str, Any], tables: dict[int, str], restaurant
 
     lines = []
     for key, value in changes.items():
+        if key == "overrides" and isinstance(value, dict):  # the owner's "anyway", in words
+            lines.extend(f"override: {text}" for text in value.values())
+            continue
         label = HISTORY_LABELS.get(key, key)
         if isinstance(value, list) and len(value) == 2:
             lines.append(f"{label}: {show(key, value[0])} → {show(key, value[1])}")
