@@ -33,6 +33,7 @@ from ..extensions import db, limiter
 from ..models import Reservation, Restaurant
 from ..notifications.messages import booking_facts, calendar_entry
 from ..notifications.outbox import calendar_host
+from ..replica import replica_reads
 from ..slug_redirects import redirect_if_moved
 from .choices import (
     DateChoice,
@@ -220,10 +221,10 @@ def _time_notice(time: str | None, times) -> str | None:
     return None
 
 
-def _asked_time() -> str | None:
-    """The time chosen before the date or party changed (htmx sends it along)."""
+def _asked_time() -> str:
+    """The time chosen before the date or party changed (htmx sends it along), or ""."""
     asked = request.args.get("time", "")
-    return asked if TIME_PATTERN.match(asked) else None
+    return asked if TIME_PATTERN.match(asked) else ""
 
 
 def _booking_context(restaurant: Restaurant, *, availability: AvailabilityForm | None = None,
@@ -270,6 +271,7 @@ def _render_booking(restaurant: Restaurant, status: int = 200, **options):
 
 
 @bp.get("/r/<slug>")
+@replica_reads
 def restaurant_page(slug: str):
     restaurant = _restaurant(slug)
     context = _booking_context(restaurant)
@@ -412,7 +414,7 @@ def _manage_context(restaurant: Restaurant, reservation: Reservation, token: str
         change = ChangeBookingForm(formdata=None)
         change.time.data = _asked_time() or (
             time_choice(reservation.starts_at, schedule).value
-            if availability.date.data == current_day else None)
+            if availability.date.data == current_day else "")
     if notice is None and not alternatives and not later:
         notice = _time_notice(change.time.data, state["times"])
     day, party = availability.date.data, availability.party_size.data
