@@ -41,6 +41,13 @@ def assert_one_clear_line(result: subprocess.CompletedProcess, *fragments: str) 
     pytest.param({"BOOKING_ENV": "staging"}, ("BOOKING_ENV must be one of",), id="unknown-environment"),
     pytest.param({"BOOKING_ENV": "development", "BOOKING_LOCK_TIMEOUT_MS": "3s"},
                  ("BOOKING_LOCK_TIMEOUT_MS must be a whole number",), id="not-a-number"),
+    pytest.param({"BOOKING_ENV": "development",
+                  "DATABASE_REPLICA_URL": "postgresql://x@127.0.0.1:1/db"},
+                 ("DATABASE_REPLICA_URL needs PostgreSQL",), id="replica-of-sqlite"),
+    pytest.param({"BOOKING_ENV": "development", "DATABASE_REPLICA_URL": "replica.internal"},
+                 ("DATABASE_REPLICA_URL: ", "is not a URL"), id="replica-not-a-url"),
+    pytest.param({"BOOKING_ENV": "development", "REPLICA_MAX_LAG_SECONDS": "5s"},
+                 ("REPLICA_MAX_LAG_SECONDS must be a number",), id="replica-lag-not-a-number"),
 ])
 def test_bad_configuration_stops_with_one_line(tmp_path, variables, fragments):
     variables = {name: value.format(tmp=tmp_path) for name, value in variables.items()}

@@ -92,7 +92,8 @@ def _declare_write_intent(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        for engine in db.engines.values():  # the primary, and the replica if there is one
+            configure_engine(engine)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     htmx.init_app(app)
@@ -151,4 +152,5 @@ def _verify_database(app: Flask) -> None:
                 f"booking-manager: cannot reach the database at {url}: {reason}") from None
         finally:
             # Forked gunicorn workers must not share the pool the master opened.
-            db.engine.dispose()
+            for engine in db.engines.values():
+                engine.dispose()

@@ -42,7 +42,14 @@ class _SQLAlchemy(SQLAlchemy):
         session: _ScopedSession  # type: ignore[assignment]
 
 
-db = _SQLAlchemy(model_class=Base)
+def _session_class() -> type:
+    # Reads of @replica_reads views may go to DATABASE_REPLICA_URL (webapp/replica.py).
+    from .replica import RoutingSession
+
+    return RoutingSession
+
+
+db = _SQLAlchemy(model_class=Base, session_options={"class_": _session_class()})
 
 if TYPE_CHECKING:
     class Model(Base):

@@ -44,4 +44,20 @@ def readyz():
         return jsonify(status="unavailable", reason="database schema is not at the latest "
                        "migration; run `flask --app webapp db upgrade`",
                        database=sorted(rows), expected=sorted(heads)), 503
-    return jsonify(status="ready")
+    return jsonify(status="ready", **_replica_report())
+
+
+def _replica_report() -> dict:
+    """With a replica configured: its lag and whether reads go to it. A lagging or
+    unreachable replica does not make the app unready: reads fall back to the primary."""
+    from .replica import BIND_KEY, replica_lag
+
+    engine = db.engines.get(BIND_KEY)
+    if engine is None:
+        return {}
+    lag = replica_lag(engine, fresh=True)
+    bound = float(current_app.config.get("REPLICA_MAX_LAG_SECONDS", 5))
+    return {"replica": {"reachable": lag is not None,
+                        "lag_seconds": None if lag is None else round(lag, 3),
+                        "max_lag_seconds": bound,
+                        "reads_from_replica": lag is not None and lag <= bound}}

@@ -245,6 +245,26 @@ def load_settings(
                              "check_same_thread": False},
             **settings["SQLALCHEMY_ENGINE_OPTIONS"],
         }
+    replica = overrides.get("DATABASE_REPLICA_URL", env.get("DATABASE_REPLICA_URL", ""))
+    if replica:
+        # A streaming replica for the reads webapp/replica.py allows; PostgreSQL only.
+        try:
+            replica = normalise_database_url(replica)
+        except ConfigError as error:  # its message names DATABASE_URL
+            raise ConfigError(f"DATABASE_REPLICA_URL: {error}") from None
+        if not (replica.startswith("postgresql")
+                and settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")):
+            raise ConfigError("DATABASE_REPLICA_URL needs PostgreSQL for both the primary "
+                              "and the replica")
+        settings["SQLALCHEMY_BINDS"] = {"replica": replica}
+    settings["DATABASE_REPLICA_URL"] = replica
+    # Above this lag (seconds) the replica is not read from: the primary answers instead.
+    max_lag = overrides.get("REPLICA_MAX_LAG_SECONDS", env.get("REPLICA_MAX_LAG_SECONDS", "5"))
+    try:
+        settings["REPLICA_MAX_LAG_SECONDS"] = float(max_lag)
+    except ValueError:
+        raise ConfigError(f"REPLICA_MAX_LAG_SECONDS must be a number of seconds, not {max_lag!r}"
+                          ) from None
     return settings
 
 

@@ -19,6 +19,7 @@ from ..models import OpeningHours, SpecialDay
 from ..owner.forms import OwnerReservationForm
 from ..owner.inputs import new_booking
 from ..public.forms import AvailabilityForm, BookingForm
+from ..replica import replica_reads
 from . import representations as rep
 from .auth import REALM, actor, has_valid_token, owner_of, restaurant_by_slug
 from .blueprint import bp
@@ -58,6 +59,7 @@ def restaurant(slug: str):
                         "largest online party apply). With the restaurant's API token: every "
                         "start time of the services and the free tables at each.",
             responses={200: ("Availability", "Free start times, grouped by service.")})
+@replica_reads
 def availability(slug: str):
     restaurant = restaurant_by_slug(slug)
     token = owner_of(restaurant)
