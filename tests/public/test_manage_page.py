@@ -242,3 +242,20 @@ def test_show_free_times_for_a_change_writes_nothing(client, session, restaurant
     # A bad choice is a 422 with its message, not a 500.
     bad = client.post_form(path, {"date": "soon", "party_size": "2"})
     assert bad.status_code == 422 and "Enter a date as YYYY-MM-DD" in bad.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("query", "date_label", "party_label", "message"), [
+    ("date=2020-01-01&party_size=2", "Wed 1 Jan 2020 (not bookable)", "2 guests",
+     "That date has passed"),
+    ("date={day}&party_size=12", "{day:%a} {day.day} {day:%b}", "12 guests",
+     "For parties of more than 8 please call us"),
+])
+def test_change_form_dropdowns_agree_with_the_message(client, booked, query, date_label,
+                                                      party_label, message):
+    from tests.public.test_booking_page_keeps import selected
+
+    path, day = booked
+    html = client.get(f"{path}?{query.format(day=day)}").get_data(as_text=True)
+    assert message in html
+    assert selected(html, "date") == date_label.format(day=day)
+    assert selected(html, "party_size") == party_label
