@@ -12,20 +12,5 @@
     }
   });
 
-  // Close the reservation panel without leaving the day view.
-  document.addEventListener("click", function (event) {
-    var closer = event.target.closest("[data-close-panel]");
-    var panel = document.getElementById("panel");
-    if (closer && panel && panel.contains(closer)) {
-      event.preventDefault();
-      panel.innerHTML = "";
-    }
-  });
-
-  document.addEventListener("keydown", function (event) {
-    var panel = document.getElementById("panel");
-    if (event.key === "Escape" && panel && panel.firstElementChild) {
-      panel.innerHTML = "";
-    }
-  });
+  // The day view's panel (a modal dialog: close, Escape, focus) lives in owner-day.js.
 })();

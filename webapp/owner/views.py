@@ -46,6 +46,15 @@ def pick_day(access: Access):
     return redirect(url_for("owner.day", ref=access.ref, day=day.isoformat()))
 
 
+VIEWS = ("list", "grid")  # ?view=: a phone shows the list unless told, a wider screen the grid
+
+
+def _view() -> str:
+    """The chosen view, or "auto" (the stylesheet picks by the screen's width)."""
+    view = request.args.get("view", "")
+    return view if view in VIEWS else "auto"
+
+
 @bp.get("/<ref>/day/<day>")
 @member_required
 def day(access: Access, day: str):
@@ -54,7 +63,7 @@ def day(access: Access, day: str):
     return render_template("owner/day.html", access=access, restaurant=access.restaurant,
                            layout=day_layout, day=date, today=today(access.restaurant),
                            previous=date - dt.timedelta(days=1), next=date + dt.timedelta(days=1),
-                           poll_seconds=poll_seconds())
+                           poll_seconds=poll_seconds(), view=_view())
 
 
 @bp.get("/<ref>/day/<day>/grid")
@@ -69,4 +78,4 @@ def grid(access: Access, day: str):
     day_layout = layout.build(db.session, access.restaurant, date)
     return render_template("partials/owner_grid.html", access=access,
                            restaurant=access.restaurant, layout=day_layout, day=date,
-                           poll_seconds=poll_seconds())
+                           poll_seconds=poll_seconds(), view=_view())
