@@ -59,7 +59,7 @@ def test_every_owner_page_fragment_and_export_is_no_store(app, client, setup):
     csv = client.get(f"/owner/{slug}/reservations.csv?start={day}&end={day}")
     assert csv.status_code == 200 and "Grace Hopper" in csv.get_data(as_text=True)
     assert csv.headers["Cache-Control"] == NO_STORE
-    created = client.post_form(f"/owner/{slug}/tokens", {"name": "POS"})
+    created = client.post_form(f"/owner/{slug}/tokens", {"name": "POS", "scopes": ["read"]})
     assert created.status_code == 201 and created.headers["Cache-Control"] == NO_STORE
 
 

@@ -113,7 +113,8 @@ def test_guest_booking_refuses_control_characters(client, session, restaurant, f
 
 def test_token_name_refuses_control_characters(owner_client, session, restaurant):
     before = count(session, ApiToken)
-    response = owner_client.post_form("/owner/chez-test/tokens", {"name": "CRM\r\nsync"})
+    response = owner_client.post_form("/owner/chez-test/tokens", {"name": "CRM\r\nsync",
+                                                                 "scopes": ["read"]})
     assert_field_refused(response, "name")
     assert count(session, ApiToken) == before
 

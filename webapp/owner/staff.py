@@ -120,6 +120,8 @@ def revoke_invitation(access: Access, invitation_id: int):
 @bp.post("/<ref>/staff/members/<int:user_id>/role")
 @owner_required
 def change_role(access: Access, user_id: int):
+    if not staff_ops.is_member(db.session, access.restaurant, user_id):
+        abort(404)  # before the form: another restaurant's member is nobody here
     form = RoleForm()
     if not form.validate():
         return _page(access, status=form_status(form),

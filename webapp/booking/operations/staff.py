@@ -106,6 +106,10 @@ def members(session: AnySession, restaurant: Restaurant) -> list[Member]:
                    last_owner=row.role == "owner" and owners == 1) for row in rows]
 
 
+def is_member(session: AnySession, restaurant: Restaurant, user_id: int) -> bool:
+    return session.get(Membership, (user_id, restaurant.id)) is not None
+
+
 def pending_invitations(session: AnySession, restaurant: Restaurant) -> list[Invited]:
     """Invitations not yet used or revoked, newest first (expired ones too: the owner
     may send them again)."""
