@@ -346,15 +346,15 @@ def test_qr_code_holds_the_link():
 def test_publish_needs_a_verified_address(owner_client, session, owner, new_restaurant):
     owner.email_verified_at = None
     session.commit()
-    page = html(owner_client.get(f"{GUIDE}/publish"))
-    assert "confirm your e-mail address" in page
     refused = owner_client.post_form(f"{GUIDE}/publish")
     assert refused.status_code == 422
     text = html(refused)
     assert 'id="publish-refusal"' in text and "Not published yet." in text
+    assert 'action="/account/verify/resend"' in text and "Send the verification e-mail again" in text
     session.expire_all()
     restaurant = session.get(Restaurant, new_restaurant.id)
     assert restaurant.published_at is None and restaurant.onboarded_at is None
+    assert owner_client.get("/r/chez-test").status_code == 404
 
 
 def test_publish_opens_the_guest_page_and_ends_the_guide(owner_client, session, new_restaurant):

@@ -33,6 +33,8 @@ def test_new_restaurant_starts_its_own_guide(owner_client, session, owner, resta
     # The same name again gets the next free address.
     assert create(owner_client, "Café Zwei").headers["Location"].startswith(
         "/owner/cafe-zwei-2/")
+    # Not published: guests find nothing yet.
+    assert owner_client.get("/r/cafe-zwei").status_code == 404
 
 
 def test_new_restaurant_refusals(owner_client, session):

@@ -347,7 +347,6 @@ def _publish_page(access: Access, status: int = 200, refusal: str | None = None)
     preview = guide.guest_preview(db.session(), restaurant)
     return _render(access, "publish", "publish.html", status, preview=preview,
                    refusal=refusal, link=guest_link(restaurant),
-                   verified=current_user.email_verified_at is not None,
                    resend_url=_resend_url(), has_tables=bool(restaurant.tables),
                    has_hours=bool(restaurant.opening_hours))
 
