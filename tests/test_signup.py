@@ -424,3 +424,18 @@ def test_guest_page_is_404_until_verified_and_published(site):
 def test_unpublished_restaurant_is_still_its_owners_to_set_up(site):
     client, restaurant, _path = signed_up(site)
     assert client.get(f"/owner/{restaurant.slug}/tables").status_code == 200
+
+
+def test_resend_is_rate_limited_per_account(make_app, site):
+    limited = make_app(RATELIMIT_ENABLED=True)
+    try:
+        client = limited.test_client()
+        assert sign_up(client).status_code == 303
+        statuses = [client.post_form("/account/verify/resend", {"next": "/owner/"}).status_code
+                    for _ in range(6)]
+        assert statuses == [303] * 5 + [429]
+        assert len(outbox(site)) == 6  # the sign-up's and five more
+        # Logged out, the limit is counted by address and the login is asked for.
+        assert limited.test_client().post_form("/account/verify/resend").status_code == 302
+    finally:
+        make_app()

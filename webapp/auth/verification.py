@@ -9,6 +9,7 @@ on GET would be used up before its owner clicks it."""
 from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from ..booking.operations import accounts, links
@@ -32,6 +33,13 @@ def refused(refusal: links.LinkRefused, purpose: str):
     body = render_template("auth/link_refused.html", refusal=refusal, purpose=purpose,
                            form=ActionForm())
     return private_page(body, refusal.http_status)
+
+
+def account_key() -> str:
+    """The rate-limit key of the logged-in account (the limit is checked before the view's
+    login_required: an anonymous request counts under its address)."""
+    user_id = getattr(current_user, "id", None)
+    return f"user:{user_id}" if user_id is not None else get_remote_address()
 
 
 @bp.get("/a/verify/<token>")
@@ -61,7 +69,7 @@ def verify_email_confirm(token: str):
 
 @bp.post("/account/verify/resend")
 @login_required
-@limiter.limit("5 per hour", key_func=lambda: f"user:{current_user.get_id()}",
+@limiter.limit("5 per hour", key_func=account_key,
                error_message="Too many links asked for. Please wait an hour, or look for the "
                              "last one in your inbox (and its spam folder).")
 def resend_verification():
