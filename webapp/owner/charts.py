@@ -52,9 +52,10 @@ def _n(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def _open(key: str, width: int, height: int, title: str, desc: str, kind: str) -> list[str]:
+def _open(key: str, width: int, height: int, title: str, desc: str, kind: str,
+          extra_class: str = "") -> list[str]:
     return [
-        f'<svg class="chart chart-{kind}" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg class="chart chart-{kind}{extra_class}" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{key}-title {key}-desc" id="{key}-chart">',
         f'<title id="{key}-title">{escape(title)}</title>',
         f'<desc id="{key}-desc">{escape(desc)}</desc>',
@@ -80,15 +81,15 @@ def _y_axis(parts: list[str], left: float, right: float, top: float, bottom: flo
 def column_chart(key: str, *, title: str, desc: str, labels: Sequence[str],
                  series: Sequence[Series], y_label: str, x_label: str,
                  tick_every: int = 1, item_titles: Sequence[str] | None = None,
-                 unit_word: str = "") -> Markup:
+                 unit_word: str = "", width: int = 480, height: int = 260,
+                 extra_class: str = "") -> Markup:
     """Vertical columns, one per label, the series stacked in order (bottom first).
     ``tick_every``: label every n-th column (a day chart of 12 weeks labels fortnights)."""
-    width, height = 640, 300
-    left, right, top, bottom = 64.0, width - 10.0, 14.0, height - 62.0
+    left, right, top, bottom = 64.0, width - 10.0, 14.0, height - 44.0
     totals = [sum(s.values[i] for s in series) for i in range(len(labels))]
     step = nice_step(max(totals, default=0))
     top_value = step * max(1, math.ceil(max(totals, default=0) / step))
-    parts = _open(key, width, height, title, desc, "columns")
+    parts = _open(key, width, height, title, desc, "columns", extra_class)
     _y_axis(parts, left, right, top, bottom, top_value, step, "", y_label)
     slot = (right - left) / max(1, len(labels))
     bar = max(1.0, slot * 0.72)
@@ -111,8 +112,8 @@ def column_chart(key: str, *, title: str, desc: str, labels: Sequence[str],
                          f'width="{_n(bar)}" height="{_n(h)}"/>')
         parts.append("</g>")
         if i % tick_every == 0:
-            parts.append(f'<text class="chart-tick" x="{_n(x + bar / 2)}" y="{_n(bottom + 18)}" '
-                         f'text-anchor="middle">{escape(label)}</text>')
+            parts.append(f'<text class="chart-tick" x="{_n(x + bar / 2)}" y="{_n(bottom + 6)}" '
+                         f'text-anchor="middle" dominant-baseline="hanging">{escape(label)}</text>')
     parts.append(f'<line class="chart-axis-line" x1="{_n(left)}" x2="{_n(right)}" '
                  f'y1="{_n(bottom)}" y2="{_n(bottom)}"/>')
     parts.append(f'<text class="chart-axis" x="{_n((left + right) / 2)}" y="{height - 8}" '
@@ -157,7 +158,7 @@ def line_chart(key: str, *, title: str, desc: str, labels: Sequence[str],
                tick_every: int = 1) -> Markup:
     """One line per series over the labels (weeks), a dot with its title at each point."""
     width, height = 480, 260
-    left, right, top, bottom = 64.0, width - 16.0, 14.0, height - 62.0
+    left, right, top, bottom = 64.0, width - 24.0, 14.0, height - 44.0
     largest = max((v for s in series for v in s.values), default=0)
     step = nice_step(max(largest, 10), 4)
     top_value = step * max(1, math.ceil(max(largest, 10) / step))
@@ -171,8 +172,8 @@ def line_chart(key: str, *, title: str, desc: str, labels: Sequence[str],
 
     for i, label in enumerate(labels):
         if i % tick_every == 0:
-            parts.append(f'<text class="chart-tick" x="{_n(x_of(i))}" y="{_n(bottom + 18)}" '
-                         f'text-anchor="middle">{escape(label)}</text>')
+            parts.append(f'<text class="chart-tick" x="{_n(x_of(i))}" y="{_n(bottom + 6)}" '
+                         f'text-anchor="middle" dominant-baseline="hanging">{escape(label)}</text>')
     for index, s in enumerate(series):
         points = [(x_of(i), bottom - (bottom - top) * v / top_value)
                   for i, v in enumerate(s.values)]
