@@ -47,7 +47,9 @@ def documented(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., An
     assert operation.auth in AUTH_KINDS, operation.auth
     # An endpoint that takes an API token says which scope it needs; one that takes none
     # cannot need one.
-    assert (operation.scope in SCOPES) == (operation.auth in ("owner", "optional")), operation
+    assert (operation.scope in SCOPES) == (operation.auth in ("owner", "optional")), (
+        f"{operation.summary!r}: an endpoint that takes an API token declares the scope it "
+        f"needs (scope= one of {SCOPES}); one that takes none declares no scope")
 
     def attach(view: Callable[..., Any]) -> Callable[..., Any]:
         view.openapi = operation  # type: ignore[attr-defined]

@@ -12,13 +12,17 @@ from wtforms import EmailField, SelectField
 from wtforms.validators import DataRequired, Email, Length
 
 from ..booking.operations import staff as staff_ops
-from ..extensions import db
+from ..extensions import db, limiter
 from ..notifications.outbox import deliver_soon
 from ..validators import SingleLine
 from .access import Access, owner_required
 from .common import form_status
 from .forms import ConfirmForm, choices
 from .views import bp
+
+# Each invitation is an e-mail to an address the owner types: enough for a team, too few
+# to use the site for sending mail to strangers.
+INVITATION_LIMIT = "30 per hour"
 
 ROLE_CHOICES = choices([("staff", "Staff: runs the day (bookings, walk-ins, the grid)"),
                         ("owner", "Owner: also the set-up, API tokens and the staff")])
@@ -72,6 +76,7 @@ def staff(access: Access):
 
 
 @bp.post("/<ref>/staff/invite")
+@limiter.limit(INVITATION_LIMIT)
 @owner_required
 def invite(access: Access):
     form = InviteForm()
@@ -89,6 +94,7 @@ def invite(access: Access):
 
 
 @bp.post("/<ref>/staff/invitations/<int:invitation_id>/resend")
+@limiter.limit(INVITATION_LIMIT)
 @owner_required
 def resend_invitation(access: Access, invitation_id: int):
     if not ConfirmForm().validate():
