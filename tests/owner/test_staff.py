@@ -100,11 +100,15 @@ def test_accept_as_the_logged_in_matching_account(owner_client, client, session,
     page = client.get(f"/a/invite/{token}").get_data(as_text=True)
     assert "Join Chez Test</button>" in page and "<strong>an owner</strong>" in page
     # Accepting ignores the sign-up setting: the invitation is the permission.
+    before = app.config.get("SIGNUP")
     app.config["SIGNUP"] = "closed"
     try:
         joined = client.post_form(f"/a/invite/{token}")
     finally:
-        app.config.pop("SIGNUP", None)
+        if before is None:
+            app.config.pop("SIGNUP", None)
+        else:
+            app.config["SIGNUP"] = before
     assert joined.status_code == 303
     assert membership(session, "sous@example.com", restaurant).role == "owner"
     assert membership(session, "sous@example.com", other).role == "owner"  # keeps the other
@@ -307,3 +311,24 @@ def test_other_restaurants_members_and_invitations_are_404(owner_client, session
     page = owner_client.get("/owner/chez-test/staff").get_data(as_text=True)
     assert "boss@elsewhere.example" not in page and "guest@elsewhere.example" not in page
     assert also_here.email in page
+
+
+@pytest.mark.parametrize("mode", ["invite", "closed"])
+def test_a_new_account_joins_whatever_sign_up_says(owner_client, client, session, restaurant,
+                                                   app, mode):
+    before = app.config.get("SIGNUP")
+    app.config["SIGNUP"] = mode
+    try:
+        invite(owner_client, "hired@example.com")
+        token = token_sent_to(session, "hired@example.com")
+        log_out(owner_client)
+        assert client.get(f"/a/invite/{token}").status_code == 200
+        joined = client.post_form(f"/a/invite/{token}", {
+            "name": "Hired", "password": "a-long-kitchen-pass", "confirm": "a-long-kitchen-pass"})
+    finally:
+        if before is None:
+            app.config.pop("SIGNUP", None)
+        else:
+            app.config["SIGNUP"] = before
+    assert joined.status_code == 303
+    assert membership(session, "hired@example.com", restaurant).role == "staff"
