@@ -54,7 +54,7 @@ def _log_in(page, live_server):
 
 
 def _stored(session, rid: int) -> Reservation:
-    session.expire_all()
+    session.rollback()  # a fresh snapshot (SQLite's WAL keeps an open read's old one)
     return session.get(Reservation, rid)
 
 
@@ -190,5 +190,6 @@ def test_a_stay_past_closing_offers_to_end_at_closing(live_server, page, session
         assert axe_violations(page) == [], width
     page.get_by_role("button", name="End it at 23:00 (90 min)").click()
     page.wait_for_url("**/reservations/*")
+    session.rollback()
     row = session.query(Reservation).filter_by(guest_name="Night Owl").one()
     assert row.ends_at == local(restaurant, day, 23)

@@ -106,7 +106,7 @@ def describe_changes(changes: dict[str, Any], tables: dict[int, str], restaurant
                 return value
         return str(value).replace("_", " ") if key in ("status", "source") else str(value)
 
-    lines = []
+    lines: list[str] = []
     for key, value in changes.items():
         if key == "overrides" and isinstance(value, dict):  # the owner's "anyway", in words
             lines.extend(f"override: {text}" for text in value.values())
