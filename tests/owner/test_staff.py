@@ -172,7 +172,7 @@ def test_new_account_input_is_checked(owner_client, client, session):
     assert client.get(f"/a/invite/{token}").status_code == 200  # still unused
 
 
-def test_expired_invitation(owner_client, client, session, clock):
+def test_expired_invitation(owner_client, client, session, clock, restaurant):
     invite(owner_client, "late@example.com")
     token = token_sent_to(session, "late@example.com")
     log_out(owner_client)
@@ -189,6 +189,12 @@ def test_expired_invitation(owner_client, client, session, clock):
     # The owner sees it expired and can send it again.
     owner_client.login("owner@example.com", DEFAULT_PASSWORD)
     assert "expired" in owner_client.get("/owner/chez-test/staff").get_data(as_text=True)
+    [expired] = staff_ops.pending_invitations(session, restaurant)
+    assert expired.expired
+    assert owner_client.post_form(f"/owner/chez-test/staff/invitations/{expired.id}/resend"
+                                  ).status_code == 303
+    fresh = token_sent_to(session, "late@example.com")
+    assert fresh != token and owner_client.get(f"/a/invite/{fresh}").status_code == 200
 
 
 def test_revoked_and_resent_invitations(owner_client, client, session, restaurant):
