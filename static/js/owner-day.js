@@ -362,6 +362,7 @@
     scrollToStart();
     restoreActive();
     setInterval(positionNowLine, NOW_LINE_EVERY_MS);
+    document.documentElement.dataset.dayReady = "yes"; // for the browser tests: set up
   }
 
   if (document.readyState === "loading") {
