@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.browser.conftest import AXE_SCRIPT, WIDTHS, horizontal_overflow
+from tests.factories import DEFAULT_PASSWORD, make_owner, make_restaurant
 from webapp.models import DiningTable, OpeningHours, OutboxEmail, Reservation, Restaurant, User
 
 VERIFY_PATH = re.compile(r"/a/verify/[A-Za-z0-9_\-]+")
@@ -26,7 +27,9 @@ def watch_for_errors(page) -> list[str]:
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("console", lambda msg: problems.append(msg.text)
             if "Content Security Policy" in msg.text else None)
-    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
+    # (The favicon's request is cancelled when a click navigates on before it arrived.)
+    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}")
+            if not request.url.endswith("/favicon.svg") else None)
     return problems
 
 
@@ -205,3 +208,87 @@ def test_new_owner_signs_up_sets_up_publishes_and_a_guest_books(
     assert (booking.guest_name, booking.party_size) == ("Ada Guest", 2)
     assert booking.starts_at == dt.datetime(2030, 6, 12, 17, 0, tzinfo=dt.UTC)  # 19:00 Paris
     assert problems == []
+
+
+def log_in(page, base: str, email: str) -> None:
+    page.goto(base + "/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/owner/**")
+
+
+@pytest.mark.parametrize("width", (1366, 390))
+def test_restaurant_menu_new_restaurant_and_switching(live_server, owner_page, session,
+                                                      screenshot, width):
+    first = make_restaurant(session, name="Chez Test", slug="chez-test")
+    make_owner(session, first, "owner@example.com")
+    page = owner_page(width)
+    problems = watch_for_errors(page)
+    log_in(page, live_server.url, "owner@example.com")
+    page.wait_for_url("**/owner/chez-test/day/**")
+
+    menu = page.locator("details.restaurant-switcher")
+    menu.locator("summary").click()
+    menu.get_by_role("link", name="Chez Test ✓").wait_for()
+    check_page(page, screenshot, "menu-open", width)
+    menu.get_by_role("link", name="New restaurant…").click()
+    page.wait_for_url("**/owner/new")
+    check_page(page, screenshot, "new-restaurant", width)
+    page.get_by_label("Name of the restaurant").fill("Zweites Haus")
+    page.get_by_role("button", name="Create and set up").click()
+    page.wait_for_url("**/owner/zweites-haus/setup-guide/restaurant")
+    page.get_by_text("Step 1 of 5").wait_for()
+
+    # The menu says where we are, and leads back to the first restaurant's day.
+    menu.locator("summary").click()
+    assert menu.locator("a[aria-current=true]").inner_text() == "Zweites Haus ✓"
+    menu.get_by_role("link", name="Chez Test").click()
+    page.wait_for_url("**/owner/chez-test/day/**")
+    assert "Chez Test" in menu.locator("summary").inner_text()
+    page.goto(live_server.url + "/owner/")
+    check_page(page, screenshot, "dashboard-list", width)
+    assert page.get_by_role("link", name="Set-up guide").count() == 1  # the new one's
+    assert problems == []
+
+
+def test_the_guide_works_without_javascript(live_server, browser, session, screenshot):
+    restaurant = make_restaurant(session, name="Ohne Skript", slug="ohne-skript",
+                                 tables=[("T1", 2), ("T2", 4)], hours=[])
+    restaurant.onboarded_at = restaurant.published_at = None  # as sign-up makes it
+    session.commit()
+    make_owner(session, restaurant, "plain@example.com")
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        log_in(page, live_server.url, "plain@example.com")
+        page.wait_for_url("**/owner/ohne-skript/setup-guide/restaurant")
+        page.get_by_label("Short description for guests").fill("Ohne JavaScript.")
+        page.get_by_role("button", name="Save and continue").click()
+        page.wait_for_url("**/setup-guide/tables")
+        assert page.locator("[data-kind-row]").count() == 4
+        assert page.get_by_role("button", name="Add another kind").is_hidden()
+        page.get_by_label("Or write them on one line").fill("2 of 2, 1 of 4")
+        page.get_by_role("button", name="Show the tables").click()
+        page.get_by_role("button", name="Create 3 tables").click()
+        page.wait_for_url("**/setup-guide/hours")
+        page.get_by_role("button", name="Next: check the times").click()
+        page.get_by_role("button", name="Save opening hours").click()
+        page.wait_for_url("**/setup-guide/rules")
+        page.get_by_role("link", name="Skip for now").click()
+        page.wait_for_url("**/setup-guide/publish")
+        assert page.locator(".preview-card .time-chip").count() > 0
+        screenshot(page, "onboarding-no-js-publish-390")
+        page.get_by_role("button", name="Publish").click()
+        page.wait_for_url("**/owner/ohne-skript/share")
+        assert page.locator("svg.qr-code").is_visible()
+    finally:
+        context.close()
+    session.commit()
+    tables = session.scalars(select(DiningTable.name).where(
+        DiningTable.restaurant_id == restaurant.id).order_by(DiningTable.position)).all()
+    assert tables == ["T1", "T2", "T3", "T4", "T5"]  # numbered on after T1 and T2
+    assert session.scalars(select(OpeningHours).where(
+        OpeningHours.restaurant_id == restaurant.id)).all()
+    assert session.get(Restaurant, restaurant.id).published_at is not None
