@@ -122,3 +122,12 @@ def test_a_restaurant_made_from_the_dashboard_is_its_owner_alone(made_by_other, 
     assert "Their Place" not in switcher
     session.expire_all()
     assert session.get(Restaurant, made_by_other.id).name == "Their Place"
+
+
+def test_new_restaurants_are_rate_limited_per_account(make_app, session, owner):
+    limited = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    client = limited.test_client()
+    client.login("owner@example.com", DEFAULT_PASSWORD)
+    answers = [create(client, f"Branch {n}").status_code for n in range(21)]
+    assert answers == [303] * 20 + [429]
+    assert session.query(Restaurant).count() == 21  # the fixture's and twenty new ones

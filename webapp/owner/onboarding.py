@@ -36,7 +36,7 @@ from ..booking.operations import onboarding as guide
 from ..booking.operations import restaurants as restaurant_ops
 from ..booking.operations.setup import ServiceTimes, SetupRefused, TableDetails
 from ..booking.phones import country_for_zone
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import Restaurant
 from ..validators import SingleLine
 from .access import Access, member_required, owner_required
@@ -421,6 +421,9 @@ def _may_create() -> bool:
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+# Each one is rows and a guest page: a runaway script or a careless loop stops here.
+@limiter.limit("20 per hour", methods=["POST"], key_func=lambda: f"user:{current_user.get_id()}",
+               error_message="Too many new restaurants in an hour. Please wait a while.")
 def new_restaurant():
     if not _may_create():
         abort(403, "Ask an owner of a restaurant, or the site's administrator, to add one.")
