@@ -56,8 +56,7 @@ class Row(NamedTuple):
     created_at: dt.datetime
 
 
-@dataclass(frozen=True)
-class Dated:
+class Dated(NamedTuple):
     """A reservation's row with its service date and the service it starts in."""
 
     row: Row
@@ -87,18 +86,17 @@ def _rows(session: Session, restaurant: Restaurant, schedule: Schedule, first: d
         select(Reservation.starts_at, Reservation.party_size, Reservation.status,
                Reservation.source, Reservation.created_at)
         .where(Reservation.restaurant_id == restaurant.id,
-               Reservation.starts_at >= lo, Reservation.starts_at < hi)
-        .order_by(Reservation.starts_at)).all()
+               Reservation.starts_at >= lo, Reservation.starts_at < hi)).all()
     # Many bookings share a start time (19:00): place each start once.
     placed: dict[dt.datetime, tuple[dt.date, str]] = {}
     result = []
     for values in raw:
-        row = Row(*values)
-        where = placed.get(row.starts_at)
+        starts_at = values[0]
+        where = placed.get(starts_at)
         if where is None:
-            where = placed[row.starts_at] = _place(schedule, row.starts_at)
+            where = placed[starts_at] = _place(schedule, starts_at)
         if first <= where[0] <= last:
-            result.append(Dated(row, where[0], where[1]))
+            result.append(Dated(Row._make(values), where[0], where[1]))
     return result
 
 
