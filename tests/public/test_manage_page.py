@@ -214,6 +214,7 @@ def test_a_change_whose_date_differs_from_the_shown_times_is_not_made(client, se
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "You changed the date or the number of guests" in html
+    assert "Please pick a time and press “Change my booking” again." in html
     assert f"{new_day:%A} {new_day.day} {new_day:%B %Y}" in html
     assert f'name="shown_date" value="{new_day.isoformat()}"' in html
     assert re.search(r'value="20:00" required checked', html)

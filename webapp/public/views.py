@@ -307,7 +307,7 @@ def show_times(slug: str):
                            availability=availability, booking=booking)
 
 
-def _stale_choice(form, schedule) -> str | None:
+def _stale_choice(form, schedule, button: str = "Confirm booking") -> str | None:
     """Why a booking must not go through as posted: the date or party in the dropdowns
     differs from the one the times were shown for (changed without JavaScript and without
     "Show free times"): a time picked for one date must never be booked on another."""
@@ -317,7 +317,7 @@ def _stale_choice(form, schedule) -> str | None:
     if (shown_date, shown_party) == (form.get("date"), form.get("party_size")):
         return None
     return ("You changed the date or the number of guests: here are the free times for your "
-            "new choice. Please pick a time and confirm again.")
+            f"new choice. Please pick a time and press “{button}” again.")
 
 
 @bp.post("/r/<slug>/book")
@@ -500,7 +500,7 @@ def change(slug: str, token: str):
         return _render_manage(restaurant, reservation, token, status, availability=availability,
                               change=form, now=now, **options)
 
-    stale = _stale_choice(request.form, schedule)
+    stale = _stale_choice(request.form, schedule, "Change my booking")
     if stale and not _changeable(reservation, now):
         return again(409, notice=stale)
     if not form.validate():
