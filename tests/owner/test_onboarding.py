@@ -44,7 +44,7 @@ def test_owner_lands_in_the_guide_until_it_is_put_off(owner_client, new_restaura
         "/owner/chez-test/day/")
     # Re-openable: the menu still offers it (not published yet), and it opens.
     day = html(owner_client.get("/owner/chez-test/day", follow_redirects=True))
-    assert f'href="{GUIDE}"' in day
+    assert f'href="{GUIDE}"' in day and "stays under “Set-up guide” in the menu" in day
     assert owner_client.get(GUIDE, follow_redirects=True).status_code == 200
 
 

@@ -99,7 +99,9 @@ def guide_later(access: Access):
     """Put the guide off: the dashboard stops opening it after login."""
     if ConfirmForm().validate():
         guide.finish_onboarding(db.session, access.restaurant)
-        flash("The set-up guide stays under “Set-up guide” until you publish.", "info")
+        if access.restaurant.published_at is None:
+            flash("The set-up guide stays under “Set-up guide” in the menu until you publish.",
+                  "info")
     return _see_other("owner.pick_day", ref=access.ref)
 
 
