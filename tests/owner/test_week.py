@@ -91,3 +91,17 @@ def test_staff_see_the_week(session, client, restaurant, day):
 def test_login_required(client, restaurant, day):
     response = client.get(f"/owner/chez-test/week/{day}")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_week_and_day_view_count_the_same_covers(session, owner_client, restaurant, book, day):
+    """One rule for covers: the week's figures per service are the day view's."""
+    from webapp.booking.insights import week
+    from webapp.owner import layout
+
+    book(12, 0, party=2)
+    book(19, 0, party=3)
+    book(19, 30, party=4, table="T3")
+    expected = {c.name: (c.covers, c.bookings) for c in layout.build(session, restaurant, day).covers}
+    found = next(d for d in week(session, restaurant, day).days if d.day == day)
+    assert {s.name: (s.covers, s.bookings) for s in found.services} == expected
+    assert expected == {"Lunch": (2, 1), "Dinner": (7, 2)}
