@@ -24,8 +24,9 @@ from .views import bp
 # to use the site for sending mail to strangers.
 INVITATION_LIMIT = "30 per hour"
 
-ROLE_CHOICES = choices([("staff", "Staff: runs the day (bookings, walk-ins, the grid)"),
-                        ("owner", "Owner: also the set-up, API tokens and the staff")])
+# Short enough to be read whole in the select on a phone; the page's text says more.
+ROLE_CHOICES = choices([("staff", "Staff: the day's bookings"),
+                        ("owner", "Owner: also set-up and staff")])
 
 
 def _lower(value: str | None) -> str | None:
