@@ -101,6 +101,7 @@ def test_week_view_at_every_width_and_one_click_to_a_day(live_server, axe_page, 
     closed = page.locator(f'[data-day="{monday + dt.timedelta(days=9)}"]')
     expect(closed).to_contain_text("Closed")
     expect(closed).to_contain_text("Staff outing")
+    expect(closed).to_contain_text("on a closed day")  # the fixture booked that day before
     _check(page, screenshot, "week-next-390")
     # One click from a day of the week to its day view.
     thursday = monday + dt.timedelta(days=10)

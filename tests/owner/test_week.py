@@ -48,13 +48,15 @@ def test_week_shows_covers_per_service_and_links_each_day(owner_client, restaura
     assert f'/owner/chez-test/week/{(monday + dt.timedelta(days=7)).isoformat()}"' in html
 
 
-def test_closed_and_special_days_are_shown(session, owner_client, restaurant, day):
+def test_closed_and_special_days_are_shown(session, owner_client, restaurant, book, day):
+    book(19, 0, party=3)  # booked before the owner closed the day
     session.add(SpecialDay(restaurant_id=restaurant.id, start_date=day, end_date=day,
                            closed=True, reason="Private party"))
     session.commit()
     html = owner_client.get(f"/owner/chez-test/week/{day}").get_data(as_text=True)
     card = _day_card(html, day)
     assert "Special day: Private party" in card and "Closed" in card
+    assert "1 booking on a closed day (3 covers)" in _text(card)
     assert "is-closed" in html.split(f'data-day="{day.isoformat()}"')[0].rsplit("<li", 1)[1]
 
 
