@@ -224,3 +224,21 @@ def test_reset_proves_the_address_of_an_unverified_account(site):
     response = site.test_client().post_form(path, {"password": NEW, "repeat": NEW})
     assert response.status_code == 303
     assert user(site, "fresh@example.com").email_verified_at is not None
+
+
+def test_sent_account_emails_keep_no_usable_token(site):
+    """Once an account e-mail is sent, the outbox's copy holds its link without the token
+    (a copy of the database opens nothing); the link itself still works."""
+    from webapp.notifications.outbox import deliver_due
+
+    path = asked(site)
+    sent: list[str] = []
+    with db_of(site) as session:
+        deliver_due(session, {**site.config, "MAIL_SERVER": "smtp.invalid"},
+                    send=lambda message, _settings: sent.append(
+                        message.get_body(preferencelist=("plain",)).get_content()))
+    assert len(sent) == 1 and path in sent[0]
+    [stored] = outbox(site)
+    assert stored.status == "sent"
+    assert "/a/reset/[redacted]" in stored.body_text and path not in stored.body_text
+    assert site.test_client().get(path).status_code == 200
