@@ -378,3 +378,15 @@ def test_publish_opens_the_guest_page_and_ends_the_guide(owner_client, session, 
 
 def test_settings_link_to_the_guide(owner_client, restaurant):
     assert f'href="{GUIDE}"' in html(owner_client.get("/owner/chez-test/settings"))
+
+
+def test_day_view_folds_the_link_and_qr_code_away(owner_client, session, restaurant):
+    day = html(owner_client.get("/owner/chez-test/day", follow_redirects=True))
+    card = day[day.index('<details class="share-card">'):]
+    assert 'href="http://localhost/r/chez-test"' in card
+    assert 'aria-labelledby="share-card-caption"' in card and "style=" not in card
+    assert 'href="/owner/chez-test/share/qr.svg" download' in card
+    restaurant.published_at = None
+    session.commit()
+    assert "share-card" not in html(owner_client.get("/owner/chez-test/day",
+                                                     follow_redirects=True))

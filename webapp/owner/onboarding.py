@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from functools import lru_cache
 from typing import Any
 
 import segno
@@ -31,7 +32,6 @@ from markupsafe import Markup
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from ..booking.operations import accounts
 from ..booking.operations import onboarding as guide
 from ..booking.operations import restaurants as restaurant_ops
 from ..booking.operations.setup import ServiceTimes, SetupRefused, TableDetails
@@ -366,6 +366,10 @@ def guide_publish(access: Access):
     if request.method == "GET":
         return _publish_page(access)
     _checked_csrf()
+    # Here, not at the top: accounts imports webapp.auth, whose modules import it back, so
+    # importing the dashboard first would find it half made.
+    from ..booking.operations import accounts
+
     try:
         accounts.publish(db.session(), access.restaurant, current_user)
     except accounts.PublishRefused as refusal:
@@ -378,8 +382,10 @@ def guide_publish(access: Access):
 # --------------------------------------------------------------------------- sharing
 
 
+@lru_cache(maxsize=256)
 def qr_svg(link: str) -> str:
-    """The link as a QR code in SVG (no style attributes: the CSP allows none)."""
+    """The link as a QR code in SVG (no style attributes: the CSP allows none). Kept: it
+    takes segno ~20 ms and the link rarely changes."""
     buffer = io.BytesIO()
     segno.make(link, error="m").save(buffer, kind="svg", xmldecl=False, omitsize=True,
                                      dark="#000", light="#fff", border=4,
@@ -393,9 +399,15 @@ def qr_svg(link: str) -> str:
 def share(access: Access):
     restaurant = access.restaurant
     link = guest_link(restaurant)
-    svg = qr_svg(link).replace("<svg ", '<svg role="img" aria-labelledby="qr-caption" ', 1)
     return render_template("owner/onboarding/share.html", access=access, restaurant=restaurant,
-                           link=link, qr=Markup(svg), published=restaurant.published_at is not None)
+                           link=link, qr=qr_markup(link, "qr-caption"),
+                           published=restaurant.published_at is not None)
+
+
+def qr_markup(link: str, caption_id: str) -> Markup:
+    """The QR code as an inline <svg>, named by the element ``caption_id``."""
+    return Markup(qr_svg(link).replace(
+        "<svg ", f'<svg role="img" aria-labelledby="{caption_id}" ', 1))
 
 
 @bp.get("/<ref>/share/qr.svg")
@@ -467,4 +479,9 @@ def _switcher() -> dict[str, Any]:
     def may_add_restaurant() -> bool:
         return bool(current_user.is_authenticated) and _may_create()
 
-    return {"my_restaurants": my_restaurants, "may_add_restaurant": may_add_restaurant}
+    def share_card(restaurant: Restaurant) -> dict[str, Any]:
+        link = guest_link(restaurant)
+        return {"link": link, "qr": qr_markup(link, "share-card-caption")}
+
+    return {"my_restaurants": my_restaurants, "may_add_restaurant": may_add_restaurant,
+            "share_card": share_card}
