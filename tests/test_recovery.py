@@ -242,3 +242,14 @@ def test_sent_account_emails_keep_no_usable_token(site):
     assert stored.status == "sent"
     assert "/a/reset/[redacted]" in stored.body_text and path not in stored.body_text
     assert site.test_client().get(path).status_code == 200
+
+
+def test_a_reset_from_another_accounts_browser_keeps_that_login(site):
+    with db_of(site) as session:
+        make_owner(session, None, "boris@example.com")
+    boris = site.test_client()
+    boris.login("boris@example.com", DEFAULT_PASSWORD)
+    path = asked(site)
+    assert set_new(boris, path).status_code == 303
+    assert password_works(site, NEW)
+    assert boris.get("/account").status_code == 200  # still Boris, still logged in

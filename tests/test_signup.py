@@ -197,8 +197,9 @@ def test_signup_slug_comes_from_the_name_and_avoids_taken_ones(site):
     assert [r.slug for r in restaurants(site)] == ["chez-marie", "chez-marie-2"]
 
 
-def test_signup_without_a_known_zone_starts_in_utc(site):
-    assert sign_up(site.test_client(), timezone="Mars/Olympus_Mons").status_code == 303
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "x" * 500, ""])
+def test_signup_without_a_known_zone_starts_in_utc(site, zone):
+    assert sign_up(site.test_client(), timezone=zone).status_code == 303
     assert [r.timezone for r in restaurants(site)] == ["UTC"]
 
 

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from ..validators import SingleLine
 
@@ -28,7 +28,9 @@ class SignupForm(FlaskForm):
     restaurant_name = StringField("Restaurant name", validators=[
         DataRequired("Give the restaurant's name."), SingleLine(), Length(max=120)])
     # The browser's time zone, filled in by static/js/signup.js; onboarding asks again.
-    timezone = HiddenField(validators=[Optional(), SingleLine(), Length(max=64)])
+    # No validators: a hidden field's error would show nowhere, and sign_up takes an
+    # unknown zone as UTC anyway.
+    timezone = HiddenField()
 
 
 class ForgotForm(FlaskForm):

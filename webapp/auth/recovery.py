@@ -60,8 +60,9 @@ def reset_password(token: str):
         except links.LinkRefused as refusal:
             return refused(refusal, "reset_password")
         else:
-            # Every login of the account has ended on the server; this browser's too.
-            if current_user.is_authenticated:
+            # Every login of the account has ended on the server; if this browser had one,
+            # its cookie goes too. A login to another account stays.
+            if current_user.is_authenticated and current_user.id == user.id:
                 logout_user()
             renew_csrf_token()
             flash("Your new password is set and every device is logged out. Log in with it.",
