@@ -212,6 +212,8 @@ def test_a_live_refresh_keeps_scroll_panel_and_half_typed_form(live_server, page
                                                                monkeypatch, screenshot):
     monkeypatch.setitem(app.config, "OWNER_POLL_SECONDS", 1)
     page.set_viewport_size({"width": 1024, "height": 768})
+    polls: list[int] = []
+    page.on("response", lambda r: polls.append(r.status) if "/grid?" in r.url else None)
     _log_in(page, live_server)
     scroller = page.locator(".grid-scroll")
     scroller.evaluate("box => { box.scrollLeft = box.scrollLeft - 37; }")
@@ -224,6 +226,9 @@ def test_a_live_refresh_keeps_scroll_panel_and_half_typed_form(live_server, page
     dialog.get_by_label("Party size").fill("5")
     dialog.get_by_label("Guest name (optional)").fill("Half Typed")
 
+    # Nothing changed yet: the polls carry the page's version and get "204 No Content".
+    page.wait_for_timeout(2500)
+    assert polls and set(polls) == {204}, polls
     # Another client books meanwhile (the operations, as the API and the guests' page do).
     _book(session, stand, evening, 21, 0, party=2, name="Remote Booking", table="Napoli")
     expect(page.locator(".booking", has_text="Remote Booking")).to_be_attached(timeout=15_000)
