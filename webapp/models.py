@@ -136,6 +136,10 @@ class Restaurant(Model):
     # When onboarding was finished or dismissed; None: the dashboard still offers it.
     onboarded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True,
                                                             default=utcnow)
+    # The events any of the restaurant's active webhook endpoints subscribe to, space
+    # separated ("" when none): a booking of a restaurant without webhooks costs no query
+    # for them (webapp/booking/webhooks.py keeps it in step with the endpoints).
+    webhook_events: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     tables: Mapped[list[DiningTable]] = relationship(
         back_populates="restaurant", order_by="(DiningTable.position, DiningTable.id)"
@@ -481,6 +485,58 @@ class AccountLink(Model):
     restaurant: Mapped[Restaurant | None] = relationship()
 
 
+class WebhookEndpoint(Model):
+    """An owner's receiver of reservation events, signed with its own secret."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    restaurant_id: Mapped[int] = mapped_column(
+        ForeignKey("restaurants.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    # Space-separated event types (webhooks.EVENTS).
+    events: Mapped[str] = mapped_column(String(200))
+    # The Standard Webhooks signing key ("whsec_" + base64). Kept as it is: signing needs
+    # it; it is shown once when the endpoint is made and never again.
+    secret: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def event_set(self) -> frozenset[str]:
+        return frozenset(self.events.split())
+
+
+class WebhookDelivery(Model):
+    """One event for one endpoint, written in the transaction of the change it reports
+    and sent after commit by the worker until the receiver acknowledges it (2xx)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_valid"),
+        Index("ix_webhook_deliveries_pending", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint", "endpoint_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    # The webhook-id header: the same on every attempt, so receivers de-duplicate by it.
+    event_id: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    endpoint: Mapped[WebhookEndpoint] = relationship()
+
+
 class OutboxEmail(Model):
     """E-mails written in the same transaction as the booking they announce;
     a rolled-back booking leaves none, and delivery is retried until it succeeds."""
@@ -549,5 +605,5 @@ __all__ = [
     "ACTIVE_STATUSES", "STATUSES", "SOURCES", "ROLES", "TOKEN_SCOPES", "LINK_PURPOSES", "utcnow",
     "UTCDateTime", "Restaurant", "DiningTable", "OpeningHours", "SpecialDay",
     "SpecialDayService", "Reservation", "ReservationEvent", "User", "Membership", "ApiToken",
-    "AccountLink", "OutboxEmail", "IdempotencyKey",
+    "AccountLink", "OutboxEmail", "IdempotencyKey", "WebhookEndpoint", "WebhookDelivery",
 ]
