@@ -243,8 +243,10 @@ def request_password_reset(session: Session, email: str, urls: AccountUrls) -> O
             mail_id = queue_account_mail(session, "reset_password", email,
                                          f"Reset your {PRODUCT} password", body)
         else:
-            # The same work as for a known address (a lookup and one e-mail), so neither
-            # the answer nor its time tells an account apart.
+            # The same work as for a known address (a lookup, a link written, one e-mail),
+            # so neither the answer nor its time tells an account apart. The link belongs
+            # to no account, so it opens nothing; it is not in the e-mail either.
+            links.issue(session, "reset_password", email)
             signup = f"\nTo sign up instead: {urls.signup}\n" if urls.signup else ""
             body = (
                 f"Hello,\n\n"
