@@ -61,9 +61,14 @@
   }
 
   // ------------------------------------------------------------------ opening position
+  var scrolled = false;
+
+  // Once, when the grid is first on screen (a phone shows the list first; turned to
+  // landscape or past 600 px the grid appears).
   function scrollToStart() {
     var box = scroller();
-    if (!box) { return; }
+    if (!box || scrolled || box.offsetParent === null) { return; }
+    scrolled = true;
     var head = box.querySelector(".corner");
     var headWidth = head ? head.offsetWidth : 0;
     var line = document.getElementById("now-line");
@@ -362,6 +367,7 @@
     scrollToStart();
     restoreActive();
     setInterval(positionNowLine, NOW_LINE_EVERY_MS);
+    window.addEventListener("resize", scrollToStart);
     document.documentElement.dataset.dayReady = "yes"; // for the browser tests: set up
   }
 

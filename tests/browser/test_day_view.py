@@ -333,3 +333,16 @@ def test_the_phone_list_shows_arrivals_and_seats_in_one_tap(live_server, page, s
     reservation = session.scalar(select(Reservation).where(
         Reservation.guest_name == "Rossi Family"))
     assert reservation.status == "seated"
+
+
+def test_a_phone_turned_to_landscape_shows_the_grid_at_now(live_server, page, evening):
+    page.set_viewport_size({"width": 390, "height": 844})
+    _log_in(page, live_server)
+    expect(page.locator(".grid-view")).to_be_hidden()  # the list first
+    page.set_viewport_size({"width": 700, "height": 390})
+    expect(page.locator(".grid-view")).to_be_visible()
+    page.wait_for_function("() => document.querySelector('.grid-scroll').scrollLeft > 0")
+    box = _grid_box(page)
+    x = page.locator("#now-line").bounding_box()["x"]
+    assert box["left"] + box["head"] < x < box["right"], (box, x)
+    assert horizontal_overflow(page) == 0
