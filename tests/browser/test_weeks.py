@@ -138,3 +138,17 @@ def test_insights_at_every_width(live_server, axe_page, busy, screenshot, backen
     page.get_by_role("button", name="Show").click()
     page.wait_for_url("**/insights?dir=*&weeks=8")
     expect(page.locator(".insights-period")).to_contain_text("8 weeks")
+
+
+def test_a_bad_period_is_explained(live_server, axe_page, busy, screenshot):
+    page = axe_page
+    _log_in(page, live_server)
+    page.set_viewport_size({"width": 390, "height": 900})
+    response = page.goto(f"{live_server.url}/owner/weeks/insights?weeks=52")
+    assert response is not None and response.status == 422
+    expect(page.get_by_role("alert")).to_contain_text("Weeks must be from 4 to 12.")
+    _check(page, screenshot, "insights-bad-period-390")
+    # The form beside the message puts it right.
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**/insights?dir=past&weeks=4")
+    expect(page.locator(".insights-period")).to_contain_text("Last 4 weeks")
