@@ -253,3 +253,17 @@ def test_a_reset_from_another_accounts_browser_keeps_that_login(site):
     assert set_new(boris, path).status_code == 303
     assert password_works(site, NEW)
     assert boris.get("/account").status_code == 200  # still Boris, still logged in
+
+
+def test_the_link_written_for_an_unknown_address_opens_nothing(site):
+    """/forgot writes a link for an unknown address too (the same work either way); one
+    for no account is refused like an unknown token, and signing up later does not wake it."""
+    from webapp.booking.operations import links
+
+    with db_of(site) as session:
+        _link, token = links.issue(session, "reset_password", "later@example.com")
+        session.commit()
+        make_owner(session, None, "later@example.com")
+    client = site.test_client()
+    assert client.get(f"/a/reset/{token}").status_code == 404
+    assert set_new(client, f"/a/reset/{token}").status_code == 404
