@@ -440,3 +440,11 @@ def test_resend_is_rate_limited_per_account(make_app, site):
         assert limited.test_client().post_form("/account/verify/resend").status_code == 302
     finally:
         make_app()
+
+
+def test_signup_while_logged_in_leads_to_the_dashboard(site):
+    client, _restaurant, _path = signed_up(site)
+    response = client.get("/signup")
+    assert response.status_code == 302 and response.headers["Location"] == "/owner/"
+    assert sign_up(client, email="second@example.com").status_code == 302
+    assert counted(site, User) == 1
