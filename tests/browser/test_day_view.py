@@ -319,6 +319,8 @@ def test_the_phone_list_shows_arrivals_and_seats_in_one_tap(live_server, page, s
     arrivals = page.locator(".arrival")
     expect(arrivals).to_have_count(4)
     expect(arrivals.nth(0)).to_contain_text("18:30")
+    expect(arrivals.nth(0).locator(".late")).to_have_text("late, due 18:30")  # now is 20:10
+    expect(arrivals.nth(3).locator(".late")).to_have_count(0)
     expect(arrivals.nth(2)).to_contain_text("Rossi Family")
     expect(arrivals.nth(2)).to_contain_text("3 people · Roma")
     expect(arrivals.nth(2)).to_contain_text("High chair, please")
