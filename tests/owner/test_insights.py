@@ -13,7 +13,7 @@ import pytest
 from tests.factories import DEFAULT_PASSWORD, local, make_owner, make_restaurant, today
 from webapp.booking import service
 from webapp.booking.service import GuestDetails
-from webapp.models import OpeningHours, Reservation
+from webapp.models import OpeningHours, Reservation, SpecialDay
 
 CHARTS = ("covers", "sources", "rates", "lead-time", "party-sizes")
 
@@ -74,10 +74,10 @@ def test_csv_holds_the_numbers_of_the_chart(owner_client, restaurant, booked, ch
 
 def test_csv_figures(owner_client, restaurant, booked):
     covers = _csv(owner_client, "covers")
-    assert covers[0] == ["date", "Lunch", "Dinner", "total"]
+    assert covers[0] == ["date", "Lunch", "Dinner", "total", "closed"]
     assert len(covers) == 1 + 28
-    assert [booked.isoformat(), "2", "3", "5"] in covers
-    assert sum(int(r[-1]) for r in covers[1:]) == 5
+    assert [booked.isoformat(), "2", "3", "5", "no"] in covers
+    assert sum(int(r[-2]) for r in covers[1:]) == 5
     assert _csv(owner_client, "sources") == [["source", "bookings"], ["Online", "2"],
                                              ["Phone", "1"], ["Walk-in", "0"], ["API", "0"]]
     rates = _csv(owner_client, "rates")
@@ -105,7 +105,23 @@ def test_past_midnight_booking_counts_on_its_service_date(session, owner_client,
                  table_id=restaurant.tables[0].id, source="phone")
     covers = {r[0]: r for r in _csv(owner_client, "covers")[1:]}
     assert covers[day.isoformat()][2] == "2"
-    assert covers[(day + dt.timedelta(days=1)).isoformat()][-1] == "0"
+    assert covers[(day + dt.timedelta(days=1)).isoformat()][-2] == "0"
+
+
+def test_closed_days_are_marked_on_the_covers_chart(session, owner_client, restaurant):
+    closed = today() + dt.timedelta(days=3)
+    session.add(SpecialDay(restaurant_id=restaurant.id, start_date=closed, end_date=closed,
+                           closed=True, reason="Holiday"))
+    session.commit()
+    rows = {r[0]: r for r in _csv(owner_client, "covers")[1:]}
+    assert rows[closed.isoformat()][-1] == "yes"
+    assert [d for d, r in rows.items() if r[-1] == "yes"] == [closed.isoformat()]
+    page = owner_client.get("/owner/chez-test/insights?weeks=4&dir=next").get_data(as_text=True)
+    chart = page.split('id="covers-chart"')[1].split("</svg>")[0]
+    assert chart.count('class="chart-closed"') == 1
+    assert f"{closed:%a} {closed.day} {closed:%b} (closed)" in chart
+    legend = page.split('id="chart-covers"')[1].split('class="chart-legend"')[1].split("</ul>")[0]
+    assert "Closed" in legend
 
 
 def test_an_empty_period(owner_client, restaurant):

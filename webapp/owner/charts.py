@@ -82,9 +82,10 @@ def column_chart(key: str, *, title: str, desc: str, labels: Sequence[str],
                  series: Sequence[Series], y_label: str, x_label: str,
                  tick_every: int = 1, item_titles: Sequence[str] | None = None,
                  unit_word: str = "", width: int = 480, height: int = 260,
-                 extra_class: str = "") -> Markup:
+                 extra_class: str = "", closed: Sequence[bool] | None = None) -> Markup:
     """Vertical columns, one per label, the series stacked in order (bottom first).
-    ``tick_every``: label every n-th column (a day chart of 12 weeks labels fortnights)."""
+    ``tick_every``: label every n-th column (a day chart of 12 weeks labels fortnights).
+    ``closed``: columns drawn as a grey band (a closed day is not a day without guests)."""
     left, right, top, bottom = 64.0, width - 10.0, 14.0, height - 44.0
     totals = [sum(s.values[i] for s in series) for i in range(len(labels))]
     step = nice_step(max(totals, default=0))
@@ -98,6 +99,10 @@ def column_chart(key: str, *, title: str, desc: str, labels: Sequence[str],
         y = bottom
         name = item_titles[i] if item_titles else label
         parts.append("<g>")
+        if closed and closed[i]:
+            name += " (closed)"
+            parts.append(f'<rect class="chart-closed" x="{_n(x)}" y="{_n(top)}" '
+                         f'width="{_n(bar)}" height="{_n(bottom - top)}"/>')
         parts.append(f"<title>{escape(name)}: " + escape(", ".join(
             f"{s.name} {_number(s.values[i])}" for s in series if len(series) > 1)
             + ("; " if len(series) > 1 else "") + f"{_number(totals[i])} {unit_word}".strip())

@@ -45,20 +45,23 @@ def _percent(part: float) -> float:
 
 def covers_chart(data: stats.Insights) -> Chart:
     days = data.period.days
-    header = ["date", *data.services, "total"]
+    header = ["date", *data.services, "total", "closed"]
     rows: list[list[str | int | float]] = []
     for day in days:
         per = data.covers[day]
-        rows.append([day.isoformat(), *(per[s] for s in data.services), sum(per.values())])
+        rows.append([day.isoformat(), *(per[s] for s in data.services), sum(per.values()),
+                     "yes" if day in data.closed_days else "no"])
     series = [charts.Series(name, [per for per in (data.covers[d][name] for d in days)])
               for name in data.services]
     weeks = data.period.weeks
     desc = (f"Guests per service date from {_day_label(days[0])} to {_day_label(days[-1])}, "
-            f"stacked by service: {data.total_covers} covers in all.")
+            f"stacked by service: {data.total_covers} covers in all"
+            + (f"; {len(data.closed_days)} closed days drawn grey." if data.closed_days else "."))
     common: dict[str, Any] = dict(title="Covers per day by service", desc=desc,
         labels=[_day_label(d) for d in days], series=series, y_label="Covers",
         x_label="Service date", tick_every=7 * max(1, -(-weeks // 6)),
-        item_titles=[f"{d:%a} {_day_label(d)}" for d in days], unit_word="covers")
+        item_titles=[f"{d:%a} {_day_label(d)}" for d in days], unit_word="covers",
+        closed=[d in data.closed_days for d in days])
     # Wide for the page's full width, narrow (taller for its width) for phones: owner.css
     # shows one of the two, so the other is out of the accessibility tree as well.
     svg = (charts.column_chart("covers", width=960, height=320, extra_class=" chart-wide",
