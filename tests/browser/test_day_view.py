@@ -209,7 +209,8 @@ def test_another_day_opens_at_its_first_service(live_server, page, session, stan
 
 def test_a_live_refresh_keeps_scroll_panel_and_half_typed_form(live_server, page, session,
                                                                stand, evening, app,
-                                                               monkeypatch, screenshot):
+                                                               monkeypatch, screenshot,
+                                                               console_errors):
     monkeypatch.setitem(app.config, "OWNER_POLL_SECONDS", 1)
     page.set_viewport_size({"width": 1024, "height": 768})
     polls: list[int] = []
@@ -249,9 +250,11 @@ def test_a_live_refresh_keeps_scroll_panel_and_half_typed_form(live_server, page
     expect(page.locator(".booking", has_text="Second Remote")).to_be_attached(timeout=15_000)
     expect(dialog).to_contain_text("Late Party")
     assert scroller.evaluate("box => box.scrollLeft") == before
+    assert console_errors == []  # no CSP violation (positions go through CSSOM), no failure
 
 
-def test_the_grid_is_one_tab_stop_and_the_panel_a_dialog(live_server, page, evening):
+def test_the_grid_is_one_tab_stop_and_the_panel_a_dialog(live_server, page, evening,
+                                                         console_errors):
     page.set_viewport_size({"width": 1366, "height": 768})
     _log_in(page, live_server)
     in_grid = "() => !!document.activeElement.closest('[role=grid]')"
@@ -310,6 +313,7 @@ def test_the_grid_is_one_tab_stop_and_the_panel_a_dialog(live_server, page, even
     page.keyboard.press("Escape")
     expect(booking).to_be_focused()
     assert booking.get_attribute("tabindex") == "0"
+    assert console_errors == []
 
 
 def test_the_phone_list_shows_arrivals_and_seats_in_one_tap(live_server, page, session,
