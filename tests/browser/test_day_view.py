@@ -42,12 +42,11 @@ def _ready(page):
 
 
 @pytest.fixture(autouse=True)
-def _quiet_at_the_end(page, axe_page):
+def _quiet_at_the_end(page):
     """Leave no poll running into the next test's clean-up (its TRUNCATE would deadlock
     with a request still reading)."""
     yield
-    for tab in (page, axe_page):
-        tab.goto("about:blank")
+    page.goto("about:blank")
     page.wait_for_timeout(300)
 
 
@@ -97,16 +96,6 @@ def _x_of(page, selector: str) -> float:
 
 
 @pytest.fixture
-def axe_page(browser):
-    """A page that may take axe-core as an inline script (bypass_csp); the other tests
-    run under the app's CSP and fail on any violation it reports."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
-
-
-@pytest.fixture
 def console_errors(page) -> list[str]:
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text)
@@ -115,9 +104,8 @@ def console_errors(page) -> list[str]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_day_view_fits_and_passes_axe_at_each_width(live_server, axe_page, evening, width,
-                                                        screenshot):
-    page = axe_page
+def test_the_day_view_fits_and_passes_axe_at_each_width(live_server, page, evening, width,
+                                                        screenshot, console_errors):
     page.set_viewport_size({"width": width, "height": HEIGHTS[width]})
     _log_in(page, live_server)
     expect(page.locator("#day-grid")).to_contain_text("Dinner")
@@ -145,6 +133,7 @@ def test_the_day_view_fits_and_passes_axe_at_each_width(live_server, axe_page, e
     assert horizontal_overflow(page) == 0
     assert axe_violations(page) == []
     screenshot(page, f"day-view-panel-{width}")
+    assert console_errors == []  # the app's CSP is on: nothing refused
 
 
 @pytest.mark.parametrize("width", (1366, 1024, 390))
