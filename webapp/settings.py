@@ -215,6 +215,11 @@ def load_settings(
         # Largest request body accepted (bytes; 413 beyond). The largest real form is a
         # few KB; a big body costs memory and CPU to parse before any view refuses it.
         "MAX_CONTENT_LENGTH": _positive_int(env, "MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH),
+        # Webhooks to private or loopback addresses (an SSRF guard in production; local
+        # receivers are fine while developing and testing).
+        "WEBHOOKS_ALLOW_PRIVATE": env.get("WEBHOOKS_ALLOW_PRIVATE",
+                                          "0" if production else "1") == "1",
+        "WEBHOOK_MAX_ATTEMPTS": _int(env, "WEBHOOK_MAX_ATTEMPTS", 10),
         # Who may sign up at /signup (open, invite, closed).
         "SIGNUP": signup_mode(env),
         # Not read from the environment: the test suite's config sets a cheap one.

@@ -1,7 +1,7 @@
 """``flask --app webapp worker``: everything that is sent after the commit that made it.
 
-Today that is the e-mail outbox (confirmations, changes, cancellations, reminders and
-account e-mails); a later job (webhooks) joins ``JOBS``. Several workers may run at
+That is the e-mail outbox (confirmations, changes, cancellations, reminders and account
+e-mails) and the webhook deliveries (webapp/webhook_delivery.py). Several workers may run at
 once, on one machine or many: each pass claims its rows with ``FOR UPDATE SKIP LOCKED``
 and a lease (notifications/outbox.py), so no message is sent twice and one whose worker
 died is taken up again when its lease ends.
@@ -36,7 +36,15 @@ def _deliver_mail() -> str | None:
     return f"mail: {report}" if report.sent or report.retrying or report.failed else None
 
 
-JOBS: tuple[Job, ...] = (Job("mail", _deliver_mail),)
+def _deliver_webhooks() -> str | None:
+    from .extensions import db
+    from .webhook_delivery import deliver_due_webhooks
+
+    report = deliver_due_webhooks(db.session, current_app.config)
+    return f"webhooks: {report}" if report.sent or report.retrying or report.failed else None
+
+
+JOBS: tuple[Job, ...] = (Job("mail", _deliver_mail), Job("webhooks", _deliver_webhooks))
 
 
 def run_worker(interval: float, once: bool = False, stop: threading.Event | None = None,

@@ -73,9 +73,13 @@ def ids(client, session, restaurant, auth, day) -> dict[str, object]:
                           json={"start_date": day.isoformat(), "closed": True}).json
     hours = session.scalar(select(OpeningHours).where(OpeningHours.restaurant_id == restaurant.id)
                            .limit(1))
+    hook = client.post(f"{API}/restaurants/trattoria/webhooks", headers=auth,
+                       json={"url": "https://pos.example.com/h",
+                             "events": ["reservation.created"]}).json
     return {"slug": "trattoria", "reservation_id": phone["id"],
             "table_id": restaurant.tables[0].id, "hours_id": hours.id,
-            "special_day_id": special["id"], "date": day.isoformat()}
+            "special_day_id": special["id"], "date": day.isoformat(),
+            "endpoint_id": hook["id"]}
 
 
 def _call(client, method: str, path: str, ids: dict, headers: dict):

@@ -4,7 +4,8 @@ endpoints, the OpenAPI document and its docs page.
 The blueprint is in blueprint.py; importing the views modules here registers their routes.
 """
 
-from . import docs, errors, guest_views, owner_views, public_views
+from . import docs, errors, guest_views, owner_views, public_views, webhook_views
 from .blueprint import bp
 
-__all__ = ["bp", "docs", "errors", "guest_views", "owner_views", "public_views"]
+__all__ = ["bp", "docs", "errors", "guest_views", "owner_views", "public_views",
+           "webhook_views"]

@@ -137,6 +137,9 @@ def field_schema(field: Field) -> dict[str, Any]:
         values = [value for value in values if value != ""]
         schema = {"type": "integer" if all(isinstance(x, int) for x in values) else "string",
                   "enum": values}
+        if "array" in getattr(field, "json_shapes", ()):  # several of the choices
+            schema = {"type": "array", "items": schema, "uniqueItems": True,
+                      **({"minItems": 1} if is_required(field) else {})}
     if schema.get("type") == "boolean" and is_required(field):
         schema["enum"] = [True]  # a box that must be ticked (DataRequired refuses False)
     patterns: list[str] = []

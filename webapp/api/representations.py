@@ -140,3 +140,11 @@ def reservation(row: Reservation, restaurant: Restaurant, *, owner: bool,
         links.setdefault("self", links["manage"])
     body["links"] = links
     return body
+
+
+def webhook_endpoint(row: Any, *, secret: bool = False) -> dict[str, Any]:
+    body = {"id": row.id, "url": row.url, "description": row.description, "active": row.active,
+            "events": row.events.split(), "created_at": utc_iso(row.created_at)}
+    if secret:
+        body["secret"] = row.secret
+    return body

@@ -142,3 +142,20 @@ COMPONENTS["ReservationHistory"] = _object({
 COMPONENTS["TableList"] = _list_of("tables", "Table")
 COMPONENTS["OpeningHoursList"] = _list_of("opening_hours", "OpeningHours")
 COMPONENTS["SpecialDayList"] = _list_of("special_days", "SpecialDay")
+
+_WEBHOOK = {
+    "id": _INT, "url": _STR, "description": _STR, "active": {"type": "boolean"},
+    "events": {"type": "array", "items": {"type": "string", "enum": [
+        "reservation.created", "reservation.changed", "reservation.cancelled",
+        "reservation.status_changed"]}},
+    "created_at": _UTC,
+}
+COMPONENTS["WebhookEndpoint"] = _object(_WEBHOOK, description=(
+    "A receiver of reservation events. Each event is POSTed as JSON "
+    "`{type, timestamp, data}` (`data`: the reservation as `Reservation` shows it) and "
+    "signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, "
+    "`webhook-signature`: HMAC-SHA256 with the endpoint's secret); it is sent again with "
+    "the same `webhook-id` until the endpoint answers 2xx."))
+COMPONENTS["WebhookEndpointCreated"] = _object({**_WEBHOOK, "secret": {
+    "type": "string", "description": "The signing secret (whsec_…): in this answer only."}})
+COMPONENTS["WebhookEndpointList"] = _list_of("webhooks", "WebhookEndpoint")

@@ -1,7 +1,8 @@
 """The owners' and staff's dashboard. The blueprint is defined in views.py (the day view);
 reservations, setup and tokens add their routes to it when imported here."""
 
-from . import insights, onboarding, reservations, setup, staff, tokens, week
+from . import insights, onboarding, reservations, setup, staff, tokens, webhooks, week
 from .views import bp
 
-__all__ = ["bp", "insights", "onboarding", "reservations", "setup", "staff", "tokens", "week"]
+__all__ = ["bp", "insights", "onboarding", "reservations", "setup", "staff", "tokens", "webhooks",
+           "week"]

@@ -5,9 +5,10 @@ The web side builds one :class:`WriteContext` per request (``webapp/writes.py``)
 tests and the CLI build their own. Each write of the operations runs the service
 with :meth:`WriteContext.after_write`, which
 
-* keeps a deactivated table empty: it reads the reservation's table under a
-  ``FOR KEY SHARE`` row lock once the reservation is written, and refuses the write
-  when that table is no longer active (see :func:`refuse_inactive_table`);
+* keeps a deactivated table empty: a moved or changed reservation's table is read under
+  a ``FOR KEY SHARE`` row lock once the reservation is written, and the write refused
+  when that table is no longer active (see :func:`refuse_inactive_table`; a new booking's
+  INSERT reads its table under the same lock itself, ``service._insert_on_bookable_table``);
 * queues the guest's e-mail in the same transaction, unless the action opted out.
 """
 
@@ -22,8 +23,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, scoped_session
 
 from ...models import DiningTable, Reservation
-from ..errors import BookingError, SlotTaken
+from ..errors import SlotTaken, TableInactive
 from ..service import DEFAULT_POLICY, WritePolicy
+from ..webhooks import queue_events as queue_webhook_events
+
+__all__ = ["AnySession", "Notifier", "TableInactive", "Write", "WriteContext", "real_session",
+           "refuse_inactive_table"]
 
 
 class Notifier(Protocol):
@@ -47,25 +52,17 @@ def real_session(session: AnySession) -> Session:
     return session() if isinstance(session, scoped_session) else session
 
 
-class TableInactive(BookingError):
-    """The table was taken out of service while this write was under way."""
-
-    code = "table_inactive"
-    http_status = 409
-
-    def __init__(self, name: str = "") -> None:
-        table = f"Table {name}" if name else "That table"
-        super().__init__(f"{table} is no longer bookable; choose another table.", field="table")
-
-
 # Actions that put (or keep) a stay on a table; status moves never make a stay active.
-_PLACING_ACTIONS = frozenset({"created", "changed"})
+# A new booking ("created") is not among them: its INSERT takes its rows from the table's
+# row, read under the same FOR KEY SHARE lock and only while the table is active
+# (``service._insert_on_bookable_table``), so a booking costs no statement for this.
+_PLACING_ACTIONS = frozenset({"changed"})
 
 
 def refuse_inactive_table(session: Session, reservation: Reservation, action: str, *,
                           any_table: bool) -> None:
-    """Inside the write, after the INSERT/UPDATE: refuse when the reservation's table is
-    inactive.
+    """Inside the write, after the UPDATE of a moved or changed reservation: refuse when
+    the reservation's table is inactive.
 
     The read takes ``FOR KEY SHARE`` on the table's row, which conflicts only with the
     ``FOR UPDATE`` a deactivation takes (``operations.deactivation``) before it reads the
@@ -119,6 +116,8 @@ class Write:
         refuse_inactive_table(session, reservation, action, any_table=self.any_table)
         if self.notifier is not None:
             self.notifier(session, reservation, action, manage_token=manage_token)
+        # The restaurant's webhooks, in the same transaction (no statement without any).
+        queue_webhook_events(session, reservation, action)
 
     def committed(self) -> list[int]:
         """Hand the e-mails this write queued to ``after_commit``; their outbox ids."""

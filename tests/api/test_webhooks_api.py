@@ -1,0 +1,58 @@
+"""The webhook endpoints through /api/v1: JSON arrays for the events, the secret in the
+201 answer only, refusals as problem+json, another restaurant's endpoint 404."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from webapp.booking import webhooks
+from webapp.models import WebhookDelivery, WebhookEndpoint
+
+from .conftest import API
+
+
+def test_add_list_test_and_remove_an_endpoint(client, session, restaurant, auth):
+    response = client.post(f"{API}/restaurants/trattoria/webhooks", headers=auth, json={
+        "url": "https://pos.example.com/hooks", "description": "Till",
+        "events": ["reservation.created", "reservation.cancelled"]})
+    assert response.status_code == 201, response.get_json()
+    made = response.get_json()
+    assert made["secret"].startswith("whsec_")
+    assert made["events"] == ["reservation.cancelled", "reservation.created"]
+    listed = client.get(f"{API}/restaurants/trattoria/webhooks", headers=auth).get_json()
+    assert [row["id"] for row in listed["webhooks"]] == [made["id"]]
+    assert "secret" not in listed["webhooks"][0]
+
+    assert client.post(f"{API}/restaurants/trattoria/webhooks/{made['id']}/test",
+                       headers=auth).status_code == 202
+    assert session.scalars(select(WebhookDelivery.event_type)).all() == ["webhook.test"]
+    assert client.delete(f"{API}/restaurants/trattoria/webhooks/{made['id']}",
+                         headers=auth).status_code == 204
+    assert session.scalars(select(WebhookEndpoint)).all() == []
+
+
+def test_refusals_are_problems_with_the_field(client, session, restaurant, auth):
+    response = client.post(f"{API}/restaurants/trattoria/webhooks", headers=auth, json={
+        "url": "gopher://x", "events": ["reservation.created"]})
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert "url" in str(response.get_json())
+    response = client.post(f"{API}/restaurants/trattoria/webhooks", headers=auth, json={
+        "url": "https://pos.example.com/hooks", "events": ["reservation.eaten"]})
+    assert response.status_code == 422
+    response = client.post(f"{API}/restaurants/trattoria/webhooks", headers=auth, json={
+        "url": "https://pos.example.com/hooks", "events": "reservation.created"})
+    assert response.status_code in (201, 422)  # one value is a list of one to a form
+    assert session.scalar(select(WebhookEndpoint.id).where(
+        WebhookEndpoint.url == "gopher://x")) is None
+
+
+def test_another_restaurants_endpoint_is_404(client, session, restaurant, other_restaurant,
+                                             auth):
+    theirs = webhooks.add_endpoint(session, other_restaurant, "https://x.example.com/h",
+                                   ["reservation.created"], allow_private=True)
+    assert client.delete(f"{API}/restaurants/trattoria/webhooks/{theirs.id}",
+                         headers=auth).status_code == 404
+    assert client.post(f"{API}/restaurants/trattoria/webhooks/{theirs.id}/test",
+                       headers=auth).status_code == 404
+    assert session.get(WebhookEndpoint, theirs.id) is not None
