@@ -161,6 +161,29 @@ class TableNotFound(BookingError):
         super().__init__(message, field="table")
 
 
+class TableInactive(BookingError):
+    """The table was taken out of service while this write was under way."""
+
+    code = "table_inactive"
+    http_status = 409
+
+    def __init__(self, name: str = "") -> None:
+        table = f"Table {name}" if name else "That table"
+        super().__init__(f"{table} is no longer bookable; choose another table.", field="table")
+
+
+class TableRemoved(BookingError):
+    """The table was removed (a table that never held a booking) while this write was
+    under way: the write found no row to put the booking on."""
+
+    code = "table_removed"
+    http_status = 409
+
+    def __init__(self, name: str = "") -> None:
+        table = f"Table {name}" if name else "That table"
+        super().__init__(f"{table} was just removed; choose another table.", field="table")
+
+
 class NotOnServiceDay(BookingError):
     """Seat, complete and no-show belong to the booking's service day; an owner may
     override (``allow_off_day``), staff and tokens without it may not."""
