@@ -54,6 +54,8 @@ def test_seating_a_booking_days_ahead_is_refused_then_overridden_and_recorded(
     words = f"{friday:%A} {friday.day} {friday:%B}"
     assert f"This booking is for {words}. Seat it anyway?" in refused.text
     assert _code(door, refused) in (None, "not_on_service_day")
+    if door.name == "api":
+        assert refused.body["may_override"] is True
     assert stored(session, rid).status == "booked"
 
     done = door.set_status(rid, "seated", version=1, off_day=True)
@@ -162,6 +164,9 @@ def test_a_stay_past_closing_is_refused_then_shortened_or_kept(door, session, re
     if door.name == "page":
         assert "End it at 15:00 (60 min)" in refused.text and "Keep it past closing" in \
             refused.text
+    else:  # what an API client needs to offer the same choices
+        assert refused.body["minutes_to_closing"] == 60
+        assert refused.body["closes_at"].startswith(f"{day.isoformat()}T15:00:00")
 
     short = door.book(date=day.isoformat(), time="14:00", party_size=2, name="Short",
                       shorten_to_closing=True, table=table_id(restaurant, "T2"))

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import request
 
-from ..booking.errors import BookingError, LockTimeout, SlotTaken
+from ..booking.errors import BookingError, LockTimeout, NotOnServiceDay, SlotTaken, StayPastClosing
 from ..errors import problem
 from .blueprint import bp
 
@@ -79,6 +79,12 @@ def booking_problem(error: BookingError) -> ApiError:
         extra["free_tables"] = list(error.free_tables)
     if isinstance(error, LockTimeout):
         headers["Retry-After"] = RETRY_AFTER_SECONDS
+    if isinstance(error, StayPastClosing):
+        # The owner's two ways out: shorten_to_closing (this long) or allow_past_closing.
+        extra["closes_at"] = _local_iso(error.closes_at)
+        extra["minutes_to_closing"] = error.minutes_to_closing
+    if isinstance(error, NotOnServiceDay):
+        extra["may_override"] = error.may_override  # send allow_off_day: true
     errors = {error.field: [error.message]} if error.field else None
     return ApiError(error.http_status, error.message, code=error.code, errors=errors,
                     headers=headers, **extra)
