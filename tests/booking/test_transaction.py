@@ -34,8 +34,10 @@ CORE_ON_SESSION_CONNECTION = {
     ("booking/service.py", "_guest_check_and_busy_tables"): "a SELECT",
     ("booking/service.py", "_insert_reservation"): "inside write_transaction (book's attempt)",
     ("booking/service.py", "_record_history"): "inside write_transaction",
-    ("notifications/outbox.py", "queue"): "called by MailWriter, the after_write callback, "
-                                          "inside write_transaction",
+    ("notifications/outbox.py", "insert_rows"): "called by MailWriter, the after_write "
+                                                "callback, inside write_transaction",
+    ("notifications/reminders.py", "plan_reminder"): "called by MailWriter, inside "
+                                                     "write_transaction",
     ("booking/slugs.py", "_record_slug_changes"): "a before_flush hook: inside a flush",
 }
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from tests.factories import local
 from webapp.booking import service
 from webapp.booking.errors import BookingError
-from webapp.booking.operations import context as context_module
 from webapp.booking.operations import deactivation
 from webapp.booking.operations.context import WriteContext
 from webapp.booking.service import GuestDetails
@@ -181,8 +180,8 @@ def test_a_booking_at_the_worst_moment_never_lands_on_the_inactive_table(
         app, session, restaurant, day, choice):
     """The booking has passed its re-check and waits right before its INSERT while the
     deactivation reads the table's bookings (none yet) and commits; the booking then
-    writes. Without the table read under FOR KEY SHARE it lands on the inactive table
-    (the control below)."""
+    writes. Without its INSERT reading the table's row under FOR KEY SHARE it lands on
+    the inactive table (the control below)."""
     t6 = table_id(restaurant, "T6")
     for explicit in (True, False):
         _reset(session, restaurant)
@@ -196,7 +195,9 @@ def test_a_booking_at_the_worst_moment_never_lands_on_the_inactive_table(
 @pytest.mark.postgres_only
 def test_control_without_the_table_read_the_race_leaves_a_booking_on_an_inactive_table(
         app, session, restaurant, day, monkeypatch):
-    monkeypatch.setattr(context_module, "refuse_inactive_table", lambda *a, **k: None)
+    # The INSERT without its table's row: the values as they are, whatever the table says.
+    unchecked = insert(Reservation.__table__).returning(Reservation.__table__.c.id)
+    monkeypatch.setattr(service, "_insert_on_bookable_table", lambda columns: unchecked)
     booking, deactivated = _race(app, restaurant.id, table_id(restaurant, "T6"), day, True,
                                  "refuse", True)
     assert (booking, deactivated) == ("ok", "done")

@@ -213,11 +213,35 @@ def _write_transaction(statements: list[str]) -> list[str]:
     return statements[start:]
 
 
-def test_planning_a_reminder_costs_one_insert_per_booking(session, restaurant):
+def test_planning_a_reminder_costs_no_statement_of_its_own(session, restaurant):
     day = future_day(7)
     _statements_of_one_booking(session, restaurant, day, 12, "Warm")  # caches filled
     off = _write_transaction(_statements_of_one_booking(session, restaurant, day, 13, "Off"))
     restaurant.reminder_hours = 24
     session.commit()
     on = _write_transaction(_statements_of_one_booking(session, restaurant, day, 19, "On"))
-    assert on == [*off, "INSERT INSERT INTO outbox_emails "]
+    # The same statements: the reminder's row rides the confirmation's INSERT.
+    assert on == off
+    assert on.count("INSERT INSERT INTO outbox_emails ") == 1
+    session.expire_all()
+    reservation_id = session.scalars(select(Reservation.id).where(
+        Reservation.guest_name == "On")).one()
+    kinds = session.scalars(select(OutboxEmail.kind).where(
+        OutboxEmail.reservation_id == reservation_id).order_by(OutboxEmail.id)).all()
+    assert kinds == ["reminder", "confirmation"]
+
+
+def test_a_reminder_without_a_confirmation_is_an_insert_of_its_own(session, restaurant):
+    """The owner chose not to e-mail the guest: the reminder is still planned."""
+    day = future_day(7)
+    restaurant.reminder_hours = 24
+    session.commit()
+    writer = MailWriter(link_for=lambda t: f"http://localhost/r/bistro/b/{t}", tell_guest=False)
+    result = service.book(session, restaurant, starts_at=local(restaurant, day, 19),
+                          party_size=2, guest=service.GuestDetails("Quiet", "q@example.com", ""),
+                          after_write=writer)
+    assert writer.queued_ids == []  # nothing to send after the commit
+    session.expire_all()
+    rows = session.scalars(select(OutboxEmail).where(
+        OutboxEmail.reservation_id == result.reservation.id)).all()
+    assert [(row.kind, row.body_text) for row in rows] == [("reminder", REMINDER_PLACEHOLDER)]

@@ -33,6 +33,14 @@ def parse_phone(raw: str, country: str) -> str:
     raw = raw.strip()
     if not raw:
         return ""
+    return _parsed(raw, country)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(raw: str, country: str) -> str:
+    """:func:`parse_phone` of a stripped number, remembered: the same guest's number comes
+    back with each of their bookings and changes, and parsing it is the library's metadata
+    walk each time (a refusal raises, and is not remembered)."""
     region = country.upper() or None
     try:
         number = phonenumbers.parse(raw, region)

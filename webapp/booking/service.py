@@ -36,11 +36,12 @@ manage token (``tokens.py``). Their public names are also importable from here.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import and_, bindparam, insert, or_, select
+from sqlalchemy import Executable, and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -57,7 +58,7 @@ from ..models import (
 )
 from . import locks
 from .availability import AnyTable, best_fit_order, load_schedule, nearest_free_times, occupancy
-from .errors import GuestAlreadyBooked, ReservationNotFound, SlotTaken
+from .errors import GuestAlreadyBooked, ReservationNotFound, SlotTaken, TableInactive, TableRemoved
 from .rules import (
     MAX_PARTY,
     ONLINE_SOURCES,
@@ -148,8 +149,34 @@ _GUEST_STAY = (select(Reservation.id, _SAME_EMAIL.label("same_email"))
                       Reservation.id != bindparam("ignore"))
                .limit(1))
 # Built once like the queries above; the columns come from the parameters' keys.
-_INSERT_RESERVATION = insert(Reservation.__table__).returning(Reservation.__table__.c.id)
 _INSERT_EVENT = insert(ReservationEvent.__table__)
+_reservations = Reservation.__table__
+_tables = DiningTable.__table__
+
+
+@functools.cache
+def _insert_on_bookable_table(columns: tuple[str, ...]) -> Executable:
+    """The new reservation's INSERT, its row SELECTed from its table's row while that table
+    is active, under FOR KEY SHARE (left out on SQLite, which runs one writer at a time);
+    RETURNING its id, or nothing when the table is inactive or gone. Built once per set
+    of columns.
+
+    FOR KEY SHARE conflicts only with the FOR UPDATE a deactivation or a removal takes on
+    the table's row (``operations.deactivation``, ``operations.setup.remove_table``) before
+    it reads the table's bookings. Either this INSERT holds the row first, and the other
+    waits for its commit and then sees this booking; or the other holds it first, and this
+    INSERT waits, reads the row again as committed (inactive, or deleted) and writes
+    nothing. No order leaves an active booking on an inactive table, nor a foreign-key
+    violation (a 500) for a table removed under the booking. One statement: the foreign
+    key's own check takes the same lock, so reading ``active`` here costs no round trip."""
+    row = (select(*(_tables.c.id if name == "table_id"
+                    else _tables.c.restaurant_id if name == "restaurant_id"
+                    else bindparam(name, type_=_reservations.c[name].type)
+                    for name in columns))
+           .where(_tables.c.id == bindparam("table_id"),
+                  _tables.c.restaurant_id == bindparam("restaurant_id"), _tables.c.active)
+           .with_for_update(read=True, key_share=True))
+    return insert(_reservations).from_select(columns, row).returning(_reservations.c.id)
 
 
 def _stay(starts_at: dt.datetime, ends_at: dt.datetime) -> dict[str, dt.datetime]:
@@ -363,13 +390,25 @@ def _attach_alternatives(error: SlotTaken, session: Session, restaurant: Restaur
 _INSERTED_NULL: dict[str, Any] = {"confirmed_at": None, "reminder_token_hash": None}
 
 
-def _insert_reservation(session: Session, values: dict[str, Any]) -> Reservation:
+def _insert_reservation(session: Session, values: dict[str, Any], *, table_name: str = "",
+                        asked: bool = False) -> Reservation:
     """INSERT the new reservation with a plain statement and hand back the ORM object,
     persistent in the session as if just loaded: the unit of work's flush of one new
-    object was the largest single cost of a booking after the queries themselves."""
+    object was the largest single cost of a booking after the queries themselves.
+
+    The INSERT writes nothing when the table is no longer bookable (see
+    :func:`_insert_on_bookable_table`): the table the caller ``asked`` for is refused
+    with the reason, a table the service chose is passed over for the next candidate."""
     now = utcnow()
     values = {**values, "created_at": now, "updated_at": now, "version": 1}
-    new_id = session.connection().execute(_INSERT_RESERVATION, values).scalar_one()
+    new_id = session.connection().execute(_insert_on_bookable_table(tuple(values)),
+                                          values).scalar()
+    if new_id is None:
+        if not asked:
+            raise _TableTaken()
+        gone = session.connection().execute(
+            select(_tables.c.id).where(_tables.c.id == values["table_id"])).first() is None
+        raise TableRemoved(table_name) if gone else TableInactive(table_name)
     # The columns the INSERT leaves NULL are set too, so that reading them (the API's
     # answer does) is no reload of the row after the commit.
     reservation = Reservation(id=new_id, **values, **_INSERTED_NULL)
@@ -511,7 +550,8 @@ def book(
             restaurant_id=restaurant_id, table_id=chosen, starts_at=starts_at,
             ends_at=ends_at, party_size=party_size, guest_name=guest.name,
             guest_email=guest.email, guest_phone=guest.phone, notes=guest.notes,
-            status=status, source=source, manage_token_hash=token_hash))
+            status=status, source=source, manage_token_hash=token_hash),
+            table_name=chosen_name, asked=table_id is not None)
         if isinstance(table_objects[chosen], DiningTable):
             # The table we already hold: no lazy load when the caller reads it.
             set_committed_value(reservation, "table", table_objects[chosen])

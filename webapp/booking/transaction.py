@@ -7,8 +7,9 @@
   lock_timeout``), or, on PostgreSQL, carries on in the caller's transaction when that
   has only read (see :func:`can_continue`);
 * it commits, or rolls back, and translates the database's refusals into booking
-  errors: the no-overlap backstop into :class:`SlotTaken` (``by_constraint=True``), a
-  lock that was not granted in time into :class:`LockTimeout`. Never a 500.
+  errors: the no-overlap backstop into :class:`SlotTaken` (``by_constraint=True``), the
+  foreign key of a table removed meanwhile into :class:`TableRemoved`, a lock that was
+  not granted in time into :class:`LockTimeout`. Never a 500.
 
 The locks the write takes are transaction-scoped, so they go with its COMMIT or
 ROLLBACK, also when the code in between raises.
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from ..database import BEGIN_IMMEDIATE, writes_in_transaction
 from . import locks
-from .errors import LockTimeout, SlotTaken
+from .errors import LockTimeout, SlotTaken, TableRemoved
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,18 @@ def is_overlap_violation(error: sa_exc.DBAPIError) -> bool:
     (23P01), or SQLite's trigger, which names the constraint in its message."""
     orig = error.orig
     return getattr(orig, "sqlstate", None) == "23P01" or "reservations_no_overlap" in str(orig)
+
+
+def is_table_gone(error: sa_exc.DBAPIError) -> bool:
+    """The foreign key to the reservation's table refused the write: the table was removed
+    while the write was under way (PostgreSQL 23503 on that key; SQLite names no
+    constraint, and a booking write refers to nothing else that can go: its restaurant
+    goes with the owner's whole account)."""
+    orig = error.orig
+    if getattr(orig, "sqlstate", None) == "23503":
+        constraint = getattr(getattr(orig, "diag", None), "constraint_name", None) or ""
+        return "table_id" in constraint
+    return "FOREIGN KEY constraint failed" in str(orig)
 
 
 def is_lock_failure(error: sa_exc.DBAPIError) -> bool:
@@ -114,6 +127,10 @@ def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY, *,
         if is_overlap_violation(error):
             # The backstop caught what the locks and the re-check did not.
             raise SlotTaken(by_constraint=True) from error
+        if is_table_gone(error):
+            # A move onto a table removed meanwhile (a new booking's INSERT reads its
+            # table's row and writes nothing instead: service._insert_on_bookable_table).
+            raise TableRemoved() from error
         raise
     except sa_exc.DBAPIError as error:
         session.rollback()

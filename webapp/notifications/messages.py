@@ -19,8 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-import icalendar
-from icalendar.parser import foldline
+from icalendar.parser import escape_char, foldline
 from markupsafe import Markup, escape
 
 from ..booking import slots as slotlib
@@ -235,30 +234,44 @@ def html_body(body_text: str) -> str:
 # --------------------------------------------------------------------------- calendar
 
 
+_PRODID = "-//Booking Manager//booking-manager//EN"
+
+
+def _ical_utc(moment: dt.datetime) -> str:
+    """A DATE-TIME in UTC (RFC 5545 §3.3.5, form 2): 20301207T183000Z."""
+    m = moment.astimezone(dt.UTC)
+    return f"{m.year:04}{m.month:02}{m.day:02}T{m.hour:02}{m.minute:02}{m.second:02}Z"
+
+
 def calendar_entry(restaurant: Restaurant, reservation: Reservation, kind: str,
                    manage_url: str | None, host: str) -> str:
     """An iCalendar (RFC 5545) entry; one UID per reservation so calendar apps update
-    the same event on a change and remove it on a cancellation."""
+    the same event on a change and remove it on a cancellation.
+
+    Written line by line, exactly as the ``icalendar`` package writes this entry (its
+    property order, TEXT escaping and folding; tests/public/test_calendar_entry.py
+    compares the two): building it through the package's objects was a twentieth of a
+    booking's CPU."""
     cancelled = kind == "cancellation"
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//Booking Manager//booking-manager//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
-    event = icalendar.Event()
-    event.add("uid", f"reservation-{reservation.id}@{host}")
-    event.add("sequence", reservation.version)
-    event.add("dtstamp", dt.datetime.now(dt.UTC))
-    event.add("dtstart", reservation.starts_at.astimezone(dt.UTC))
-    event.add("dtend", reservation.ends_at.astimezone(dt.UTC))
-    event.add("summary", f"Table for {reservation.party_size} at {restaurant.name}")
-    if restaurant.address:
-        event.add("location", restaurant.address)
+    # The package's order: VERSION, PRODID, METHOD; the event's SUMMARY, DTSTART, DTEND,
+    # DTSTAMP, UID, SEQUENCE first, then the other properties by name.
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{escape_char(_PRODID)}",
+             f"METHOD:{'CANCEL' if cancelled else 'PUBLISH'}", "BEGIN:VEVENT",
+             "SUMMARY:" + escape_char(f"Table for {reservation.party_size} at {restaurant.name}"),
+             f"DTSTART:{_ical_utc(reservation.starts_at)}",
+             f"DTEND:{_ical_utc(reservation.ends_at)}",
+             f"DTSTAMP:{_ical_utc(dt.datetime.now(dt.UTC))}",
+             "UID:" + escape_char(f"reservation-{reservation.id}@{host}"),
+             f"SEQUENCE:{reservation.version}"]
     if manage_url:
-        event.add("description", f"Change or cancel: {manage_url}")
-        event.add("url", manage_url)
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    calendar.add_component(event)
-    return calendar.to_ical().decode()
+        lines.append("DESCRIPTION:" + escape_char(f"Change or cancel: {manage_url}"))
+    if restaurant.address:
+        lines.append("LOCATION:" + escape_char(restaurant.address))
+    lines.append(f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}")
+    if manage_url:
+        lines.append(f"URL:{manage_url}")  # a URI: not escaped
+    lines += ["END:VEVENT", "END:VCALENDAR"]
+    return "\r\n".join(foldline(line) for line in lines) + "\r\n"
 
 
 # RFC 5545 §3.1: a content line longer than 75 octets goes on over lines that start with

@@ -30,6 +30,7 @@ transaction, delivered afterwards.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import os
@@ -45,14 +46,14 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Executable, bindparam, insert, select, union_all, update
 from sqlalchemy.orm import Session
 
 from ..booking.service import hash_token, new_manage_token
 from ..booking.setup import cached_setup, restaurant_setup
 from ..models import OutboxEmail, Reservation, Restaurant
 from .devmail import keep_clear_copy
-from .messages import ACTION_KINDS, compose, html_body, redact_calendar
+from .messages import ACTION_KINDS, REMINDER, compose, html_body, redact_calendar
 from .reminders import claimed_reminders_written, plan_reminder
 
 log = logging.getLogger("webapp.mail")
@@ -114,25 +115,33 @@ class MailWriter:
 
     def __call__(self, session: Session, reservation: Reservation, action: str, *,
                  manage_token: str | None = None) -> None:
-        plan_reminder(session, reservation, action)
+        restaurant = session.get_one(Restaurant, reservation.restaurant_id)  # already loaded
+        rows = []
+        reminder = plan_reminder(session, restaurant, reservation, action)
+        if reminder is not None:
+            rows.append(reminder)
         kind = ACTION_KINDS.get(action)
-        if kind is None or not reservation.guest_email or not self.tell_guest:
-            return
-        if action == "created":
-            if manage_token is not None and hash_token(manage_token) == reservation.manage_token_hash:
-                # The service handed us the clear token it stored the hash of (it exists
-                # nowhere else): use it rather than issue another (one UPDATE less).
-                self.manage_token = manage_token
-            else:
-                self.manage_token, token_hash = new_manage_token()
-                reservation.manage_token_hash = token_hash
-        elif (self.manage_token is not None
-              and hash_token(self.manage_token) != reservation.manage_token_hash):
-            self.manage_token = None  # never mail a link that does not open this booking
-        restaurant = session.get_one(Restaurant, reservation.restaurant_id)
-        url = self.link_for(self.manage_token) if self.manage_token else None
-        host = self.host or calendar_host()
-        self.queued_ids.append(queue(session, restaurant, reservation, kind, url, host))
+        if kind is not None and reservation.guest_email and self.tell_guest:
+            if action == "created":
+                if (manage_token is not None
+                        and hash_token(manage_token) == reservation.manage_token_hash):
+                    # The service handed us the clear token it stored the hash of (it
+                    # exists nowhere else): use it rather than issue another (one UPDATE
+                    # less).
+                    self.manage_token = manage_token
+                else:
+                    self.manage_token, token_hash = new_manage_token()
+                    reservation.manage_token_hash = token_hash
+            elif (self.manage_token is not None
+                  and hash_token(self.manage_token) != reservation.manage_token_hash):
+                self.manage_token = None  # never mail a link that does not open this booking
+            url = self.link_for(self.manage_token) if self.manage_token else None
+            rows.append(email_row(session, restaurant, reservation, kind, url,
+                                  self.host or calendar_host()))
+        if rows:
+            # The reminder and the e-mail in one INSERT: a booking's outbox rows cost one
+            # round trip, not one each.
+            self.queued_ids.extend(insert_rows(session, rows))
 
 
 def calendar_host() -> str:
@@ -143,23 +152,60 @@ def calendar_host() -> str:
     return urlsplit(base).hostname or "booking-manager"
 
 
-# Built once (the columns come from the parameters' keys): this runs on every booking.
-_INSERT_EMAIL = insert(OutboxEmail.__table__).returning(OutboxEmail.__table__.c.id)
+_outbox = OutboxEmail.__table__
+# Every column an outbox row of ours sets, in the order of the multi-row INSERT's VALUES.
+_ROW_COLUMNS = ("reservation_id", "kind", "to_address", "subject", "body_text", "ics", "status",
+                "attempts", "next_attempt_at", "last_error", "created_at")
 
 
-def queue(session: Session, restaurant: Restaurant, reservation: Reservation, kind: str,
-          manage_url: str | None, host: str = "booking-manager") -> int:
-    """Add one e-mail to the outbox in the caller's transaction (not committed); its id.
-    A plain INSERT: an ORM object would cost a unit-of-work flush on every booking."""
+@functools.cache
+def _insert_statement(rows: int) -> Executable:
+    """The INSERT of ``rows`` outbox rows, RETURNING their ids and kinds; built once per
+    number of rows (one or two on a booking), as building a statement costs about as much
+    as running it. The parameters of row ``i`` are ``<column>_<i>``; the rows are written
+    (and numbered) in that order."""
+    if rows == 1:
+        statement = insert(_outbox)
+    else:
+        # INSERT ... SELECT ... UNION ALL SELECT ...: SQLAlchemy caches its compiled form
+        # (a multi-row VALUES is compiled again at every execution).
+        statement = insert(_outbox).from_select(_ROW_COLUMNS, union_all(*(
+            select(*(bindparam(f"{name}_{i}", type_=_outbox.c[name].type)
+                     for name in _ROW_COLUMNS))
+            for i in range(rows))))
+    return statement.returning(_outbox.c.id, _outbox.c.kind)
+
+
+def insert_rows(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """INSERT ``rows`` (each with every column of ``_ROW_COLUMNS``) in one statement, in the
+    caller's transaction (not committed); the ids of the rows that are e-mails to send
+    after the commit (a planned reminder waits for its time instead). Plain Core: an ORM
+    object would cost a unit-of-work flush on every booking."""
+    params = rows[0] if len(rows) == 1 else {
+        f"{name}_{i}": row[name] for i, row in enumerate(rows) for name in _ROW_COLUMNS}
+    result = session.connection().execute(_insert_statement(len(rows)), params)
+    return [row.id for row in result if row.kind != REMINDER]
+
+
+def email_row(session: Session, restaurant: Restaurant, reservation: Reservation, kind: str,
+              manage_url: str | None, host: str = "booking-manager") -> dict[str, Any]:
+    """The outbox row of the ``kind`` e-mail about ``reservation``, for :func:`insert_rows`."""
     # The service date needs the schedule: the copy the booking itself just used (no
     # query on the booking's hot path), else the set-up cache's checked lookup.
     setup = cached_setup(restaurant) or restaurant_setup(session, restaurant)
     message = compose(restaurant, reservation, kind, manage_url, host, setup.schedule)
-    return session.connection().execute(_INSERT_EMAIL, {
-        "reservation_id": reservation.id, "kind": kind, "to_address": message.to_address,
-        "subject": message.subject, "body_text": message.body_text, "ics": message.ics,
-        "status": "pending", "attempts": 0, "next_attempt_at": utcnow(), "last_error": "",
-    }).scalar_one()
+    now = utcnow()
+    return {"reservation_id": reservation.id, "kind": kind, "to_address": message.to_address,
+            "subject": message.subject, "body_text": message.body_text, "ics": message.ics,
+            "status": "pending", "attempts": 0, "next_attempt_at": now, "last_error": "",
+            "created_at": now}
+
+
+def queue(session: Session, restaurant: Restaurant, reservation: Reservation, kind: str,
+          manage_url: str | None, host: str = "booking-manager") -> int:
+    """Add one e-mail to the outbox in the caller's transaction (not committed); its id."""
+    return insert_rows(session, [email_row(session, restaurant, reservation, kind, manage_url,
+                                           host)])[0]
 
 
 def queue_account_mail(session: Session, kind: str, to_address: str, subject: str,
@@ -167,11 +213,14 @@ def queue_account_mail(session: Session, kind: str, to_address: str, subject: st
     """Add an e-mail about an account (address verification, password reset, staff
     invitation) to the outbox in the caller's transaction; its id. Its link's token is
     redacted from the stored copy once sent, as a guest's manage link is."""
-    return session.connection().execute(_INSERT_EMAIL, {
+    # Through the session, not its connection: counted as a write of the transaction
+    # (database.writes_in_transaction), as these are not made inside a booking's write.
+    now = utcnow()
+    return session.execute(_insert_statement(1), {
         "reservation_id": None, "kind": kind, "to_address": to_address, "subject": subject,
         "body_text": body_text, "ics": None, "status": "pending", "attempts": 0,
-        "next_attempt_at": utcnow(), "last_error": "",
-    }).scalar_one()
+        "next_attempt_at": now, "last_error": "", "created_at": now,
+    }).one().id
 
 
 # --------------------------------------------------------------------------- sending
@@ -320,7 +369,6 @@ class _Outcomes:
     released: list[int] = field(default_factory=list)  # claimed but not tried in this pass
 
 
-_outbox = OutboxEmail.__table__
 _by_id = _outbox.c.id == bindparam("row_id")
 # Core UPDATEs run with a list of parameter sets: one executemany each, however many rows.
 _MARK_SENT = (update(_outbox).where(_by_id)

@@ -1,7 +1,8 @@
 """Reminders: outbox rows planned with the booking, written when they are sent.
 
 * Planned in the booking's own transaction by the ``after_write`` callback
-  (:class:`~webapp.notifications.outbox.MailWriter`): a new booking adds one INSERT, due
+  (:class:`~webapp.notifications.outbox.MailWriter`): a new booking adds one outbox row
+  (written by the confirmation's own INSERT, no statement of its own), due
   ``restaurant.reminder_hours`` before its start (none when that moment has passed, or
   the restaurant has reminders off); a move or change DELETEs the booking's pending
   reminder and plans it again; any other status (cancelled, seated, no-show) drops it.
@@ -22,10 +23,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from .outbox import Claimed
 
 _outbox = OutboxEmail.__table__
-_INSERT_REMINDER = insert(_outbox)
 _DROP_PENDING = delete(_outbox).where(_outbox.c.kind == REMINDER,
                                       _outbox.c.status == "pending")
 
@@ -50,26 +50,27 @@ def reminder_due(restaurant: Restaurant, reservation: Reservation) -> dt.datetim
     return due if due > clock.now() else None
 
 
-def plan_reminder(session: Session, reservation: Reservation, action: str) -> None:
-    """Plan, re-plan or drop the booking's reminder, in the caller's transaction.
-    "created" costs one INSERT (or nothing); any other write a DELETE of the pending
-    one first."""
-    connection = session.connection()
+def plan_reminder(session: Session, restaurant: Restaurant, reservation: Reservation,
+                  action: str) -> dict[str, Any] | None:
+    """Plan, re-plan or drop the booking's reminder, in the caller's transaction: any write
+    but "created" DELETEs the pending one first. Returns the outbox row of the reminder
+    to plan (or None), for the caller to INSERT with the e-mail it queues (the outbox
+    writes them in one statement: ``outbox.insert_rows``)."""
     if action != "created":
-        connection.execute(_DROP_PENDING.where(_outbox.c.reservation_id == reservation.id))
+        session.connection().execute(
+            _DROP_PENDING.where(_outbox.c.reservation_id == reservation.id))
     if not reservation.guest_email or reservation.status != "booked":
-        return
-    restaurant = session.get_one(Restaurant, reservation.restaurant_id)  # already loaded
+        return None
     due = reminder_due(restaurant, reservation)
     if due is None:
-        return
-    connection.execute(_INSERT_REMINDER, {
+        return None
+    return {
         "reservation_id": reservation.id, "kind": REMINDER,
         "to_address": reservation.guest_email,
         "subject": reminder_subject(restaurant, reservation),
         "body_text": REMINDER_PLACEHOLDER, "ics": None, "status": "pending", "attempts": 0,
         "next_attempt_at": due, "last_error": "", "created_at": clock.now(),
-    })
+    }
 
 
 def claimed_reminders_written(session: Session, claimed: list[Claimed],
