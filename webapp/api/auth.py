@@ -21,6 +21,7 @@ import datetime as dt
 from flask import current_app, request
 from sqlalchemy import update
 
+from .. import request_session
 from ..booking.operations.accounts import NOT_PUBLISHED
 from ..booking.operations.tokens import verify_token
 from ..booking.setup import restaurant_by_slug as find_restaurant
@@ -59,11 +60,7 @@ def _touch(token: ApiToken) -> None:
     now = dt.datetime.now(dt.UTC)
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token_id = token.id
-        # End the session's transaction first: on SQLite it holds the write lock when the
-        # request means to write (database.WRITE_INTENT), which our own connection would
-        # wait for in vain, or else a snapshot older than this write, which a later write
-        # of the request could not upgrade from.
-        db.session.rollback()
+        request_session.release_for_own_connection()
         with db.engine.begin() as conn:
             conn.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import request
 
+from .. import request_session
 from ..booking.errors import BookingError, LockTimeout, NotOnServiceDay, SlotTaken, StayPastClosing
 from ..errors import problem
 from .blueprint import bp
@@ -95,9 +96,7 @@ def _fresh_transaction() -> None:
     """Start each request on a fresh transaction. A session left open by whatever ran
     before in this app context (the test client shares one) would read an old SQLite
     snapshot and could not write."""
-    from ..extensions import db
-
-    db.session.rollback()
+    request_session.start_fresh()
 
 
 @bp.errorhandler(ApiError)

@@ -38,6 +38,7 @@ from flask import Response, current_app, make_response, request
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy import exc as sa_exc
 
+from .. import request_session
 from ..booking.errors import BookingError
 from ..extensions import db
 from ..models import IdempotencyKey
@@ -204,11 +205,8 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             raise ApiError(400, f"The {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable "
                            "characters.", code="bad_idempotency_key")
         scope, fingerprint = _scope(), _fingerprint()
-        # The claim commits on a connection of its own: end the session's transaction
-        # first. It would hold an older snapshot, which SQLite could not write from, or
-        # (a request that writes, database.WRITE_INTENT) SQLite's write lock, which the
-        # claim would wait for in vain.
-        db.session.rollback()
+        # The claim commits on a connection of its own.
+        request_session.release_for_own_connection()
         existing = _claim(scope, key, fingerprint)
         if existing is not None:
             if existing.request_hash != fingerprint:
@@ -227,12 +225,13 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         except BookingError as error:
             response = booking_problem(error).response()
         except BaseException:
-            db.session.rollback()
+            request_session.release_for_own_connection()
             _record(scope, key, make_response("", 500))  # releases the key
             raise
         # The view has committed what it wrote; whatever it still has open is a read
-        # (the request's end would roll it back anyway) that must not hold SQLite's lock.
-        db.session.rollback()
+        # (the request's end would roll it back anyway), and the record is written on a
+        # connection of its own.
+        request_session.release_for_own_connection()
         _record(scope, key, response)
         return response
 
