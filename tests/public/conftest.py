@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socketserver
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -38,11 +39,16 @@ def manage_path(response) -> str:
 class SmtpServer:
     """A tiny SMTP server speaking just enough of RFC 5321 for smtplib; records messages.
 
-    ``refuse`` makes it answer 554 to MAIL FROM, as a server rejecting the sender would."""
+    ``refuse`` makes it answer 554 to MAIL FROM, as a server rejecting the sender would;
+    ``final_ok_delay`` waits that long before answering the end of DATA (a slow server);
+    for the first ``hang_up_after_data`` messages it hangs up instead of answering (the
+    message is then on the server, but the client never hears so)."""
 
     host: str = "127.0.0.1"
     port: int = 0
     refuse: bool = False
+    final_ok_delay: float = 0.0
+    hang_up_after_data: int = 0
     messages: list[bytes] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
 
@@ -82,6 +88,10 @@ def _handler_for(state: SmtpServer):
                         data += chunk[1:] if chunk.startswith(b"..") else chunk
                     state.messages.append(bytes(data))
                     state.envelopes.append((sender, recipients))
+                    if state.hang_up_after_data > 0:
+                        state.hang_up_after_data -= 1
+                        return
+                    time.sleep(state.final_ok_delay)  # the server's own pace
                     self.reply("250 OK queued")
                 elif verb == "RSET":
                     self.reply("250 OK")

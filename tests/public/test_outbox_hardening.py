@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import socketserver
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from email import policy
 
 import pytest
 from sqlalchemy import select
 
+from tests.public.conftest import SmtpServer
 from tests.public.test_outbox import due_emails, smtp_config
 from webapp.extensions import db
 from webapp.models import OutboxEmail
@@ -29,64 +27,11 @@ from webapp.notifications import outbox as outbox_module
 SLOW_FINAL_OK_SECONDS = 11.0
 
 
-@dataclass
-class SlowSmtpServer:
-    """An SMTP server that waits ``final_ok_delay`` before answering the end of DATA, and
-    hangs up instead of answering it for the first ``hang_up_after_data`` messages (the
-    message is then on the server, but the client never hears so)."""
-
-    host: str = "127.0.0.1"
-    port: int = 0
-    final_ok_delay: float = 0.0
-    hang_up_after_data: int = 0
-    messages: list[bytes] = field(default_factory=list)
-
-
-def _handler(state: SlowSmtpServer):
-    class Handler(socketserver.StreamRequestHandler):
-        def reply(self, line: str) -> None:
-            self.wfile.write(line.encode() + b"\r\n")
-
-        def handle(self) -> None:
-            self.reply("220 localhost slow SMTP")
-            while line := self.rfile.readline():
-                verb = line[:4].decode(errors="replace").upper()
-                if verb in ("EHLO", "HELO"):
-                    self.reply("250 localhost")
-                elif verb in ("MAIL", "RCPT", "RSET"):
-                    self.reply("250 OK")
-                elif verb == "DATA":
-                    self.reply("354 end with <CRLF>.<CRLF>")
-                    data = bytearray()
-                    while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
-                        data += chunk[1:] if chunk.startswith(b"..") else chunk
-                    state.messages.append(bytes(data))
-                    if state.hang_up_after_data > 0:
-                        state.hang_up_after_data -= 1
-                        return
-                    time.sleep(state.final_ok_delay)  # the server's own pace
-                    self.reply("250 OK queued")
-                elif verb == "QUIT":
-                    self.reply("221 bye")
-                    return
-                else:
-                    self.reply("502 command not implemented")
-
-    return Handler
-
-
 @pytest.fixture
-def slow_smtp() -> Iterator[SlowSmtpServer]:
-    state = SlowSmtpServer()
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+def slow_smtp(smtp_server: SmtpServer) -> SmtpServer:
+    """The loopback SMTP server (conftest.py); each test sets how slow it is
+    (``final_ok_delay``) or how often it hangs up after DATA (``hang_up_after_data``)."""
+    return smtp_server
 
 
 def parsed(raw: bytes) -> email.message.EmailMessage:
