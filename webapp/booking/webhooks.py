@@ -34,6 +34,7 @@ from .. import clock
 from ..models import Reservation, Restaurant, UTCDateTime, WebhookDelivery, WebhookEndpoint
 from . import slots as slotlib
 from .errors import BookingError
+from .operations.committing import committed
 from .setup import cached_setup, restaurant_setup
 
 AnySession = Session | scoped_session[Any]
@@ -118,14 +119,10 @@ def add_endpoint(session: AnySession, restaurant: Restaurant, url: str,
                              "first.", field="url")
     endpoint = WebhookEndpoint(restaurant_id=restaurant.id, url=url, events=" ".join(chosen),
                                secret=new_secret(), description=description.strip()[:200])
-    try:
+    with committed(session):
         session.add(endpoint)
         session.flush()
         _refresh_restaurant_events(session, restaurant)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return endpoint
 
 
@@ -134,15 +131,11 @@ def remove_endpoint(session: AnySession, restaurant: Restaurant,
     """Delete the endpoint and what it has still to send (committed)."""
     if endpoint.restaurant_id != restaurant.id:
         raise ValueError("endpoint of another restaurant")
-    try:
+    with committed(session):
         session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
         session.delete(endpoint)
         session.flush()
         _refresh_restaurant_events(session, restaurant)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def endpoints_of(session: AnySession, restaurant: Restaurant) -> list[WebhookEndpoint]:
@@ -167,12 +160,8 @@ def send_test_event(session: AnySession, restaurant: Restaurant,
     delivery = WebhookDelivery(endpoint_id=endpoint.id, event_id=event_id,
                                event_type=TEST_EVENT, payload=_dump(payload),
                                next_attempt_at=now, last_error="")
-    try:
+    with committed(session):
         session.add(delivery)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return delivery
 
 

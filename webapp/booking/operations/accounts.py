@@ -28,6 +28,7 @@ from ...models import Restaurant, User
 from ...notifications.outbox import queue_account_mail
 from ..errors import BookingError
 from . import links
+from .committing import committed
 from .restaurants import create_restaurant, slug_from_name, timezone_problem
 from .setup import SetupRefused
 
@@ -110,15 +111,11 @@ def sign_up(session: Session, email: str, password: str, restaurant_name: str, *
     zone = timezone.strip() if timezone and not timezone_problem(timezone.strip()) else "UTC"
     # Hashed before the lookup, on both paths: the known address must not answer faster.
     password_hash = hash_password(password)
-    try:
+    with committed(session):
         if _user_by_email(session, email) is not None:
             outcome = _someone_has_it(session, email, urls)
         else:
             outcome = _new_owner(session, email, password_hash, name, zone, urls)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return outcome
 
 
@@ -192,29 +189,21 @@ def send_verification(session: Session, user: User, urls: AccountUrls) -> Outcom
     working); committed. Nothing is sent for a verified address."""
     if user.email_verified_at is not None:
         return Outcome(user=user)
-    try:
+    with committed(session):
         mail_id = _queue_verification(session, user, urls)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return Outcome(user=user, email_ids=[mail_id])
 
 
 def verify_email(session: Session, token: str) -> User:
     """Take a verification link: its account's address counts as proven from now on;
     committed. Raises links.LinkRefused (unknown, expired, used, revoked)."""
-    try:
+    with committed(session):
         link = links.take(session, "verify_email", token)
         user = session.get(User, link.user_id) if link.user_id is not None else None
         if user is None or user.email != link.email:
             raise links.LinkRefused("unknown")  # its account is gone or has another address
         if user.email_verified_at is None:
             user.email_verified_at = clock.now()
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return user
 
 
@@ -226,7 +215,7 @@ def request_password_reset(session: Session, email: str, urls: AccountUrls) -> O
     address without a (working) account a note saying so. Committed; the outcome names
     no user either way, so the answer cannot tell the two apart."""
     email = _normal(email)
-    try:
+    with committed(session):
         user = _user_by_email(session, email)
         if user is not None and user.active:
             _link, token = links.issue(session, "reset_password", email, user=user)
@@ -257,10 +246,6 @@ def request_password_reset(session: Session, email: str, urls: AccountUrls) -> O
             )
             mail_id = queue_account_mail(session, "reset_unknown", email,
                                          f"Password reset at {PRODUCT}", body)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return Outcome(email_ids=[mail_id])
 
 
@@ -283,15 +268,11 @@ def reset_password(session: Session, token: str, password: str) -> User:
     problem = password_problem(password, user.email)
     if problem:
         raise AccountRefused(_sentence(problem), field="password")
-    try:
+    with committed(session):
         links.take(session, "reset_password", token)
         set_password(session, user, password)
         if user.email_verified_at is None:
             user.email_verified_at = clock.now()
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return user
 
 
@@ -321,12 +302,8 @@ def publish(session: Session, restaurant: Restaurant, user: User) -> Restaurant:
     if problem:
         raise PublishRefused(problem, field="publish")
     if restaurant.published_at is None:
-        try:
+        with committed(session):
             restaurant.published_at = clock.now()
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
     return restaurant
 
 

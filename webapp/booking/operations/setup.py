@@ -17,12 +17,11 @@ the cache key, so each commit below is seen by the next lookup.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, scoped_session
 
@@ -37,6 +36,7 @@ from ...models import (
 )
 from .. import slots as slotlib
 from ..errors import BookingError
+from .committing import committed
 
 # The request-scoped session (flask_sqlalchemy's) or a plain one (tests, the CLI).
 AnySession = Session | scoped_session[Any]
@@ -134,24 +134,12 @@ class SpecialDayDetails:
 # --------------------------------------------------------------------------- the transaction
 
 
-@contextmanager
 def _setup_write(session: AnySession, explain: Callable[[], SetupRefused | None] = lambda: None
-                 ) -> Iterator[None]:
+                 ) -> AbstractContextManager[None]:
     """The caller's changes, flushed and committed; or rolled back. ``explain`` turns a
     unique-constraint refusal (a clash the form could not see yet) into a SetupRefused;
     it runs after the rollback, so it reads what the other writer committed."""
-    try:
-        yield
-        session.commit()
-    except sa_exc.IntegrityError:
-        session.rollback()
-        refusal = explain()
-        if refusal is not None:
-            raise refusal from None
-        raise
-    except BaseException:
-        session.rollback()
-        raise
+    return committed(session, explain)
 
 
 def _own(row: DiningTable | OpeningHours | SpecialDay, restaurant: Restaurant) -> None:

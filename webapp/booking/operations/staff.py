@@ -35,6 +35,7 @@ from ...notifications.outbox import queue_account_mail
 from ..errors import BookingError
 from ..transaction import DEFAULT_POLICY, WritePolicy, write_transaction
 from . import links
+from .committing import committed
 
 AnySession = Session | scoped_session[Any]
 T = TypeVar("T")
@@ -152,12 +153,8 @@ def _role(role: str) -> str:
 
 
 def _commit_or_roll_back(session: AnySession, work: Callable[[], T]) -> T:
-    try:
+    with committed(session):
         result = work()
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return result
 
 

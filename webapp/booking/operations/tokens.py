@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, scoped_session
 from ... import clock
 from ...models import TOKEN_SCOPES, ApiToken, Restaurant
 from ..errors import BookingError
+from .committing import committed
 
 AnySession = Session | scoped_session[Any]
 
@@ -72,12 +73,8 @@ def make(session: AnySession, restaurant: Restaurant, name: str, scopes: Iterabl
          created_by_id: int | None = None) -> tuple[ApiToken, str]:
     """The owner makes a token: stored and committed; the clear token is returned to be
     shown this once. Raises TokenRefused (nothing stored)."""
-    try:
+    with committed(session):
         token, clear = create_token(session, restaurant.id, name, created_by_id, scopes)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return token, clear
 
 
@@ -102,10 +99,6 @@ def revoke(session: AnySession, restaurant: Restaurant, token: ApiToken) -> ApiT
     refused (401). Committed."""
     if token.restaurant_id != restaurant.id:
         raise ValueError(f"{token!r} does not belong to restaurant {restaurant.id}")
-    try:
+    with committed(session):
         revoke_token(token)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return token
