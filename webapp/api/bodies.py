@@ -224,7 +224,8 @@ def form_defaults(form_class: type[Form], **form_kwargs: Any) -> dict[str, Any]:
 
 
 def as_form_values(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Model values as the strings a form post carries (dates, times, numbers)."""
+    """Model values as the strings a form post carries (dates, times, numbers); a dict or
+    a list (a special day's services) stays as it is."""
     out: dict[str, Any] = {}
     for key, value in values.items():
         if value is None or value is False:
@@ -233,5 +234,5 @@ def as_form_values(values: Mapping[str, Any]) -> dict[str, Any]:
             text = value.isoformat()
             out[key] = text[:5] if len(text) == 8 and text[2] == ":" else text  # times as HH:MM
         else:
-            out[key] = value if value is True or isinstance(value, dict) else str(value)
+            out[key] = value if value is True or isinstance(value, dict | list) else str(value)
     return out

@@ -249,9 +249,9 @@ def one_opening_hours(slug: str, hours_id: int):
 def change_opening_hours(slug: str, hours_id: int):
     restaurant, _ = owner_restaurant(slug)
     row = _opening_hours(restaurant, hours_id)
-    current = as_form_values({"weekday": row.weekday, "name": row.name, "opens": row.opens,
-                              "closes": row.closes, "last_seating": row.last_seating})
-    form = bind(OpeningHoursForm, current=current, restaurant_id=restaurant.id)
+    # What GET answers is what the PATCH changes (as for tables).
+    form = bind(OpeningHoursForm, current=as_form_values(rep.opening_hours(row)),
+                restaurant_id=restaurant.id)
     ops.change_opening_hours(db.session, restaurant, row, form.details())
     return json_response(rep.opening_hours(row))
 
@@ -315,13 +315,8 @@ def special_day(slug: str, special_day_id: int):
 def change_special_day(slug: str, special_day_id: int):
     restaurant, _ = owner_restaurant(slug)
     row = _special_day(restaurant, special_day_id)
-    current: dict[str, Any] = as_form_values({"start_date": row.start_date,
-                                              "end_date": row.end_date, "closed": row.closed,
-                                              "reason": row.reason})
-    current["services"] = [{"name": s.name, "opens": rep.hhmm(s.opens),
-                            "closes": rep.hhmm(s.closes), "last_seating": rep.hhmm(s.last_seating)}
-                           for s in row.services]
-    form = bind(SpecialDayForm, current=current, restaurant_id=restaurant.id)
+    form = bind(SpecialDayForm, current=as_form_values(rep.special_day(row)),
+                restaurant_id=restaurant.id)
     ops.change_special_day(db.session, restaurant, row, form.details())
     return json_response(rep.special_day(row))
 
