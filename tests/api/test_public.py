@@ -162,10 +162,13 @@ def test_a_booking_costs_a_fixed_small_number_of_statements(client, restaurant, 
     clear_cache()
     cold, _ = statements_of_a_booking("19:00", "first@example.com")
     warm, commits = statements_of_a_booking("12:00", "second@example.com")
-    # 14: the write also reads its table's row under FOR KEY SHARE after the INSERT, so
-    # a table deactivated at that moment never keeps the booking (issue 14).
-    # 15 with the reminder's INSERT; no reload of the new row for the answer.
-    assert len(cold) <= 15, cold
+    # 13: the table's row is read under FOR KEY SHARE by the reservation's INSERT itself
+    # (a table deactivated at that moment never keeps the booking, issue 14), and the
+    # reminder rides the confirmation's INSERT; no reload of the new row for the answer.
+    assert len(cold) <= 13, cold
+    assert not any("FROM dining_tables" in s and not s.lstrip().startswith("INSERT")
+                   for s in warm), warm
+    assert sum(s.lstrip().startswith("INSERT INTO outbox_emails") for s in warm) == 1, warm
     assert not any(s.lstrip().startswith("SELECT reservations.") and "FROM reservations" in s
                    and "reservations.id =" in s for s in warm), warm
     assert len(warm) == len(cold) - 3, warm  # no hours, special days, tables
