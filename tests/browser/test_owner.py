@@ -114,8 +114,8 @@ def test_public_booking_appears_live_then_moved_and_seated(live_server, page, br
     panel.get_by_text("Move (time or table)").click()
     panel.get_by_label("Table").select_option(str(t4_id))
     panel.get_by_role("button", name="Move").click()
-    # T2, where Greta sits, is not offered: the move is away from it.
-    expect(panel).to_contain_text("That time was just taken. Free at that time: T3.")
+    # The refusal names the booking in the way (T2, where Greta sits, is not offered).
+    expect(panel).to_contain_text("T4 is taken 19:00–21:00 by Blocker")
     panel.get_by_label("Table").select_option(str(t3_id))
     panel.get_by_role("button", name="Move").click()
     expect(panel).to_contain_text("Moved Greta Guest to T3")
@@ -125,7 +125,10 @@ def test_public_booking_appears_live_then_moved_and_seated(live_server, page, br
     expect(page.locator(".booking", has_text="Greta Guest")).to_have_class(
         re.compile(rf"\b{row_class}\b"))
 
+    # The booking is two days ahead: seating it asks first (issue 17's safe status changes).
     panel.get_by_role("button", name="Seat").click()
+    expect(panel).to_contain_text("Seat it anyway?")
+    panel.get_by_role("button", name="Seat anyway").click()
     expect(panel).to_contain_text("Seated: Greta Guest")
     expect(page.locator(".booking", has_text="Greta Guest")).to_have_attribute(
         "data-status", "seated")
