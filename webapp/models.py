@@ -28,6 +28,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     and_,
+    false,
     select,
     text,
 )
@@ -140,6 +141,12 @@ class Restaurant(Model):
     # separated ("" when none): a booking of a restaurant without webhooks costs no query
     # for them (webapp/booking/webhooks.py keeps it in step with the endpoints).
     webhook_events: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The web origins allowed to frame the booking embed (/r/<slug>/embed), one per line,
+    # each "scheme://host[:port]" (booking/embed.py checks them); "": embedding is off.
+    embed_origins: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Whether the staff calendar feeds (booking/calendar_feed.py) show guests' contacts.
+    calendar_feed_contact: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                        server_default=false())
 
     tables: Mapped[list[DiningTable]] = relationship(
         back_populates="restaurant", order_by="(DiningTable.position, DiningTable.id)"
@@ -418,6 +425,9 @@ class Membership(Model):
         ForeignKey("restaurants.id", ondelete="CASCADE"), primary_key=True
     )
     role: Mapped[str] = mapped_column(String(16), default="owner")
+    # sha256 of the member's secret calendar-feed token (/calendar/<token>.ics); None: none.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True,
+                                                            nullable=True)
 
     user: Mapped[User] = relationship(back_populates="memberships")
     restaurant: Mapped[Restaurant] = relationship()

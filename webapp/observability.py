@@ -187,7 +187,10 @@ def _security_headers(response: Response) -> None:
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
+    # The booking embed (public/embed.py) sets its own policy, whose frame-ancestors lists
+    # the restaurant's sites; X-Frame-Options (one value only, no list) would overrule it.
+    if "frame-ancestors 'none'" in headers["Content-Security-Policy"]:
+        headers.setdefault("X-Frame-Options", "DENY")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000")
 

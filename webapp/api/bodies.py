@@ -188,7 +188,8 @@ def bind(form_class: type[F], data: MultiDict | None = None, *,
     errors: dict[str, list[str]] = {name: ["Unknown field."] for name in unknown}
     if not form.validate():
         # Form-level messages (WTForms keys them None) go under "form".
-        errors.update({name or "form": list(messages) for name, messages in form.errors.items()})
+        errors.update({name or "form": [str(m) for m in messages]  # lazy texts (i18n)
+                       for name, messages in form.errors.items()})
     for field in form:
         if isinstance(field.data, dt.date) and not EARLIEST_DATE <= field.data <= LATEST_DATE:
             errors.setdefault(field.name, []).append(DATE_RANGE_MESSAGE)

@@ -180,7 +180,7 @@ def field_schema(field: Field) -> dict[str, Any]:
         # Same meaning, kept apart: one schema holds one pattern (and Schemathesis
         # mis-merged some patterns with lengths).
         schema["allOf"] = [{"pattern": pattern} for pattern in patterns]
-    label = field.label.text if field.label else ""
+    label = str(field.label.text) if field.label else ""  # the guest forms' are lazy (i18n)
     description = " — ".join(x for x in (label, str(field.description or ""),
                                          schema.get("description", "")) if x)
     if description:

@@ -92,6 +92,9 @@ def restaurant_settings(restaurant: Restaurant) -> dict[str, Any]:
         "reminder_hours": restaurant.reminder_hours, "country": restaurant.country,
         "phone": restaurant.phone, "email": restaurant.email, "address": restaurant.address,
         "description": restaurant.description,
+        # One origin per line, as the settings page shows it (a PATCH takes it back as is).
+        "embed_origins": restaurant.embed_origins,
+        "calendar_feed_contact": restaurant.calendar_feed_contact,
     }
 
 

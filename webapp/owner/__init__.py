@@ -1,8 +1,18 @@
 """The owners' and staff's dashboard. The blueprint is defined in views.py (the day view);
 reservations, setup and tokens add their routes to it when imported here."""
 
-from . import insights, onboarding, reservations, setup, staff, tokens, webhooks, week
+from . import (
+    calendar_feed,
+    insights,
+    onboarding,
+    reservations,
+    setup,
+    staff,
+    tokens,
+    webhooks,
+    week,
+)
 from .views import bp
 
-__all__ = ["bp", "insights", "onboarding", "reservations", "setup", "staff", "tokens", "webhooks",
-           "week"]
+__all__ = ["bp", "calendar_feed", "insights", "onboarding", "reservations", "setup", "staff",
+           "tokens", "webhooks", "week"]

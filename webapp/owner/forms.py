@@ -43,6 +43,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
+from ..booking.embed import MAX_EMBED_ORIGINS, OriginError, parse_origins
 from ..booking.operations.setup import (
     RestaurantSettings,
     ServiceTimes,
@@ -256,6 +257,18 @@ class RestaurantSettingsForm(OwnerForm):
     address = TextAreaField("Address", filters=[_strip], validators=[Optional(), Length(max=300)])
     description = TextAreaField("Description for guests", filters=[_strip],
                                 validators=[Optional(), Length(max=4000)])
+    embed_origins = TextAreaField(
+        "Websites that may embed the booking form",
+        description="One per line, only the site: https://www.example.com (no page path). "
+                    f"At most {MAX_EMBED_ORIGINS}. Empty: embedding is off.",
+        validators=[Optional(), Length(max=2000)])
+    calendar_feed_contact = BooleanField("Show guests' e-mail and phone in staff calendar feeds")
+
+    def validate_embed_origins(self, field: Field) -> None:
+        try:
+            field.data = "\n".join(parse_origins(field.data or ""))
+        except OriginError as error:
+            raise ValidationError(str(error)) from None
 
     def details(self) -> RestaurantSettings:
         text = {name: getattr(self, name).data or "" for name in
@@ -268,7 +281,9 @@ class RestaurantSettingsForm(OwnerForm):
             lead_time_minutes=self.lead_time_minutes.data, horizon_days=self.horizon_days.data,
             max_online_party=self.max_online_party.data,
             reminder_hours=self.reminder_hours.data,
-            country=self.country.data or country_for_zone(self.timezone.data), **text)
+            country=self.country.data or country_for_zone(self.timezone.data),
+            embed_origins=self.embed_origins.data or "",
+            calendar_feed_contact=bool(self.calendar_feed_contact.data), **text)
 
     def validate_slug(self, field: Field) -> None:
         from ..booking.slugs import previous_owner_of

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from .. import writes
 from ..booking import slots as slotlib
 from ..booking.availability import bookable_times, load_schedule
+from ..booking.embed import snippets as embed_snippets
+from ..booking.embed import stored_origins
 from ..booking.operations import deactivation
 from ..booking.operations import reservations as reservation_ops
 from ..booking.operations import setup as ops
@@ -80,7 +82,10 @@ def settings(access: Access):
                 return _see_other("owner.settings", ref=restaurant.slug)
         status = form_status(form)
     return render_template("owner/settings.html", access=access, restaurant=restaurant,
-                           form=form, timezones=sorted_timezones()), status
+                           form=form, timezones=sorted_timezones(),
+                           embed=embed_snippets(current_app.config["PUBLIC_BASE_URL"],
+                                                restaurant.slug, restaurant.name),
+                           embedding_on=bool(stored_origins(restaurant.embed_origins))), status
 
 
 # --------------------------------------------------------------------------- tables

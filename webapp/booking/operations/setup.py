@@ -93,6 +93,11 @@ class RestaurantSettings:
     email: str = ""
     address: str = ""
     description: str = ""
+    # The origins allowed to frame /r/<slug>/embed, one per line, normalised
+    # (booking/embed.parse_origins); "": embedding is off.
+    embed_origins: str = ""
+    # The staff calendar feeds show guests' e-mail and phone (booking/calendar_feed.py).
+    calendar_feed_contact: bool = False
 
 
 @dataclass(frozen=True)
