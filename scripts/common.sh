@@ -79,4 +79,8 @@ ensure_venv() {
 ensure_assets() {
     "$VENV/bin/python" "$ROOT/scripts/install_assets.py" >/dev/null \
         || die "installing the front-end assets failed (see above)"
+    # The guests' languages: webapp/translations/*/LC_MESSAGES/messages.po (committed)
+    # compiled to the .mo files gettext reads (build output, git-ignored).
+    "$VENV/bin/pybabel" compile -q -d "$ROOT/webapp/translations" \
+        || die "compiling the translations failed (see above)"
 }

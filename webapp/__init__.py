@@ -45,7 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     routing.init_app(app)  # before the blueprints add their rules
     _register_blueprints(app)
 
-    from . import cli, errors, input_guard, observability, templating
+    from . import cli, errors, i18n, input_guard, observability, templating
 
     observability.init_app(app)
     _declare_write_intent(app)
@@ -55,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(SecurityError, lambda _error: (
         "Unknown host.\n", 400, {"Content-Type": "text/plain; charset=utf-8"}))
     templating.register(app)
+    i18n.init_app(app)  # the guest pages' language (Flask-Babel)
     cli.register(app)
 
     # Browsers ask for /favicon.ico on their own; point them at ours.

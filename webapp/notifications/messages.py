@@ -14,16 +14,20 @@ to redact).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from icalendar.parser import escape_char, foldline
 from markupsafe import Markup, escape
 
 from ..booking import slots as slotlib
 from ..booking.slots import Schedule
+from ..i18n import clock_time, day_long, language, translations_of
 from ..models import Reservation, Restaurant
 
 KINDS = ("confirmation", "change", "cancellation")
@@ -62,12 +66,12 @@ class BookingFacts:
 def _duration(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
     if not hours:
-        return f"{rest} min"
-    return f"{hours} h" + (f" {rest} min" if rest else "")
+        return _("%(num)d min", num=rest)
+    return _("%(num)d h", num=hours) + (" " + _("%(num)d min", num=rest) if rest else "")
 
 
 def _guests(party_size: int) -> str:
-    return "1 guest" if party_size == 1 else f"{party_size} guests"
+    return ngettext("%(num)d guest", "%(num)d guests", party_size)
 
 
 def booking_facts(restaurant: Restaurant, reservation: Reservation,
@@ -80,16 +84,17 @@ def booking_facts(restaurant: Restaurant, reservation: Reservation,
     end = reservation.ends_at.astimezone(zone)
     day = (slotlib.service_date_of(schedule, reservation.starts_at) if schedule is not None
            else start.date())
-    time = f"{start:%H:%M}"
+    time = clock_time(start)
     if slotlib.is_repeated_wall_time(start):  # the night the clocks go back: which 02:30
         offset = f"{start:%z}"
         time += f" ({start.tzname()}, UTC{offset[:3]}:{offset[3:]})"
     if start.date() > day:
-        time += " (after midnight)"
+        time = _("%(time)s (after midnight)", time=time)
     minutes = round((reservation.ends_at - reservation.starts_at).total_seconds() / 60)
     return BookingFacts(
-        service_day=day, date=f"{day:%A} {day.day} {day:%B %Y}", time=time,
-        held=f"until {end:%H:%M} ({_duration(minutes)})", party=_guests(reservation.party_size),
+        service_day=day, date=day_long(day), time=time,
+        held=_("until %(time)s (%(duration)s)", time=clock_time(end), duration=_duration(minutes)),
+        party=_guests(reservation.party_size),
         notes=(reservation.notes or "").strip(), address=restaurant.address or "",
         phone=restaurant.phone or "")
 
@@ -97,20 +102,29 @@ def booking_facts(restaurant: Restaurant, reservation: Reservation,
 def local_description(moment: dt.datetime, zone: str) -> str:
     """'Tuesday 1 December 2026 at 19:30 (CET)' in the restaurant's zone."""
     local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} ({local.tzname()})"
+    return _("%(day)s at %(time)s (%(zone)s)", day=day_long(local.date()),
+             time=clock_time(local), zone=local.tzname())
 
 
-# The facts block of the text body: "Label:" padded to one column, a long value's
-# further lines indented to it. ``html_body`` reads the block back by these labels.
+# The facts block of the text body: "Label:" padded to one column (wider when a
+# translation's label is longer), a long value's further lines indented to it.
+# ``html_body`` reads the block back by these labels, in any of the languages.
 _LABEL_WIDTH = 12
 FACT_LABELS = ("Restaurant", "Date", "Time", "Table held", "Party", "Your notes", "Address",
                "Phone")
 
 
-def _fact_lines(label: str, value: str) -> list[str]:
+def _fact_label(label: str) -> str:
+    """A FACT_LABELS label in the guest's language (literal msgids, for extraction)."""
+    return {"Restaurant": _("Restaurant"), "Date": _("Date"), "Time": _("Time"),
+            "Table held": _("Table held"), "Party": _("Party"), "Your notes": _("Your notes"),
+            "Address": _("Address"), "Phone": _("Phone")}[label]
+
+
+def _fact_lines(label: str, value: str, width: int = _LABEL_WIDTH) -> list[str]:
     lines = [line.strip() for line in value.splitlines() if line.strip()] or [""]
-    first = f"{label + ':':<{_LABEL_WIDTH}}{lines[0]}"
-    return [first, *(" " * _LABEL_WIDTH + line for line in lines[1:])]
+    first = f"{label + ':':<{width}}{lines[0]}"
+    return [first, *(" " * width + line for line in lines[1:])]
 
 
 def compose(restaurant: Restaurant, reservation: Reservation, kind: str,
@@ -119,16 +133,18 @@ def compose(restaurant: Restaurant, reservation: Reservation, kind: str,
     if kind not in KINDS:
         raise ValueError(f"unknown e-mail kind {kind!r}")
     facts = booking_facts(restaurant, reservation, schedule)
-    when = f"{facts.date} at {facts.time}"
+    when = _("%(date)s at %(time)s", date=facts.date, time=facts.time)
+    name = restaurant.name
     subjects = {
-        "confirmation": f"Your table at {restaurant.name}: {when}",
-        "change": f"Your booking at {restaurant.name} was changed: {when}",
-        "cancellation": f"Your booking at {restaurant.name} is cancelled",
+        "confirmation": _("Your table at %(restaurant)s: %(when)s", restaurant=name, when=when),
+        "change": _("Your booking at %(restaurant)s was changed: %(when)s", restaurant=name,
+                    when=when),
+        "cancellation": _("Your booking at %(restaurant)s is cancelled", restaurant=name),
     }
     openings = {
-        "confirmation": "Thank you for your booking. We look forward to seeing you.",
-        "change": "Your booking has been changed. Here are the new details.",
-        "cancellation": "Your booking has been cancelled. We hope to see you another time.",
+        "confirmation": _("Thank you for your booking. We look forward to seeing you."),
+        "change": _("Your booking has been changed. Here are the new details."),
+        "cancellation": _("Your booking has been cancelled. We hope to see you another time."),
     }
     rows = [("Restaurant", restaurant.name), ("Date", facts.date), ("Time", facts.time)]
     if kind != "cancellation":
@@ -140,19 +156,21 @@ def compose(restaurant: Restaurant, reservation: Reservation, kind: str,
         rows.append(("Address", facts.address))
     if facts.phone:
         rows.append(("Phone", facts.phone))
-    lines = [f"Hello {reservation.guest_name},", "", openings[kind], ""]
-    for label, value in rows:
-        lines += _fact_lines(label, value)
+    lines = [_("Hello %(name)s,", name=reservation.guest_name), "", openings[kind], ""]
+    labelled = [(_fact_label(label), value) for label, value in rows]
+    width = max(_LABEL_WIDTH, *(len(label) + 2 for label, _value in labelled))
+    for label, value in labelled:
+        lines += _fact_lines(label, value, width)
     lines.append("")
     if manage_url and kind != "cancellation":
-        lines += ["To see, change or cancel your booking, use your private link",
-                  "(keep it to yourself, it needs no password):", manage_url, "",
-                  "The attached booking.ics adds the table to your calendar.", ""]
+        lines += [_("To see, change or cancel your booking, use your private link"),
+                  _("(keep it to yourself, it needs no password):"), manage_url, "",
+                  _("The attached booking.ics adds the table to your calendar."), ""]
     elif manage_url:
-        lines += ["Your booking page:", manage_url, ""]
-    contact = " or ".join(x for x in (restaurant.phone, restaurant.email) if x)
+        lines += [_("Your booking page:"), manage_url, ""]
+    contact = _contact(restaurant)
     if contact:
-        lines += [f"Questions? Reach us at {contact}.", ""]
+        lines += [_("Questions? Reach us at %(contact)s.", contact=contact), ""]
     lines += [f"{restaurant.name}"]
     return Composed(kind=kind, to_address=reservation.guest_email, subject=subjects[kind],
                     body_text="\n".join(lines) + "\n",
@@ -161,7 +179,20 @@ def compose(restaurant: Restaurant, reservation: Reservation, kind: str,
 
 # --------------------------------------------------------------------------- HTML part
 
-_FACT_LINE = re.compile(r"^(" + "|".join(re.escape(x) for x in FACT_LABELS) + r"):\s*(.*)$")
+def _contact(restaurant: Restaurant) -> str:
+    if restaurant.phone and restaurant.email:
+        return _("%(phone)s or %(email)s", phone=restaurant.phone, email=restaurant.email)
+    return restaurant.phone or restaurant.email or ""
+
+
+@functools.cache
+def _fact_line() -> re.Pattern[str]:
+    """A facts line in any language's labels (the worker renders HTML in no locale)."""
+    labels = sorted({t for label in FACT_LABELS for t in translations_of(label)},
+                    key=len, reverse=True)
+    return re.compile(r"^(" + "|".join(re.escape(x) for x in labels) + r"):\s*(.*)$")
+
+
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _BODY_STYLE = ("margin:0;padding:16px;font-family:Arial,Helvetica,sans-serif;font-size:15px;"
                "line-height:1.5;color:#222;background:#fff")
@@ -190,7 +221,7 @@ def _facts_table(lines: list[str]) -> Markup | None:
     """The facts block as a table, or None when ``lines`` is not one."""
     rows: list[tuple[str, list[str]]] = []
     for line in lines:
-        match = _FACT_LINE.match(line)
+        match = _fact_line().match(line)
         if match:
             rows.append((match.group(1), [match.group(2)]))
         elif rows and line.startswith(" " * _LABEL_WIDTH):
@@ -257,14 +288,15 @@ def calendar_entry(restaurant: Restaurant, reservation: Reservation, kind: str,
     # DTSTAMP, UID, SEQUENCE first, then the other properties by name.
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{escape_char(_PRODID)}",
              f"METHOD:{'CANCEL' if cancelled else 'PUBLISH'}", "BEGIN:VEVENT",
-             "SUMMARY:" + escape_char(f"Table for {reservation.party_size} at {restaurant.name}"),
+             "SUMMARY:" + escape_char(_("Table for %(num)d at %(restaurant)s",
+                                        num=reservation.party_size, restaurant=restaurant.name)),
              f"DTSTART:{_ical_utc(reservation.starts_at)}",
              f"DTEND:{_ical_utc(reservation.ends_at)}",
              f"DTSTAMP:{_ical_utc(dt.datetime.now(dt.UTC))}",
              "UID:" + escape_char(f"reservation-{reservation.id}@{host}"),
              f"SEQUENCE:{reservation.version}"]
     if manage_url:
-        lines.append("DESCRIPTION:" + escape_char(f"Change or cancel: {manage_url}"))
+        lines.append("DESCRIPTION:" + escape_char(_("Change or cancel: %(url)s", url=manage_url)))
     if restaurant.address:
         lines.append("LOCATION:" + escape_char(restaurant.address))
     lines.append(f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}")
@@ -298,11 +330,28 @@ REMINDER = "reminder"
 # booking as it is then, and links with a token issued then, see outbox.py), so the
 # outbox never stores a token in clear for the days a reminder waits.
 REMINDER_PLACEHOLDER = "(A reminder: written when it is sent.)\n"
+# The guest's language rides in the placeholder ("... sent.) [de]"): the reminder is written
+# by the worker, outside the guest's request, and no column holds the language. English
+# keeps the plain placeholder.
+_PLACEHOLDER_LANGUAGE = re.compile(r"^\(A reminder: written when it is sent\.\) \[([a-z]{2})\]$")
+
+
+def reminder_placeholder() -> str:
+    """The placeholder of a reminder planned now, with the current language."""
+    lang = language()
+    return REMINDER_PLACEHOLDER if lang == "en" else f"{REMINDER_PLACEHOLDER[:-1]} [{lang}]\n"
+
+
+def placeholder_language(text: str) -> str:
+    """The language a planned reminder is to be written in (its placeholder's)."""
+    match = _PLACEHOLDER_LANGUAGE.match(text.strip())
+    return match.group(1) if match else "en"
 
 
 def reminder_subject(restaurant: Restaurant, reservation: Reservation) -> str:
     when = local_description(reservation.starts_at, restaurant.timezone)
-    return f"Reminder: your table at {restaurant.name}, {when}"
+    return _("Reminder: your table at %(restaurant)s, %(when)s", restaurant=restaurant.name,
+             when=when)
 
 
 def compose_reminder(restaurant: Restaurant, reservation: Reservation, manage_url: str,
@@ -310,29 +359,29 @@ def compose_reminder(restaurant: Restaurant, reservation: Reservation, manage_ur
     """The reminder with its Confirm, Change and Cancel links (``manage_url`` opens the
     booking; confirm and cancel are its pages)."""
     when = local_description(reservation.starts_at, restaurant.timezone)
-    lines = [
-        f"Hello {reservation.guest_name},",
-        "",
-        f"This is a reminder of your booking at {restaurant.name}.",
-        "",
-        f"When:       {when}",
-        f"Party:      {_guests(reservation.party_size)}",
-    ]
+    facts = [(_("When:"), when), (_("Party:"), _guests(reservation.party_size))]
     if restaurant.address:
-        lines.append(f"Address:    {restaurant.address}")
-    lines += [
+        facts.append((_("Address:"), restaurant.address))
+    width = max(_LABEL_WIDTH, *(len(label) + 1 for label, _value in facts))
+    links = [(_("Confirm:"), f"{manage_url}/confirm"), (_("Change:"), manage_url),
+             (_("Cancel:"), f"{manage_url}/cancel")]
+    link_width = max(len(label) + 1 for label, _url in links)
+    lines = [
+        _("Hello %(name)s,", name=reservation.guest_name),
         "",
-        "Are you coming? Please confirm:",
-        f"Confirm: {manage_url}/confirm",
-        f"Change:  {manage_url}",
-        f"Cancel:  {manage_url}/cancel",
+        _("This is a reminder of your booking at %(restaurant)s.", restaurant=restaurant.name),
         "",
-        "(These links are private and need no password: keep them to yourself.)",
+        *(f"{label:<{width}}{value}" for label, value in facts),
+        "",
+        _("Are you coming? Please confirm:"),
+        *(f"{label:<{link_width}}{url}" for label, url in links),
+        "",
+        _("(These links are private and need no password: keep them to yourself.)"),
         "",
     ]
-    contact = " or ".join(x for x in (restaurant.phone, restaurant.email) if x)
+    contact = _contact(restaurant)
     if contact:
-        lines += [f"Questions? Reach us at {contact}.", ""]
+        lines += [_("Questions? Reach us at %(contact)s.", contact=contact), ""]
     lines += [f"{restaurant.name}"]
     return Composed(kind=REMINDER, to_address=reservation.guest_email,
                     subject=reminder_subject(restaurant, reservation),

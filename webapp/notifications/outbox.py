@@ -265,8 +265,11 @@ def build_message(row: OutboxEmail | Claimed, sender: str) -> EmailMessage:
     message.add_alternative(html_body(row.body_text), subtype="html")
     if row.ics:
         method = "CANCEL" if row.kind == "cancellation" else "PUBLISH"
+        # UTF-8 said in its Content-Type: a calendar app would read "für" (or the address's
+        # "ß") as ASCII otherwise.
         message.add_attachment(row.ics.encode(), maintype="text", subtype="calendar",
-                               filename="booking.ics", params={"method": method})
+                               filename="booking.ics",
+                               params={"method": method, "charset": "utf-8"})
     return message
 
 

@@ -26,13 +26,20 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from flask_babel import force_locale
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..booking.tokens import new_manage_token
 from ..models import OutboxEmail, Reservation, Restaurant
-from .messages import REMINDER, REMINDER_PLACEHOLDER, compose_reminder, reminder_subject
+from .messages import (
+    REMINDER,
+    compose_reminder,
+    placeholder_language,
+    reminder_placeholder,
+    reminder_subject,
+)
 
 if TYPE_CHECKING:
     from .outbox import Claimed
@@ -68,7 +75,7 @@ def plan_reminder(session: Session, restaurant: Restaurant, reservation: Reserva
         "reservation_id": reservation.id, "kind": REMINDER,
         "to_address": reservation.guest_email,
         "subject": reminder_subject(restaurant, reservation),
-        "body_text": REMINDER_PLACEHOLDER, "ics": None, "status": "pending", "attempts": 0,
+        "body_text": reminder_placeholder(), "ics": None, "status": "pending", "attempts": 0,
         "next_attempt_at": due, "last_error": "", "created_at": clock.now(),
     }
 
@@ -98,8 +105,10 @@ def claimed_reminders_written(session: Session, claimed: list[Claimed],
                         .where(Reservation.__table__.c.id == reservation.id)
                         .values(reminder_token_hash=token_hash,
                                 updated_at=Reservation.__table__.c.updated_at))
-        message = compose_reminder(restaurant, reservation,
-                                   f"{base}/r/{restaurant.slug}/b/{token}", host)
+        # In the language the guest booked in (kept in the placeholder, messages.py).
+        with force_locale(placeholder_language(row.body_text)):
+            message = compose_reminder(restaurant, reservation,
+                                       f"{base}/r/{restaurant.slug}/b/{token}", host)
         written.append(dataclasses.replace(
             row, to_address=message.to_address, subject=message.subject,
             body_text=message.body_text, ics=message.ics, stored_text=row.body_text))

@@ -10,11 +10,13 @@ import datetime as dt
 from dataclasses import dataclass
 from itertools import groupby
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from ..booking import slots as slotlib
 from ..booking.availability import times_with_tables
 from ..booking.slots import Schedule
+from ..i18n import clock_time, day_month, day_numeric, day_short, month_year
 from ..models import Restaurant
 
 
@@ -46,7 +48,7 @@ def date_choices(schedule: Schedule, now: dt.datetime) -> list[DateChoice]:
     """Every date the restaurant has a service on, from today to the booking horizon."""
     today = local_today(schedule, now)
     days = slotlib.open_days(schedule, today, schedule.horizon_days + 1)
-    return [DateChoice(day.isoformat(), _day_label(day, today), f"{day:%B %Y}") for day in days]
+    return [DateChoice(day.isoformat(), _day_label(day, today), month_year(day)) for day in days]
 
 
 def months(choices: list[DateChoice]) -> list[tuple[str, list[DateChoice]]]:
@@ -54,11 +56,11 @@ def months(choices: list[DateChoice]) -> list[tuple[str, list[DateChoice]]]:
 
 
 def _day_label(day: dt.date, today: dt.date) -> str:
-    label = f"{day:%a} {day.day} {day:%b}"
+    label = day_short(day)
     if day == today:
-        return f"Today, {label}"
+        return _("Today, %(day)s", day=label)
     if day == today + dt.timedelta(days=1):
-        return f"Tomorrow, {label}"
+        return _("Tomorrow, %(day)s", day=label)
     return label
 
 
@@ -70,24 +72,27 @@ def time_choice(starts_at: dt.datetime, schedule: Schedule) -> TimeChoice:
     local = starts_at.astimezone(schedule.zone)
     value = slotlib.wall_time_text(starts_at, schedule.zone)
     if slotlib.is_repeated_wall_time(local):
-        wall, offset = value[:5], value[5:]
-        return TimeChoice(value, f"{wall} ({local.tzname()}, UTC{offset})", starts_at)
-    return TimeChoice(value, value, starts_at)
+        offset = value[5:]
+        return TimeChoice(value, f"{clock_time(local)} ({local.tzname()}, UTC{offset})",
+                          starts_at)
+    return TimeChoice(value, clock_time(local), starts_at)
 
 
 def day_problem(schedule: Schedule, day: dt.date, now: dt.datetime) -> str | None:
     """Why a guest cannot book on ``day`` at all, or None."""
     today = local_today(schedule, now)
     if day < today:
-        return "That date has passed. Please pick another date."
+        return _("That date has passed. Please pick another date.")
     last_day = today + dt.timedelta(days=schedule.horizon_days)
     if day > last_day:
-        return (f"Bookings open {schedule.horizon_days} days ahead; the last date you can book "
-                f"now is {last_day.day} {last_day:%B %Y}.")
+        return _("Bookings open %(num)d days ahead; the last date you can book now is %(day)s.",
+                 num=schedule.horizon_days, day=day_numeric(last_day))
     if not slotlib.services_on(schedule, day):
         rule = slotlib.special_day_for(schedule, day)
-        reason = f" ({rule.reason})" if rule and rule.reason else ""
-        return f"We are closed on {day:%A} {day.day} {day:%B}{reason}. Please pick another date."
+        if rule and rule.reason:
+            return _("We are closed on %(day)s (%(reason)s). Please pick another date.",
+                     day=day_month(day), reason=rule.reason)
+        return _("We are closed on %(day)s. Please pick another date.", day=day_month(day))
     return None
 
 
@@ -100,7 +105,7 @@ def free_times(session: Session, restaurant: Restaurant, schedule: Schedule, day
     candidates = slotlib.online_slots(schedule, day, party_size, now)
     bookable = times_with_tables(session, restaurant, candidates, party_size, ignore=ignore)
     groups = slotlib.group_by_service(b.slot for b in bookable)
-    return [ServiceTimes(name or "Times", [time_choice(s.starts_at, schedule) for s in slots_])
+    return [ServiceTimes(name or _("Times"), [time_choice(s.starts_at, schedule) for s in slots_])
             for name, slots_ in groups]
 
 

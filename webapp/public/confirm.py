@@ -8,6 +8,7 @@ confirms, through ``booking.operations.attendance``.
 from __future__ import annotations
 
 from flask import current_app, render_template, request
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from ..booking.availability import load_schedule
@@ -18,6 +19,7 @@ from ..booking.operations.attendance import (
 )
 from ..extensions import db
 from ..notifications.messages import booking_facts
+from .messages import guest_error, guest_text
 from .views import _private, _reservation, _restaurant, bp, public_write_limit, utcnow
 
 
@@ -32,23 +34,26 @@ def confirm(slug: str, token: str):
     reservation = _reservation(restaurant, token)
     now = utcnow()
     form = ConfirmAttendanceForm()
-    status, problem, just_confirmed = 200, why_not_confirmable(reservation, now), False
+    reason = why_not_confirmable(reservation, now)
+    status, problem, just_confirmed = 200, reason and guest_text(reason), False
+    stale_form = False
     if request.method == "POST" and problem is None:
         if form.validate():
             try:
                 confirm_attendance(db.session, reservation, now)
                 just_confirmed = True
             except NotConfirmable as error:
-                problem, status = error.message, error.http_status
+                problem, status = guest_error(error), error.http_status
         else:
             status = 400
-            problem = "This page was open too long. Please press the button again."
+            problem = _("This page was open too long. Please press the button again.")
+            stale_form = True
     elif request.method == "POST":
         status = 409
     schedule = load_schedule(db.session, restaurant)
     page = render_template("public/confirm.html", restaurant=restaurant,
                            reservation=reservation, token=token, form=form, problem=problem,
-                           just_confirmed=just_confirmed,
+                           just_confirmed=just_confirmed, problem_is_stale_form=stale_form,
                            # The service date, as the reminder says: a 00:30 start in
                            # Monday's late service is Monday's.
                            facts=booking_facts(restaurant, reservation, schedule))

@@ -16,18 +16,25 @@ import datetime as dt
 import re
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Regexp, ValidationError
 from wtforms.widgets import DateInput, NumberInput, TextInput
 
-from ..input_limits import PHONE_MAX, PHONE_MESSAGE, PHONE_PATTERN
-from ..validators import SingleLine
+from ..input_limits import PHONE_MAX, PHONE_PATTERN
+from ..validators import Length, Optional, SingleLine
 
 MAX_PARTY_SIZE = 99
 NAME_MAX = 120
 EMAIL_MAX = 254
 NOTES_MAX = 1000
+
+# The shared validators' English (input_limits, validators), marked for the guests' catalogs
+# here: the same words, in the guest's language.
+_PHONE_MESSAGE = _l("Enter a phone number: digits, spaces, + ( ) - / only.")
+_SINGLE_LINE = _l("Use one line of plain text: no line breaks, tabs or other control characters.")
 
 # "19:30", or "02:30+01:00" to pick one of the two 02:30s of the night clocks go back.
 TIME_PATTERN = re.compile(r"^(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)"
@@ -41,7 +48,7 @@ def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | dict):
-        raise ValueError("Expected a single value.")
+        raise ValueError(_("Expected a single value."))
     return str(value)
 
 
@@ -49,7 +56,7 @@ def _single(valuelist: list[Any]) -> Any:
     """The one submitted value; a JSON array (which Flask-WTF turns into several values)
     or a repeated form field is refused rather than silently cut to its first item."""
     if len(valuelist) > 1:
-        raise ValueError("Send a single value.")
+        raise ValueError(_("Send a single value."))
     return valuelist[0]
 
 
@@ -98,10 +105,10 @@ class ISODateField(Field):
         try:
             self.data = dt.date.fromisoformat(_as_text(raw).strip())
         except ValueError:
-            raise ValueError("Enter a date as YYYY-MM-DD, e.g. 2026-12-24.") from None
+            raise ValueError(_("Enter a date as YYYY-MM-DD, e.g. 2026-12-24.")) from None
         if len(_as_text(raw).strip()) != 10:  # fromisoformat also takes 20261224
             self.data = None
-            raise ValueError("Enter a date as YYYY-MM-DD, e.g. 2026-12-24.")
+            raise ValueError(_("Enter a date as YYYY-MM-DD, e.g. 2026-12-24."))
 
 
 class PartySizeField(Field):
@@ -123,15 +130,15 @@ class PartySizeField(Field):
         if raw in (None, ""):
             return
         if isinstance(raw, bool) or not isinstance(raw, int | str):
-            raise ValueError("Enter the number of guests as a whole number.")
+            raise ValueError(_("Enter the number of guests as a whole number."))
         text = str(raw).strip()
         if not re.fullmatch(r"\d{1,4}", text):
-            raise ValueError("Enter the number of guests as a whole number.")
+            raise ValueError(_("Enter the number of guests as a whole number."))
         self.data = int(text)
 
     def pre_validate(self, form: Any) -> None:
         if self.data is not None and not 1 <= self.data <= MAX_PARTY_SIZE:
-            raise ValidationError(f"A party is between 1 and {MAX_PARTY_SIZE} guests.")
+            raise ValidationError(_("A party is between 1 and %(max)d guests.", max=MAX_PARTY_SIZE))
 
 
 class TimeOfDayField(TextField):
@@ -157,18 +164,19 @@ class TimeOfDayField(TextField):
         return sign * dt.timedelta(hours=int(hours), minutes=int(minutes))
 
 
-def _date_field(label: str = "Date") -> ISODateField:
-    return ISODateField(label, validators=[InputRequired("Choose a date.")])
+def _date_field() -> ISODateField:
+    return ISODateField(_l("Date"), validators=[InputRequired(_l("Choose a date."))])
 
 
 def _party_field() -> PartySizeField:
-    return PartySizeField("Guests", validators=[InputRequired("Say how many guests are coming.")])
+    return PartySizeField(_l("Guests"), validators=[
+        InputRequired(_l("Say how many guests are coming."))])
 
 
 def _time_field() -> TimeOfDayField:
-    return TimeOfDayField("Time", filters=[strip], validators=[
-        DataRequired("Choose a time."),
-        Regexp(TIME_PATTERN.pattern, message="Choose one of the times offered (HH:MM)."),
+    return TimeOfDayField(_l("Time"), filters=[strip], validators=[
+        DataRequired(_l("Choose a time.")),
+        Regexp(TIME_PATTERN.pattern, message=_l("Choose one of the times offered (HH:MM).")),
     ])
 
 
@@ -183,26 +191,29 @@ class BookingForm(FlaskForm):
     date = _date_field()
     time = _time_field()
     party_size = _party_field()
-    name = TextField("Name", filters=[strip], validators=[
-        DataRequired("Tell us the name for the booking."),
-        Length(max=NAME_MAX, message=f"Keep the name under {NAME_MAX} characters."),
-        SingleLine(),
+    name = TextField(_l("Name"), filters=[strip], validators=[
+        DataRequired(_l("Tell us the name for the booking.")),
+        Length(max=NAME_MAX, message=_l("Keep the name under %(max)d characters.", max=NAME_MAX)),
+        SingleLine(_SINGLE_LINE),
     ])
-    email = TextField("E-mail", filters=[strip], validators=[
-        DataRequired("We need an e-mail address to send the confirmation."),
-        Length(max=EMAIL_MAX, message=f"An e-mail address has at most {EMAIL_MAX} characters."),
-        SingleLine(),
-        Email("This does not look like an e-mail address (name@example.com)."),
+    email = TextField(_l("E-mail"), filters=[strip], validators=[
+        DataRequired(_l("We need an e-mail address to send the confirmation.")),
+        Length(max=EMAIL_MAX, message=_l("An e-mail address has at most %(max)d characters.",
+                                         max=EMAIL_MAX)),
+        SingleLine(_SINGLE_LINE),
+        Email(_l("This does not look like an e-mail address (name@example.com).")),
     ])
-    phone = TextField("Phone", filters=[strip], validators=[
-        DataRequired("We need a phone number in case we must reach you."),
-        Length(max=PHONE_MAX, message=f"A phone number has at most {PHONE_MAX} characters."),
-        SingleLine(),
-        Regexp(PHONE_PATTERN, message=PHONE_MESSAGE),
+    phone = TextField(_l("Phone"), filters=[strip], validators=[
+        DataRequired(_l("We need a phone number in case we must reach you.")),
+        Length(max=PHONE_MAX, message=_l("A phone number has at most %(max)d characters.",
+                                         max=PHONE_MAX)),
+        SingleLine(_SINGLE_LINE),
+        Regexp(PHONE_PATTERN, message=_PHONE_MESSAGE),
     ])
-    notes = LongTextField("Notes (optional)", filters=[strip], validators=[
+    notes = LongTextField(_l("Notes (optional)"), filters=[strip], validators=[
         Optional(),
-        Length(max=NOTES_MAX, message=f"Keep the notes under {NOTES_MAX} characters."),
+        Length(max=NOTES_MAX, message=_l("Keep the notes under %(max)d characters.",
+                                         max=NOTES_MAX)),
     ])
 
 
@@ -216,12 +227,12 @@ class CancelBookingForm(FlaskForm):
     # JSON sends true/false: False must read as "not confirmed" (WTForms' default
     # false_values are strings only).
     confirm = BooleanField(
-        "Yes, cancel my booking",
+        _l("Yes, cancel my booking"),
         false_values=(False, "false", "False", "", "0", "no", "off"),
-        validators=[DataRequired("Tick the box to confirm the cancellation.")],
+        validators=[DataRequired(_l("Tick the box to confirm the cancellation."))],
     )
 
 
 def field_errors(form: FlaskForm) -> dict[str, list[str]]:
     """The form's errors as {field: [messages]} (CSRF errors under "csrf_token")."""
-    return {name: list(messages) for name, messages in form.errors.items()}
+    return {name: [str(m) for m in messages] for name, messages in form.errors.items()}

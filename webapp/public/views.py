@@ -21,6 +21,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 
 from .. import clock, writes
 from ..booking import service
@@ -30,6 +31,7 @@ from ..booking.errors import BookingError, SlotTaken
 from ..booking.operations.accounts import NOT_PUBLISHED
 from ..booking.setup import restaurant_by_slug, restaurant_setup
 from ..extensions import db, limiter
+from ..i18n import day_month, day_short, day_short_year, month_year
 from ..models import Reservation, Restaurant
 from ..notifications.messages import booking_facts, calendar_entry
 from ..notifications.outbox import calendar_host
@@ -54,6 +56,7 @@ from .forms import (
     CancelBookingForm,
     ChangeBookingForm,
 )
+from .messages import guest_error, guest_text
 
 bp = Blueprint("public", __name__)
 
@@ -62,8 +65,8 @@ DEFAULT_PARTY = 2
 # All public writes share one budget per client address.
 public_write_limit = limiter.shared_limit(
     lambda: current_app.config["PUBLIC_WRITE_RATE_LIMIT"], scope="public-write", methods=["POST"],
-    error_message="Too many booking requests from your connection. Please wait a minute and "
-                  "try again.")
+    error_message=lambda: _("Too many booking requests from your connection. Please wait a "
+                            "minute and try again."))
 
 
 def utcnow() -> dt.datetime:
@@ -74,19 +77,20 @@ def _restaurant(slug: str) -> Restaurant:
     restaurant = restaurant_by_slug(db.session, slug)
     if restaurant is None:
         redirect_if_moved(slug)  # an address the restaurant had before: 301 to the new one
-        abort(404, description="There is no restaurant at this address. Please check the link.")
+        abort(404, description=_("There is no restaurant at this address. Please check the "
+                                 "link."))
     # Not published yet (booking/operations/accounts.publish): no page, no times, no
     # booking for anyone. A booking's own pages (its manage token in the path) still open.
     if restaurant.published_at is None and "token" not in (request.view_args or {}):
-        abort(404, description=NOT_PUBLISHED)
+        abort(404, description=guest_text(NOT_PUBLISHED))
     return restaurant
 
 
 def _reservation(restaurant: Restaurant, token: str) -> Reservation:
     reservation = service.find_by_token(db.session, token)
     if reservation is None or reservation.restaurant_id != restaurant.id:
-        abort(404, description="We could not find this booking. Please check the link in your "
-                               "confirmation e-mail.")
+        abort(404, description=_("We could not find this booking. Please check the link in "
+                                 "your confirmation e-mail."))
     return reservation
 
 
@@ -127,9 +131,9 @@ def _apply_error(form, error: BookingError) -> None:
     """Show a booking error at the field it concerns (time, date, party size, e-mail)."""
     field = getattr(form, error.field, None) if error.field else None
     if field is not None and hasattr(field, "errors"):
-        field.errors = [*list(field.errors or []), error.message]
+        field.errors = [*list(field.errors or []), guest_error(error)]
     else:
-        form.form_errors.append(error.message)
+        form.form_errors.append(guest_error(error))
 
 
 # --------------------------------------------------------------------------- booking page
@@ -148,22 +152,27 @@ def _availability(restaurant: Restaurant, schedule, form: AvailabilityForm, now:
     day, party = form.date.data, form.party_size.data
     problem = day_problem(schedule, day, now)
     if problem is None and party > schedule.max_online_party:
-        problem = (f"For parties of more than {schedule.max_online_party} please call us"
-                   + (f" at {restaurant.phone}." if restaurant.phone else "."))
+        problem = (_("For parties of more than %(num)d please call us at %(phone)s.",
+                     num=schedule.max_online_party, phone=restaurant.phone)
+                   if restaurant.phone else
+                   _("For parties of more than %(num)d please call us.",
+                     num=schedule.max_online_party))
     if problem:
         return {"times": [], "problem": problem}
     times = free_times(db.session, restaurant, schedule, day, party, now, ignore=ignore)
     if not times:
         is_today = day == local_today(schedule, now)
         if is_today and _online_closed_today(schedule, day, party, now):
-            problem = ("Online booking has closed for today."
-                       + (f" Please call us on {restaurant.phone}; we may still have a table."
-                          if restaurant.phone else " Please try another date."))
+            problem = _("Online booking has closed for today.") + " " + (
+                _("Please call us on %(phone)s; we may still have a table.",
+                  phone=restaurant.phone) if restaurant.phone
+                else _("Please try another date."))
         elif is_today:
-            problem = f"No more free tables for {party} today. Please try another date."
+            problem = _("No more free tables for %(num)d today. Please try another date.",
+                        num=party)
         else:
-            problem = (f"Sorry, we are fully booked for {party} on {day:%A} {day.day} {day:%B}. "
-                       "Please try another date or party size.")
+            problem = _("Sorry, we are fully booked for %(num)d on %(day)s. Please try another "
+                        "date or party size.", num=party, day=day_month(day))
     return {"times": times, "problem": problem}
 
 
@@ -204,8 +213,9 @@ def _dropdowns(schedule, dates: list[DateChoice], day: dt.date | None,
     date or party that cannot be booked online (a past or closed date, a party above
     the online limit): that one is added, marked."""
     if day is not None and dates and day.isoformat() not in {d.value for d in dates}:
-        dates = sorted([*dates, DateChoice(day.isoformat(), f"{day:%a} {day.day} {day:%b %Y}"
-                                           " (not bookable)", f"{day:%B %Y}")],
+        dates = sorted([*dates, DateChoice(day.isoformat(), _("%(day)s (not bookable)",
+                                                                day=day_short_year(day)),
+                                           month_year(day))],
                        key=lambda choice: choice.value)
     parties = party_choices(schedule)
     if party is not None and party not in parties:
@@ -217,7 +227,8 @@ def _time_notice(time: str | None, times) -> str | None:
     """The guest's chosen time (kept across a new date or party) is not offered now."""
     offered = {t.value for group in times for t in group.times}
     if time and offered and time not in offered:
-        return f"{time} is not free on this day for this party. Please pick another time."
+        return _("%(time)s is not free on this day for this party. Please pick another time.",
+                 time=time)
     return None
 
 
@@ -307,7 +318,7 @@ def show_times(slug: str):
                            availability=availability, booking=booking)
 
 
-def _stale_choice(form, schedule, button: str = "Confirm booking") -> str | None:
+def _stale_choice(form, schedule, button: str | None = None) -> str | None:
     """Why a booking must not go through as posted: the date or party in the dropdowns
     differs from the one the times were shown for (changed without JavaScript and without
     "Show free times"): a time picked for one date must never be booked on another."""
@@ -316,8 +327,9 @@ def _stale_choice(form, schedule, button: str = "Confirm booking") -> str | None
         return None  # not posted by the page (scripts, older pages): the service decides
     if (shown_date, shown_party) == (form.get("date"), form.get("party_size")):
         return None
-    return ("You changed the date or the number of guests: here are the free times for your "
-            f"new choice. Please pick a time and press “{button}” again.")
+    return _("You changed the date or the number of guests: here are the free times for your "
+             "new choice. Please pick a time and press “%(button)s” again.",
+             button=button or _("Confirm booking"))
 
 
 @bp.post("/r/<slug>/book")
@@ -362,7 +374,7 @@ def book(slug: str):
     write.committed()
     # The writer issued the token the e-mail carries (see MailWriter); it is the one that works.
     token = write.manage_token or result.manage_token
-    flash("Your table is booked. We have sent a confirmation e-mail with this private link.",
+    flash(_("Your table is booked. We have sent a confirmation e-mail with this private link."),
           "booked")
     return _redirect(url_for("public.manage", slug=slug, token=token))
 
@@ -378,7 +390,7 @@ def _split_alternatives(moments, day: dt.date, schedule):
             same_day.append(choice)
         else:
             later.append(TimeChoice(f"{other.isoformat()}T{choice.value}",
-                                    f"{other:%a} {other.day} {other:%b}, {choice.label}", moment))
+                                    f"{day_short(other)}, {choice.label}", moment))
     return same_day, later
 
 
@@ -388,9 +400,9 @@ def _split_alternatives(moments, day: dt.date, schedule):
 def _changeable(reservation: Reservation, now: dt.datetime) -> str | None:
     """Why a guest can no longer change the booking, or None."""
     if reservation.status == "cancelled":
-        return "This booking is cancelled and can no longer be changed."
+        return _("This booking is cancelled and can no longer be changed.")
     if reservation.status != "booked" or reservation.starts_at <= now:
-        return "This booking is in the past and can no longer be changed or cancelled."
+        return _("This booking is in the past and can no longer be changed or cancelled.")
     return None
 
 
@@ -500,7 +512,7 @@ def change(slug: str, token: str):
         return _render_manage(restaurant, reservation, token, status, availability=availability,
                               change=form, now=now, **options)
 
-    stale = _stale_choice(request.form, schedule, "Change my booking")
+    stale = _stale_choice(request.form, schedule, _("Change my booking"))
     if stale and not _changeable(reservation, now):
         return again(409, notice=stale)
     if not form.validate():
@@ -511,7 +523,8 @@ def change(slug: str, token: str):
     if _changeable(reservation, now):
         return again(409)  # the page says why (cancelled or past); the service would refuse too
     if (starts_at, form.party_size.data) == (reservation.starts_at, reservation.party_size):
-        flash("Your booking stays as it was: you picked the same time and party size.", "info")
+        flash(_("Your booking stays as it was: you picked the same time and party size."),
+              "info")
         return _redirect(url_for("public.manage", slug=slug, token=token))
     write = writes.start(restaurant, "guest", manage_token=token, now=now)
     try:
@@ -526,7 +539,8 @@ def change(slug: str, token: str):
         _apply_error(form, error)  # the service rolled back: the page re-reads the booking
         return again(error.http_status)
     write.committed()
-    flash("Your booking is changed. We have sent you an e-mail with the new details.", "success")
+    flash(_("Your booking is changed. We have sent you an e-mail with the new details."),
+          "success")
     return _redirect(url_for("public.manage", slug=slug, token=token))
 
 
@@ -548,11 +562,11 @@ def cancel(slug: str, token: str):
                                actor="guest", now=now, policy=write.policy,
                                after_write=write.after_write)
             except BookingError as error:
-                form.form_errors.append(error.message)
+                form.form_errors.append(guest_error(error))
                 status = error.http_status
             else:
                 write.committed()
-                flash("Your booking is cancelled. We have sent you a confirmation e-mail.",
+                flash(_("Your booking is cancelled. We have sent you a confirmation e-mail."),
                       "success")
                 return _redirect(url_for("public.manage", slug=slug, token=token))
         else:
