@@ -42,6 +42,7 @@ def _pages(ref: str, ids: dict) -> dict[str, str]:
         "owner.tokens": f"/owner/{ref}/tokens",
         "owner.webhooks": f"/owner/{ref}/webhooks",
         "owner.share": f"/owner/{ref}/share",
+        "owner.calendar_feed": f"/owner/{ref}/calendar-feed",
         "owner.new_restaurant": "/owner/new",
         "owner.guide_restaurant": f"/owner/{ref}/setup-guide/restaurant",
         "owner.guide_tables": f"/owner/{ref}/setup-guide/tables",
