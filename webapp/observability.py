@@ -189,7 +189,9 @@ def _security_headers(response: Response) -> None:
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     # The booking embed (public/embed.py) sets its own policy, whose frame-ancestors lists
     # the restaurant's sites; X-Frame-Options (one value only, no list) would overrule it.
-    if "frame-ancestors 'none'" in headers["Content-Security-Policy"]:
+    # Any other policy (one without frame-ancestors too) keeps DENY.
+    policy = headers["Content-Security-Policy"]
+    if "frame-ancestors" not in policy or "frame-ancestors 'none'" in policy:
         headers.setdefault("X-Frame-Options", "DENY")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000")

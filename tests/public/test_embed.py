@@ -261,3 +261,19 @@ def test_the_settings_api_round_trips_the_new_fields(client, session, restaurant
                            headers=auth)
     assert refused.status_code == 422
     assert "embed_origins" in str(refused.get_json())
+
+
+@pytest.mark.parametrize(("policy", "deny"), [
+    ("default-src 'self'", True),  # a page's own policy without frame-ancestors
+    ("default-src 'self'; frame-ancestors 'none'", True),
+    ("default-src 'self'; frame-ancestors https://www.bistro-blau.de", False),  # the embed
+])
+def test_x_frame_options_is_left_out_only_for_a_listed_frame_ancestors(app, policy, deny):
+    from flask import Response
+
+    from webapp.observability import _security_headers
+
+    with app.test_request_context("/"):
+        response = Response("x", headers={"Content-Security-Policy": policy})
+        _security_headers(response)
+    assert (response.headers.get("X-Frame-Options") == "DENY") is deny
