@@ -19,17 +19,19 @@ import re
 import unicodedata
 
 REDACTED = "<token>"
-# "/b/<token>" (the guest's manage page) and "/api/v1/reservations/<token>" (the guest's
-# API); an owner's "/api/v1/restaurants/<slug>/reservations/42" does not match.
-_SECRET_PATH_PART = re.compile(r"(/b/|/api/v1/reservations/)[^/?#\s\"]+")
+# "/b/<token>" (the guest's manage page), "/api/v1/reservations/<token>" (the guest's
+# API) and "/calendar/<token>.ics" (a member's calendar feed); an owner's
+# "/api/v1/restaurants/<slug>/reservations/42" does not match.
+_SECRET_PATH_PART = re.compile(r"(/b/|/api/v1/reservations/|/calendar/)[^/?#\s\"]+")
 
 # Characters that can move the cursor, end a line or reorder what a reader sees.
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 
 
 def redact_secrets(text: str) -> str:
-    """``text`` with every manage token in a guest's path replaced by ``<token>``."""
-    if "/b/" not in text and "/reservations/" not in text:
+    """``text`` with every secret token in a path (a guest's manage link, a calendar feed)
+    replaced by ``<token>``."""
+    if "/b/" not in text and "/reservations/" not in text and "/calendar/" not in text:
         return text
     return _SECRET_PATH_PART.sub(r"\1" + REDACTED, text)
 

@@ -148,3 +148,21 @@ def test_the_page_needs_a_login_and_its_form_a_csrf_token(client, owner, session
     session.expire_all()
     assert session.scalars(select(Membership.calendar_token_hash)).one() is None
 
+
+
+def test_the_feeds_token_stays_out_of_the_request_log(owner_client, caplog):
+    import logging
+
+    from webapp.logsafe import redact_secrets
+    from webapp.observability import ACCESS_LOGGER, TextFormatter
+
+    path = new_address(owner_client)
+    token = path.removeprefix("/calendar/").removesuffix(".ics")
+    with caplog.at_level(logging.INFO, logger=ACCESS_LOGGER):
+        assert owner_client.get(path).status_code == 200
+    lines = "".join(TextFormatter().format(r) for r in caplog.records
+                    if r.name == ACCESS_LOGGER)
+    assert token not in lines and "/calendar/<token>" in lines
+    # gunicorn's access log goes through the same function; the page's own path is kept.
+    assert redact_secrets(f"GET {path} HTTP/1.1") == "GET /calendar/<token> HTTP/1.1"
+    assert redact_secrets(PAGE) == PAGE
