@@ -148,3 +148,44 @@ def test_the_openapi_document_states_the_rule(client):
 
     document = client.get("/api/v1/openapi.json").json
     assert SINGLE_LINE_PATTERN in set(strings(document))
+
+
+# A control character at either end of a value: the fields are stripped before they are
+# validated, and strip() removed these (a tab, a line break, NEL) so the value was
+# accepted, where the OpenAPI document, which speaks of the value sent, refuses it
+# (Schemathesis found '\t' accepted as an opening-hours name).
+AT_THE_ENDS = ["\t", "Lunch\n", "\x85Lunch", "\r\n"]
+
+
+@pytest.mark.parametrize("value", AT_THE_ENDS)
+@pytest.mark.parametrize("kind", ["json", "form"])
+def test_control_characters_at_the_ends_are_refused_too(owner_client, session, restaurant,
+                                                        api_auth, value, kind):
+    body = {"weekday": 0, "name": value, "opens": "12:00", "closes": "15:00"}
+    send = {"json": body} if kind == "json" else {"data": body}
+    response = owner_client.post("/api/v1/restaurants/chez-test/opening-hours",
+                                 headers=api_auth, **send)
+    assert_field_refused(response, "name")
+    assert_field_refused(owner_client.post_form("/owner/chez-test/settings",
+                                                dict(SETTINGS, name=f"Chez{value}")), "name")
+    session.expire_all()
+    assert session.get(Restaurant, restaurant.id).name == "Chez Test"
+
+
+@pytest.mark.parametrize("kind", ["json", "form"])
+def test_the_length_limit_counts_the_value_as_sent(owner_client, session, restaurant, api_auth,
+                                                   kind):
+    """41 characters, the last a space, are over a 40-character limit (they were stored as
+    40); a shorter name with spaces around it is still taken, trimmed."""
+    def post(name):
+        body = {"weekday": 0, "name": name, "opens": "12:00", "closes": "15:00"}
+        return owner_client.post("/api/v1/restaurants/chez-test/opening-hours",
+                                 headers=api_auth, **({"json": body} if kind == "json"
+                                                      else {"data": body}))
+
+    refused = post("L" * 40 + " ")
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    assert refused.json["errors"]["name"] == ["Field cannot be longer than 40 characters."]
+    taken = post("  Lunch  ")
+    assert taken.status_code == 201, taken.get_data(as_text=True)
+    assert taken.json["name"] == "Lunch"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from wtforms import Form, IntegerField, SelectField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange
 
 from ..owner.forms import ReservationListForm, choices
 from ..public.forms import ISODateField
+from ..validators import Optional
 
 MAX_LIST = 1000
 

@@ -8,9 +8,10 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo
 
 from ..extensions import db, limiter
+from ..validators import Length
 from .forms import LogoutForm
 from .logins import current_login
 from .passwords import MIN_PASSWORD_LENGTH, password_matches, password_problem, set_password

@@ -14,13 +14,13 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo
 
 from ..booking.operations import links
 from ..booking.operations import staff as staff_ops
 from ..extensions import db, limiter
 from ..models import User
-from ..validators import SingleLine
+from ..validators import Length, SingleLine
 from .forms import LogoutForm
 from .logins import start_login
 from .passwords import MIN_PASSWORD_LENGTH, hash_password, password_problem

@@ -34,9 +34,7 @@ from wtforms.validators import (
     DataRequired,
     Email,
     InputRequired,
-    Length,
     NumberRange,
-    Optional,
     Regexp,
     StopValidation,
     ValidationError,
@@ -60,7 +58,7 @@ from ..models import (
     DiningTable,
     Restaurant,
 )
-from ..validators import SingleLine
+from ..validators import Length, Optional, SingleLine
 from .fields import (  # noqa: F401  (ServiceSpec: imported from here by the set-up views)
     ServicesField,
     ServiceSpec,

@@ -30,7 +30,7 @@ from flask import (
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from ..booking.operations import onboarding as guide
 from ..booking.operations import restaurants as restaurant_ops
@@ -38,7 +38,7 @@ from ..booking.operations.setup import ServiceTimes, SetupRefused, TableDetails
 from ..booking.phones import country_for_zone
 from ..extensions import db, limiter
 from ..models import Restaurant
-from ..validators import SingleLine
+from ..validators import Length, SingleLine
 from .access import Access, member_required, owner_required
 from .common import form_status
 from .forms import ConfirmForm, OwnerForm, _strip

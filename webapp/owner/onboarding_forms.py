@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from wtforms import Field, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from ..booking.operations.restaurants import slug_problem
 from ..booking.rules import MAX_PARTY
-from ..validators import SingleLine
+from ..validators import Length, Optional, SingleLine
 from .fields import TurnTimesField
 from .forms import OwnerForm, ValidTimezone, _int_field, _phone_field, _strip, sorted_timezones
 

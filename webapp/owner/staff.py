@@ -9,12 +9,12 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email
 
 from ..booking.operations import staff as staff_ops
 from ..extensions import db, limiter
 from ..notifications.outbox import deliver_soon
-from ..validators import SingleLine
+from ..validators import Length, SingleLine
 from .access import Access, owner_required
 from .common import form_status
 from .forms import ConfirmForm, choices

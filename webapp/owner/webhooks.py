@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from wtforms import SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired
 
 from ..booking import webhooks as hooks
 from ..extensions import db, limiter
 from ..models import WebhookEndpoint
-from ..validators import SingleLine
+from ..validators import Length, Optional, SingleLine
 from .access import Access, owned_or_404, owner_required
 from .common import form_status
 from .forms import ConfirmForm, OwnerForm, choices
