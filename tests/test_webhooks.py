@@ -214,3 +214,27 @@ def test_the_test_event_reaches_the_endpoint(session, receiver):
     assert event["type"] == "webhook.test"
     assert json.dumps(event["data"]) == json.dumps({"restaurant": restaurant.slug,
                                                     "endpoint_id": endpoint.id})
+
+
+def test_taking_a_cancellation_back_is_a_status_change(session, receiver):
+    """docs/api.md: reservation.status_changed covers a booking "taken back to booked".
+    Reinstating a cancellation was reported as reservation.changed (the service tells its
+    callers "changed", for the guest's e-mail) although nothing but the status moved."""
+    restaurant = make_restaurant(session)
+    endpoint = webhooks.add_endpoint(session, restaurant, receiver.url, webhooks.EVENTS,
+                                     allow_private=True)
+    reservation = _book(session, restaurant, 19, "c@example.com")
+    for status in ("cancelled", "booked"):
+        write = WriteContext(actor="owner").start(notify=True)
+        if status == "booked":
+            service.reinstate(session, restaurant, reservation.id, "booked",
+                              after_write=write.after_write)
+        else:
+            service.set_status(session, restaurant, reservation.id, status,
+                               after_write=write.after_write)
+        session.commit()
+    rows = session.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
+                           .order_by(WebhookDelivery.id)).all()
+    assert [r.event_type for r in rows] == ["reservation.created", "reservation.cancelled",
+                                            "reservation.status_changed"]
+    assert json.loads(rows[-1].payload)["data"]["status"] == "booked"

@@ -91,8 +91,9 @@ __all__ = [
 class AfterWrite(Protocol):
     """Called inside the booking transaction after the write, e.g. to queue the e-mail in
     the outbox, so a rolled-back booking leaves no trace. ``action`` is "created",
-    "changed" or the new status; ``manage_token`` is the guest's clear manage token on
-    "created" (it exists nowhere else: only its hash is stored), else None."""
+    "changed", "reinstated" (a no-show or cancellation taken back) or the new status;
+    ``manage_token`` is the guest's clear manage token on "created" (it exists nowhere
+    else: only its hash is stored), else None."""
 
     def __call__(self, session: Session, reservation: Reservation, action: str, *,
                  manage_token: str | None) -> None: ...
@@ -711,7 +712,8 @@ def reinstate(
     guest keys, the table's bucket keys, re-check, UPDATE, in one transaction. A table
     taken meanwhile refuses it (:class:`SlotTaken`, the stay is never moved elsewhere).
     ``check`` and ``overrides`` (``same_guest``) as for :func:`set_status` and :func:`change`.
-    ``after_write`` is told "changed" (the guest's booking exists again)."""
+    ``after_write`` is told "reinstated": for the guest's e-mail it is a change (the
+    booking exists again), for an integration a status change (webhooks)."""
     now = now or utcnow()
     restaurant_id = restaurant.id
     overrides = dict(overrides or {})
@@ -744,7 +746,7 @@ def reinstate(
         _record_history(session, reservation, actor, "reinstated", {
             "status": [old, new_status], **({"overrides": used} if used else {})})
         if after_write:
-            after_write(session, reservation, "changed", manage_token=None)
+            after_write(session, reservation, "reinstated", manage_token=None)
         return reservation
 
     done = loop.run(attempt)

@@ -54,7 +54,8 @@ _ACTION_EVENTS = {"created": "reservation.created", "changed": "reservation.chan
                   "cancelled": "reservation.cancelled", "seated": "reservation.status_changed",
                   "completed": "reservation.status_changed",
                   "no_show": "reservation.status_changed",
-                  "booked": "reservation.status_changed"}
+                  "booked": "reservation.status_changed",
+                  "reinstated": "reservation.status_changed"}
 
 
 class WebhookRefused(BookingError):

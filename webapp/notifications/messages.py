@@ -33,7 +33,10 @@ from ..models import Reservation, Restaurant
 KINDS = ("confirmation", "change", "cancellation")
 
 # Service action (``after_write``'s third argument) -> e-mail kind.
-ACTION_KINDS = {"created": "confirmation", "changed": "change", "cancelled": "cancellation"}
+# A no-show or cancellation taken back is, for the guest, their booking changed (it is
+# on again).
+ACTION_KINDS = {"created": "confirmation", "changed": "change", "reinstated": "change",
+                "cancelled": "cancellation"}
 
 
 @dataclass(frozen=True)

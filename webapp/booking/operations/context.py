@@ -56,7 +56,7 @@ def real_session(session: AnySession) -> Session:
 # A new booking ("created") is not among them: its INSERT takes its rows from the table's
 # row, read under the same FOR KEY SHARE lock and only while the table is active
 # (``service._insert_on_bookable_table``), so a booking costs no statement for this.
-_PLACING_ACTIONS = frozenset({"changed"})
+_PLACING_ACTIONS = frozenset({"changed", "reinstated"})
 
 
 def refuse_inactive_table(session: Session, reservation: Reservation, action: str, *,
