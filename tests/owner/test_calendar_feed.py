@@ -18,7 +18,7 @@ from webapp.booking.calendar_feed import FEED_DAYS
 from webapp.booking.service import GuestDetails
 from webapp.models import Membership, User
 
-FEED_URL = re.compile(r'id="feed-url"[^>]*value="(http://localhost(/calendar/[^"]+\.ics))"')
+FEED_URL = re.compile(r'id="feed-url"[^>]*>(http://localhost(/calendar/[^<]+\.ics))</textarea>')
 PAGE = "/owner/chez-test/calendar-feed"
 
 
@@ -27,8 +27,11 @@ def new_address(client) -> str:
     response = client.post_form(PAGE, {"action": "new"})
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert response.headers["Cache-Control"] == "private, no-store"
-    match = FEED_URL.search(response.get_data(as_text=True))
-    assert match, response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    match = FEED_URL.search(html)
+    assert match, html
+    # One click for the calendar apps that take webcal:// (Apple, Outlook).
+    assert f'href="webcal://localhost{match.group(2)}"' in html
     return match.group(2)
 
 
