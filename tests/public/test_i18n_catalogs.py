@@ -22,10 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
 
-# The guest pages' templates. public/home.html is the site's front page, the owners' way
-# in (English, as the dashboard). The embed pages belong to the embed work in progress.
-NOT_GUEST = {"public/home.html", "public/embed.html", "public/embed_booked.html",
-             "public/_embed_layout.html"}
+# The guest pages' templates (the embed's too). public/home.html is the site's front
+# page, the owners' way in (English, as the dashboard).
+NOT_GUEST = {"public/home.html"}
 GUEST_TEMPLATES = sorted(
     {str(p.relative_to(TEMPLATES)) for p in TEMPLATES.glob("public/*.html")}
     | {str(p.relative_to(TEMPLATES)) for p in TEMPLATES.glob("partials/public_*.html")}
@@ -35,7 +34,8 @@ GUEST_TEMPLATES = [name for name in GUEST_TEMPLATES if name not in NOT_GUEST]
 # refusals, and the e-mails and .ics the guest receives.
 GUEST_SOURCES = ["webapp/public/views.py", "webapp/public/forms.py",
                  "webapp/public/choices.py", "webapp/public/confirm.py",
-                 "webapp/public/messages.py", "webapp/notifications/messages.py"]
+                 "webapp/public/messages.py", "webapp/public/embed.py",
+                 "webapp/notifications/messages.py"]
 
 # Attributes a person reads (or hears from a screen reader).
 TEXT_ATTRIBUTES = {"title", "alt", "placeholder", "aria-label", "data-announce", "label"}

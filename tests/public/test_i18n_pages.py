@@ -154,3 +154,17 @@ def test_the_reminder_is_written_in_the_language_the_guest_booked_in(app, client
     assert "¿Vienes? Confírmanoslo:" in text and "Confirmar: http://" in text
     # ...and the next request in English is English again: no language left behind.
     assert "Book a table" in client.get("/r/bistro").get_data(as_text=True)
+
+
+def test_the_embed_speaks_the_browsers_language_too(client, session, restaurant):
+    """The booking form inside the restaurant's own site: no menu there, the browser's
+    language decides (a framed page's cookie may be blocked as third-party)."""
+    off = client.get("/r/bistro/embed", headers=GERMAN).get_data(as_text=True)
+    assert "Die Reservierung über diese Website ist noch nicht freigeschaltet." in off
+    assert "unserer Reservierungsseite" in off and 'href="tel:+49301234567"' in off
+    restaurant.embed_origins = "https://www.bistro-blau.de"
+    session.commit()
+    html = client.get(f"/r/bistro/embed?date={future_day()}&party_size=2",
+                      headers={"Accept-Language": "it"}).get_data(as_text=True)
+    assert '<html lang="it">' in html and "Prenota un tavolo da Bistro Blau" in html
+    assert "Mostra gli orari liberi" in html

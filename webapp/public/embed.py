@@ -26,6 +26,7 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .. import writes
@@ -174,8 +175,8 @@ def embed_book(slug: str):
     if not stored_origins(restaurant.embed_origins):
         return again(403)  # the page says embedding is off
     if not token_ok(restaurant, request.form.get("csrf_token", "")):
-        form.form_errors.append("This form was open too long. Please check your choice and "
-                                "press “Confirm booking” again.")
+        form.form_errors.append(_("This form was open too long. Please check your choice and "
+                                  "press “Confirm booking” again."))
         return again(400)
     stale = _stale_choice(request.form, schedule)
     if stale:
