@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import Conflict, HTTPException, InternalServerError, ServiceUnavailable
 
+# Lazy: the error page shows them in the guest's language on a guest page (webapp/i18n.py);
+# everywhere else, the API's problem+json included, the language is English.
 TITLES = {
-    400: "Bad request",
-    401: "Login required",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Request too large",
-    422: "Invalid input",
-    429: "Too many requests",
-    500: "Something went wrong",
-    503: "Temporarily unavailable",
+    400: _l("Bad request"),
+    401: _l("Login required"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    413: _l("Request too large"),
+    422: _l("Invalid input"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+    503: _l("Temporarily unavailable"),
 }
 
 
@@ -27,7 +30,7 @@ def wants_problem_json() -> bool:
 
 
 def problem(status: int, detail: str, **extra):
-    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status,
+    body = {"type": "about:blank", "title": str(TITLES.get(status, "Error")), "status": status,
             "detail": detail, **extra}
     response = jsonify(body)
     response.status_code = status
@@ -37,8 +40,9 @@ def problem(status: int, detail: str, **extra):
 
 def _describe(error: HTTPException) -> str:
     if isinstance(error, CSRFError):
-        return "The form expired or was not sent from this site. Reload the page and try again."
-    return error.description or TITLES.get(error.code or 500, "Error")
+        return str(_l("The form expired or was not sent from this site. Reload the page and "
+                      "try again."))
+    return error.description or str(TITLES.get(error.code or 500, "Error"))
 
 
 def handle_http_error(error: HTTPException):
@@ -48,7 +52,7 @@ def handle_http_error(error: HTTPException):
         response = problem(status, detail)
     else:
         response = render_template("errors/error.html", status=status,
-                                   title=TITLES.get(status, "Error"), detail=detail), status
+                                   title=str(TITLES.get(status, _l("Error"))), detail=detail), status
         response = _as_response(response)
     for header in ("Retry-After", "Allow", "WWW-Authenticate"):
         value = error.get_response().headers.get(header) if hasattr(error, "get_response") else None
@@ -81,7 +85,8 @@ def handle_database_unavailable(error: Exception):
         db.session.rollback()
     except Exception:  # the connection is already gone; the pool replaces it
         db.session.remove()
-    exc = ServiceUnavailable("The booking database is unavailable right now. Try again shortly.")
+    exc = ServiceUnavailable(str(_l("The booking database is unavailable right now. Try again "
+                                    "shortly.")))
     response = handle_http_error(exc)
     response.headers["Retry-After"] = "5"
     return response
@@ -96,8 +101,9 @@ def handle_integrity_error(error: sa_exc.IntegrityError):
 
     current_app.logger.info("integrity error: %s", str(error.orig).strip().splitlines()[0])
     db.session.rollback()
-    return handle_http_error(Conflict("That change conflicts with data saved meanwhile "
-                                      "(for example a name already in use). Reload and try again."))
+    return handle_http_error(Conflict(str(_l("That change conflicts with data saved meanwhile "
+                                             "(for example a name already in use). Reload and "
+                                             "try again."))))
 
 
 def register(app: Flask) -> None:

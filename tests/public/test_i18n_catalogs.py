@@ -28,14 +28,14 @@ NOT_GUEST = {"public/home.html"}
 GUEST_TEMPLATES = sorted(
     {str(p.relative_to(TEMPLATES)) for p in TEMPLATES.glob("public/*.html")}
     | {str(p.relative_to(TEMPLATES)) for p in TEMPLATES.glob("partials/public_*.html")}
-    | {"base.html"})
+    | {"base.html", "errors/error.html"})
 GUEST_TEMPLATES = [name for name in GUEST_TEMPLATES if name not in NOT_GUEST]
 # The guest side's Python: the views, forms and choices of the public blueprint, its
 # refusals, and the e-mails and .ics the guest receives.
 GUEST_SOURCES = ["webapp/public/views.py", "webapp/public/forms.py",
                  "webapp/public/choices.py", "webapp/public/confirm.py",
                  "webapp/public/messages.py", "webapp/public/embed.py",
-                 "webapp/notifications/messages.py"]
+                 "webapp/notifications/messages.py", "webapp/errors.py"]
 
 # Attributes a person reads (or hears from a screen reader).
 TEXT_ATTRIBUTES = {"title", "alt", "placeholder", "aria-label", "data-announce", "label"}
@@ -70,7 +70,7 @@ class _VisibleText(HTMLParser):
 
 
 # Names, the same in every language.
-PROPER_NAMES = {"'Booking Manager'"}
+PROPER_NAMES = {"'Booking Manager'", "'· Booking Manager'"}
 
 
 def unmarked_template_text(source: str) -> list[str]:
@@ -151,7 +151,8 @@ def unmarked_python_strings(source: str, allowed: frozenset[str] = frozenset()) 
 # by _fact_label), and the placeholder the worker replaces.
 _ALLOWED = {
     "webapp/public/messages.py": "*keys*",
-    "webapp/public/forms.py": frozenset({"False"}),  # a value WTForms reads as false
+    "webapp/public/forms.py": frozenset({"False"}),
+    "webapp/errors.py": frozenset({"Retry-After", "Allow"}),  # header names  # a value WTForms reads as false
     "webapp/notifications/messages.py": frozenset({
         "Restaurant", "Date", "Time", "Table held", "Party", "Your notes", "Address", "Phone",
         "(A reminder: written when it is sent.)\n"}),

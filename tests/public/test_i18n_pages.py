@@ -168,3 +168,16 @@ def test_the_embed_speaks_the_browsers_language_too(client, session, restaurant)
                       headers={"Accept-Language": "it"}).get_data(as_text=True)
     assert '<html lang="it">' in html and "Prenota un tavolo da Bistro Blau" in html
     assert "Mostra gli orari liberi" in html
+
+
+def test_a_guests_error_page_is_in_their_language_and_the_api_stays_english(client,
+                                                                             restaurant):
+    page = client.get("/r/bistro/b/no-such-token", headers=GERMAN)
+    assert page.status_code == 404
+    html = page.get_data(as_text=True)
+    assert "<h1>Nicht gefunden</h1>" in html and "Fehler 404" in html
+    assert "Wir konnten diese Reservierung nicht finden." in html
+    assert "Zurück zur Startseite" in html
+    problem = client.get("/api/v1/restaurants/nowhere", headers=GERMAN)
+    assert problem.status_code in (401, 404)
+    assert problem.get_json()["title"] in ("Not found", "Login required")
