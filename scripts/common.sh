@@ -81,6 +81,6 @@ ensure_assets() {
         || die "installing the front-end assets failed (see above)"
     # The guests' languages: webapp/translations/*/LC_MESSAGES/messages.po (committed)
     # compiled to the .mo files gettext reads (build output, git-ignored).
-    "$VENV/bin/pybabel" compile -q -d "$ROOT/webapp/translations" \
+    "$VENV/bin/pybabel" --quiet compile -d "$ROOT/webapp/translations" \
         || die "compiling the translations failed (see above)"
 }

@@ -246,3 +246,25 @@ def test_every_catalog_translates_every_message(code):
             if text and len(strings) == 1 and set(_PLACEHOLDER.findall(text)) != wanted:
                 problems.append(f"placeholders differ: {msgid!r} -> {text!r}")
     assert problems == [], "\n".join(problems)
+
+
+def test_the_install_step_compiles_the_catalogs(tmp_path):
+    """scripts/common.sh's own pybabel line, run on a copy of the catalogs without .mo
+    files (a fresh clone): every language gets its .mo, and it translates."""
+    import shutil
+    import subprocess
+    import sys
+
+    from babel.support import Translations
+
+    line = next(line for line in (ROOT / "scripts/common.sh").read_text().splitlines()
+                if "pybabel" in line and "compile" in line)
+    command = line.strip().rstrip("\\").strip()
+    command = command.replace('"$VENV/bin/pybabel"', str(Path(sys.executable).parent / "pybabel"))
+    shutil.copytree(TRANSLATIONS, tmp_path / "webapp" / "translations",
+                    ignore=shutil.ignore_patterns("*.mo"))
+    subprocess.run(command.replace("$ROOT", str(tmp_path)), shell=True, check=True)
+    for code in LANGUAGES[1:]:
+        assert (tmp_path / "webapp/translations" / code / "LC_MESSAGES/messages.mo").exists()
+    german = Translations.load(str(tmp_path / "webapp/translations"), ["de"])
+    assert german.gettext("Book a table") == "Tisch reservieren"
