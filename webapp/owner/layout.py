@@ -12,18 +12,25 @@ time, column 1 the tables.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import functools
 import hashlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
+from flask import url_for
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..booking import slots as slotlib
-from ..booking.availability import DayGrid, day_grid, load_schedule
-from ..models import DiningTable, Reservation, Restaurant, overlapping_stays
+from ..booking.setup import RestaurantSetup, TableInfo, restaurant_setup
+from ..models import Reservation, Restaurant, overlapping_stays
 
 # Reservations drawn on the grid; cancelled ones and no-shows are listed below it.
 DRAWN = ("booked", "seated", "completed")
@@ -31,6 +38,26 @@ MAX_COLUMNS = 300  # owner.css defines c-1..c-301 and s-1..s-300
 MAX_ROWS = 200  # owner.css defines r-1..r-202: the time header, the covers row, the tables
 FIRST_TABLE_ROW = 3  # row 1: times, row 2: covers per time
 PAST_STEP = dt.timedelta(minutes=5)  # how often the live grid redraws for the time alone
+
+class Shown(NamedTuple):
+    """What the day view shows of a reservation: read as plain rows, not ORM objects (a
+    busy day at 200 tables has hundreds), and kept as a tuple, whose attributes cost a
+    twentieth of a SQLAlchemy Row's."""
+    id: int
+    table_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    party_size: int
+    guest_name: str
+    guest_email: str
+    notes: str
+    status: str
+    source: str
+    confirmed_at: dt.datetime | None
+    version: int
+
+
+SHOWN = tuple(getattr(Reservation, name) for name in Shown._fields)
 
 
 @dataclass(frozen=True)
@@ -45,7 +72,7 @@ class Column:
 
 @dataclass(frozen=True)
 class Block:
-    reservation: Reservation
+    reservation: Shown
     row: int
     column: int
     span: int
@@ -74,10 +101,11 @@ class SlotCovers:
         return self.arriving - self.arriving_seated
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     """One grid cell of a table's row, in column order: a booking spanning its columns,
-    a free slot (offered for booking), or a past or closed one."""
+    a free slot (offered for booking), or a past or closed one. A tuple, not a frozen
+    dataclass: a 200-table day has ten thousand of them, and a frozen dataclass costs
+    several times as much to make."""
     kind: str  # "booking", "free", "past", "closed"
     column: Column
     span: int = 1
@@ -86,7 +114,7 @@ class Cell:
 
 @dataclass(frozen=True)
 class Row:
-    table: DiningTable
+    table: TableInfo
     number: int  # CSS grid row
     cells: list[Cell]
 
@@ -95,19 +123,18 @@ class Row:
 class DayLayout:
     day: dt.date
     timezone: str
-    tables: list[DiningTable]
+    tables: list[TableInfo]
     columns: list[Column]
     blocks: list[Block]
     covers: list[ServiceCovers]
-    off_grid: list[Reservation] = field(default_factory=list)  # cancelled, no-show, other tables
+    off_grid: list[Shown] = field(default_factory=list)  # cancelled, no-show, other tables
     fingerprint: str = ""
     closed: bool = False  # no services on this date (weekly hours or a special day)
     # Cells starting before this are past: drawn, not offered for booking.
     now: dt.datetime = field(default_factory=clock.now)
     step: dt.timedelta = dt.timedelta(minutes=15)
     slots: list[SlotCovers] = field(default_factory=list)
-    rows: list[Row] = field(default_factory=list)
-    arrivals: list[Reservation] = field(default_factory=list)  # drawn ones, by time
+    arrivals: list[Shown] = field(default_factory=list)  # drawn ones, by time
     # Where the now line stands (its column), or None when now is not on this grid.
     now_column: int | None = None
     first_service_column: int | None = None
@@ -119,11 +146,25 @@ class DayLayout:
     def row_of(self, index: int) -> int:
         return index + FIRST_TABLE_ROW
 
+    @functools.cached_property
+    def rows(self) -> list[Row]:
+        """Each table's row as cells in column order (what rows_html writes, as data)."""
+        return _rows(self.tables, self.columns, self.blocks, self.now)
+
     @property
     def focus_column(self) -> int | None:
         """The column the grid opens at and its one Tab stop starts in: now, else the
         first service."""
         return self.now_column or self.first_service_column
+
+    def rows_html(self, ref: str) -> Iterator[Markup]:
+        """The tables' rows of the grid, one string per row
+        (templates/partials/owner_grid.html)."""
+        return _rows_html(self, ref)
+
+    def arrivals_html(self, ref: str, csrf_field: str) -> Iterator[Markup]:
+        """The list's arrivals, one string each (templates/partials/owner_day_list.html)."""
+        return _arrivals_html(self, ref, csrf_field)
 
 
 def _step_index(moment: dt.datetime, anchor: dt.datetime, step: dt.timedelta, up: bool) -> int:
@@ -131,9 +172,29 @@ def _step_index(moment: dt.datetime, anchor: dt.datetime, step: dt.timedelta, up
     return math.ceil(ratio) if up else math.floor(ratio)
 
 
+def _shown(session: Session, restaurant: Restaurant, day: dt.date,
+           schedule: slotlib.Schedule) -> list[Shown]:
+    """Every reservation touching the day (its columns, which may run past midnight), any
+    status, by start: one query, an index range scan by restaurant and time."""
+    tz = schedule.zone
+    columns = slotlib.grid_slots(schedule, day)
+    window_start = min([slotlib.to_utc(day, dt.time(0), tz)] + [s.starts_at for s in columns])
+    window_end = max([slotlib.to_utc(day + dt.timedelta(days=1), dt.time(0), tz)]
+                     + [s.ends_at for s in columns])
+    rows = session.execute(
+        select(*SHOWN).where(Reservation.restaurant_id == restaurant.id,
+                             overlapping_stays(window_start, window_end))
+        .order_by(Reservation.starts_at, Reservation.id)).tuples()
+    return [Shown._make(row) for row in rows]
+
+
 def build(session: Session, restaurant: Restaurant, day: dt.date) -> DayLayout:
-    schedule = load_schedule(session, restaurant)
-    grid: DayGrid = day_grid(session, restaurant, day, schedule=schedule)
+    """The day's layout: the restaurant's set-up from the per-process cache
+    (booking/setup.py: the schedule and the active tables), the day's reservations in
+    one query, the fingerprint in one more."""
+    setup = restaurant_setup(session, restaurant)
+    schedule = setup.schedule
+    reservations = _shown(session, restaurant, day, schedule)
     tz = schedule.zone
     step = dt.timedelta(minutes=schedule.interval_minutes)
     anchor = slotlib.to_utc(day, dt.time(0), tz)
@@ -144,13 +205,16 @@ def build(session: Session, restaurant: Restaurant, day: dt.date) -> DayLayout:
     for opens, closes in windows:
         in_service.update(range(_step_index(opens, anchor, step, False),
                                 _step_index(closes, anchor, step, True)))
-    table_rows = {t.id: i for i, t in enumerate(grid.tables[:MAX_ROWS])}
-    drawn = [r for r in grid.reservations if r.status in DRAWN and r.table_id in table_rows]
+    tables = list(setup.tables[:MAX_ROWS])
+    table_rows = {t.id: i for i, t in enumerate(tables)}
+    drawn = [r for r in reservations if r.status in DRAWN and r.table_id in table_rows]
     steps = set(in_service)
+    spans = []  # each drawn stay's steps, [first, last)
     for reservation in drawn:
-        steps.update(range(_step_index(reservation.starts_at, anchor, step, False),
-                           max(_step_index(reservation.ends_at, anchor, step, True),
-                               _step_index(reservation.starts_at, anchor, step, False) + 1)))
+        first = _step_index(reservation.starts_at, anchor, step, False)
+        last = max(_step_index(reservation.ends_at, anchor, step, True), first + 1)
+        spans.append((first, last))
+        steps.update(range(first, last))
     ordered = sorted(steps)[:MAX_COLUMNS]
     number_of = {k: i + 2 for i, k in enumerate(ordered)}
     columns = []
@@ -167,24 +231,20 @@ def build(session: Session, restaurant: Restaurant, day: dt.date) -> DayLayout:
         columns[start] = replace(columns[start], header_span=end - start)
 
     blocks = []
-    for reservation in drawn:
-        first = _step_index(reservation.starts_at, anchor, step, False)
-        last = max(_step_index(reservation.ends_at, anchor, step, True), first + 1)
+    for reservation, (first, last) in zip(drawn, spans, strict=True):
         covered = [number_of[k] for k in range(first, last) if k in number_of]
         if not covered:
             continue
         blocks.append(Block(reservation, table_rows[reservation.table_id] + FIRST_TABLE_ROW,
                             covered[0], len(covered)))
     placed = {b.reservation.id for b in blocks}
-    off_grid = [r for r in grid.reservations if r.id not in placed]
+    off_grid = [r for r in reservations if r.id not in placed]
 
     now = clock.now()
-    tables = grid.tables[:MAX_ROWS]
     return DayLayout(day, restaurant.timezone, tables, columns, blocks,
-                     _covers(grid, services, windows, tz), off_grid,
-                     fingerprint(session, restaurant, day, schedule), closed=not services,
+                     _covers(day, reservations, services, windows, tz), off_grid,
+                     fingerprint(session, restaurant, day, setup), closed=not services,
                      now=now, step=step, slots=_slots(columns, drawn, step),
-                     rows=_rows(tables, columns, blocks, now),
                      arrivals=sorted(drawn, key=lambda r: (r.starts_at, r.id)),
                      now_column=_now_column(columns, step, now),
                      first_service_column=next((c.number for c in columns if c.in_service),
@@ -202,20 +262,28 @@ def _now_column(columns: list[Column], step: dt.timedelta, now: dt.datetime) -> 
     return None  # unreachable: the last column ends after now
 
 
-def _slots(columns: list[Column], drawn: list[Reservation],
+def _slots(columns: list[Column], drawn: list[Shown],
            step: dt.timedelta) -> list[SlotCovers]:
-    result = []
-    for column in columns:
-        ends = column.starts_at + step
-        arriving = [r for r in drawn if column.starts_at <= r.starts_at < ends]
-        result.append(SlotCovers(
-            column, sum(r.party_size for r in arriving),
-            sum(r.party_size for r in arriving if r.status != "booked"),
-            sum(r.party_size for r in drawn if r.starts_at <= column.starts_at < r.ends_at)))
-    return result
+    # Columns are sorted: each stay adds to the columns starting inside it (bisect), and
+    # its party arrives in the column holding its start; linear in columns + stays.
+    starts = [c.starts_at for c in columns]
+    arriving = [0] * len(columns)
+    seated = [0] * len(columns)
+    in_house = [0] * len(columns)
+    for r in drawn:
+        i = bisect.bisect_right(starts, r.starts_at) - 1
+        if i >= 0 and r.starts_at < starts[i] + step:
+            arriving[i] += r.party_size
+            if r.status != "booked":
+                seated[i] += r.party_size
+        for j in range(bisect.bisect_left(starts, r.starts_at),
+                       bisect.bisect_left(starts, r.ends_at)):
+            in_house[j] += r.party_size
+    return [SlotCovers(column, arriving[i], seated[i], in_house[i])
+            for i, column in enumerate(columns)]
 
 
-def _rows(tables: list[DiningTable], columns: list[Column], blocks: list[Block],
+def _rows(tables: list[TableInfo], columns: list[Column], blocks: list[Block],
           now: dt.datetime) -> list[Row]:
     """Each table's row as cells in column order, every column once: the keyboard moves
     through them and screen readers count them (an ARIA grid). Columns a booking covers
@@ -245,10 +313,235 @@ def _rows(tables: list[DiningTable], columns: list[Column], blocks: list[Block],
     return rows
 
 
-def _covers(grid: DayGrid, services, windows, tz) -> list[ServiceCovers]:
+def _url_around_id(endpoint: str, ref: str) -> tuple[str, str]:
+    """A reservation URL as the text before and after its id: url_for once, not once
+    per booking (a 200-table evening has hundreds)."""
+    url = url_for(endpoint, ref=ref, reservation_id=987654321)
+    head, tail = url.split("987654321")
+    return head, tail
+
+
+# "–" and "✓" as character references: the same text in the page, and the rows stay
+# Latin-1 (one byte a character in CPython); a single character beyond it made a
+# row's string twice as long and its UTF-8 encoding several times slower.
+_DASH = "&ndash;"
+_CHECK = "&#10003;"
+# The holes in a cell's markup, in order: the row's number, the table's id and its name.
+_FREE_HOLES = ("r", "t", "t", "n")
+_OTHER_HOLES = ("r", "t")
+_HOLE = "\x01"
+# A run of cells of one kind: their markup as literal pieces with a hole between each two
+# (pieces[1::2]), the holes' names per cell, the number of cells.
+_Segment = tuple[list[str], tuple[str, ...], int]
+
+
+def _rows_html(day_layout: DayLayout, ref: str) -> Iterator[Markup]:
+    """The tables' rows as one string. At 200 tables × a day of 15-minute columns they
+    are ten thousand cells, which Jinja (an escape and a lookup per value, a url_for per
+    link) took about a second to write. Here each column's cell is made once, with holes
+    for what differs per row (the row's number, the table's id and name); the run of
+    free (or past, or closed) cells between two bookings is those pieces laid end to end,
+    kept for every row with the same run, and a row fills the holes with slice
+    assignments and joins. The markup is what the template wrote before, cell for cell;
+    the ARIA grid and the attributes owner-day.js and owner-drag.js read are described
+    there."""
+    tz = slotlib.zone(day_layout.timezone)
+    columns = day_layout.columns
+    detail = _url_around_id("owner.reservation_detail", ref)
+    move = _url_around_id("owner.move_reservation", ref)
+    new_url = url_for("owner.new_reservation", ref=ref)
+    now = day_layout.now
+    times: list[str] = []
+    holes: list[tuple[str, ...]] = []  # per column: the holes of its cell
+    pieces: list[tuple[list[str], list[str]]] = []  # per column: tabindex -1, tabindex 0
+    for column in columns:
+        local = column.starts_at.astimezone(tz)
+        hm = _hm(column.starts_at, tz)  # not strftime: several times slower
+        times.append(hm)
+        col = column.number
+        gap = " gap" if column.gap_before else ""
+        h = _HOLE
+        if not column.in_service or column.starts_at < now:
+            kind = "past" if column.in_service else "closed"
+            cell = (f'<span role="gridcell" class="cell {kind} r-{h} c-{col}{gap}"'
+                    f' id="cell-{h}-{col}" tabindex="\x00" data-col="{col}"'
+                    f' data-span="1" data-time="{hm}"></span>')
+            holes.append(_OTHER_HOLES)
+        else:
+            cell = (f'<div role="gridcell" class="gc" data-col="{col}" data-span="1">'
+                    f'<a class="cell r-{h} c-{col}{gap}" id="cell-{h}-{col}"'
+                    f' tabindex="\x00" data-time="{hm}"'
+                    f' href="{new_url}?date={local:%Y-%m-%d}&amp;time={hm}&amp;table={h}"'
+                    f' aria-label="Book {h} at {hm}"></a></div>')
+            holes.append(_FREE_HOLES)
+        pieces.append((cell.replace("\x00", "-1").split(h), cell.replace("\x00", "0").split(h)))
+    cached: dict[tuple[int, int], list[_Segment]] = {}
+
+    def segments(start: int, end: int, focus: int = -1) -> list[_Segment]:
+        """Columns [start, end) (indexes); ``focus``: the one Tab stop among them."""
+        if focus < 0 and (start, end) in cached:
+            return cached[(start, end)]
+        result = []
+        i = start
+        while i < end:
+            kind = holes[i]
+            run = [""]
+            first = i
+            while i < end and holes[i] is kind:
+                texts = pieces[i][1 if i == focus else 0]
+                run[-1] += texts[0]
+                for text in texts[1:]:
+                    run += ("", text)
+                i += 1
+            result.append((run, kind, i - first))
+        if focus < 0:
+            cached[(start, end)] = result
+        return result
+
+    by_row: dict[int, list[Block]] = {}
+    for block in day_layout.blocks:
+        by_row.setdefault(block.row, []).append(block)
+    # The one Tab stop: the first cell of the first row holding the focus column.
+    focus = day_layout.focus_column
+    focus_at = focus - 2 if focus else -1  # its index in columns
+    out: list[str] = []
+    add = out.append
+
+    def fill(found: list[_Segment], values: dict[str, str]) -> None:
+        for run, kind, count in found:
+            run = run.copy()
+            stride = 2 * len(kind)
+            for j, hole in enumerate(kind):
+                run[1 + 2 * j::stride] = [values[hole]] * count
+            out.extend(run)
+
+    for i, table in enumerate(day_layout.tables):
+        number = i + FIRST_TABLE_ROW
+        tid = table.id
+        name = str(escape(table.name))
+        area = f" · {escape(table.area)}" if table.area else ""
+        add(f'<div role="row" class="grid-row table-row" data-table="{tid}">'
+            f'<div class="table-head r-{number} c-1" role="rowheader" id="th-{tid}"'
+            f' tabindex="-1" data-col="1" data-span="1"><strong>{name}</strong>'
+            f' <small>{table.seats}{area}</small></div>')
+        values = {"r": str(number), "t": str(tid), "n": name}
+        reach = 0  # columns before this index are written (or covered by a booking)
+        for block in sorted(by_row.get(number, ()), key=lambda b: (b.column, b.reservation.id)):
+            start = block.column - 2
+            if start > reach:
+                here = focus_at if reach <= focus_at < start else -1
+                fill(segments(reach, start, here), values)
+                if here >= 0:
+                    focus_at = -1
+            tabindex = "-1"
+            if start <= focus_at < start + block.span:
+                tabindex, focus_at = "0", -1
+            add(_booking_html(block.reservation, number, block.column, block.span,
+                              " gap" if columns[start].gap_before else "", times[start],
+                              tabindex, tid, tz, detail, move))
+            reach = max(reach, start + block.span)
+        if reach < len(columns):
+            here = focus_at if reach <= focus_at else -1
+            fill(segments(reach, len(columns), here), values)
+        focus_at = -1  # the first row holds every column: its Tab stop is placed
+        add("</div>\n")
+        # A string per row, not one for the grid: the template's output is joined once
+        # more anyway, and each copy of a 2.7 MB string (Markup, escape) costs
+        # milliseconds where a row's 14 kB stays in the cache.
+        yield Markup("".join(out))
+        out.clear()
+
+
+def _hm(moment: dt.datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local.hour:02d}:{local.minute:02d}"
+
+
+def _booking_html(res: Shown, r: int, col: int, span: int, gap: str, hm: str,
+                  tabindex: str, tid: int, tz: ZoneInfo, detail: tuple[str, str],
+                  move: tuple[str, str]) -> str:
+    starts = _hm(res.starts_at, tz)
+    ends = _hm(res.ends_at, tz)
+    guest = escape(res.guest_name)
+    status = escape(res.status)
+    colspan = f' aria-colspan="{span}"' if span > 1 else ""
+    confirmed = ' data-confirmed="yes"' if res.confirmed_at else ""
+    movable = ""
+    if res.status in ("booked", "seated"):
+        minutes = int((res.ends_at - res.starts_at).total_seconds() // 60)
+        movable = (f' data-move-url="{move[0]}{res.id}{move[1]}" data-table="{tid}"'
+                   f' data-time="{starts}" data-version="{res.version}"'
+                   f' data-party="{res.party_size}" data-minutes="{minutes}"')
+    state = str(escape(res.status.replace("_", " ")))
+    if res.confirmed_at and res.status == "booked":
+        state += (' · <span class="confirmed" title="The guest confirmed from the reminder">'
+                  f'{_CHECK} confirmed</span>')
+    return (f'<div role="gridcell" class="gc" data-col="{col}" data-span="{span}"{colspan}>'
+            f'<span class="cell under r-{r} c-{col} s-{span}{gap}" aria-hidden="true"'
+            f' data-time="{hm}"></span>'
+            f'<a class="booking status-{status} source-{escape(res.source)} r-{r} c-{col}'
+            f' s-{span}" id="booking-{res.id}" tabindex="{tabindex}"'
+            f' href="{detail[0]}{res.id}{detail[1]}" data-reservation="{res.id}"'
+            f' data-status="{status}"{confirmed}{movable}'
+            f' title="{guest} · {res.party_size} · {starts}{_DASH}{ends}">'
+            f'<span class="guest">{guest}</span>'
+            f' <span class="party">{res.party_size}p · {starts}</span>'
+            f' <span class="state">{state}</span></a></div>')
+
+
+def _arrivals_html(day_layout: DayLayout, ref: str, csrf_field: str) -> Iterator[Markup]:
+    """The arrivals as list items, in time order: as for the grid's rows, hundreds of
+    them on a full evening were too many for Jinja (an escape, a lookup and a join per
+    value). The markup is described in templates/partials/owner_day_list.html."""
+    tz = slotlib.zone(day_layout.timezone)
+    detail = _url_around_id("owner.reservation_detail", ref)
+    status_url = _url_around_id("owner.set_status", ref)
+    names = {t.id: str(escape(t.name)) for t in day_layout.tables}
+    now = day_layout.now
+    for r in day_layout.arrivals:
+        status = escape(r.status)
+        guest = escape(r.guest_name)
+        starts = _hm(r.starts_at, tz)
+        people = "person" if r.party_size == 1 else "people"
+        marks = ""
+        if r.status == "booked":
+            if r.confirmed_at:
+                marks = f' <small class="confirmed">{_CHECK} confirmed</small>'
+            if r.starts_at < now:
+                marks += f' <small class="late">late, due {starts}</small>'
+        notes = f'\n<p class="notes">{escape(r.notes)}</p>' if r.notes else ""
+        actions = ""
+        if r.status == "booked":
+            action = f"{status_url[0]}{r.id}{status_url[1]}"
+            notify = ('<input type="hidden" name="notify_guest" value="y">'
+                      if r.guest_email else "")
+            actions = (
+                f'\n<div class="arrival-actions">\n'
+                f'<form method="post" action="{action}" hx-post="{action}" hx-target="#panel"'
+                f' hx-swap="innerHTML" data-quiet>\n{csrf_field}\n'
+                f'<input type="hidden" name="status" value="seated">\n'
+                f'<input type="hidden" name="version" value="{r.version}">\n'
+                f'<button type="submit" aria-label="Seat {guest}">Seat</button>\n</form>\n'
+                f'<form method="post" action="{action}" hx-post="{action}" hx-target="#panel"'
+                f' hx-swap="innerHTML">\n{csrf_field}\n'
+                f'<input type="hidden" name="status" value="cancelled">\n'
+                f'<input type="hidden" name="version" value="{r.version}">\n{notify}\n'
+                f'<button type="submit" class="secondary" aria-label="Cancel {guest}">Cancel'
+                f'</button>\n</form>\n</div>')
+        yield Markup(
+            f'<li class="arrival status-{status}" id="arrival-{r.id}" data-reservation="{r.id}">\n'
+            f'<span class="arrival-time">{starts}</span>\n<div class="arrival-main">\n'
+            f'<a href="{detail[0]}{r.id}{detail[1]}" class="arrival-name">{guest}</a>\n'
+            f'<span class="arrival-facts">{r.party_size} {people} · {names[r.table_id]}</span>\n'
+            f'<span class="badge status-{status}">{escape(r.status.replace("_", " "))}</span>'
+            f'{marks}{notes}\n</div>{actions}\n</li>\n')
+
+
+def _covers(day: dt.date, reservations: list[Shown], services, windows,
+            tz) -> list[ServiceCovers]:
     """Guests expected per service: booked, seated and completed parties starting in it."""
     result = []
-    counted = [r for r in grid.reservations if r.status in DRAWN]
+    counted = [r for r in reservations if r.status in DRAWN]
     assigned: set[int] = set()
     for service, (opens, closes) in zip(services, windows, strict=True):
         inside = [r for r in counted if opens <= r.starts_at < closes and r.id not in assigned]
@@ -256,8 +549,8 @@ def _covers(grid: DayGrid, services, windows, tz) -> list[ServiceCovers]:
         result.append(ServiceCovers(service.name or "Service", f"{service.opens:%H:%M}",
                                     f"{service.closes:%H:%M}", sum(r.party_size for r in inside),
                                     len(inside), _seated(inside)))
-    day_start = slotlib.to_utc(grid.day, dt.time(0), tz)
-    day_end = slotlib.to_utc(grid.day + dt.timedelta(days=1), dt.time(0), tz)
+    day_start = slotlib.to_utc(day, dt.time(0), tz)
+    day_end = slotlib.to_utc(day + dt.timedelta(days=1), dt.time(0), tz)
     others = [r for r in counted if r.id not in assigned and day_start <= r.starts_at < day_end]
     if others:
         result.append(ServiceCovers("Outside services", "", "", sum(r.party_size for r in others),
@@ -265,28 +558,28 @@ def _covers(grid: DayGrid, services, windows, tz) -> list[ServiceCovers]:
     return result
 
 
-def _seated(reservations: list[Reservation]) -> int:
+def _seated(reservations: list[Shown]) -> int:
     return sum(r.party_size for r in reservations if r.status != "booked")
 
 
 def fingerprint(session: Session, restaurant: Restaurant, day: dt.date,
-                schedule: slotlib.Schedule | None = None) -> str:
-    """Changes whenever anything drawn on the day could have changed (a few small
-    queries), so the live refresh can answer "nothing new" without rendering the grid."""
-    schedule = schedule or load_schedule(session, restaurant)
-    tz = schedule.zone
+                setup: RestaurantSetup | None = None) -> str:
+    """Changes whenever anything drawn on the day could have changed (one small query,
+    the set-up from the per-process cache), so the live refresh can answer "nothing
+    new" without rendering the grid."""
+    setup = setup or restaurant_setup(session, restaurant)
+    tz = setup.schedule.zone
     start = slotlib.to_utc(day - dt.timedelta(days=1), dt.time(0), tz)
     end = slotlib.to_utc(day + dt.timedelta(days=2), dt.time(0), tz)
     reservations = session.execute(
         select(func.count(Reservation.id), func.max(Reservation.updated_at),
                func.coalesce(func.sum(Reservation.version), 0), func.max(Reservation.id))
         .where(Reservation.restaurant_id == restaurant.id, overlapping_stays(start, end))).one()
-    tables = session.execute(
-        select(DiningTable.id, DiningTable.name, DiningTable.seats, DiningTable.position)
-        .where(DiningTable.restaurant_id == restaurant.id, DiningTable.active.is_(True))
-        .order_by(DiningTable.id)).all()
     # The time, to PAST_STEP: as the evening goes on, the cells that turned past stop
     # being offered even when no booking changed.
     past = int(clock.now().timestamp() // PAST_STEP.total_seconds())
-    raw = repr((tuple(reservations), [tuple(t) for t in tables], schedule, past))
+    # The set-up (schedule and active tables) is current for this transaction: its
+    # cache is keyed on the restaurant's set-up stamp, which triggers renew on every
+    # change to a table, a service or a special day.
+    raw = repr((tuple(reservations), setup.tables, setup.schedule, past))
     return hashlib.sha256(raw.encode()).hexdigest()[:16]

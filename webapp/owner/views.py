@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, stream_template, url_for
 from flask_login import current_user, login_required
 
 from ..caching import no_store
@@ -55,15 +55,25 @@ def _view() -> str:
     return view if view in VIEWS else "auto"
 
 
+def _html(template: str, **context) -> Response:
+    """A template rendered to UTF-8 piece by piece. The day view of a big restaurant is
+    megabytes of HTML: joined into one string first (render_template), a single
+    character beyond Latin-1 anywhere in the page (an arrow, a check mark) makes all of
+    it two bytes a character and its encoding several times slower; encoded piece by
+    piece, only those pieces pay."""
+    body = b"".join(piece.encode() for piece in stream_template(template, **context))
+    return Response(body, mimetype="text/html")
+
+
 @bp.get("/<ref>/day/<day>")
 @member_required
 def day(access: Access, day: str):
     date = parse_day(day)
     day_layout = layout.build(db.session, access.restaurant, date)
-    return render_template("owner/day.html", access=access, restaurant=access.restaurant,
-                           layout=day_layout, day=date, today=today(access.restaurant),
-                           previous=date - dt.timedelta(days=1), next=date + dt.timedelta(days=1),
-                           poll_seconds=poll_seconds(), view=_view())
+    return _html("owner/day.html", access=access, restaurant=access.restaurant,
+                 layout=day_layout, day=date, today=today(access.restaurant),
+                 previous=date - dt.timedelta(days=1), next=date + dt.timedelta(days=1),
+                 poll_seconds=poll_seconds(), view=_view())
 
 
 @bp.get("/<ref>/day/<day>/grid")
@@ -76,6 +86,5 @@ def grid(access: Access, day: str):
             db.session, access.restaurant, date):
         return Response(status=204)
     day_layout = layout.build(db.session, access.restaurant, date)
-    return render_template("partials/owner_grid.html", access=access,
-                           restaurant=access.restaurant, layout=day_layout, day=date,
-                           poll_seconds=poll_seconds(), view=_view())
+    return _html("partials/owner_grid.html", access=access, restaurant=access.restaurant,
+                 layout=day_layout, day=date, poll_seconds=poll_seconds(), view=_view())
