@@ -174,15 +174,24 @@ def empty_all_tables(app: Flask) -> None:
                 for name in names:
                     conn.execute(text(f"DELETE FROM {name}"))
             return
-        try:
-            with db.engine.begin() as conn:
-                conn.execute(text(f"SET LOCAL lock_timeout = '{EMPTY_TABLES_LOCK_TIMEOUT}'"))
-                conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
-        except OperationalError as error:
-            if "lock timeout" not in str(error):
-                raise
-            pytest.fail(f"emptying the tables waited {EMPTY_TABLES_LOCK_TIMEOUT} for locks held by "
-                        f"a transaction left open: {_open_transactions()}", pytrace=False)
+        # A live server's last request (a browser test's poll) may still be reading while
+        # TRUNCATE takes its tables' locks one by one in another order: PostgreSQL then
+        # breaks the deadlock by aborting the TRUNCATE. The reader's transaction is short;
+        # the TRUNCATE tries again after it.
+        for attempt in range(5):
+            try:
+                with db.engine.begin() as conn:
+                    conn.execute(text(f"SET LOCAL lock_timeout = '{EMPTY_TABLES_LOCK_TIMEOUT}'"))
+                    conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+                return
+            except OperationalError as error:
+                if "deadlock detected" in str(error) and attempt < 4:
+                    continue
+                if "lock timeout" not in str(error):
+                    raise
+                pytest.fail(f"emptying the tables waited {EMPTY_TABLES_LOCK_TIMEOUT} for locks "
+                            f"held by a transaction left open: {_open_transactions()}",
+                            pytrace=False)
 
 
 def _open_transactions() -> str:

@@ -20,14 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from icalendar.parser import escape_char, foldline
 from markupsafe import Markup, escape
 
 from ..booking import slots as slotlib
 from ..booking.slots import Schedule
-from ..i18n import clock_time, day_long, language, translations_of
+from ..i18n import clock_time, day_long, language, ngettext, translations_of
+from ..i18n import gettext as _
 from ..models import Reservation, Restaurant
 
 KINDS = ("confirmation", "change", "cancellation")

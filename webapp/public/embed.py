@@ -141,11 +141,13 @@ def embed(slug: str):
     return response
 
 
+# The forms read the posted form only: given no formdata, Flask-WTF reads a JSON body, and
+# these pages are CSRF-exempt, so a JSON list or number reached WTForms and answered 500.
 @bp.post("/r/<slug>/embed")
 @csrf.exempt  # writes nothing: "Show free times" without JavaScript
 def embed_show_times(slug: str):
     restaurant = _restaurant(slug)
-    booking = BookingForm(meta={"csrf": False})
+    booking = BookingForm(request.form, meta={"csrf": False})
     formdata = request.form.copy()
     picked = _picked(request.form)
     if picked:
@@ -164,7 +166,7 @@ def embed_book(slug: str):
     now = utcnow()
     setup = restaurant_setup(db.session, restaurant)
     schedule = setup.schedule
-    form = BookingForm(meta={"csrf": False})
+    form = BookingForm(request.form, meta={"csrf": False})
     availability = AvailabilityForm(request.form, meta={"csrf": False})
     availability.validate()
 
