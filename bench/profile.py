@@ -1,9 +1,13 @@
-"""Profile the hot paths in-process with pyinstrument: a booking through the API and the
-availability fragment, on a throwaway PostgreSQL with the benchmark's restaurant.
+"""Profile the hot paths in-process with pyinstrument: a booking through the API, the
+availability fragment and the whole restaurant page, on a throwaway PostgreSQL with the
+benchmark's restaurant.
 
     .venv/bin/python -m bench.profile [--requests 200]
 
-Writes bench/results/profile-booking.txt and profile-fragment.txt (and prints their heads).
+Writes bench/results/profile-booking.txt, profile-fragment.txt and profile-page.txt
+(and prints their heads), and each path's process CPU per request measured outside the
+profiler (other processes' time is not counted: the figure a loaded machine distorts
+least; compare trees in one session, as bench/dayview.py says).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .stack import ROOT, Postgres, app_env, booking_body, booking_path, free_port, load_restaurant, migrate
@@ -49,24 +55,38 @@ def main(argv: list[str] | None = None) -> int:
 
         for n in range(20):  # warm caches and pools outside the profile
             book(n)
+        _cpu("booking", lambda n: book(20 + n), args.requests)
         profiler = Profiler(interval=0.0005)
         with profiler:
-            for n in range(20, 20 + args.requests):
+            for n in range(20 + args.requests, 20 + 2 * args.requests):
                 book(n)
         _write("booking", profiler)
 
         busy = f"/r/{restaurant.slug}?date={first.isoformat()}&party_size=2"
-        for _ in range(20):
-            client.get(busy, headers={"HX-Request": "true"})
-        profiler = Profiler(interval=0.0005)
-        with profiler:
-            for _ in range(args.requests):
-                assert client.get(busy, headers={"HX-Request": "true"}).status_code == 200
-        _write("fragment", profiler)
+        for name, headers in (("fragment", {"HX-Request": "true"}), ("page", {})):
+            def get(_n: int, headers: dict[str, str] = headers) -> None:
+                assert client.get(busy, headers=headers).status_code == 200
+
+            for n in range(20):
+                get(n)
+            _cpu(name, get, args.requests)
+            profiler = Profiler(interval=0.0005)
+            with profiler:
+                for n in range(args.requests):
+                    get(n)
+            _write(name, profiler)
     finally:
         postgres.stop()
         shutil.rmtree(directory, ignore_errors=True)
     return 0
+
+
+def _cpu(name: str, request: Callable[[int], None], count: int) -> None:
+    started = time.process_time()
+    for n in range(count):
+        request(n)
+    print(f"{name}: {(time.process_time() - started) * 1000 / count:.2f} ms CPU per request "
+          f"({count} requests, this process: the app and PostgreSQL's client side)")
 
 
 def _write(name: str, profiler) -> None:

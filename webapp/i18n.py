@@ -23,6 +23,7 @@ import functools
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -30,7 +31,7 @@ from babel import dates, support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, Response, current_app, has_request_context, request, url_for
-from flask_babel import Babel, format_date, format_time, get_locale, refresh
+from flask_babel import Babel, format_time, get_locale, refresh
 
 # English first: the source language and the fallback.
 LANGUAGES = ("en", "de", "fr", "it", "es")
@@ -110,12 +111,11 @@ def language_links() -> list[dict[str, object]]:
 # --------------------------------------------------------------------------- formats
 
 
-def _skeleton(skeleton: str, day: dt.date, full_weekday: bool = False) -> str:
+def _skeleton(skeleton: str, day: dt.date, locale: str, full_weekday: bool = False) -> str:
     """``day`` in the locale's pattern for a CLDR skeleton ("MMMEd": weekday, day, short
     month, in the locale's order and punctuation). Flask-Babel has no format_skeleton;
     Babel's own takes the locale. CLDR's skeletons carry short weekdays only: with
     ``full_weekday`` the pattern's weekday is widened to the full name ("Freitag")."""
-    locale = get_locale() or "en"
     if not full_weekday:
         return dates.format_skeleton(skeleton, day, locale=locale)
     formats = dates.Locale.parse(locale).datetime_skeletons
@@ -124,46 +124,63 @@ def _skeleton(skeleton: str, day: dt.date, full_weekday: bool = False) -> str:
     return dates.format_date(day, re.sub(r"E+|c+", "EEEE", pattern), locale=locale)
 
 
-def day_long(day: dt.date) -> str:
-    """"Friday 4 December 2026"; "Freitag, 4. Dezember 2026"."""
-    if language() == "en":
-        return f"{day:%A} {day.day} {day:%B %Y}"
-    return format_date(day, "full")
+# Each way the pages and e-mails write a date: English as the pages always had it (a
+# strftime pattern, "{d}" the day without a leading zero), the other languages by CLDR.
+_DAY_STYLES: dict[str, tuple[str, Callable[[dt.date, str], str]]] = {
+    # "Friday 4 December 2026"; "Freitag, 4. Dezember 2026"
+    "long": ("%A {d} %B %Y", lambda day, loc: dates.format_date(day, "full", locale=loc)),
+    # "Friday 4 December"; "Freitag, 4. Dezember"
+    "month": ("%A {d} %B", lambda day, loc: _skeleton("MMMMEd", day, loc, full_weekday=True)),
+    # "Fri 4 Dec"; "Fr., 4. Dez."
+    "short": ("%a {d} %b", lambda day, loc: _skeleton("MMMEd", day, loc)),
+    # "Fri 4 Dec 2026"
+    "short_year": ("%a {d} %b %Y", lambda day, loc: _skeleton("yMMMEd", day, loc)),
+    # "4 December 2026" (no weekday)
+    "numeric": ("{d} %B %Y", lambda day, loc: dates.format_date(day, "long", locale=loc)),
+    # "December 2026"; "Dezember 2026"
+    "month_year": ("%B %Y", lambda day, loc: _skeleton("yMMMM", day, loc)),
+}
 
 
-def day_month(day: dt.date) -> str:
-    """"Friday 4 December"; "Freitag, 4. Dezember"."""
-    if language() == "en":
-        return f"{day:%A} {day.day} {day:%B}"
-    return _skeleton("MMMMEd", day, full_weekday=True)
+@functools.lru_cache(maxsize=16384)
+def _day_text(style: str, code: str, day: dt.date) -> str:
+    """A date in one of _DAY_STYLES, kept per process: the guest page lists every open
+    day up to the horizon (two years: 730 labels), and each costs several microseconds
+    to format, English included, where a lookup costs a fraction of one."""
+    english, other = _DAY_STYLES[style]
+    if code == "en":
+        return day.strftime(english.replace("{d}", str(day.day)))
+    return other(day, code)
 
 
-def day_short(day: dt.date) -> str:
-    """"Fri 4 Dec"; "Fr., 4. Dez."."""
-    if language() == "en":
-        return f"{day:%a} {day.day} {day:%b}"
-    return _skeleton("MMMEd", day)
+def format_day(style: str, day: dt.date, code: str | None = None) -> str:
+    """``day`` in a _DAY_STYLES style, in ``code`` (default: the current language; a
+    caller writing many dates looks the language up once and passes it)."""
+    return _day_text(style, code or language(), day)
 
 
-def day_short_year(day: dt.date) -> str:
-    """"Fri 4 Dec 2026"."""
-    if language() == "en":
-        return f"{day:%a} {day.day} {day:%b %Y}"
-    return _skeleton("yMMMEd", day)
+def day_long(day: dt.date, code: str | None = None) -> str:
+    return format_day("long", day, code)
 
 
-def day_numeric(day: dt.date) -> str:
-    """"4 December 2026" (no weekday)."""
-    if language() == "en":
-        return f"{day.day} {day:%B %Y}"
-    return format_date(day, "long")
+def day_month(day: dt.date, code: str | None = None) -> str:
+    return format_day("month", day, code)
 
 
-def month_year(day: dt.date) -> str:
-    """"December 2026"; "Dezember 2026"."""
-    if language() == "en":
-        return f"{day:%B %Y}"
-    return _skeleton("yMMMM", day)
+def day_short(day: dt.date, code: str | None = None) -> str:
+    return format_day("short", day, code)
+
+
+def day_short_year(day: dt.date, code: str | None = None) -> str:
+    return format_day("short_year", day, code)
+
+
+def day_numeric(day: dt.date, code: str | None = None) -> str:
+    return format_day("numeric", day, code)
+
+
+def month_year(day: dt.date, code: str | None = None) -> str:
+    return format_day("month_year", day, code)
 
 
 def clock_time(moment: dt.datetime | dt.time) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ..booking import slots as slotlib
 from ..booking.availability import times_with_tables
 from ..booking.slots import Schedule
-from ..i18n import clock_time, day_month, day_numeric, day_short, month_year
+from ..i18n import clock_time, day_month, day_numeric, day_short, language, month_year
 from ..models import Restaurant
 
 
@@ -48,15 +48,17 @@ def date_choices(schedule: Schedule, now: dt.datetime) -> list[DateChoice]:
     """Every date the restaurant has a service on, from today to the booking horizon."""
     today = local_today(schedule, now)
     days = slotlib.open_days(schedule, today, schedule.horizon_days + 1)
-    return [DateChoice(day.isoformat(), _day_label(day, today), month_year(day)) for day in days]
+    code = language()  # once: up to two years of days
+    return [DateChoice(day.isoformat(), _day_label(day, today, code), month_year(day, code))
+            for day in days]
 
 
 def months(choices: list[DateChoice]) -> list[tuple[str, list[DateChoice]]]:
     return [(month, list(items)) for month, items in groupby(choices, key=lambda c: c.month)]
 
 
-def _day_label(day: dt.date, today: dt.date) -> str:
-    label = day_short(day)
+def _day_label(day: dt.date, today: dt.date, code: str) -> str:
+    label = day_short(day, code)
     if day == today:
         return _("Today, %(day)s", day=label)
     if day == today + dt.timedelta(days=1):
