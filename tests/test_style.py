@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -21,3 +22,18 @@ def test_ruff_check_passes():
     result = subprocess.run([ruff(), "check", "--no-cache", "."], cwd=ROOT, capture_output=True,
                             text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# The doors of the owner operations and the guest's booking: views read input, call an
+# operation (webapp/booking) and render; the transaction belongs to the operation.
+VIEW_PACKAGES = ("webapp/owner", "webapp/api", "webapp/public")
+TRANSACTION_CALLS = re.compile(r"\bsession\.(commit|rollback|expire_all|refresh|begin|"
+                               r"begin_nested)\(")
+
+
+def test_no_view_runs_a_transaction_itself():
+    found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+             for package in VIEW_PACKAGES for path in sorted((ROOT / package).rglob("*.py"))
+             for number, line in enumerate(path.read_text().splitlines(), 1)
+             if TRANSACTION_CALLS.search(line)]
+    assert not found, "views must leave the transaction to webapp/booking:\n" + "\n".join(found)

@@ -446,18 +446,10 @@ def new_restaurant():
                                form=NewRestaurantForm(formdata=None))
     form = NewRestaurantForm()
     if form.validate():
-        # A first guess at the zone: the account's other restaurant's (the guide's first
-        # step offers the browser's and any other).
-        others = sorted(current_user.memberships, key=lambda m: m.restaurant_id)
-        zone = others[0].restaurant.timezone if others else "Europe/Berlin"
         try:
-            restaurant = restaurant_ops.create_restaurant(
-                db.session, slug=restaurant_ops.slug_from_name(db.session, form.name.data),
-                name=form.name.data, timezone=zone, owner=current_user, published=False,
-                onboarded=False)
-            db.session.commit()
+            restaurant = restaurant_ops.add_restaurant(db.session, name=form.name.data,
+                                                       owner=current_user)
         except SetupRefused as refusal:
-            db.session.rollback()
             _refusal_to(form, refusal)
         else:
             flash(f"{restaurant.name} is created. Let's set it up.", "success")

@@ -29,7 +29,7 @@ from ...notifications.outbox import queue_account_mail
 from ..errors import BookingError
 from . import links
 from .committing import committed
-from .restaurants import create_restaurant, slug_from_name, timezone_problem
+from .restaurants import create_named_restaurant, timezone_problem
 from .setup import SetupRefused
 
 PRODUCT = "Booking Manager"
@@ -132,19 +132,10 @@ def _new_owner(session: Session, email: str, password_hash: str, name: str, zone
     # The ORM leaves a None given to the constructor out of the INSERT, so the column's
     # default (now: accounts made any other way count as verified) filled it in.
     user.email_verified_at = None
-    restaurant = None
-    for _attempt in range(3):  # another sign-up may take the same free slug meanwhile
-        try:
-            restaurant = create_restaurant(session, slug=slug_from_name(session, name),
-                                           name=name, timezone=zone, owner=user,
-                                           published=False, onboarded=False)
-            break
-        except SetupRefused as refusal:
-            if refusal.field != "slug":
-                raise AccountRefused(refusal.message, field="restaurant_name") from None
-    if restaurant is None:
-        raise AccountRefused("Could not find a free address for this name; try again.",
-                             field="restaurant_name")
+    try:
+        restaurant = create_named_restaurant(session, name=name, timezone=zone, owner=user)
+    except SetupRefused as refusal:
+        raise AccountRefused(refusal.message, field="restaurant_name") from None
     mail_id = _queue_verification(session, user, urls, restaurant_name=name)
     return Outcome(user=user, restaurant=restaurant, email_ids=[mail_id])
 

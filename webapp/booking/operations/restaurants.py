@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, scoped_session
 from ...models import Membership, Restaurant, User, utcnow
 from ..phones import country_for_zone
 from ..slugs import previous_owner_of
+from .committing import committed
 from .setup import SLUG_TAKEN, SetupRefused
 
 AnySession = Session | scoped_session[Any]
@@ -125,3 +126,30 @@ def create_restaurant(session: AnySession, *, slug: str, name: str, timezone: st
         session.add(Membership(user_id=owner.id, restaurant_id=restaurant.id, role="owner"))
         session.flush()
     return restaurant
+
+
+def create_named_restaurant(session: AnySession, *, name: str, timezone: str, owner: User,
+                            attempts: int = 3) -> Restaurant:
+    """A new unpublished restaurant, onboarding to do, at an address made from its name,
+    flushed, not committed (sign-up commits it with the account). Another sign-up may take
+    the same free address in between: then the next free one is tried. Raises
+    SetupRefused for a bad name or zone, or when no free address was found."""
+    for _attempt in range(attempts):
+        try:
+            return create_restaurant(session, slug=slug_from_name(session, name), name=name,
+                                     timezone=timezone, owner=owner, published=False,
+                                     onboarded=False)
+        except SetupRefused as refusal:
+            if refusal.field != "slug":
+                raise
+    raise SetupRefused("Could not find a free address for this name; try again.", field="name")
+
+
+def add_restaurant(session: AnySession, *, name: str, owner: User) -> Restaurant:
+    """Another restaurant for an account (the dashboard's "Add a restaurant"), committed.
+    Its time zone starts as the account's first restaurant's (onboarding's first step
+    offers the browser's and any other)."""
+    others = sorted(owner.memberships, key=lambda m: m.restaurant_id)
+    zone = others[0].restaurant.timezone if others else "Europe/Berlin"
+    with committed(session):
+        return create_named_restaurant(session, name=name, timezone=zone, owner=owner)
