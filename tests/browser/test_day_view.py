@@ -10,6 +10,8 @@ future whatever instant the suite runs at."""
 from __future__ import annotations
 
 import datetime as dt
+import struct
+import zlib
 from collections.abc import Iterator
 
 import pytest
@@ -168,6 +170,59 @@ def test_today_opens_at_now_with_a_now_line(live_server, page, evening, width, a
         ".slot[aria-label^='20:15:']").get_attribute("data-col") + " s-1")
     x = line.bounding_box()["x"]
     assert x - slot_15["x"] == pytest.approx(slot_15["width"] * 5 / 15, abs=2)
+
+
+def _pixel(page, x: float, y: float) -> tuple[int, int, int]:
+    """The colour Chromium painted at (x, y): a 1×1 screenshot, whose PNG row is the
+    pixel itself whatever filter the encoder chose (each predicts from neighbours that a
+    single pixel does not have)."""
+    png = page.screenshot(clip={"x": x, "y": y, "width": 1, "height": 1})
+    chunks, at = {}, 8
+    while at < len(png):
+        length, kind = struct.unpack(">I4s", png[at:at + 8])
+        chunks[kind] = chunks.get(kind, b"") + png[at + 8:at + 8 + length]
+        at += 12 + length
+    row = zlib.decompress(chunks[b"IDAT"])
+    return row[1], row[2], row[3]
+
+
+def _is_red(rgb: tuple[int, int, int]) -> bool:
+    red, green, blue = rgb
+    return red > 180 and green < 90 and blue < 90  # the line's #d91c1c
+
+
+@pytest.mark.parametrize("width", (1366, 390))
+def test_the_now_line_runs_under_the_bookings(live_server, page, evening, width, app,
+                                             monkeypatch):
+    """Issue 17: the line crossed out the name of the party in the room at 20:10. It is
+    painted under the bookings now: red in a free row, the booking's own colour where a
+    booking covers it."""
+    monkeypatch.setitem(app.config, "OWNER_POLL_SECONDS", 3600)
+    page.set_viewport_size({"width": width, "height": HEIGHTS[width]})
+    _log_in(page, live_server)
+    if width <= 600:
+        page.get_by_role("link", name="Grid", exact=True).click()
+        page.wait_for_url("**view=grid")
+        _ready(page)
+    line = page.locator("#now-line")
+    expect(line).to_be_attached()
+    line_box = line.bounding_box()
+    x = line_box["x"] + line_box["width"] / 2
+    rossi = page.locator(".booking", has_text="Rossi Family")  # 20:00-22:00 on Roma
+    rossi.scroll_into_view_if_needed()
+    line_box = line.bounding_box()
+    x = line_box["x"] + line_box["width"] / 2
+    box = rossi.bounding_box()
+    assert box["x"] < x < box["x"] + box["width"]
+    assert not _is_red(_pixel(page, x, box["y"] + box["height"] / 2))
+    # Siena's row is free at 20:10 (its party comes at 21:00): the line shows there.
+    siena_head = page.locator("#th-" + page.locator(".table-row", has_text="Siena").first
+                              .get_attribute("data-table"))
+    siena_head.scroll_into_view_if_needed()
+    line_box = line.bounding_box()
+    x = line_box["x"] + line_box["width"] / 2
+    siena = siena_head.bounding_box()
+    assert _is_red(_pixel(page, x, siena["y"] + siena["height"] / 2))
 
 
 @pytest.mark.parametrize("width", (1024, 390))
