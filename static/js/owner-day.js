@@ -89,22 +89,35 @@
   // Home/End (Ctrl: first/last table), Enter follows the cell's link (booking or form).
   var activeId = null;
 
+  // A cell of the time header or the covers row has nothing focusable in it: it becomes
+  // focusable itself (tabindex -1, reached with the arrows only), so a screen reader user
+  // can read a time's arrivals and who is in the room.
   function focusTarget(item) {
     if (!item) { return null; }
     if (item.matches("[tabindex]")) { return item; }
-    return item.querySelector("a, [tabindex]");
+    var inside = item.querySelector("a, [tabindex]");
+    if (inside) { return inside; }
+    item.setAttribute("tabindex", "-1");
+    return item;
   }
 
+  var CELLS = '[role="rowheader"], [role="gridcell"], [role="columnheader"]';
+
   function itemsOf(row) {
-    return Array.prototype.slice.call(row.querySelectorAll('[role="rowheader"], [role="gridcell"]'));
+    return Array.prototype.slice.call(row.querySelectorAll(CELLS));
   }
 
   function itemOf(element) {
-    return element.closest('[role="gridcell"], [role="rowheader"]');
+    return element.closest(CELLS);
   }
 
   function tableRows(grid) {
     return Array.prototype.slice.call(grid.querySelectorAll('[role="row"].table-row'));
+  }
+
+  // Every row, the time header and the covers row first: where Up and Down go.
+  function allRows(grid) {
+    return Array.prototype.slice.call(grid.querySelectorAll('[role="row"]'));
   }
 
   function setActive(target) {
@@ -129,13 +142,23 @@
 
   var wantedColumn = null; // Up/Down keep to the column the host travels in
 
-  function columnOf(item) { return Number(item.dataset.col || 1); }
+  // The column and span: data-col/data-span where the cell has them, else its grid
+  // classes (c-N s-M: the time header's cells).
+  function gridNumber(item, data, prefix, fallback) {
+    if (item.dataset[data]) { return Number(item.dataset[data]); }
+    var found = new RegExp("(?:^|\\s)" + prefix + "-(\\d+)(?:\\s|$)").exec(item.className);
+    return found ? Number(found[1]) : fallback;
+  }
+
+  function columnOf(item) { return gridNumber(item, "col", "c", 1); }
+
+  function spanOf(item) { return gridNumber(item, "span", "s", 1); }
 
   function cellAt(row, column) {
     var items = itemsOf(row);
     for (var i = items.length - 1; i >= 0; i--) {
       var start = columnOf(items[i]);
-      if (start <= column && column < start + Number(items[i].dataset.span || 1)) { return items[i]; }
+      if (start <= column && column < start + spanOf(items[i])) { return items[i]; }
     }
     return items[0];
   }
@@ -146,7 +169,7 @@
     var item = itemOf(event.target);
     if (!item) { return; }
     var row = item.closest('[role="row"]');
-    var rows = tableRows(grid);
+    var rows = allRows(grid);
     var r = rows.indexOf(row);
     if (r < 0) { return; }
     var items = itemsOf(row);

@@ -331,6 +331,21 @@ def test_the_grid_is_one_tab_stop_and_the_panel_a_dialog(live_server, page, even
     page.keyboard.press("ArrowLeft")
     cell = page.evaluate("() => document.activeElement.id")
     assert cell == first
+    # Up from the first table reaches the covers row, then the time header (issue 17:
+    # they could not be reached), and Down comes back to the same cell.
+    active_row = "() => document.activeElement.closest('[role=row]').className"
+    page.keyboard.press("ArrowUp")
+    assert "covers-row" in page.evaluate(active_row)
+    assert " arriving" in page.evaluate("() => document.activeElement.getAttribute('aria-label')")
+    page.keyboard.press("ArrowUp")
+    assert "head-row" in page.evaluate(active_row)
+    assert page.evaluate("() => document.activeElement.getAttribute('role')") == "columnheader"
+    page.keyboard.press("ArrowUp")  # the top: stays
+    assert "head-row" in page.evaluate(active_row)
+    assert page.locator(".day-grid [tabindex='0']").count() == 1
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("() => document.activeElement.id") == first
 
     # Move to a free cell in the future and open the new-booking form with Enter.
     page.keyboard.press("End")
