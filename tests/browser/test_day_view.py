@@ -138,20 +138,25 @@ def test_the_day_view_fits_and_passes_axe_at_each_width(live_server, page, eveni
     assert console_errors == []  # the app's CSP is on: nothing refused
 
 
-@pytest.mark.parametrize("width", (1366, 1024, 390))
-def test_today_opens_at_now_with_a_now_line(live_server, page, evening, width, app,
-                                            monkeypatch):
-    # The fake clock below jumps ten minutes: no polls meanwhile (they would all fire).
-    monkeypatch.setitem(app.config, "OWNER_POLL_SECONDS", 3600)
+def _open_the_grid(page, live_server, width: int) -> None:
+    """Today's day view at ``width``, as the grid (a phone opens on the list)."""
     page.set_viewport_size({"width": width, "height": HEIGHTS[width]})
-    # The browser's own clock is days off the server's fixed one: the page goes by the
-    # server's instant and only advances it.
-    page.clock.install(time=dt.datetime(2031, 1, 1, 3, 0, tzinfo=dt.UTC))
     _log_in(page, live_server)
     if width <= 600:
         page.get_by_role("link", name="Grid", exact=True).click()
         page.wait_for_url("**view=grid")
         _ready(page)
+
+
+@pytest.mark.parametrize("width", (1366, 1024, 390))
+def test_today_opens_at_now_with_a_now_line(live_server, page, evening, width, app,
+                                            monkeypatch):
+    # The fake clock below jumps ten minutes: no polls meanwhile (they would all fire).
+    monkeypatch.setitem(app.config, "OWNER_POLL_SECONDS", 3600)
+    # The browser's own clock is days off the server's fixed one: the page goes by the
+    # server's instant and only advances it.
+    page.clock.install(time=dt.datetime(2031, 1, 1, 3, 0, tzinfo=dt.UTC))
+    _open_the_grid(page, live_server, width)
     line = page.locator("#now-line")
     expect(line).to_be_attached()
     box = _grid_box(page)
@@ -198,16 +203,9 @@ def test_the_now_line_runs_under_the_bookings(live_server, page, evening, width,
     painted under the bookings now: red in a free row, the booking's own colour where a
     booking covers it."""
     monkeypatch.setitem(app.config, "OWNER_POLL_SECONDS", 3600)
-    page.set_viewport_size({"width": width, "height": HEIGHTS[width]})
-    _log_in(page, live_server)
-    if width <= 600:
-        page.get_by_role("link", name="Grid", exact=True).click()
-        page.wait_for_url("**view=grid")
-        _ready(page)
+    _open_the_grid(page, live_server, width)
     line = page.locator("#now-line")
     expect(line).to_be_attached()
-    line_box = line.bounding_box()
-    x = line_box["x"] + line_box["width"] / 2
     rossi = page.locator(".booking", has_text="Rossi Family")  # 20:00-22:00 on Roma
     rossi.scroll_into_view_if_needed()
     line_box = line.bounding_box()
