@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,13 +90,21 @@ def frame_height(page) -> float:
         "f => f.getBoundingClientRect().height"))
 
 
-def wait_until_fitted(page, frame) -> float:
-    """Wait until the iframe is as tall as the document inside it; that height."""
-    page.wait_for_function(
-        "([f, h]) => Math.abs(f.getBoundingClientRect().height - h) <= 1",
-        arg=[page.locator("iframe[data-booking-embed]").element_handle(),
-             frame.evaluate("Math.ceil(document.documentElement.getBoundingClientRect().height)")])
-    return frame_height(page)
+def wait_until_fitted(page, frame, timeout: float = 10.0) -> float:
+    """Wait until the iframe is as tall as the document inside it; that height.
+
+    Both sides are read afresh on each look: the document inside may still grow after a
+    first read (the free times arrive after the form), and a height read once would then
+    never be matched (the flake CI saw)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        inside = frame.evaluate(
+            "Math.ceil(document.documentElement.getBoundingClientRect().height)")
+        outside = frame_height(page)
+        if abs(outside - inside) <= 1:
+            return outside
+        assert time.monotonic() < deadline, f"frame {outside}px, its document {inside}px"
+        page.wait_for_timeout(50)
 
 
 def whole_page(page, screenshot, name: str) -> None:
