@@ -13,6 +13,8 @@
 (*   pg_advisory_xact_lock(t, b)    book / change: every 15-minute bucket  *)
 (*                                  b of the NEW stay on ONE table t,      *)
 (*                                  keys sorted (locks.slot_lock_keys)     *)
+(*   pacing: (-restaurant, slot) keys sorted with the table keys          *)
+(*   re-count the pace (booking/pacing.py) when covers arrive at a slot    *)
 (*   re-check: no other active reservation of t overlaps the stay         *)
 (*   INSERT / UPDATE; COMMIT                                               *)
 (*                                                                         *)
@@ -54,16 +56,20 @@ CONSTANTS
     UseConstraint,  \* exclusion constraint reservations_no_overlap
     LockTimeouts,   \* lock_timeout may abort a transaction that waits for a lock
     RecheckExcludesSelf, \* change(): the re-check ignores the reservation being moved
-    XactLocks       \* advisory locks are transaction-scoped (pg_advisory_xact_lock);
+    XactLocks,      \* advisory locks are transaction-scoped (pg_advisory_xact_lock);
                     \* FALSE: session-scoped, unlocked on the success path only
+    Pace,           \* covers (one per reservation) that may start in one slot; 0: no pace
+    UsePaceKey      \* the restaurant-level pace key of the new start's slot, taken with
+                    \* the table keys in one sorted order (pacing.PaceWindow.lock_keys)
 
 ASSUME /\ Owner \notin Clients /\ NoOne \notin Clients \cup {Owner}
        /\ Pool \notin Clients \cup {Owner, NoOne}
        /\ Tables \subseteq Nat /\ NBuckets \in Nat \ {0} /\ MaxStay \in Nat \ {0}
        /\ \A cl \in CandidateLists : Len(cl) > 0 /\ \A i \in 1..Len(cl) : cl[i] \in Tables
        /\ MaxRequests \in Nat /\ MaxOwnerMoves \in Nat /\ MaxCrashes \in Nat
+       /\ 0 \notin Tables /\ Pace \in Nat
        /\ \A b \in {UseLocks, SortedLocks, UseRowLock, UseConstraint, LockTimeouts,
-                    RecheckExcludesSelf, XactLocks} : b \in BOOLEAN
+                    RecheckExcludesSelf, XactLocks, UsePaceKey} : b \in BOOLEAN
 
 Actors == Clients \cup {Owner}
 Range(f) == {f[i] : i \in DOMAIN f}
@@ -78,20 +84,28 @@ Stays   == {x \in [s : Buckets, e : 2..NBuckets + 1] : x.s < x.e /\ x.e - x.s <=
 Overlap(x, y) == x.s < y.e /\ y.s < x.e
 StayOf(r) == [s |-> r.s, e |-> r.e]
 
-(* Lock keys: pg_advisory_xact_lock(table_id, bucket). *)
-Keys == Tables \X Buckets
+(* Lock keys: pg_advisory_xact_lock(table_id, bucket); table 0 stands for the
+   restaurant's pace keys (-restaurant id, slot) in the code, which sort before every
+   table's keys there as <<0, b>> does here.  A slot of the pace is a bucket. *)
+Keys == ({0} \cup Tables) \X Buckets
 \* locks.slot_lock_keys(table_id, starts_at, ends_at): the keys of a stay, sorted.
 SortedKeys(t, x) == [i \in 1..(x.e - x.s) |-> <<t, x.s + i - 1>>]
+\* The pace key of the new start's slot (service._claim_table adds it when the
+\* service has a pace): first in the sorted order.
+PaceKeys(x) == IF Pace > 0 /\ UsePaceKey THEN <<<<0, x.s>>>> ELSE <<>>
+AllKeys(t, x) == PaceKeys(x) \o SortedKeys(t, x)
 \* The orders in which a transaction may take them.
 LockOrders(t, x) ==
     IF ~UseLocks THEN {<<>>}
-    ELSE IF SortedLocks THEN {SortedKeys(t, x)}
-    ELSE {p \in [1..(x.e - x.s) -> Range(SortedKeys(t, x))] :
-              Range(p) = Range(SortedKeys(t, x))}
+    ELSE IF SortedLocks THEN {AllKeys(t, x)}
+    ELSE {p \in [1..Len(AllKeys(t, x)) -> Range(AllKeys(t, x))] :
+              Range(p) = Range(AllKeys(t, x))}
 
 (* Reservation statuses; "none": the row does not exist (yet). *)
 Status   == {"none", "booked", "seated", "completed", "cancelled", "no_show"}
 Active   == {"booked", "seated"}
+\* pacing.PACED_STATUSES: the covers that count (cancelled and no-show ones do not)
+Paced    == {"booked", "seated", "completed"}
 \* rules.TRANSITIONS
 Moves    == {<<"booked", "seated">>, <<"seated", "completed">>, <<"booked", "no_show">>,
              <<"booked", "cancelled">>, <<"seated", "cancelled">>}
@@ -157,6 +171,17 @@ Init ==
 \* service._table_is_free, negated.
 Taken(t, x, self) ==
     \E o \in Clients \ {self} : rows[o].st \in Active /\ rows[o].t = t /\ Overlap(rows[o], x)
+
+\* Covers starting in slot b, row `self` left out (pacing.covers(..., ignore)).
+Covers(b, self) == Cardinality({o \in Clients \ {self} : rows[o].st \in Paced /\ rows[o].s = b})
+
+\* Does the write of transaction T bring covers to its start's slot?  A booking
+\* does; a move only to another slot (pacing.check_for: the old start's covers
+\* just leave, without a key).
+Arrives(T) == T.kind = "book" \/ ~(rows[T.res].st \in Paced /\ rows[T.res].s = T.s)
+
+\* The re-count under the keys finds no room for one more cover.
+OverPace(T) == Pace > 0 /\ Arrives(T) /\ Covers(T.s, T.res) + 1 > Pace
 
 \* COMMIT / ROLLBACK: every transaction-scoped lock of a goes.  (With session-
 \* scoped advisory locks -- control models only -- the code unlocks them on the
@@ -317,13 +342,17 @@ Acquire(a) ==
                            ![a].ph = IF tx[a].i = Len(tx[a].keys) THEN "check" ELSE "lock"]
     /\ UNCHANGED <<rows, rowLock, goal, left, crashes, promise, fired>>
 
-(* The re-check under the locks (service._claim_table / _table_is_free): taken
-   -> ROLLBACK, next candidate; free -> go on to the write. *)
+(* The re-count and re-check under the locks (service._claim_table): the pace
+   full -> ROLLBACK, PaceExceeded (restaurant-wide: no other table helps); the
+   table taken -> ROLLBACK, next candidate; free -> go on to the write. *)
 Check(a) ==
     /\ tx[a].ph = "check"
     /\ LET T == tx[a]
            self == IF T.kind = "book" \/ RecheckExcludesSelf THEN T.res ELSE NoOne IN
-       IF Taken(T.t, [s |-> T.s, e |-> T.e], self)
+       IF OverPace(T)
+       THEN /\ Abort(a)
+            /\ Answered(a)
+       ELSE IF Taken(T.t, [s |-> T.s, e |-> T.e], self)
        THEN /\ Abort(a)
             /\ NextCandidate(a)
        ELSE /\ tx' = [tx EXCEPT ![a].ph = "write"]
@@ -436,6 +465,11 @@ StatusMovesValid ==
           rows'[r].st /= rows[r].st =>
               <<rows[r].st, rows'[r].st>> \in Moves \cup {<<"none", "booked">>}]_rows
 
+\* No slot ever has more covers starting in it than the pace (booking/pacing.py).
+PaceKept ==
+    Pace > 0 => \A b \in Buckets :
+        Cardinality({c \in Clients : rows[c].st \in Paced /\ rows[c].s = b}) <= Pace
+
 \* With the advisory locks on, the constraint is a backstop that never fires.
 BackstopNeverFires == ~fired
 
@@ -457,6 +491,10 @@ SlotFree(c) ==
        \/ goal[c].kind = "change" /\ rows[c].st = "booked"
     /\ \E j \in 1..Len(goal[c].rem) :
           ~Taken(goal[c].rem[j], [s |-> goal[c].s, e |-> goal[c].e], c)
+    \* ... and the pace has room for it (or it keeps its slot)
+    /\ \/ Pace = 0
+       \/ goal[c].kind = "change" /\ rows[c].st \in Paced /\ rows[c].s = goal[c].s
+       \/ Covers(goal[c].s, c) < Pace
 
 \* After this step guest c holds what its request asked for.
 GrantedNext(c) ==

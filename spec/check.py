@@ -75,6 +75,9 @@ MODELS: tuple[Model, ...] = (
     Model("Restaurant", None, "safety: 2 guests and the owner at once", cost=15),
     Model("Liveness", None,
           "liveness: requests answered, free slots granted (2 guests)", cost=14),
+    Model("Pacing", None,
+          "safety: a pace of 1 cover per slot, 2 guests book and move, timeouts, a crash",
+          cost=8),
     Model("Control_NoLockConstraintOn", None,
           "control: no advisory locks, the constraint alone keeps safety", cost=4),
     # -- controls: must fail, with the property named
@@ -91,6 +94,8 @@ MODELS: tuple[Model, ...] = (
     Model("Control_UnsortedLiveness", TEMPORAL,
           "control: unsorted lock keys -> EveryRequestAnswered violated",
           tlc_args=("-deadlock",), cost=2),
+    Model("Control_PaceNoKey", invariant("PaceKept"),
+          "control: pacing counted without its key -> the pace exceeded"),
     Model("Control_NoRowLock", invariant("NoLostBooking"),
           "control: no FOR UPDATE -> a move lands on a cancelled reservation"),
     Model("Control_NoRowLockStatus", action_property("StatusMovesValid"),

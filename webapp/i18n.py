@@ -1,11 +1,24 @@
 """The guests' language: Flask-Babel's set-up, which locale a request gets, and the date
 and time formats the guest pages and e-mails share.
 
-Only the guest pages (the ``public`` blueprint) are translated; the owner dashboard, the
-API and the worker stay English. A guest's language is, in this order: ``?lang=xx`` (kept
-in a cookie, so it sticks from page to page), the cookie, the browser's
-``Accept-Language`` (best match among ``LANGUAGES``), English. (A restaurant's own
-default language would go between the cookie and the browser; it needs a column.)
+The guest pages (the ``public`` blueprint) speak all of ``LANGUAGES``; the owner dashboard
+and the account pages (the ``owner`` and ``auth`` blueprints) English and German
+(``DASHBOARD_LANGUAGES``); the API (problem+json included) and the worker stay English.
+An owner's language is ``?lang=`` (the "English / Deutsch" menu in the dashboard's header
+and on the login page), the same ``lang`` cookie, the browser's ``Accept-Language``,
+English; a cookie a guest page set to a language the dashboard does not speak is passed
+over. A guest's language is, in this order: ``?lang=xx`` (kept
+in a cookie, so it sticks from page to page), the cookie, the restaurant's own default
+language (``restaurants.default_language``, when the owner set one), the browser's
+``Accept-Language`` (best match among ``LANGUAGES``), English. The restaurant is the one
+the guest view has just read for the page (:func:`note_page_restaurant`: no query of
+its own); only a page answered before its view ran (a CSRF or rate-limit refusal) looks
+it up by the address's slug.
+
+A booking records the language it was made in (``reservations.language``, the rule in
+``booking/rules.booking_language``), and every e-mail about it is written in that
+language, whoever causes it (the outbox's writer and the reminder worker use
+``force_locale``).
 
 English is the source language: its texts are the msgids, and its dates keep the
 formats the pages had before ("Friday 4 December 2026", "19:30"), so English output is
@@ -13,6 +26,19 @@ unchanged. The other languages format with Babel's CLDR data for the locale.
 
 The catalogs are in ``webapp/translations``; their .mo files are build output, compiled
 at install (scripts/common.sh) and, should they be missing, at start (``compile_catalogs``).
+
+One catalog per language (the ``messages`` domain) holds the guest side's and the
+dashboard's messages alike, rather than a second gettext domain for the dashboard:
+Flask-Babel merges several domains into one set of translations where the last one wins,
+so a message in both ("Cancel", "Date") would take the dashboard's German on the guest
+pages too; one catalog keeps one translation per message (``pgettext`` where the two
+sides need different words), one ``pybabel extract``/``update``/``compile`` and the e-mails'
+fast :func:`gettext` unchanged. French, Italian and Spanish carry the dashboard's
+messages untranslated (empty: English, and the dashboard never picks those languages).
+tests/public/test_i18n_catalogs.py holds each message to the languages of the files it
+comes from, by source location: a guest page's message (templates/public, the guest
+views, the e-mails, base.html, the error page) translated in all four, a dashboard-only
+message (templates/owner, templates/auth, the owner and auth views) in German.
 """
 
 from __future__ import annotations
@@ -27,11 +53,15 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
+import flask_babel
 from babel import dates, support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, Response, current_app, has_request_context, request, url_for
+from flask import Flask, Response, current_app, g, has_request_context, request, url_for
 from flask_babel import Babel, format_time, get_locale, refresh
+from flask_babel.speaklater import LazyString
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException
 
 # English first: the source language and the fallback.
 LANGUAGES = ("en", "de", "fr", "it", "es")
@@ -57,12 +87,80 @@ def _is_guest_request() -> bool:
     return request.blueprint == "public" and request.endpoint != "public.home"
 
 
-def select_locale() -> str:
-    if not has_request_context() or not _is_guest_request():
-        return "en"  # the dashboard, the API, the CLI and the worker
+# The dashboard's and the account pages' languages (English first).
+DASHBOARD_LANGUAGES = ("en", "de")
+
+
+def is_dashboard_request() -> bool:
+    """The owner dashboard and the account pages (login, sign-up, reset, ...)."""
+    return has_request_context() and request.blueprint in ("owner", "auth")
+
+
+def dashboard_locale() -> str:
+    """The dashboard's language: ``?lang=``, the cookie, ``Accept-Language``, English;
+    each only when it is English or German."""
+    for choice in (_asked(), request.cookies.get(COOKIE, "")):
+        if choice in DASHBOARD_LANGUAGES:
+            return choice
+    return request.accept_languages.best_match(DASHBOARD_LANGUAGES, default="en") or "en"
+
+
+# g's key for the default language of the restaurant whose guest page this is ("": none).
+_PAGE_LANGUAGE = "guest_page_language"
+
+
+def note_page_restaurant(restaurant: object | None) -> None:
+    """The guest view has read the page's restaurant (None: there is none at the
+    address): its default language takes part in choosing the page's language, at no
+    query. A restaurant with a default language has the locale chosen again, should
+    something have asked for it before the view read the restaurant."""
+    default = getattr(restaurant, "default_language", "") or ""
+    setattr(g, _PAGE_LANGUAGE, default if default in LANGUAGES else "")
+    if default:
+        refresh()
+
+
+def _page_restaurant_language() -> str:
+    """The page's restaurant's default language ("": none, or not a restaurant's page):
+    as its view noted it; before the view ran (an error page), read by the slug."""
+    noted = g.get(_PAGE_LANGUAGE)
+    if noted is not None:
+        return str(noted)
+    slug = (request.view_args or {}).get("slug")
+    default = ""
+    if isinstance(slug, str) and slug:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from .booking.setup import restaurant_by_slug
+        from .extensions import db
+
+        try:
+            restaurant = restaurant_by_slug(db.session, slug)
+        except SQLAlchemyError:  # the database is down: this is its error page
+            restaurant = None
+        default = restaurant.default_language if restaurant is not None else ""
+    default = default if default in LANGUAGES else ""
+    setattr(g, _PAGE_LANGUAGE, default)
+    return default
+
+
+def guest_locale() -> str:
+    """A guest page's language: ``?lang=``, the cookie, the restaurant's default language,
+    the browser's ``Accept-Language``, English."""
     cookie = request.cookies.get(COOKIE, "")
     return (_asked() or (cookie if cookie in LANGUAGES else None)
+            or _page_restaurant_language()
             or request.accept_languages.best_match(LANGUAGES, default="en") or "en")
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return "en"  # the CLI and the worker (an e-mail forces its booking's language)
+    if _is_guest_request():
+        return guest_locale()
+    if is_dashboard_request():
+        return dashboard_locale()
+    return "en"  # the API, the front page
 
 
 def language() -> str:
@@ -72,11 +170,14 @@ def language() -> str:
 
 
 def _remember(response: Response) -> Response:
-    """``?lang=`` on a guest page sets the cookie; guest pages vary by language."""
-    if has_request_context() and _is_guest_request():
+    """``?lang=`` on a guest or dashboard page sets the cookie; those pages vary by
+    language."""
+    if has_request_context() and (_is_guest_request() or is_dashboard_request()):
         response.vary.add("Accept-Language")
         response.vary.add("Cookie")
         asked = _asked()
+        if is_dashboard_request() and asked not in DASHBOARD_LANGUAGES:
+            asked = None
         if asked and request.cookies.get(COOKIE) != asked:
             response.set_cookie(COOKIE, asked, max_age=COOKIE_MAX_AGE, samesite="Lax",
                                 httponly=True,
@@ -88,6 +189,15 @@ def _here_for_get() -> str:
     """This page as a GET address, for the language links: a POST's answer (a refused
     booking) links to its page instead."""
     if request.method == "GET":
+        return request.path
+    if is_dashboard_request():  # a refused form answers at its own (GET) address, mostly
+        adapter = current_app.create_url_adapter(request)
+        try:
+            if adapter is None:
+                raise LookupError
+            adapter.match(request.path, method="GET")
+        except (HTTPException, LookupError):
+            return url_for("owner.index")
         return request.path
     view_args = request.view_args or {}
     slug, token = view_args.get("slug"), view_args.get("token")
@@ -104,8 +214,9 @@ def language_links() -> list[dict[str, object]]:
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"] \
         if request.method == "GET" else []
     current = language()
+    codes = DASHBOARD_LANGUAGES if is_dashboard_request() else LANGUAGES
     return [{"code": code, "name": LANGUAGE_NAMES[code], "current": code == current,
-             "url": path + "?" + urlencode([*args, ("lang", code)])} for code in LANGUAGES]
+             "url": path + "?" + urlencode([*args, ("lang", code)])} for code in codes]
 
 
 # --------------------------------------------------------------------------- formats
@@ -218,6 +329,20 @@ def ngettext(singular: str, plural: str, num: int, **variables: object) -> str:
     return text % {"num": num, **variables}
 
 
+class EscapedLazyString(LazyString):
+    """Flask-Babel's lazy text, escaped when a template prints it: Flask-Babel's own
+    ``__html__`` hands the text over as markup, so "guest's" came out as it is rather than
+    "guest&#39;s" (as a plain string does), and a value formatted into it unescaped."""
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+def lazy_gettext(string: str, **variables: object) -> EscapedLazyString:
+    """Flask-Babel's ``lazy_gettext``, escaped like any text (the dashboard's forms)."""
+    return EscapedLazyString(flask_babel.gettext, string, **variables)
+
+
 def translations_of(msgid: str) -> list[str]:
     """``msgid`` in every language (English first); no request or app needed."""
     return [msgid, *(_catalog(code).gettext(msgid) for code in LANGUAGES[1:])]
@@ -262,5 +387,6 @@ def init_app(app: Flask) -> None:
 
     # Globals, not a context processor: the macros imported by the templates see them too.
     app.jinja_env.globals.update(language=language, language_links=language_links,
+                                 is_dashboard_request=is_dashboard_request,
                                  day_long=day_long, day_short=day_short, day_month=day_month,
                                  clock_time=clock_time)

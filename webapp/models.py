@@ -100,6 +100,7 @@ class Restaurant(Model):
         CheckConstraint("lead_time_minutes >= 0", name="lead_time"),
         CheckConstraint("horizon_days BETWEEN 1 AND 730", name="horizon"),
         CheckConstraint("max_online_party >= 1", name="max_online_party"),
+        CheckConstraint("cancel_cutoff_hours BETWEEN 0 AND 720", name="cancel_cutoff"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,6 +148,13 @@ class Restaurant(Model):
     # Whether the staff calendar feeds (booking/calendar_feed.py) show guests' contacts.
     calendar_feed_contact: Mapped[bool] = mapped_column(Boolean, default=False,
                                                         server_default=false())
+    # The language the guest page opens in unless the guest picks one on the page, and
+    # that of the bookings the restaurant takes itself; "": the guest's browser decides.
+    default_language: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    # Guests may change or cancel online until this many hours before the start (0: until
+    # the start); after it the manage page and the guest API send them to the phone.
+    # Owners are not bound by it (rules.check_guest_may_change).
+    cancel_cutoff_hours: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     tables: Mapped[list[DiningTable]] = relationship(
         back_populates="restaurant", order_by="(DiningTable.position, DiningTable.id)"
@@ -222,6 +230,10 @@ class OpeningHours(Model):
     __table_args__ = (
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
         CheckConstraint("opens <> closes", name="not_empty"),
+        CheckConstraint("pace_covers IS NULL OR pace_covers BETWEEN 1 AND 10000",
+                        name="pace_covers"),
+        CheckConstraint("max_covers IS NULL OR max_covers BETWEEN 1 AND 100000",
+                        name="max_covers"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -234,6 +246,10 @@ class OpeningHours(Model):
     closes: Mapped[dt.time] = mapped_column(Time)
     # Latest start; NULL means closing time minus the party's turn time.
     last_seating: Mapped[dt.time | None] = mapped_column(Time, nullable=True)
+    # Pacing (booking/pacing.py): the most covers that may start in one slot interval
+    # of the service, and the most for the whole service; NULL: no limit.
+    pace_covers: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_covers: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     restaurant: Mapped[Restaurant] = relationship(back_populates="opening_hours")
 
@@ -262,7 +278,13 @@ class SpecialDay(Model):
 
 class SpecialDayService(Model):
     __tablename__ = "special_day_services"
-    __table_args__ = (CheckConstraint("opens <> closes", name="not_empty"),)
+    __table_args__ = (
+        CheckConstraint("opens <> closes", name="not_empty"),
+        CheckConstraint("pace_covers IS NULL OR pace_covers BETWEEN 1 AND 10000",
+                        name="pace_covers"),
+        CheckConstraint("max_covers IS NULL OR max_covers BETWEEN 1 AND 100000",
+                        name="max_covers"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     special_day_id: Mapped[int] = mapped_column(
@@ -272,6 +294,10 @@ class SpecialDayService(Model):
     opens: Mapped[dt.time] = mapped_column(Time)
     closes: Mapped[dt.time] = mapped_column(Time)
     last_seating: Mapped[dt.time | None] = mapped_column(Time, nullable=True)
+    # Pacing (booking/pacing.py): the most covers that may start in one slot interval
+    # of the service, and the most for the whole service; NULL: no limit.
+    pace_covers: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_covers: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     special_day: Mapped[SpecialDay] = relationship(back_populates="services")
 
@@ -336,6 +362,9 @@ class Reservation(Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The language the guest booked in (webapp/i18n.LANGUAGES): every e-mail about the
+    # booking is written in it, whoever causes the e-mail.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     restaurant: Mapped[Restaurant] = relationship()
     table: Mapped[DiningTable] = relationship()

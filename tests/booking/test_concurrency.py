@@ -11,6 +11,8 @@ one PostgreSQL database, started together by a barrier, outcomes counted.
 * Guests swapping or chaining moves at once: no deadlock, no lost booking, and the
   end state is what the successful moves say.
 * A held (table, bucket) lock makes a booking give up after its lock timeout.
+* A pace of 20 covers per slot holds under 200 guests over 20 tables; the CONTROL with
+  the pace key off (and the same hook) shows the pace exceeded.
 
 Children are forked (the app is imported once, in the parent); each opens its own
 engine on the test database. The parent disposes its pool before forking so that
@@ -27,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, create_engine, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -36,7 +38,7 @@ from webapp.booking import locks, service
 from webapp.booking.availability import bookable_times
 from webapp.booking.errors import BookingError, LockTimeout
 from webapp.extensions import db
-from webapp.models import ACTIVE_STATUSES, Reservation, Restaurant
+from webapp.models import ACTIVE_STATUSES, OpeningHours, Reservation, Restaurant
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]  # real processes racing
 
@@ -322,3 +324,62 @@ def test_a_held_slot_lock_times_out_quickly(app, session):
         locks.LOCK_WAIT_OBSERVERS.remove(waits.append)
         holder.dispose()
     assert [r.id for r in active_reservations(session, restaurant.id)] == [booked.id]
+
+
+# --------------------------------------------------------------------------- pacing
+
+
+PACE = 20  # covers per 15-minute slot
+PACE_OFF = service.WritePolicy(lock_timeout_ms=60_000, advisory_locks=True, pace_locks=False)
+
+
+def _paced_restaurant(session) -> Restaurant:
+    restaurant = make_restaurant(session, tables=[(f"T{i}", 4) for i in range(1, 21)])
+    session.execute(update(OpeningHours).where(OpeningHours.restaurant_id == restaurant.id,
+                                               OpeningHours.name == "Dinner")
+                    .values(pace_covers=PACE))
+    session.commit()
+    return restaurant
+
+
+def _covers_at(session, restaurant_id: int, starts_at: dt.datetime) -> int:
+    return sum(r.party_size for r in active_reservations(session, restaurant_id)
+               if r.starts_at == starts_at)
+
+
+@pytest.mark.parametrize("policy, competitors", [(LOCKED, 200), (PACE_OFF, 20)],
+                         ids=["pace-key-on", "pace-key-off-control"])
+def test_a_pace_of_twenty_covers_under_concurrent_bookings(app, session, policy, competitors):
+    """Guests of 2 race for 19:00 over 20 tables (each asks for table index % 20, so
+    the writers really are on different tables and only the pace key can order them).
+    With the key: exactly 10 bookings (20 covers), the rest PaceExceeded or (their
+    table taken) SlotTaken, the backstop never involved. The CONTROL, pace key off:
+    the race hook holds every writer after its re-count until all 20 have counted, so
+    all see room and all write: 40 covers, twice the pace. The table keys and the
+    exclusion constraint have nothing to stop (every writer is on its own table)."""
+    restaurant = _paced_restaurant(session)
+    table_ids = [t.id for t in restaurant.tables]
+    starts_at = local(restaurant, future_day(), 19)
+    _RACE.arm(competitors)
+
+    def book(child_session, child_restaurant, index):
+        return service.book(child_session, child_restaurant, starts_at=starts_at, party_size=2,
+                            guest=guest(index), table_id=table_ids[index % 20], policy=policy)
+
+    control = not policy.pace_locks
+    outcomes = compete(app, restaurant.id, [book] * competitors,
+                       before=_install_race_hook if control else None)
+    assert not any(o.by_constraint for o in outcomes)
+    if control:
+        assert kinds(outcomes) == {"ok": competitors}, outcomes
+        assert _RACE.arrived.value == competitors  # every writer passed the re-count
+        assert _covers_at(session, restaurant.id, starts_at) == 2 * competitors > PACE
+    else:
+        counted = kinds(outcomes)
+        assert counted["ok"] == PACE // 2, counted
+        assert set(counted) <= {"ok", "PaceExceeded", "SlotTaken"}, counted
+        assert counted["PaceExceeded"] > 0
+        assert _covers_at(session, restaurant.id, starts_at) == PACE
+        booked = active_reservations(session, restaurant.id)
+        assert len({r.table_id for r in booked}) == len(booked)
+        assert_no_overlaps(booked)

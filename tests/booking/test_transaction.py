@@ -38,6 +38,7 @@ CORE_ON_SESSION_CONNECTION = {
                                                 "callback, inside write_transaction",
     ("notifications/reminders.py", "plan_reminder"): "called by MailWriter, inside "
                                                      "write_transaction",
+    ("booking/pacing.py", "covers"): "a SELECT",
     ("booking/slugs.py", "_record_slug_changes"): "a before_flush hook: inside a flush",
 }
 

@@ -48,7 +48,7 @@ def test_setup_pages(live_server, page, session, screenshot):
     page.get_by_role("link", name="Hours", exact=True).click()
     day = future_day(3)
     page.locator("select#weekday").select_option(str(day.weekday()))
-    page.get_by_label("Service").fill("Dinner")
+    page.get_by_label("Service", exact=True).fill("Dinner")
     page.get_by_label("Opens").fill("18:00")
     page.get_by_label("Closes").fill("22:00")
     page.get_by_role("button", name="Add service").click()

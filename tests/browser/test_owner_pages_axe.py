@@ -85,11 +85,22 @@ def seeded(session):
             "hours": hours.id, "special": special.id}
 
 
-def test_every_owner_page_passes_axe_and_fits(live_server, page, seeded, screenshot):
-    page.goto(live_server.url + "/login")
-    page.get_by_label("E-mail").fill("owner@example.com")
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+# The login form's words in each dashboard language (German words are long: every page
+# is swept in German too, the language chosen on the login page's menu).
+LOGIN = {"en": ("E-mail", "Password", "Log in"), "de": ("E-Mail", "Passwort", "Anmelden")}
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_every_owner_page_passes_axe_and_fits(live_server, page, seeded, screenshot, language):
+    page.goto(live_server.url + f"/login?lang={language}")
+    assert page.locator("html").get_attribute("lang") == language
+    for width in WIDTHS:  # the login page itself, before logging in
+        page.set_viewport_size({"width": width, "height": 900})
+        assert horizontal_overflow(page) == 0 and axe_violations(page) == [], width
+    email, password, button = LOGIN[language]
+    page.get_by_label(email).fill("owner@example.com")
+    page.get_by_label(password).fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name=button).click()
     page.wait_for_url("**/owner/**")
     findings = []
     for endpoint, path in _pages("sweep", seeded).items():
@@ -97,9 +108,10 @@ def test_every_owner_page_passes_axe_and_fits(live_server, page, seeded, screens
             page.set_viewport_size({"width": width, "height": 900})
             response = page.goto(live_server.url + path)
             assert response is not None and response.status == 200, (endpoint, response)
+            assert page.locator("html").get_attribute("lang") == language, endpoint
             violations = axe_violations(page)
             overflow = horizontal_overflow(page)
             if violations or overflow:
-                screenshot(page, f"sweep-{endpoint}-{width}")
+                screenshot(page, f"sweep-{language}-{endpoint}-{width}")
                 findings.append((endpoint, width, overflow, violations))
     assert not findings, "\n".join(map(str, findings))

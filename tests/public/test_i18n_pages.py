@@ -129,8 +129,8 @@ def test_a_booking_made_in_german_sends_a_german_email(client, session, restaura
 
 def test_the_reminder_is_written_in_the_language_the_guest_booked_in(app, client, session,
                                                                      restaurant, smtp_server):
-    """The worker writes the reminder days later, outside any request: the language
-    rides with the planned row (its placeholder) and the worker writes in it."""
+    """The worker writes the reminder days later, outside any request: the booking
+    recorded its language (reservations.language) and the worker writes in it."""
     restaurant.reminder_hours = 24
     session.commit()
     day = future_day()

@@ -51,14 +51,24 @@ def manage_page_url(slug: str, token: str) -> str:
 def opening_hours(row: OpeningHours) -> dict[str, Any]:
     return {"id": row.id, "weekday": row.weekday, "day": WEEKDAYS[row.weekday],
             "name": row.name, "opens": hhmm(row.opens), "closes": hhmm(row.closes),
-            "last_seating": hhmm(row.last_seating)}
+            "last_seating": hhmm(row.last_seating), "pace_covers": row.pace_covers,
+            "max_covers": row.max_covers}
+
+
+# The owner's pacing of a service: in the owner API only, not in the public restaurant.
+_PACING = ("pace_covers", "max_covers")
+
+
+def _public(service: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in service.items() if key not in _PACING}
 
 
 def special_day(row: SpecialDay) -> dict[str, Any]:
     return {"id": row.id, "start_date": row.start_date.isoformat(),
             "end_date": row.end_date.isoformat(), "closed": row.closed, "reason": row.reason,
             "services": [{"name": s.name, "opens": hhmm(s.opens), "closes": hhmm(s.closes),
-                          "last_seating": hhmm(s.last_seating)} for s in row.services]}
+                          "last_seating": hhmm(s.last_seating), "pace_covers": s.pace_covers,
+                          "max_covers": s.max_covers} for s in row.services]}
 
 
 def restaurant_public(restaurant: Restaurant, hours: list[OpeningHours],
@@ -72,8 +82,9 @@ def restaurant_public(restaurant: Restaurant, hours: list[OpeningHours],
                     "lead_time_minutes": restaurant.lead_time_minutes,
                     "horizon_days": restaurant.horizon_days,
                     "max_online_party": restaurant.max_online_party},
-        "opening_hours": [opening_hours(h) for h in hours],
-        "special_days": [special_day(s) for s in closures],
+        "opening_hours": [_public(opening_hours(h)) for h in hours],
+        "special_days": [{**day, "services": [_public(s) for s in day["services"]]}
+                         for day in map(special_day, closures)],
         "links": {"self": url_for("api.restaurant", slug=restaurant.slug, _external=True),
                   "page": f"{public_base()}/r/{restaurant.slug}"},
     }
@@ -90,11 +101,13 @@ def restaurant_settings(restaurant: Restaurant) -> dict[str, Any]:
         "horizon_days": restaurant.horizon_days,
         "max_online_party": restaurant.max_online_party,
         "reminder_hours": restaurant.reminder_hours, "country": restaurant.country,
+        "cancel_cutoff_hours": restaurant.cancel_cutoff_hours,
         "phone": restaurant.phone, "email": restaurant.email, "address": restaurant.address,
         "description": restaurant.description,
         # One origin per line, as the settings page shows it (a PATCH takes it back as is).
         "embed_origins": restaurant.embed_origins,
         "calendar_feed_contact": restaurant.calendar_feed_contact,
+        "default_language": restaurant.default_language,
     }
 
 
@@ -125,7 +138,7 @@ def reservation(row: Reservation, restaurant: Restaurant, *, owner: bool,
         "starts_at": utc_iso(row.starts_at), "ends_at": utc_iso(row.ends_at),
         "local_start": local_iso(row.starts_at, zone), "local_end": local_iso(row.ends_at, zone),
         "name": row.guest_name, "email": row.guest_email, "phone": row.guest_phone,
-        "notes": row.notes, "version": row.version,
+        "notes": row.notes, "version": row.version, "language": row.language,
         "confirmed_at": utc_iso(row.confirmed_at) if row.confirmed_at else None,
         "table": ({"id": row.table_id, "name": table_name} if table_name
                   else {"id": row.table_id, "name": row.table.name} if row.table else None),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..i18n import LANGUAGES
+
 _STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}
 _INT = {"type": "integer"}
@@ -36,7 +38,30 @@ def _list_of(key: str, item: str) -> dict[str, Any]:
     return _object({key: {"type": "array", "items": _ref(item)}})
 
 
-SERVICE = _object({"name": _STR, "opens": _HHMM, "closes": _HHMM, "last_seating": _NHHMM})
+# Pacing (owner API only): the most covers starting in one slot interval / in the service.
+_PACE = {"type": ["integer", "null"], "minimum": 1, "maximum": 10000,
+         "description": "The most covers that may start in one slot interval (online guests "
+                        "are not offered a full slot; owners may book over it with "
+                        "`allow_over_pace`); null: no pace. Owner API only."}
+_MAX_COVERS = {"type": ["integer", "null"], "minimum": 1, "maximum": 100000,
+               "description": "The most covers for the whole service; null: no limit. "
+                              "Owner API only."}
+# Not required: the owner API always carries the pacing, the public restaurant resource
+# never does (a guest has no business with the kitchen's limits).
+_OWNER_ONLY = ("pace_covers", "max_covers")
+
+
+def _required_but_pacing(properties: dict[str, Any]) -> list[str]:
+    return [name for name in properties if name not in _OWNER_ONLY]
+
+
+_SERVICE_FIELDS = {"name": _STR, "opens": _HHMM, "closes": _HHMM, "last_seating": _NHHMM,
+                   "pace_covers": _PACE, "max_covers": _MAX_COVERS}
+SERVICE = _object(_SERVICE_FIELDS, _required_but_pacing(_SERVICE_FIELDS))
+_OPENING_HOURS_FIELDS = {"id": _INT, "weekday": {"type": "integer", "minimum": 0, "maximum": 6},
+                         "day": _STR, "name": _STR, "opens": _HHMM, "closes": _HHMM,
+                         "last_seating": _NHHMM, "pace_covers": _PACE,
+                         "max_covers": _MAX_COVERS}
 
 COMPONENTS: dict[str, dict[str, Any]] = {
     "Problem": _object({
@@ -51,10 +76,8 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         "reservations": {"type": "array", "items": _INT},
     }, ["type", "title", "status", "detail"],
         "RFC 9457 problem details; 422 answers carry `errors`: {field: [messages]}."),
-    "OpeningHours": _object({"id": _INT, "weekday": {"type": "integer", "minimum": 0,
-                                                     "maximum": 6},
-                             "day": _STR, "name": _STR, "opens": _HHMM, "closes": _HHMM,
-                             "last_seating": _NHHMM}),
+    "OpeningHours": _object(_OPENING_HOURS_FIELDS,
+                            _required_but_pacing(_OPENING_HOURS_FIELDS)),
     "SpecialDay": _object({"id": _INT, "start_date": _DATE, "end_date": _DATE,
                            "closed": {"type": "boolean"}, "reason": _STR,
                            "services": {"type": "array", "items": SERVICE}}),
@@ -92,6 +115,9 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         "starts_at": _UTC, "ends_at": _UTC,
         "local_start": _LOCAL, "local_end": _LOCAL, "name": _STR, "email": _STR, "phone": _STR,
         "notes": _STR, "version": _INT,
+        "language": {"type": "string", "enum": list(LANGUAGES),
+                     "description": "The language the booking was made in: every e-mail about "
+                                    "it is written in it."},
         "confirmed_at": {"type": ["string", "null"], "format": "date-time",
                          "description": "When the guest confirmed from the reminder's link "
                                         "(null: not confirmed)."},
@@ -104,8 +130,8 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         "links": {"type": "object", "additionalProperties": _STR},
     }, ["id", "restaurant", "status", "party_size", "date", "service_date", "time",
         "starts_at", "ends_at",
-        "local_start", "local_end", "name", "email", "phone", "notes", "version", "table",
-        "confirmed_at", "links"]),
+        "local_start", "local_end", "name", "email", "phone", "notes", "version", "language",
+        "table", "confirmed_at", "links"]),
     "ReservationList": _object({"reservations": {"type": "array", "items": _ref("Reservation")},
                                 "truncated": {"type": "boolean"}}),
     "Settings": _object({
@@ -114,7 +140,17 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         "turn_times": {"type": "object", "additionalProperties": _INT},
         "lead_time_minutes": _INT, "horizon_days": _INT, "max_online_party": _INT,
         "reminder_hours": _INT, "country": _STR,
-        "phone": _STR, "email": _STR, "address": _STR, "description": _STR}),
+        "cancel_cutoff_hours": {"type": "integer", "minimum": 0, "maximum": 720,
+                                "description": "Guests may change or cancel online until this "
+                                               "many hours before the start (after it the "
+                                               "guest API answers 409 cancel_cutoff); 0: "
+                                               "until the start. Owners are not bound."},
+        "phone": _STR, "email": _STR, "address": _STR, "description": _STR,
+        "default_language": {"type": "string", "enum": ["", *LANGUAGES],
+                             "description": "The guest page's language unless the guest "
+                                            "picks one, and that of the e-mails about bookings "
+                                            "the restaurant takes itself; \"\": the guest's "
+                                            "browser decides."}}),
     "Table": _object({"id": _INT, "name": _STR, "seats": _INT, "min_party": _INT,
                       "max_party": {"type": ["integer", "null"]}, "area": _STR,
                       "position": _INT, "active": {"type": "boolean"}}),

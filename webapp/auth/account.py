@@ -5,12 +5,14 @@ session and remember cookies stop opening) and keeps this one."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo
 
 from ..extensions import db, limiter
+from ..i18n import lazy_gettext as _l
 from ..validators import Length
 from .forms import LogoutForm
 from .logins import current_login
@@ -19,15 +21,15 @@ from .views import bp, renew_csrf_token
 
 
 class PasswordChangeForm(FlaskForm):
-    current = PasswordField("Current password", validators=[
-        DataRequired("Give your current password."), Length(max=256)])
-    new = PasswordField("New password", validators=[
-        DataRequired("Choose a new password."), Length(max=256)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters, not containing your "
-                    "e-mail address.")
-    repeat = PasswordField("New password again", validators=[
-        DataRequired("Type the new password once more."),
-        EqualTo("new", message="The two new passwords differ.")])
+    current = PasswordField(_l("Current password"), validators=[
+        DataRequired(_l("Give your current password.")), Length(max=256)])
+    new = PasswordField(_l("New password"), validators=[
+        DataRequired(_l("Choose a new password.")), Length(max=256)],
+        description=_l("At least %(num)s characters, not containing your e-mail address.",
+                       num=MIN_PASSWORD_LENGTH))
+    repeat = PasswordField(_l("New password again"), validators=[
+        DataRequired(_l("Type the new password once more.")),
+        EqualTo("new", message=_l("The two new passwords differ."))])
 
 
 def _page(form: PasswordChangeForm, status: int = 200):
@@ -52,7 +54,7 @@ def change_password():
     user = current_user._get_current_object()
     # Every problem at once: the wrong current password, the rule the new one breaks.
     if form.current.data and not password_matches(user, form.current.data):
-        form.current.errors = [*form.current.errors, "This is not your current password."]
+        form.current.errors = [*form.current.errors, _l("This is not your current password.")]
         valid = False
     problem = password_problem(form.new.data, user.email) if form.new.data else None
     if problem:
@@ -67,6 +69,6 @@ def change_password():
     # remember cookie if it had one); every other login has ended.
     renew_csrf_token()
     login_user(user, remember=bool(this_login and this_login.remember))
-    flash("Your password is changed. Every other device is logged out.", "success")
+    flash(_('Your password is changed. Every other device is logged out.'), "success")
     return redirect(url_for("auth.account"), code=303)
 

@@ -2,13 +2,15 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo
 
+from ..i18n import lazy_gettext as _l
 from ..validators import Length, SingleLine
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), SingleLine(), Email(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
-    remember = BooleanField("Keep me logged in on this device")
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), SingleLine(), Email(),
+                                                 Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    remember = BooleanField(_l("Keep me logged in on this device"))
 
 
 class LogoutForm(FlaskForm):
@@ -20,13 +22,13 @@ class ActionForm(FlaskForm):
 
 
 class SignupForm(FlaskForm):
-    email = EmailField("E-mail", validators=[
-        DataRequired("Give your e-mail address."), SingleLine(),
-        Email("Give an e-mail address such as name@example.com."), Length(max=254)])
-    password = PasswordField("Password", validators=[
-        DataRequired("Choose a password."), Length(max=256)])
-    restaurant_name = StringField("Restaurant name", validators=[
-        DataRequired("Give the restaurant's name."), SingleLine(), Length(max=120)])
+    email = EmailField(_l("E-mail"), validators=[
+        DataRequired(_l("Give your e-mail address.")), SingleLine(),
+        Email(_l("Give an e-mail address such as name@example.com.")), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Choose a password.")), Length(max=256)])
+    restaurant_name = StringField(_l("Restaurant name"), validators=[
+        DataRequired(_l("Give the restaurant's name.")), SingleLine(), Length(max=120)])
     # The browser's time zone, filled in by static/js/signup.js; onboarding asks again.
     # No validators: a hidden field's error would show nowhere, and sign_up takes an
     # unknown zone as UTC anyway.
@@ -34,14 +36,14 @@ class SignupForm(FlaskForm):
 
 
 class ForgotForm(FlaskForm):
-    email = EmailField("E-mail", validators=[
-        DataRequired("Give the e-mail address of your account."), SingleLine(),
-        Email("Give an e-mail address such as name@example.com."), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[
+        DataRequired(_l("Give the e-mail address of your account.")), SingleLine(),
+        Email(_l("Give an e-mail address such as name@example.com.")), Length(max=254)])
 
 
 class ResetForm(FlaskForm):
-    password = PasswordField("New password", validators=[
-        DataRequired("Choose a new password."), Length(max=256)])
-    repeat = PasswordField("New password again", validators=[
-        DataRequired("Type the new password once more."),
-        EqualTo("password", message="The two passwords differ.")])
+    password = PasswordField(_l("New password"), validators=[
+        DataRequired(_l("Choose a new password.")), Length(max=256)])
+    repeat = PasswordField(_l("New password again"), validators=[
+        DataRequired(_l("Type the new password once more.")),
+        EqualTo(_l("password"), message=_l("The two passwords differ."))])

@@ -11,6 +11,7 @@ is a page saying so (410), an unknown one 404.
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -19,7 +20,9 @@ from wtforms.validators import DataRequired, EqualTo
 from ..booking.operations import links
 from ..booking.operations import staff as staff_ops
 from ..extensions import db, limiter
+from ..i18n import lazy_gettext as _l
 from ..models import User
+from ..owner.labels import translate_refusal
 from ..validators import Length, SingleLine
 from .forms import LogoutForm
 from .logins import start_login
@@ -36,17 +39,18 @@ class JoinForm(FlaskForm):
 
 
 class NewAccountForm(FlaskForm):
-    name = StringField("Your name", filters=[_strip], validators=[
-        DataRequired("Give your name, as your colleagues should see it."), SingleLine(),
+    name = StringField(_l("Your name"), filters=[_strip], validators=[
+        DataRequired(_l("Give your name, as your colleagues should see it.")), SingleLine(),
         Length(max=120)])
-    password = PasswordField("Password", validators=[
-        DataRequired(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."),
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Choose a password of at least %(num)s characters.",
+                        num=MIN_PASSWORD_LENGTH)),
         Length(max=256)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters, not containing your "
-                    "e-mail address.")
-    confirm = PasswordField("Password again", validators=[
-        DataRequired("Type the password again."),
-        EqualTo("password", "The two passwords differ.")])
+        description=_l("At least %(num)s characters, not containing your e-mail address.",
+                       num=MIN_PASSWORD_LENGTH))
+    confirm = PasswordField(_l("Password again"), validators=[
+        DataRequired(_l("Type the password again.")),
+        EqualTo("password", _l("The two passwords differ."))])
 
 
 def _state(invitation: staff_ops.Invitation) -> str:
@@ -71,8 +75,9 @@ def _start_login(account: User) -> None:
 
 
 def _joined(joined: staff_ops.Joined):
-    flash(f"Welcome to {joined.restaurant.name}: you are "
-          f"{'an owner' if joined.role == 'owner' else 'staff'} here.", "success")
+    flash(_("Welcome to %(name)s: you are an owner here.", name=joined.restaurant.name)
+          if joined.role == "owner"
+          else _("Welcome to %(name)s: you are staff here.", name=joined.restaurant.name), "success")
     return redirect(url_for("owner.home", ref=joined.restaurant.slug), code=303)
 
 
@@ -95,7 +100,7 @@ def accept_invitation(token: str):
     state = _state(found)
     if state == "join":
         if not JoinForm().validate():
-            return _page(token, found, problem="The form expired. Please try again.",
+            return _page(token, found, problem=_l("The form expired. Please try again."),
                          status=400)
         user = current_user._get_current_object()
         try:
@@ -109,7 +114,7 @@ def accept_invitation(token: str):
     if not form.validate():
         status = 400 if form.csrf_token.errors else 422
         return _page(token, found, form=form, status=status,
-                     problem="The form expired. Please try again." if status == 400 else None)
+                     problem=_l("The form expired. Please try again.") if status == 400 else None)
     problem = password_problem(form.password.data, found.email)
     if problem:
         form.password.errors = [problem[0].upper() + problem[1:] + "."]
@@ -122,7 +127,7 @@ def accept_invitation(token: str):
     except links.LinkRefused as refusal:
         return _page(token, refusal=refusal, status=refusal.http_status)
     except staff_ops.StaffRefused as refusal:
-        return _page(token, found, form=form, problem=refusal.message, status=409)
+        return _page(token, found, form=form, problem=translate_refusal(refusal.message), status=409)
     renew_csrf_token()
     login_user(joined.user)
     return _joined(joined)

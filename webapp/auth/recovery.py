@@ -8,10 +8,13 @@ and per client address like the sign-up."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from ..booking.operations import accounts, links
 from ..extensions import db, limiter
+from ..i18n import lazy_gettext as _l
+from ..owner.labels import translate_refusal
 from .account_mail import account_urls, send_after_commit
 from .forms import ForgotForm, ResetForm
 from .passwords import MIN_PASSWORD_LENGTH
@@ -20,22 +23,22 @@ from .verification import private_page, refused
 from .views import bp, renew_csrf_token
 
 FORGOT_LIMIT = "5 per hour"
-TOO_MANY = ("Too many reset links asked for from your connection or for this address. "
-            "Please try again later.")
-SENT = ("If an account exists for that address, we sent a link to it. It works for an hour, "
-        "once.")
+TOO_MANY = (_l("Too many reset links asked for from your connection or for this address. "
+            "Please try again later."))
+SENT = (_l("If an account exists for that address, we sent a link to it. It works for an hour, "
+        "once."))
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
-@limiter.limit(FORGOT_LIMIT, methods=["POST"], error_message=TOO_MANY)
-@limiter.limit(FORGOT_LIMIT, methods=["POST"], key_func=address_key, error_message=TOO_MANY)
+@limiter.limit(FORGOT_LIMIT, methods=["POST"], error_message=lambda: str(TOO_MANY))
+@limiter.limit(FORGOT_LIMIT, methods=["POST"], key_func=address_key, error_message=lambda: str(TOO_MANY))
 def forgot():
     form = ForgotForm()
     status = 200
     if form.validate_on_submit():
         outcome = accounts.request_password_reset(db.session, form.email.data, account_urls())
         send_after_commit(outcome.email_ids)
-        flash(SENT, "info")
+        flash(str(SENT), "info")
         return redirect(url_for("auth.forgot"), code=303)
     if request.method == "POST":
         status = 400 if form.csrf_token.errors else 422
@@ -55,7 +58,7 @@ def reset_password(token: str):
         try:
             accounts.reset_password(db.session, token, form.password.data)
         except accounts.AccountRefused as refusal:
-            form.password.errors = [*form.password.errors, refusal.message]
+            form.password.errors = [*form.password.errors, translate_refusal(refusal.message)]
             status = 422
         except links.LinkRefused as refusal:
             return refused(refusal, "reset_password")
@@ -65,7 +68,7 @@ def reset_password(token: str):
             if current_user.is_authenticated and current_user.id == user.id:
                 logout_user()
             renew_csrf_token()
-            flash("Your new password is set and every device is logged out. Log in with it.",
+            flash(_('Your new password is set and every device is logged out. Log in with it.'),
                   "success")
             return redirect(url_for("auth.login"), code=303)
     elif request.method == "POST":

@@ -11,10 +11,13 @@ waits for the address (accounts.publish)."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from ..booking.operations.accounts import AccountRefused, sign_up
 from ..extensions import db, limiter
+from ..i18n import lazy_gettext as _l
+from ..owner.labels import translate_refusal
 from .account_mail import account_urls, send_after_commit
 from .forms import SignupForm
 from .logins import start_login
@@ -24,7 +27,7 @@ from .views import bp, renew_csrf_token
 # Per address and per client address: enough for typing mistakes, too few to probe
 # which addresses have accounts or to mail a stranger a stream of notes.
 SIGNUP_LIMIT = "5 per hour"
-TOO_MANY = "Too many sign-ups from your connection or for this address. Please try again later."
+TOO_MANY = _l("Too many sign-ups from your connection or for this address. Please try again later.")
 
 
 def address_key() -> str:
@@ -33,13 +36,13 @@ def address_key() -> str:
 
 
 def check_inbox(email: str) -> str:
-    return (f"Check your inbox: we sent an e-mail to {email}. Follow its link to confirm "
-            "your address.")
+    return _("Check your inbox: we sent an e-mail to %(email)s. Follow its link to confirm "
+             "your address.", email=email)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(SIGNUP_LIMIT, methods=["POST"], error_message=TOO_MANY)
-@limiter.limit(SIGNUP_LIMIT, methods=["POST"], key_func=address_key, error_message=TOO_MANY)
+@limiter.limit(SIGNUP_LIMIT, methods=["POST"], error_message=lambda: str(TOO_MANY))
+@limiter.limit(SIGNUP_LIMIT, methods=["POST"], key_func=address_key, error_message=lambda: str(TOO_MANY))
 def signup():
     mode = current_app.config["SIGNUP"]
     if mode != "open":
@@ -56,7 +59,7 @@ def signup():
                               urls=account_urls(), timezone=form.timezone.data or "")
         except AccountRefused as refusal:
             field = getattr(form, refusal.field or "", form.password)
-            field.errors = [*field.errors, refusal.message]
+            field.errors = [*field.errors, translate_refusal(refusal.message)]
             status = 422
         else:
             send_after_commit(outcome.email_ids)

@@ -9,6 +9,7 @@ on GET would be used up before its owner clicks it."""
 from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
@@ -61,7 +62,7 @@ def verify_email_confirm(token: str):
         user = accounts.verify_email(db.session, token)
     except links.LinkRefused as refusal:
         return refused(refusal, "verify_email")
-    flash(f"Thank you: {user.email} is confirmed.", "success")
+    flash(_('Thank you: %(email)s is confirmed.', email=user.email), "success")
     if current_user.is_authenticated:
         return redirect(url_for("owner.index"), code=303)
     return redirect(url_for("auth.login"), code=303)
@@ -70,18 +71,18 @@ def verify_email_confirm(token: str):
 @bp.post("/account/verify/resend")
 @login_required
 @limiter.limit("5 per hour", key_func=account_key,
-               error_message="Too many links asked for. Please wait an hour, or look for the "
-                             "last one in your inbox (and its spam folder).")
+               error_message=lambda: _("Too many links asked for. Please wait an hour, or look "
+                                       "for the last one in your inbox (and its spam folder)."))
 def resend_verification():
     target = _safe_next(request.form.get("next"))
     if not ActionForm().validate_on_submit():
-        flash("The form expired. Please try again.", "error")
+        flash(_('The form expired. Please try again.'), "error")
         return redirect(target, code=303)
     user = current_user._get_current_object()
     if user.email_verified_at is not None:
-        flash("Your address is confirmed already.", "info")
+        flash(_('Your address is confirmed already.'), "info")
         return redirect(target, code=303)
     outcome = accounts.send_verification(db.session, user, account_urls())
     send_after_commit(outcome.email_ids)
-    flash(f"We sent a new link to {user.email}; the earlier ones no longer work.", "success")
+    flash(_('We sent a new link to %(email)s; the earlier ones no longer work.', email=user.email), "success")
     return redirect(target, code=303)

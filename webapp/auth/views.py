@@ -1,6 +1,7 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
@@ -58,7 +59,7 @@ def logout():
         db.session.commit()
         logout_user()
         renew_csrf_token()
-        flash("You are logged out.", "info")
+        flash(_('You are logged out.'), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -71,5 +72,5 @@ def logout_everywhere():
         db.session.commit()
         logout_user()
         renew_csrf_token()
-        flash("You are logged out on every device.", "info")
+        flash(_('You are logged out on every device.'), "info")
     return redirect(url_for("auth.login"))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..models import ACTIVE_STATUSES, DiningTable, Reservation, Restaurant, overlapping_stays
+from . import pacing
 from . import slots as slotlib
 from .setup import restaurant_setup
 from .slots import Schedule, Slot
@@ -154,7 +155,8 @@ def bookable_times(session: Session, restaurant: Restaurant, day: dt.date, party
                    ignore: int | None = None) -> list[BookableTime]:
     """Start times on ``day`` (a service date) at which some suitable table is free for
     the whole turn time. ``online`` applies the guest rules: lead time, horizon and the
-    largest online party. ``ignore`` leaves one reservation out (the one being moved).
+    largest online party, and the services' pace (booking/pacing.py: one more query on
+    a paced day). ``ignore`` leaves one reservation out (the one being moved).
     A fixed number of queries, whatever the size of the day."""
     schedule = schedule or load_schedule(session, restaurant)
     now = now or clock.now()
@@ -164,7 +166,14 @@ def bookable_times(session: Session, restaurant: Restaurant, day: dt.date, party
         candidates = slotlib.online_slots(schedule, day, party_size, now)
     else:
         candidates = slotlib.candidate_slots(schedule, day, party_size)
-    return times_with_tables(session, restaurant, candidates, party_size, ignore)
+    times = times_with_tables(session, restaurant, candidates, party_size, ignore)
+    if online and times and pacing.day_is_paced(schedule, day):
+        # Guests never go over the pace: its full times are not offered (owners see
+        # them and are asked to override when they book one).
+        full = pacing.full_starts(session, restaurant.id, schedule,
+                                  [t.starts_at for t in times], party_size, ignore)
+        times = [t for t in times if t.starts_at not in full]
+    return times
 
 
 def nearest_free_times(session: Session, restaurant: Restaurant, wanted: dt.datetime,

@@ -219,3 +219,34 @@ class NotReinstatable(BookingError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, field="status")
+
+
+class PaceExceeded(SlotTaken):
+    """The time's pace slot (or its service) has no room for the party's covers
+    (booking/pacing.py). An owner may book anyway (``allow_over_pace``), which the
+    history records; guests are offered other times, as for a taken slot."""
+
+    code = "pace_exceeded"
+    http_status = 409
+
+    def __init__(self, message: str = "That time is fully booked.", *,
+                 may_override: bool = False) -> None:
+        super().__init__(message)
+        # True when the caller may send the same request again with the override.
+        self.may_override = may_override
+
+
+class CancelCutoffPassed(NotChangeable):
+    """Too close to the start for a guest to change or cancel online (the restaurant's
+    ``cancel_cutoff_hours``); the guest is sent to the phone. Owners are not bound."""
+
+    code = "cancel_cutoff"
+    http_status = 409
+
+    def __init__(self, hours: int, phone: str = "") -> None:
+        call = f"please call the restaurant on {phone}" if phone else "please call the restaurant"
+        unit = "hour" if hours == 1 else "hours"
+        super().__init__(f"Online changes and cancellations close {hours} {unit} before the "
+                         f"booking; {call}.")
+        self.hours = hours
+        self.phone = phone

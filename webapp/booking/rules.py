@@ -18,6 +18,7 @@ from ..models import MAX_STAY_MINUTES, Reservation
 from . import slots as slotlib
 from .availability import TableT, best_fit_order
 from .errors import (
+    CancelCutoffPassed,
     InvalidDuration,
     InvalidTransition,
     NoSuitableTable,
@@ -205,13 +206,24 @@ def check_version(reservation: Reservation, expected_version: int | None) -> Non
         raise StaleReservation()
 
 
-def check_guest_may_change(reservation: Reservation, now: dt.datetime, what: str) -> None:
-    """Guests may change or cancel only a booked reservation that has not started."""
+def cutoff_passed(reservation: Reservation, now: dt.datetime, cutoff_hours: int) -> bool:
+    """Is it too close to the start for the guest to change or cancel online? With a
+    cut-off of 0 this is never so before the start (the start itself is checked apart)."""
+    return cutoff_hours > 0 and now >= reservation.starts_at - dt.timedelta(hours=cutoff_hours)
+
+
+def check_guest_may_change(reservation: Reservation, now: dt.datetime, what: str, *,
+                           cutoff_hours: int = 0, phone: str = "") -> None:
+    """Guests may change or cancel only a booked reservation that has not started, and
+    only until the restaurant's cut-off (``cutoff_hours`` before the start; ``phone``:
+    the number the refusal gives to call instead). Owners never come here."""
     if reservation.status != "booked":
         raise NotChangeable(f"This booking is {reservation.status.replace('_', ' ')} and can no "
                             f"longer be {what}.")
     if reservation.starts_at <= now:
         raise NotChangeable(f"This booking has already started and can no longer be {what}.")
+    if cutoff_passed(reservation, now, cutoff_hours):
+        raise CancelCutoffPassed(cutoff_hours, phone)
 
 
 def check_owner_may_change(reservation: Reservation) -> None:
@@ -221,13 +233,15 @@ def check_owner_may_change(reservation: Reservation) -> None:
 
 
 def check_status_move(reservation: Reservation, new_status: str, *, online: bool,
-                      now: dt.datetime) -> None:
+                      now: dt.datetime, cutoff_hours: int = 0, phone: str = "") -> None:
     """booked -> seated -> completed, booked -> no_show, booked/seated -> cancelled; a
-    guest (``online``) may only cancel a booked reservation that has not started."""
+    guest (``online``) may only cancel a booked reservation that has not started, until
+    the cut-off (:func:`check_guest_may_change`)."""
     if online:
         if new_status != "cancelled":
             raise NotChangeable("Guests can cancel a booking, nothing else.")
-        check_guest_may_change(reservation, now, "cancelled")
+        check_guest_may_change(reservation, now, "cancelled", cutoff_hours=cutoff_hours,
+                               phone=phone)
     if new_status not in TRANSITIONS.get(reservation.status, ()):
         raise InvalidTransition(reservation.status, new_status)
 

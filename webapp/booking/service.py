@@ -56,9 +56,17 @@ from ..models import (
     Restaurant,
     overlapping_stays,
 )
-from . import locks
+from . import locks, pacing
 from .availability import AnyTable, best_fit_order, load_schedule, nearest_free_times, occupancy
-from .errors import GuestAlreadyBooked, ReservationNotFound, SlotTaken, TableInactive, TableRemoved
+from .errors import (
+    GuestAlreadyBooked,
+    PaceExceeded,
+    ReservationNotFound,
+    SlotTaken,
+    TableInactive,
+    TableRemoved,
+)
+from .languages import booking_language, checked
 from .rules import (
     MAX_PARTY,
     ONLINE_SOURCES,
@@ -221,15 +229,23 @@ def _lock_guest(session: Session, policy: WritePolicy, restaurant_id: int,
 
 
 def _claim_table(session: Session, policy: WritePolicy, table_id: int,
-                 starts_at: dt.datetime, ends_at: dt.datetime, ignore: int | None = None) -> bool:
-    """Lock every (table, bucket) of the stay, then re-check: True when the table is ours.
+                 starts_at: dt.datetime, ends_at: dt.datetime, ignore: int | None = None,
+                 pace: pacing.PaceCheck | None = None) -> tuple[bool, str | None]:
+    """Lock every (table, bucket) of the stay and the pace keys, all sorted in one
+    statement; then re-count the pace (raises PaceExceeded) and re-check the table:
+    (True when the table is ours, the pace override's text when one was needed).
 
     One table per transaction: a writer that finds its table taken rolls back and
     tries the next candidate in a new transaction, so it never holds one table's
-    locks while waiting for another's (no lock-order cycles between tables)."""
+    locks while waiting for another's (no lock-order cycles between tables). The pace
+    keys (restaurant-level, the same for every candidate) sort before every table key."""
     if policy.advisory_locks:
-        locks.advisory_xact_lock(session, locks.slot_lock_keys(table_id, starts_at, ends_at))
-    return _table_is_free(session, table_id, starts_at, ends_at, ignore)
+        keys = locks.slot_lock_keys(table_id, starts_at, ends_at)
+        if pace is not None and policy.pace_locks:
+            keys = [*pace.keys(), *keys]
+        locks.advisory_xact_lock(session, keys)
+    note = pace.recount(session, ignore) if pace is not None else None
+    return _table_is_free(session, table_id, starts_at, ends_at, ignore), note
 
 
 def _guest_check_and_busy_tables(session: Session, restaurant_id: int, guest: GuestDetails,
@@ -311,7 +327,8 @@ class _CandidateLoop:
     candidate found taken under its lock, or refused by the backstop at the write, rolls
     the attempt back and the next one goes on with the candidates not tried yet."""
 
-    __slots__ = ("by_constraint", "claimed", "policy", "restaurant_id", "session", "tried")
+    __slots__ = ("by_constraint", "claimed", "pace_note", "policy", "restaurant_id", "session",
+                 "tried")
 
     def __init__(self, session: Session, policy: WritePolicy, restaurant_id: int) -> None:
         self.session = session
@@ -320,6 +337,7 @@ class _CandidateLoop:
         self.tried: set[int] = set()
         self.claimed = False  # did this attempt lock and re-check a table?
         self.by_constraint = False  # did the backstop refuse a write on the way?
+        self.pace_note: str | None = None  # this attempt's pace override, when needed
 
     def run(self, attempt: Callable[[], _Result], *, keep_loaded: bool = False
             ) -> _Result | None:
@@ -329,6 +347,7 @@ class _CandidateLoop:
         that does not move the stay) is raised as it is."""
         while True:
             self.claimed = False
+            self.pace_note = None
             try:
                 with write_transaction(self.session, self.policy, keep_loaded=keep_loaded):
                     result = attempt()
@@ -337,6 +356,8 @@ class _CandidateLoop:
                 continue
             except _NoTableLeft:
                 return None
+            except PaceExceeded:  # restaurant-wide: no other table can help
+                raise
             except SlotTaken as error:  # the backstop refused the write
                 if not self.claimed:
                     raise
@@ -345,16 +366,20 @@ class _CandidateLoop:
 
     def claim(self, candidates: Sequence[tuple[int, str]], starts_at: dt.datetime,
               ends_at: dt.datetime, *, ignore: int | None = None,
-              busy: set[int] | None = None) -> tuple[int, str]:
+              busy: set[int] | None = None,
+              pace: pacing.PaceCheck | None = None) -> tuple[int, str]:
         """Inside an attempt: the first candidate not tried and not visibly taken, its
-        buckets locked and the stay re-checked free under the locks (``ignore``: the
-        reservation being moved). Then the test-only hooks, right before the write."""
+        buckets (and ``pace``'s keys) locked, the pace re-counted and the stay re-checked
+        free under the locks (``ignore``: the reservation being moved). Then the
+        test-only hooks, right before the write."""
         session = self.session
         chosen = _next_free(session, self.restaurant_id, candidates, starts_at, ends_at,
                             ignore, self.tried, busy)
         self.tried.add(chosen[0])
         self.claimed = True
-        if not _claim_table(session, self.policy, chosen[0], starts_at, ends_at, ignore):
+        free, self.pace_note = _claim_table(session, self.policy, chosen[0], starts_at, ends_at,
+                                            ignore, pace)
+        if not free:
             raise _TableTaken()
         _before_write(session, chosen[0], starts_at, ends_at)
         return chosen
@@ -490,6 +515,7 @@ def book(
     schedule: Schedule | None = None,
     tables: Sequence[AnyTable] | None = None,
     overrides: Mapping[str, str] | None = None,
+    language: str | None = None,
 ) -> BookingResult:
     """Book a table: the given one, or the best free fit. Raises a BookingError.
 
@@ -508,7 +534,12 @@ def book(
     ``overrides`` (owners only, never online): the rules the owner chose to set aside,
     each with the text the history records: ``past_closing`` (a phone booking's stay may
     end after closing), ``same_guest`` (recorded only when this guest's other stay
-    really overlaps)."""
+    really overlaps), ``pace`` (recorded only when the booking really goes over the
+    service's pace: booking/pacing.py).
+
+    ``language``: the guest's (their page's, or the API's field); None: the restaurant's
+    default language, else English (``languages.booking_language``). Every e-mail about
+    the booking is written in the one recorded."""
     overrides = overrides or {}
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
@@ -520,6 +551,7 @@ def book(
     if online and overrides:
         raise ValueError("online bookings keep the strict rules")
     restaurant_id = restaurant.id
+    language = booking_language(restaurant, language)
     if schedule is None:
         schedule = load_schedule(session, restaurant)
     starts_at, ends_at = plan_stay(schedule, starts_at, party_size, online=online,
@@ -534,10 +566,12 @@ def book(
     table_objects = {t.id: t for t in candidate_tables}
     token, token_hash = new_manage_token()
     loop = _CandidateLoop(session, policy, restaurant_id)
+    pace = pacing.check_for(restaurant_id, schedule, starts_at, party_size,
+                            override=overrides.get("pace"))
 
     def attempt() -> BookingResult:
         _lock_guest(session, policy, restaurant_id, guest)
-        used = {k: v for k, v in overrides.items() if k != "same_guest"}
+        used = {k: v for k, v in overrides.items() if k not in ("same_guest", "pace")}
         try:
             busy = _guest_check_and_busy_tables(session, restaurant_id, guest, starts_at,
                                                 ends_at)
@@ -546,12 +580,15 @@ def book(
                 raise
             used["same_guest"] = overrides["same_guest"]
             busy = _busy_tables(session, restaurant_id, starts_at, ends_at, None)
-        chosen, chosen_name = loop.claim(ids_and_names, starts_at, ends_at, busy=busy)
+        chosen, chosen_name = loop.claim(ids_and_names, starts_at, ends_at, busy=busy,
+                                         pace=pace)
+        if loop.pace_note:
+            used["pace"] = loop.pace_note
         reservation = _insert_reservation(session, dict(
             restaurant_id=restaurant_id, table_id=chosen, starts_at=starts_at,
             ends_at=ends_at, party_size=party_size, guest_name=guest.name,
             guest_email=guest.email, guest_phone=guest.phone, notes=guest.notes,
-            status=status, source=source, manage_token_hash=token_hash),
+            status=status, source=source, manage_token_hash=token_hash, language=language),
             table_name=chosen_name, asked=table_id is not None)
         if isinstance(table_objects[chosen], DiningTable):
             # The table we already hold: no lazy load when the caller reads it.
@@ -564,7 +601,11 @@ def book(
             after_write(session, reservation, "created", manage_token=token)
         return BookingResult(reservation, token, chosen_name)
 
-    result = loop.run(attempt, keep_loaded=True)
+    try:
+        result = loop.run(attempt, keep_loaded=True)
+    except PaceExceeded as error:
+        raise _attach_alternatives(error, session, restaurant, schedule, starts_at, ends_at,
+                                   party_size, online, now) from None
     if result is None:
         raise _attach_alternatives(SlotTaken(by_constraint=loop.by_constraint), session,
                                    restaurant, schedule, starts_at, ends_at, party_size, online,
@@ -591,6 +632,7 @@ def change(
     policy: WritePolicy = DEFAULT_POLICY,
     after_write: AfterWrite | None = None,
     overrides: Mapping[str, str] | None = None,
+    language: str | None = None,
 ) -> Reservation:
     """Move or edit a reservation: time, party size, table, guest details.
 
@@ -599,8 +641,13 @@ def change(
     keep the stay's length; the table must still be free. Without ``table_id`` the
     reservation keeps its table when that is free at the new time, else gets the
     best free fit; like :func:`book`, each candidate is tried in its own transaction.
-    ``overrides``: as for :func:`book` (``same_guest`` only; never ``online``)."""
+    ``overrides``: as for :func:`book` (``same_guest`` and ``pace``; never ``online``).
+    The pace is re-counted only when covers arrive somewhere limited: a new pace slot or
+    service, or a larger party (booking/pacing.py); the old start's covers just leave.
+    ``language``: the guest changing their own booking records the language they use
+    now (its e-mails from now on are written in it); None keeps the booking's."""
     overrides = {} if online else dict(overrides or {})
+    language = checked(language) if language is not None else None
     now = now or utcnow()
     restaurant_id = restaurant.id
     schedule = load_schedule(session, restaurant)
@@ -615,7 +662,9 @@ def change(
         leaving = reservation.table_id
         check_version(reservation, expected_version)
         if online:
-            check_guest_may_change(reservation, now, "changed")
+            check_guest_may_change(reservation, now, "changed",
+                                   cutoff_hours=restaurant.cancel_cutoff_hours,
+                                   phone=restaurant.phone)
         else:
             check_owner_may_change(reservation)
         plan = plan_change(schedule, reservation, starts_at, party_size, duration_minutes,
@@ -637,13 +686,28 @@ def change(
             ids_and_names = [(t.id, t.name) for t in candidates(
                 restaurant_setup(session, restaurant).tables, plan.party_size, table_id,
                 prefer=reservation.table_id)]
+            pace = pacing.check_for(
+                restaurant_id, schedule, plan.starts_at, plan.party_size,
+                override=overrides.get("pace"),
+                was=(reservation.starts_at, reservation.party_size,
+                     reservation.status in pacing.PACED_STATUSES))
             new_table, _ = loop.claim(ids_and_names, plan.starts_at, plan.ends_at,
-                                      ignore=reservation.id)
+                                      ignore=reservation.id, pace=pace)
+            if loop.pace_note:
+                used["pace"] = loop.pace_note
+        if language is not None:
+            reservation.language = language  # before after_write: the e-mail speaks it
         _apply_change(session, reservation, plan, new_table, new_guest, actor, after_write,
                       used)
         return reservation
 
-    changed = loop.run(attempt)
+    try:
+        changed = loop.run(attempt)
+    except PaceExceeded as error:
+        assert plan is not None
+        raise _attach_alternatives(error, session, restaurant, schedule, plan.starts_at,
+                                   plan.ends_at, plan.party_size, online, now,
+                                   ignore=reservation_id, leaving=leaving) from None
     if changed is not None:
         return changed
     assert plan is not None
@@ -665,6 +729,7 @@ def set_status(
     policy: WritePolicy = DEFAULT_POLICY,
     after_write: AfterWrite | None = None,
     check: Callable[[Reservation], Mapping[str, str] | None] | None = None,
+    language: str | None = None,
 ) -> Reservation:
     """Move a reservation along booked -> seated -> completed, booked -> no_show, or
     booked/seated -> cancelled. Other moves raise InvalidTransition. A guest
@@ -675,17 +740,22 @@ def set_status(
 
     ``check``: the caller's own rule (the owner's service-day rule), called with the
     locked reservation; it may raise a BookingError, or return the overrides it let
-    through, which the history records."""
+    through, which the history records. ``language``: as for :func:`change` (a guest
+    cancelling their own booking is told in the language they use now)."""
     now = now or utcnow()
     restaurant_id = restaurant.id
+    language = checked(language) if language is not None else None
     with write_transaction(session, policy):
         reservation = _locked_reservation(session, restaurant_id, reservation_id)
         check_version(reservation, expected_version)
-        check_status_move(reservation, new_status, online=online, now=now)
+        check_status_move(reservation, new_status, online=online, now=now,
+                          cutoff_hours=restaurant.cancel_cutoff_hours, phone=restaurant.phone)
         used = check(reservation) if check is not None else None
         old = reservation.status
         reservation.status = new_status
         reservation.version += 1
+        if language is not None:
+            reservation.language = language
         _record_history(session, reservation, actor, new_status, {
             "status": [old, new_status], **({"overrides": dict(used)} if used else {})})
         if after_write:
@@ -738,8 +808,14 @@ def reinstate(
                 raise
             used["same_guest"] = overrides["same_guest"]
         table = reservation.table_id
+        # A cancelled or no-show booking's covers counted nowhere: they arrive again.
+        pace = pacing.check_for(restaurant_id, load_schedule(session, restaurant),
+                                reservation.starts_at, reservation.party_size,
+                                override=overrides.get("pace"))
         loop.claim([(table, "")], reservation.starts_at, reservation.ends_at,
-                   ignore=reservation.id)
+                   ignore=reservation.id, pace=pace)
+        if loop.pace_note:
+            used["pace"] = loop.pace_note
         old = reservation.status
         reservation.status = new_status
         reservation.version += 1
@@ -749,7 +825,13 @@ def reinstate(
             after_write(session, reservation, "reinstated", manage_token=None)
         return reservation
 
-    done = loop.run(attempt)
+    try:
+        done = loop.run(attempt)
+    except PaceExceeded as error:
+        assert stay is not None
+        raise _attach_alternatives(error, session, restaurant,
+                                   load_schedule(session, restaurant), stay[0], stay[1],
+                                   stay[2], False, now, ignore=reservation_id) from None
     if done is not None:
         return done
     assert stay is not None

@@ -172,7 +172,8 @@ def read_schedule(session: Session, restaurant: Restaurant) -> Schedule:
     ).all()
     weekly: dict[int, list[ServiceHours]] = defaultdict(list)
     for row in hours:
-        weekly[row.weekday].append(ServiceHours(row.opens, row.closes, row.name, row.last_seating))
+        weekly[row.weekday].append(ServiceHours(row.opens, row.closes, row.name, row.last_seating,
+                                                row.pace_covers, row.max_covers))
     return Schedule(
         timezone=restaurant.timezone,
         interval_minutes=restaurant.slot_interval_minutes,
@@ -182,7 +183,8 @@ def read_schedule(session: Session, restaurant: Restaurant) -> Schedule:
         special_days=tuple(
             SpecialDayRule(
                 s.start_date, s.end_date, s.closed,
-                tuple(ServiceHours(x.opens, x.closes, x.name, x.last_seating) for x in s.services),
+                tuple(ServiceHours(x.opens, x.closes, x.name, x.last_seating, x.pace_covers,
+                                   x.max_covers) for x in s.services),
                 s.reason,
             )
             for s in specials

@@ -40,6 +40,14 @@ class ServiceHours:
     name: str = ""
     # Latest start; None means closing time minus the party's turn time.
     last_seating: dt.time | None = None
+    # Pacing (booking/pacing.py): the most covers starting in one slot interval, and
+    # in the whole service; None: no limit.
+    pace_covers: int | None = None
+    max_covers: int | None = None
+
+    @property
+    def paced(self) -> bool:
+        return self.pace_covers is not None or self.max_covers is not None
 
     @property
     def crosses_midnight(self) -> bool:

@@ -34,6 +34,9 @@ class WritePolicy:
     lock_timeout_ms: int = 3000
     # Off only in the control test that shows the race reaching the database backstop.
     advisory_locks: bool = True
+    # The restaurant-level pace keys (booking/pacing.py); off only in the control test
+    # that shows the pace race they prevent.
+    pace_locks: bool = True
 
 
 DEFAULT_POLICY = WritePolicy()

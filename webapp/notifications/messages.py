@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 
 from ..booking import slots as slotlib
 from ..booking.slots import Schedule
-from ..i18n import clock_time, day_long, language, ngettext, translations_of
+from ..i18n import clock_time, day_long, ngettext, translations_of
 from ..i18n import gettext as _
 from ..models import Reservation, Restaurant
 
@@ -330,24 +330,19 @@ def redact_calendar(ics: str, redact: Callable[[str], str]) -> str:
 REMINDER = "reminder"
 # What a planned reminder row holds until it is sent: it is written at send time (the
 # booking as it is then, and links with a token issued then, see outbox.py), so the
-# outbox never stores a token in clear for the days a reminder waits.
+# outbox never stores a token in clear for the days a reminder waits. It is written in
+# the booking's language (``reservations.language``).
 REMINDER_PLACEHOLDER = "(A reminder: written when it is sent.)\n"
-# The guest's language rides in the placeholder ("... sent.) [de]"): the reminder is written
-# by the worker, outside the guest's request, and no column holds the language. English
-# keeps the plain placeholder.
+# Reminders planned before migration 0010 carried the guest's language in the
+# placeholder ("... sent.) [de]") and their bookings were all given "en": for them the
+# placeholder's language stands.
 _PLACEHOLDER_LANGUAGE = re.compile(r"^\(A reminder: written when it is sent\.\) \[([a-z]{2})\]$")
 
 
-def reminder_placeholder() -> str:
-    """The placeholder of a reminder planned now, with the current language."""
-    lang = language()
-    return REMINDER_PLACEHOLDER if lang == "en" else f"{REMINDER_PLACEHOLDER[:-1]} [{lang}]\n"
-
-
-def placeholder_language(text: str) -> str:
-    """The language a planned reminder is to be written in (its placeholder's)."""
+def placeholder_language(text: str) -> str | None:
+    """The language in an older reminder's placeholder, or None (there is none)."""
     match = _PLACEHOLDER_LANGUAGE.match(text.strip())
-    return match.group(1) if match else "en"
+    return match.group(1) if match else None
 
 
 def reminder_subject(restaurant: Restaurant, reservation: Reservation) -> str:

@@ -46,11 +46,13 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import force_locale
 from sqlalchemy import Executable, bindparam, insert, select, union_all, update
 from sqlalchemy.orm import Session
 
 from ..booking.service import hash_token, new_manage_token
 from ..booking.setup import cached_setup, restaurant_setup
+from ..i18n import language
 from ..models import OutboxEmail, Reservation, Restaurant
 from .devmail import keep_clear_copy
 from .messages import ACTION_KINDS, REMINDER, compose, html_body, redact_calendar
@@ -115,6 +117,16 @@ class MailWriter:
 
     def __call__(self, session: Session, reservation: Reservation, action: str, *,
                  manage_token: str | None = None) -> None:
+        # In the booking's language, whoever writes (the owner's English dashboard, the
+        # API, a guest's page in another language): booking/languages.py.
+        if reservation.language == language():
+            self._write(session, reservation, action, manage_token)
+        else:
+            with force_locale(reservation.language):
+                self._write(session, reservation, action, manage_token)
+
+    def _write(self, session: Session, reservation: Reservation, action: str,
+               manage_token: str | None) -> None:
         restaurant = session.get_one(Restaurant, reservation.restaurant_id)  # already loaded
         rows = []
         reminder = plan_reminder(session, restaurant, reservation, action)

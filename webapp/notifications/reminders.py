@@ -35,9 +35,9 @@ from ..booking.tokens import new_manage_token
 from ..models import OutboxEmail, Reservation, Restaurant
 from .messages import (
     REMINDER,
+    REMINDER_PLACEHOLDER,
     compose_reminder,
     placeholder_language,
-    reminder_placeholder,
     reminder_subject,
 )
 
@@ -75,7 +75,7 @@ def plan_reminder(session: Session, restaurant: Restaurant, reservation: Reserva
         "reservation_id": reservation.id, "kind": REMINDER,
         "to_address": reservation.guest_email,
         "subject": reminder_subject(restaurant, reservation),
-        "body_text": reminder_placeholder(), "ics": None, "status": "pending", "attempts": 0,
+        "body_text": REMINDER_PLACEHOLDER, "ics": None, "status": "pending", "attempts": 0,
         "next_attempt_at": due, "last_error": "", "created_at": clock.now(),
     }
 
@@ -105,8 +105,11 @@ def claimed_reminders_written(session: Session, claimed: list[Claimed],
                         .where(Reservation.__table__.c.id == reservation.id)
                         .values(reminder_token_hash=token_hash,
                                 updated_at=Reservation.__table__.c.updated_at))
-        # In the language the guest booked in (kept in the placeholder, messages.py).
-        with force_locale(placeholder_language(row.body_text)):
+        # In the booking's language; a reminder planned before the column existed keeps
+        # the one its placeholder names (its booking was given "en").
+        language = (reservation.language if reservation.language != "en"
+                    else placeholder_language(row.body_text) or "en")
+        with force_locale(language):
             message = compose_reminder(restaurant, reservation,
                                        f"{base}/r/{restaurant.slug}/b/{token}", host)
         written.append(dataclasses.replace(

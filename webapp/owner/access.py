@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, abort, g, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -87,7 +88,7 @@ def owner_required(view):
     def wrapper(ref: str, **kwargs):
         g.access = resolve(ref)
         if not g.access.is_owner:
-            abort(403, "Only the restaurant's owners may change its setup.")
+            abort(403, _("Only the restaurant's owners may change its setup."))
         return view(g.access, **kwargs)
 
     return wrapper

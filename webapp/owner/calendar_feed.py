@@ -6,6 +6,7 @@ booking/calendar_feed.py."""
 from __future__ import annotations
 
 from flask import abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import clock
@@ -49,7 +50,7 @@ def calendar_feed(access: Access):
 def calendar_feed_ics(token: str):
     feed = feeds.feed_for_token(db.session, token)
     if feed is None:
-        abort(404, description="This calendar address is unknown or was replaced.")
+        abort(404, description=_('This calendar address is unknown or was replaced.'))
     body = feeds.feed_ics(db.session, feed.restaurant, now=clock.now(), host=calendar_host())
     response = current_app.make_response(body)
     response.mimetype = "text/calendar"

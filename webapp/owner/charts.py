@@ -18,6 +18,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from ..i18n import language
+from .labels import number_text
+
 PALETTE_SIZE = 6  # owner.css defines series-0 … series-5
 
 
@@ -44,7 +47,9 @@ def nice_step(largest: float, ticks: int = 4) -> float:
 
 
 def _number(value: float) -> str:
-    return f"{value:g}"
+    """A value as the page's language writes it (the tooltips and ticks a person reads;
+    coordinates are _n)."""
+    return f"{value:g}" if language() == "en" else number_text(value)
 
 
 def _n(value: float) -> str:

@@ -6,13 +6,17 @@ import datetime as dt
 from typing import Any
 
 from flask import abort, current_app, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from .. import clock
 from ..booking import slots as slotlib
 from ..booking.errors import BookingError, SlotTaken
+from ..i18n import clock_time, day_short
+from ..i18n import lazy_gettext as _l
 from ..models import Restaurant
+from .labels import source_label, status_label, translate_refusal
 
 PANEL = "panel"  # id of the side panel the day view opens reservations in
 
@@ -56,18 +60,25 @@ def poll_seconds() -> int:
     return int(current_app.config.get("OWNER_POLL_SECONDS", 5))
 
 
+def refusal_text(error: BookingError) -> str:
+    """The domain's refusal (English) in the owner's language: looked up by its exact
+    English, as the guest pages do (webapp/public/messages.py); a message with a number
+    or a name in it that no catalog holds stays English."""
+    return translate_refusal(error.message)
+
+
 def explain(error: BookingError, restaurant: Restaurant) -> str:
     """The error's message, plus for a taken slot what is still free."""
-    parts = [error.message]
+    parts = [refusal_text(error)]
     if isinstance(error, SlotTaken):
         if error.free_tables:
-            parts.append("Free at that time: " + ", ".join(error.free_tables) + ".")
+            parts.append(_("Free at that time: %(tables)s.", tables=", ".join(error.free_tables)))
         if error.alternatives:
             tz = zone(restaurant)
-            parts.append("Nearest free times: " + ", ".join(
-                a.astimezone(tz).strftime("%H:%M") for a in error.alternatives) + ".")
+            parts.append(_("Nearest free times: %(times)s.", times=", ".join(
+                clock_time(a.astimezone(tz)) for a in error.alternatives)))
         if not error.free_tables and not error.alternatives:
-            parts.append("No suitable table is free around that time.")
+            parts.append(_("No suitable table is free around that time."))
     return " ".join(parts)
 
 
@@ -79,13 +90,14 @@ def apply_booking_error(form: FlaskForm, error: BookingError) -> None:
         error.field or "")
     field = getattr(form, field_name, None) if field_name else None
     if field is not None and hasattr(field, "errors"):
-        field.errors = list(field.errors) + [error.message]
+        field.errors = list(field.errors) + [refusal_text(error)]
 
 
 HISTORY_LABELS = {
-    "starts_at": "start", "ends_at": "end", "party_size": "party", "table_id": "table",
-    "table": "table", "guest_name": "name", "guest_email": "e-mail", "guest_phone": "phone",
-    "notes": "notes", "status": "status", "source": "source",
+    "starts_at": _l("start"), "ends_at": _l("end"), "party_size": _l("party"),
+    "table_id": _l("table"), "table": _l("table"), "guest_name": _l("name"),
+    "guest_email": _l("e-mail"), "guest_phone": _l("phone"), "notes": _l("notes"),
+    "status": _l("status"), "source": _l("source"),
 }
 
 
@@ -101,17 +113,22 @@ def describe_changes(changes: dict[str, Any], tables: dict[int, str], restaurant
             return tables.get(value, f"#{value}")
         if key in ("starts_at", "ends_at") and isinstance(value, str):
             try:
-                return dt.datetime.fromisoformat(value).astimezone(tz).strftime("%a %d %b %H:%M")
+                local = dt.datetime.fromisoformat(value).astimezone(tz)
+                return f"{day_short(local.date())} {clock_time(local)}"
             except ValueError:
                 return value
-        return str(value).replace("_", " ") if key in ("status", "source") else str(value)
+        if key == "status":
+            return status_label(str(value))
+        if key == "source":
+            return source_label(str(value))
+        return str(value)
 
     lines: list[str] = []
     for key, value in changes.items():
         if key == "overrides" and isinstance(value, dict):  # the owner's "anyway", in words
-            lines.extend(f"override: {text}" for text in value.values())
+            lines.extend(_("override: %(text)s", text=_(str(text))) for text in value.values())
             continue
-        label = HISTORY_LABELS.get(key, key)
+        label = str(HISTORY_LABELS.get(key, key))
         if isinstance(value, list) and len(value) == 2:
             lines.append(f"{label}: {show(key, value[0])} → {show(key, value[1])}")
         else:

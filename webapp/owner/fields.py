@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from flask_babel import gettext as _
 from wtforms import Field, IntegerField
 from wtforms.widgets import TextArea
 
@@ -42,24 +43,27 @@ class TurnTimesField(Field):
                     continue
                 size, sep, minutes = part.partition(":")
                 if not sep:
-                    raise ValueError(f"“{part}” is not “party size:minutes”, e.g. 3:120.")
+                    raise ValueError(_("“%(part)s” is not “party size:minutes”, e.g. 3:120.",
+                                       part=part))
                 pairs.append((size.strip(), minutes.strip()))
         parsed: dict[str, int] = {}
         for size, minutes in pairs:
             try:
                 size_n, minutes_n = int(str(size)), int(str(minutes))
             except ValueError:
-                raise ValueError(f"“{size}:{minutes}” is not “party size:minutes”, e.g. "
-                                 "3:120.") from None
+                raise ValueError(_("“%(part)s” is not “party size:minutes”, e.g. 3:120.",
+                                   part=f"{size}:{minutes}")) from None
             if not 1 <= size_n <= MAX_PARTY:
-                raise ValueError(f"Party size {size_n} must be between 1 and {MAX_PARTY}.")
+                raise ValueError(_("Party size %(size)s must be between 1 and %(max)s.",
+                                   size=size_n, max=MAX_PARTY))
             if not 15 <= minutes_n <= 720:
-                raise ValueError(f"Turn time {minutes_n} must be between 15 and 720 minutes.")
+                raise ValueError(_("Turn time %(minutes)s must be between 15 and 720 minutes.",
+                                   minutes=minutes_n))
             if str(size_n) in parsed:
-                raise ValueError(f"Party size {size_n} appears twice.")
+                raise ValueError(_("Party size %(size)s appears twice.", size=size_n))
             parsed[str(size_n)] = minutes_n
         if len(parsed) > 20:
-            raise ValueError("Give at most 20 party sizes.")
+            raise ValueError(_("Give at most 20 party sizes."))
         self.data = dict(sorted(parsed.items(), key=lambda kv: int(kv[0])))
 
 
@@ -77,8 +81,11 @@ class ServiceSpec:
     """One parsed service line: name, opens, closes, optional last seating."""
 
     def __init__(self, name: str, opens: dt.time, closes: dt.time,
-                 last_seating: dt.time | None = None) -> None:
+                 last_seating: dt.time | None = None, pace_covers: int | None = None,
+                 max_covers: int | None = None) -> None:
         self.name, self.opens, self.closes, self.last_seating = name, opens, closes, last_seating
+        # Pacing (booking/pacing.py): only in the JSON shape for now (no line syntax).
+        self.pace_covers, self.max_covers = pace_covers, max_covers
 
     def as_line(self) -> str:
         line = f"{self.name} {self.opens:%H:%M}-{self.closes:%H:%M}".strip()
@@ -96,7 +103,19 @@ def _parse_time(text: str) -> dt.time:
     return dt.time(int(hours), int(minutes))
 
 
-SERVICE_KEYS = frozenset({"name", "opens", "closes", "last_seating"})
+SERVICE_KEYS = frozenset({"name", "opens", "closes", "last_seating", "pace_covers",
+                          "max_covers"})
+_LIMITS = {"pace_covers": 10000, "max_covers": 100000}
+
+
+def _limit(value: dict[str, Any], key: str) -> int | None:
+    raw = value.get(key)
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= _LIMITS[key]:
+        raise ValueError(f"A service's {key} is a whole number from 1 to {_LIMITS[key]}, "
+                         "or null.")
+    return raw
 
 
 def _service_from_dict(value: dict[str, Any]) -> ServiceSpec:
@@ -104,12 +123,13 @@ def _service_from_dict(value: dict[str, Any]) -> ServiceSpec:
     if unknown:  # a typo ("last_seat") must not pass silently
         raise ValueError(f"A service has only {', '.join(sorted(SERVICE_KEYS))}; "
                          f"not {', '.join(map(repr, unknown))[:80]}.")
+    pace, most = _limit(value, "pace_covers"), _limit(value, "max_covers")
     try:
         opens = _parse_time(str(value["opens"])[:5])
         closes = _parse_time(str(value["closes"])[:5])
         last = value.get("last_seating")
         return ServiceSpec(str(value.get("name") or "")[:40], opens, closes,
-                           _parse_time(str(last)[:5]) if last else None)
+                           _parse_time(str(last)[:5]) if last else None, pace, most)
     except (KeyError, ValueError):
         raise ValueError("A service needs opens and closes as HH:MM.") from None
 
@@ -139,23 +159,26 @@ class ServicesField(Field):
                     continue
                 match = SERVICE_LINE.match(line)
                 if match is None:
-                    raise ValueError(f"“{line[:60]}” is not like “Lunch 12:00-15:00”.")
+                    raise ValueError(_("“%(line)s” is not like “Lunch 12:00-15:00”.",
+                                       line=line[:60]))
                 try:
                     services.append(ServiceSpec(
                         match["name"].strip()[:40], _parse_time(match["opens"]),
                         _parse_time(match["closes"]),
                         _parse_time(match["last"]) if match["last"] else None))
                 except ValueError:
-                    raise ValueError(f"“{line[:60]}” has a time that does not exist.") from None
+                    raise ValueError(_("“%(line)s” has a time that does not exist.",
+                                       line=line[:60])) from None
         if len(services) > 10:
-            raise ValueError("Give at most 10 services a day.")
+            raise ValueError(_("Give at most 10 services a day."))
         for service in services:
             if service.opens == service.closes:
-                raise ValueError(f"{service.as_line()}: opening and closing times are the same.")
+                raise ValueError(_("%(service)s: opening and closing times are the same.",
+                                   service=service.as_line()))
             if service.last_seating and not within_service(service.opens, service.closes,
                                                            service.last_seating):
-                raise ValueError(f"{service.as_line()}: the last seating must be between "
-                                 "opening and closing.")
+                raise ValueError(_("%(service)s: the last seating must be between opening and "
+                                   "closing.", service=service.as_line()))
         self.data = services
 
 
@@ -177,4 +200,5 @@ class WholeNumberField(IntegerField):
             self.data = int(str(valuelist[0]).strip())
         except ValueError:
             self.data = None
-            raise ValueError(f"Give the {self.label.text.lower()} as a whole number.") from None
+            raise ValueError(_("Give the %(label)s as a whole number.",
+                               label=str(self.label.text).lower())) from None

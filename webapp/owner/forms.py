@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
@@ -51,6 +52,8 @@ from ..booking.operations.setup import (
 )
 from ..booking.phones import country_for_zone, phone_countries
 from ..booking.rules import MAX_PARTY
+from ..i18n import LANGUAGE_NAMES, LANGUAGES, EscapedLazyString
+from ..i18n import lazy_gettext as _l
 from ..input_limits import EARLIEST_DATE, LATEST_DATE, PHONE_MAX, PHONE_MESSAGE, PHONE_PATTERN
 from ..models import (
     MAX_STAY_MINUTES,
@@ -66,11 +69,13 @@ from .fields import (  # noqa: F401  (ServiceSpec: imported from here by the set
     WholeNumberField,
     within_service,
 )
+from .labels import translate_refusal
 from .time_fields import WallTimeField
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+            _l("Saturday"), _l("Sunday")]
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -79,6 +84,22 @@ def choices(pairs) -> list[SelectChoice]:
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
+
+
+class LanguageField(SelectField):
+    """One of the guests' languages (webapp/i18n.LANGUAGES), each named in itself, or
+    "" (what empty means is the first choice's label)."""
+
+    def __init__(self, label: str, empty: str, **kwargs: Any) -> None:
+        # Each name marked as its own language (lang="de"), for screen readers.
+        super().__init__(label, choices=[SelectChoice("", empty), *(
+            SelectChoice(code, name, render_kw={"lang": code})
+            for code, name in LANGUAGE_NAMES.items())], default="", **kwargs)
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data not in ("", *LANGUAGES):
+            raise ValidationError(_("Choose one of %(codes)s, or leave it empty.",
+                                    codes=", ".join(LANGUAGES)))
 
 
 @lru_cache(maxsize=1)
@@ -109,38 +130,47 @@ class OwnerForm(FlaskForm):
 # --------------------------------------------------------------------------- validators
 
 
-def _int_field(label: str, low: int, high: int, *, required: bool = True, default=None,
-               description: str = "") -> WholeNumberField:
-    """An integer field; ``required`` without a default means it must be sent."""
+def _capitalized(label: object) -> str:
+    text = str(label)
+    return text[:1].upper() + text[1:]
+
+
+def _int_field(label: str | EscapedLazyString, low: int, high: int, *, required: bool = True,
+               default=None, description: str | EscapedLazyString = "") -> WholeNumberField:
+    """An integer field; ``required`` without a default means it must be sent. ``label``
+    as it reads inside a sentence ("party size"), lazy: the field's label is it
+    capitalised, in the page's language."""
     must_send = required and default is None
-    presence = InputRequired(message=f"Give the {label}.") if must_send else Optional()
+    presence = InputRequired(message=_l("Give the %(label)s.", label=label)) if must_send \
+        else Optional()
     return WholeNumberField(
-        label[:1].upper() + label[1:], default=default, description=description,
-        validators=[presence, NumberRange(min=low, max=high,
-                                          message=f"The {label} must be between {low} and {high}.")])
+        EscapedLazyString(_capitalized, label), default=default, description=description,
+        validators=[presence, NumberRange(min=low, max=high, message=_l(
+            "The %(label)s must be between %(low)s and %(high)s.", label=label, low=low,
+            high=high))])
 
 
 # Contact and guest fields shared by several forms. Factories, not a mixin: each call
 # makes the field where the class body names it, so field order (and with it the page
 # and the OpenAPI schema) stays as written.
 def _phone_field() -> StringField:
-    return StringField("Phone", filters=[_strip], validators=[
+    return StringField(_l("Phone"), filters=[_strip], validators=[
         Optional(), SingleLine(), Length(max=PHONE_MAX),
         Regexp(PHONE_PATTERN, message=PHONE_MESSAGE)])
 
 
 def _email_field() -> EmailField:
-    return EmailField("E-mail", filters=[_strip], validators=[
-        Optional(), SingleLine(), Length(max=254), Email("Give a valid e-mail address.")])
+    return EmailField(_l("E-mail"), filters=[_strip], validators=[
+        Optional(), SingleLine(), Length(max=254), Email(_l("Give a valid e-mail address."))])
 
 
 def _guest_name_field() -> StringField:
-    return StringField("Guest name", filters=[_strip], validators=[
-        DataRequired("Give the guest's name."), SingleLine(), Length(max=120)])
+    return StringField(_l("Guest name"), filters=[_strip], validators=[
+        DataRequired(_l("Give the guest's name.")), SingleLine(), Length(max=120)])
 
 
 def _notes_field() -> TextAreaField:
-    return TextAreaField("Notes", filters=[_strip], validators=[Optional(), Length(max=2000)])
+    return TextAreaField(_l("Notes"), filters=[_strip], validators=[Optional(), Length(max=2000)])
 
 
 class ValidCountry:
@@ -154,7 +184,7 @@ class ValidCountry:
 
     def __call__(self, form: Any, field: Field) -> None:
         if field.data and field.data not in phone_countries():
-            raise ValidationError("Give the country's two-letter code, e.g. DE or FR.")
+            raise ValidationError(_l("Give the country's two-letter code, e.g. DE or FR."))
 
 
 class ValidTimezone:
@@ -165,7 +195,7 @@ class ValidTimezone:
 
     def __call__(self, form: Any, field: Field) -> None:
         if field.data not in timezone_names():
-            raise ValidationError("Choose a time zone from the list, e.g. Europe/Berlin.")
+            raise ValidationError(_l("Choose a time zone from the list, e.g. Europe/Berlin."))
 
 
 class RequiredUnlessWalkIn:
@@ -204,8 +234,8 @@ class PlausibleDate:
 
     def __call__(self, form: Any, field: Field) -> None:
         if field.data is not None and not EARLIEST_DATE <= field.data <= LATEST_DATE:
-            raise ValidationError(f"Choose a date between {EARLIEST_DATE.year} and "
-                                  f"{LATEST_DATE.year}.")
+            raise ValidationError(_("Choose a date between %(first)s and %(last)s.",
+                                    first=EARLIEST_DATE.year, last=LATEST_DATE.year))
 
 
 class NotOnlyDigits:
@@ -213,60 +243,69 @@ class NotOnlyDigits:
 
     def __call__(self, form: Any, field: Field) -> None:
         if field.data and field.data.isdigit():
-            raise ValidationError("The address needs at least one letter.")
+            raise ValidationError(_l("The address needs at least one letter."))
 
 
 # --------------------------------------------------------------------------- setup forms
 
 
 class RestaurantSettingsForm(OwnerForm):
-    name = StringField("Name", filters=[_strip], validators=[
-        DataRequired("Give the restaurant's name."), SingleLine(), Length(max=120)])
-    slug = StringField("Web address", filters=[_strip, lambda s: s.lower() if s else s],
-                       description="Guests book at /r/<address>: lower-case letters, digits "
-                                   "and dashes.",
-                       validators=[DataRequired("Give the web address."), SingleLine(),
+    name = StringField(_l("Name"), filters=[_strip], validators=[
+        DataRequired(_l("Give the restaurant's name.")), SingleLine(), Length(max=120)])
+    slug = StringField(_l("Web address"), filters=[_strip, lambda s: s.lower() if s else s],
+                       description=_l("Guests book at /r/<address>: lower-case letters, digits "
+                                   "and dashes."),
+                       validators=[DataRequired(_l("Give the web address.")), SingleLine(),
                                    Length(min=2, max=64),
-                                   Regexp(SLUG_PATTERN, message="Use lower-case letters, digits "
-                                          "and single dashes, e.g. chez-marie."),
+                                   Regexp(SLUG_PATTERN, message=_l("Use lower-case letters, digits "
+                                          "and single dashes, e.g. chez-marie.")),
                                    NotOnlyDigits()])
-    timezone = StringField("Time zone", filters=[_strip], validators=[
-        DataRequired("Give the time zone."), SingleLine(), ValidTimezone()])
-    slot_interval_minutes = _int_field("slot interval (minutes)", 5, 120, default=15)
-    default_turn_minutes = _int_field("default turn time (minutes)", 15, 720, default=120)
-    turn_times = TurnTimesField("Turn time by party size", default=dict,
-                                description="Party size:minutes, e.g. “1:90, 3:120, 5:150” — "
+    timezone = StringField(_l("Time zone"), filters=[_strip], validators=[
+        DataRequired(_l("Give the time zone.")), SingleLine(), ValidTimezone()])
+    slot_interval_minutes = _int_field(_l("slot interval (minutes)"), 5, 120, default=15)
+    default_turn_minutes = _int_field(_l("default turn time (minutes)"), 15, 720, default=120)
+    turn_times = TurnTimesField(_l("Turn time by party size"), default=dict,
+                                description=_l("Party size:minutes, e.g. “1:90, 3:120, 5:150” — "
                                             "parties of 1-2 stay 90 minutes, 3-4 stay 120, 5 or "
-                                            "more 150. Empty: the default for everyone.")
-    lead_time_minutes = _int_field("lead time (minutes)", 0, 60 * 24 * 30, default=60,
-                                   description="How long before the start online bookings "
-                                               "close.")
-    horizon_days = _int_field("booking horizon (days)", 1, 730, default=60)
-    max_online_party = _int_field("largest online party", 1, MAX_PARTY, default=8)
-    reminder_hours = _int_field("reminder (hours before)", 0, 24 * 14, default=24,
-                                description="Guests are e-mailed a reminder with a Confirm "
-                                            "link this long before; 0: no reminders.")
-    country = StringField("Country", filters=[_strip, lambda s: s.upper() if s else s],
-                          description="Two letters (DE, FR, GB…): phone numbers without + "
-                                      "are read as this country's. Empty: the time zone's.",
+                                            "more 150. Empty: the default for everyone."))
+    lead_time_minutes = _int_field(_l("lead time (minutes)"), 0, 60 * 24 * 30, default=60,
+                                   description=_l("How long before the start online bookings "
+                                               "close."))
+    horizon_days = _int_field(_l("booking horizon (days)"), 1, 730, default=60)
+    max_online_party = _int_field(_l("largest online party"), 1, MAX_PARTY, default=8)
+    reminder_hours = _int_field(_l("reminder (hours before)"), 0, 24 * 14, default=24,
+                                description=_l("Guests are e-mailed a reminder with a Confirm "
+                                            "link this long before; 0: no reminders."))
+    cancel_cutoff_hours = _int_field(
+        _l("online changes until (hours before)"), 0, 720, default=0,
+        description=_l("Guests may change or cancel online until this long before the "
+                       "start; after that their page asks them to call. 0: until the start."))
+    country = StringField(_l("Country"), filters=[_strip, lambda s: s.upper() if s else s],
+                          description=_l("Two letters (DE, FR, GB…): phone numbers without + "
+                                      "are read as this country's. Empty: the time zone's."),
                           validators=[Optional(), SingleLine(), ValidCountry()])
     phone = _phone_field()
     email = _email_field()
-    address = TextAreaField("Address", filters=[_strip], validators=[Optional(), Length(max=300)])
-    description = TextAreaField("Description for guests", filters=[_strip],
+    address = TextAreaField(_l("Address"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    description = TextAreaField(_l("Description for guests"), filters=[_strip],
                                 validators=[Optional(), Length(max=4000)])
     embed_origins = TextAreaField(
-        "Websites that may embed the booking form",
-        description="One per line, only the site: https://www.example.com (no page path). "
-                    f"At most {MAX_EMBED_ORIGINS}. Empty: embedding is off.",
+        _l("Websites that may embed the booking form"),
+        description=_l("One per line, only the site: https://www.example.com (no page path). "
+                       "At most %(num)s. Empty: embedding is off.", num=MAX_EMBED_ORIGINS),
         validators=[Optional(), Length(max=2000)])
-    calendar_feed_contact = BooleanField("Show guests' e-mail and phone in staff calendar feeds")
+    calendar_feed_contact = BooleanField(_l("Show guests' e-mail and phone in staff calendar feeds"))
+    default_language = LanguageField(
+        _l("Guest page language"), _l("The guest's browser decides"),
+        description=_l("The language your booking page opens in, unless the guest picks "
+                    "another on the page. Also that of the e-mails about bookings you take "
+                    "yourself (by phone, walk-ins)."))
 
     def validate_embed_origins(self, field: Field) -> None:
         try:
             field.data = "\n".join(parse_origins(field.data or ""))
         except OriginError as error:
-            raise ValidationError(str(error)) from None
+            raise ValidationError(translate_refusal(str(error))) from None
 
     def details(self) -> RestaurantSettings:
         text = {name: getattr(self, name).data or "" for name in
@@ -279,9 +318,11 @@ class RestaurantSettingsForm(OwnerForm):
             lead_time_minutes=self.lead_time_minutes.data, horizon_days=self.horizon_days.data,
             max_online_party=self.max_online_party.data,
             reminder_hours=self.reminder_hours.data,
+            cancel_cutoff_hours=self.cancel_cutoff_hours.data,
             country=self.country.data or country_for_zone(self.timezone.data),
             embed_origins=self.embed_origins.data or "",
-            calendar_feed_contact=bool(self.calendar_feed_contact.data), **text)
+            calendar_feed_contact=bool(self.calendar_feed_contact.data),
+            default_language=self.default_language.data or "", **text)
 
     def validate_slug(self, field: Field) -> None:
         from ..booking.slugs import previous_owner_of
@@ -291,26 +332,26 @@ class RestaurantSettingsForm(OwnerForm):
         if self.restaurant_id is not None:
             query = query.where(Restaurant.id != self.restaurant_id)
         if db.session.execute(query.limit(1)).first() is not None:
-            raise ValidationError("Another restaurant already uses this address.")
+            raise ValidationError(_l("Another restaurant already uses this address."))
         before = previous_owner_of(db.session, field.data)
         if before is not None and before != self.restaurant_id:
             # Its guests' e-mailed links still lead there (booking/slugs.py).
-            raise ValidationError("Another restaurant used this address before.")
+            raise ValidationError(_l("Another restaurant used this address before."))
 
 
 class TableForm(OwnerForm):
-    name = StringField("Name", filters=[_strip], validators=[
-        DataRequired("Give the table a name."), SingleLine(), Length(max=60)])
-    seats = _int_field("number of seats", 1, 100)
-    min_party = _int_field("smallest party", 1, 100, default=1)
-    max_party = _int_field("largest party", 1, 100, required=False,
-                           description="Empty: the number of seats.")
-    area = StringField("Area", filters=[_strip], validators=[Optional(), SingleLine(),
+    name = StringField(_l("Name"), filters=[_strip], validators=[
+        DataRequired(_l("Give the table a name.")), SingleLine(), Length(max=60)])
+    seats = _int_field(_l("number of seats"), 1, 100)
+    min_party = _int_field(_l("smallest party"), 1, 100, default=1)
+    max_party = _int_field(_l("largest party"), 1, 100, required=False,
+                           description=_l("Empty: the number of seats."))
+    area = StringField(_l("Area"), filters=[_strip], validators=[Optional(), SingleLine(),
                                                              Length(max=60)],
-                       description="E.g. terrace, window, bar.")
-    position = _int_field("position", 0, 10_000, default=0,
-                          description="Lower numbers are offered first among equal fits.")
-    active = BooleanField("Bookable", default=True)
+                       description=_l("E.g. terrace, window, bar."))
+    position = _int_field(_l("position"), 0, 10_000, default=0,
+                          description=_l("Lower numbers are offered first among equal fits."))
+    active = BooleanField(_l("Bookable"), default=True)
 
     def __init__(self, *args: Any, table_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -318,13 +359,13 @@ class TableForm(OwnerForm):
 
     def validate_min_party(self, field: Field) -> None:
         if field.data is not None and self.seats.data is not None and field.data > self.seats.data:
-            raise ValidationError("The smallest party cannot be larger than the number of seats.")
+            raise ValidationError(_l("The smallest party cannot be larger than the number of seats."))
 
     def validate_max_party(self, field: Field) -> None:
         if field.data is None:
             return
         if self.min_party.data is not None and field.data < self.min_party.data:
-            raise ValidationError("The largest party cannot be smaller than the smallest party.")
+            raise ValidationError(_l("The largest party cannot be smaller than the smallest party."))
 
     def details(self) -> TableDetails:
         """The table's details (``active`` is not one: it has its own operations)."""
@@ -342,16 +383,16 @@ class TableForm(OwnerForm):
         if self.table_id is not None:
             query = query.where(DiningTable.id != self.table_id)
         if db.session.execute(query.limit(1)).first() is not None:
-            raise ValidationError("Another table already has this name.")
+            raise ValidationError(_l("Another table already has this name."))
 
 
 def _notify_field() -> BooleanField:
     # Ticked on the page; an API body that leaves it out means true (the API passes
     # the default as the present value), ``false`` opts this one action out.
-    return BooleanField("E-mail the guest", default=True,
+    return BooleanField(_l("E-mail the guest"), default=True,
                         false_values=(False, "false", "False", "", "0", "no", "off"),
-                        description="Send the guest the confirmation, change or "
-                                    "cancellation e-mail, when they gave an address.")
+                        description=_l("Send the guest the confirmation, change or "
+                                    "cancellation e-mail, when they gave an address."))
 
 
 def _override_field(label: str, description: str) -> BooleanField:
@@ -363,76 +404,84 @@ def _override_field(label: str, description: str) -> BooleanField:
 
 
 def _same_guest_field() -> BooleanField:
-    return _override_field("Book anyway", "The same phone number or e-mail address may "
+    return _override_field(_l("Book anyway"), _l("The same phone number or e-mail address may "
                            "hold another booking at an overlapping time (a concierge, a "
-                           "company). Recorded in the booking's history.")
+                           "company). Recorded in the booking's history."))
 
 
 class DeactivateTableForm(OwnerForm):
     """What to do with a table's future bookings when it stops being bookable."""
 
-    bookings = SelectField("Its future bookings", choices=choices([
-        ("move", "Move them to other free tables"),
-        ("cancel", "Cancel them"),
-        ("keep", "Keep the table bookable"),
-    ]), validators=[InputRequired("Choose what happens to the bookings.")])
+    bookings = SelectField(_l("Its future bookings"), choices=choices([
+        ("move", _l("Move them to other free tables")),
+        ("cancel", _l("Cancel them")),
+        ("keep", _l("Keep the table bookable")),
+    ]), validators=[InputRequired(_l("Choose what happens to the bookings."))])
     notify_guest = _notify_field()
 
 
 class OpeningHoursForm(OwnerForm):
-    weekday = SelectField("Day", coerce=int, choices=choices(enumerate(WEEKDAYS)),
-                          validators=[InputRequired("Choose a day.")])
-    name = StringField("Service", filters=[_strip], validators=[Optional(), SingleLine(),
+    weekday = SelectField(_l("Day"), coerce=int, choices=choices(enumerate(WEEKDAYS)),
+                          validators=[InputRequired(_l("Choose a day."))])
+    name = StringField(_l("Service"), filters=[_strip], validators=[Optional(), SingleLine(),
                                                                 Length(max=40)],
-                       description="E.g. Lunch, Dinner.")
-    opens = TimeField("Opens", format=TIME_FORMATS,
-                      validators=[InputRequired("Give the opening time.")])
-    closes = TimeField("Closes", format=TIME_FORMATS,
-                       description="At or before the opening time: the service runs past "
-                                   "midnight.",
-                       validators=[InputRequired("Give the closing time.")])
-    last_seating = TimeField("Last seating", format=TIME_FORMATS, validators=[Optional()],
-                             description="Empty: closing time minus the turn time.")
+                       description=_l("E.g. Lunch, Dinner."))
+    opens = TimeField(_l("Opens"), format=TIME_FORMATS,
+                      validators=[InputRequired(_l("Give the opening time."))])
+    closes = TimeField(_l("Closes"), format=TIME_FORMATS,
+                       description=_l("At or before the opening time: the service runs past "
+                                   "midnight."),
+                       validators=[InputRequired(_l("Give the closing time."))])
+    last_seating = TimeField(_l("Last seating"), format=TIME_FORMATS, validators=[Optional()],
+                             description=_l("Empty: closing time minus the turn time."))
+    pace_covers = _int_field(_l("pace (covers per slot)"), 1, 10000, required=False,
+                             description=_l("The most guests who may start in one slot "
+                                            "interval; online guests are not offered a full "
+                                            "slot. Empty: no pace."))
+    max_covers = _int_field(_l("covers per service"), 1, 100000, required=False,
+                            description=_l("The most guests for the whole service. "
+                                           "Empty: no limit."))
 
     def details(self) -> WeeklyService:
         return WeeklyService(self.weekday.data, ServiceTimes(
-            self.name.data or "", self.opens.data, self.closes.data, self.last_seating.data))
+            self.name.data or "", self.opens.data, self.closes.data, self.last_seating.data,
+            self.pace_covers.data, self.max_covers.data))
 
     def validate_closes(self, field: Field) -> None:
         if field.data is not None and field.data == self.opens.data:
-            raise ValidationError("Opening and closing times cannot be the same.")
+            raise ValidationError(_l("Opening and closing times cannot be the same."))
 
     def validate_last_seating(self, field: Field) -> None:
         if field.data is None or self.opens.data is None or self.closes.data is None:
             return
         if not within_service(self.opens.data, self.closes.data, field.data):
-            raise ValidationError("The last seating must be between opening and closing.")
+            raise ValidationError(_l("The last seating must be between opening and closing."))
 
 
 class SpecialDayForm(OwnerForm):
-    start_date = DateField("From", validators=[InputRequired("Give the first day."),
+    start_date = DateField(_l("From"), validators=[InputRequired(_l("Give the first day.")),
                                                   PlausibleDate()])
-    end_date = DateField("Until", validators=[Optional(), PlausibleDate()],
-                         description="Empty: just the first day.")
-    closed = BooleanField("Closed")
-    reason = StringField("Reason", filters=[_strip], validators=[Optional(), SingleLine(),
+    end_date = DateField(_l("Until"), validators=[Optional(), PlausibleDate()],
+                         description=_l("Empty: just the first day."))
+    closed = BooleanField(_l("Closed"))
+    reason = StringField(_l("Reason"), filters=[_strip], validators=[Optional(), SingleLine(),
                                                                  Length(max=200)],
-                         description="E.g. Christmas, private event.")
-    services = ServicesField("Hours on these days", default=list,
-                             description="When open: one service a line, e.g. "
-                                         "“Dinner 18:00-23:30” or “Brunch 10:00-14:00 last 13:00”.")
+                         description=_l("E.g. Christmas, private event."))
+    services = ServicesField(_l("Hours on these days"), default=list,
+                             description=_l("When open: one service a line, e.g. "
+                                         "“Dinner 18:00-23:30” or “Brunch 10:00-14:00 last 13:00”."))
 
     def validate_end_date(self, field: Field) -> None:
         if field.data is None:
             return
         if self.start_date.data is not None and field.data < self.start_date.data:
-            raise ValidationError("The last day cannot be before the first day.")
+            raise ValidationError(_l("The last day cannot be before the first day."))
         if self.start_date.data is not None and (field.data - self.start_date.data).days > 366:
-            raise ValidationError("A special period can last at most a year.")
+            raise ValidationError(_l("A special period can last at most a year."))
 
     def validate_services(self, field: Field) -> None:
         if not self.closed.data and not field.data:
-            raise ValidationError("Give the hours for these days, or tick Closed.")
+            raise ValidationError(_l("Give the hours for these days, or tick Closed."))
 
     def details(self) -> SpecialDayDetails:
         closed = bool(self.closed.data)
@@ -441,7 +490,8 @@ class SpecialDayForm(OwnerForm):
             end_date=self.end_date.data or self.start_date.data, closed=closed,
             reason=self.reason.data or "",
             services=() if closed else tuple(ServiceTimes(s.name, s.opens, s.closes,
-                                                          s.last_seating)
+                                                          s.last_seating, s.pace_covers,
+                                                          s.max_covers)
                                              for s in self.services.data))
 
 
@@ -451,28 +501,33 @@ class SpecialDayForm(OwnerForm):
 class OwnerReservationForm(OwnerForm):
     """A booking taken by phone, or a walk-in (which starts now, seated)."""
 
-    source = SelectField("Booked by",
-                         choices=choices([("phone", "Phone"), ("walk_in", "Walk-in")]),
-                         default="phone", validators=[InputRequired("Choose phone or walk-in.")])
-    date = DateField("Date", validators=[RequiredUnlessWalkIn("Give the date."), PlausibleDate()])
-    time = WallTimeField("Time", format=TIME_FORMATS,
-                         validators=[RequiredUnlessWalkIn("Give the time.")])
-    party_size = _int_field("party size", 1, MAX_PARTY, default=2)
-    table = WholeNumberField("Table", validators=[Optional()],
-                         description="Empty: the best free table.")
-    name = StringField("Guest name", filters=[_strip], validators=[
-        NameUnlessWalkIn("Give the guest's name."), SingleLine(), Length(max=120)])
+    source = SelectField(_l("Booked by"),
+                         choices=choices([("phone", _l("Phone")), ("walk_in", _l("Walk-in"))]),
+                         default="phone", validators=[InputRequired(_l("Choose phone or walk-in."))])
+    date = DateField(_l("Date"), validators=[RequiredUnlessWalkIn(_l("Give the date.")), PlausibleDate()])
+    time = WallTimeField(_l("Time"), format=TIME_FORMATS,
+                         validators=[RequiredUnlessWalkIn(_l("Give the time."))])
+    party_size = _int_field(_l("party size"), 1, MAX_PARTY, default=2)
+    table = WholeNumberField(_l("Table"), validators=[Optional()],
+                         description=_l("Empty: the best free table."))
+    name = StringField(_l("Guest name"), filters=[_strip], validators=[
+        NameUnlessWalkIn(_l("Give the guest's name.")), SingleLine(), Length(max=120)])
     email = _email_field()
     phone = _phone_field()
     notes = _notes_field()
-    duration_minutes = _int_field("length of stay (minutes)", 5, MAX_STAY_MINUTES, required=False,
-                                  description="Empty: the turn time for the party size.")
+    duration_minutes = _int_field(_l("length of stay (minutes)"), 5, MAX_STAY_MINUTES, required=False,
+                                  description=_l("Empty: the turn time for the party size."))
     notify_guest = _notify_field()
+    # The API's (the dashboard's own bookings take the restaurant's default language).
+    language = LanguageField(
+        _l("Guest's language"), _l("The restaurant's"),
+        description=_l("The language of the guest's e-mails about this booking. Empty: the "
+                    "restaurant's guest page language if it has one, else English."))
     allow_past_closing = _override_field(
-        "Keep it past closing", "A phone booking whose stay would end after closing is "
+        _l("Keep it past closing"), "A phone booking whose stay would end after closing is "
         "kept as it is (refused otherwise with `stay_past_closing`). Recorded in the history.")
     shorten_to_closing = _override_field(
-        "End it at closing", "A phone booking whose stay would end after closing is "
+        _l("End it at closing"), "A phone booking whose stay would end after closing is "
         "shortened to end at closing.")
     allow_same_guest = _same_guest_field()
 
@@ -480,26 +535,26 @@ class OwnerReservationForm(OwnerForm):
 class EditReservationForm(OwnerForm):
     """Guest details and party size of an existing reservation."""
 
-    party_size = _int_field("party size", 1, MAX_PARTY)
+    party_size = _int_field(_l("party size"), 1, MAX_PARTY)
     name = _guest_name_field()
     email = _email_field()
     phone = _phone_field()
     notes = _notes_field()
-    version = WholeNumberField("Version", widget=HiddenInput(), validators=[
-        InputRequired("The form is missing the reservation's version; reload the page.")])
+    version = WholeNumberField(_l("Version"), widget=HiddenInput(), validators=[
+        InputRequired(_l("The form is missing the reservation's version; reload the page."))])
     notify_guest = _notify_field()
     allow_same_guest = _same_guest_field()
 
 
 class MoveReservationForm(OwnerForm):
-    date = DateField("Date", validators=[InputRequired("Give the date."), PlausibleDate()])
-    time = WallTimeField("Time", format=TIME_FORMATS,
-                         validators=[InputRequired("Give the time.")])
-    table = WholeNumberField("Table", validators=[InputRequired("Choose a table.")])
-    party_size = _int_field("party size", 1, MAX_PARTY)
-    duration_minutes = _int_field("length of stay (minutes)", 5, MAX_STAY_MINUTES, required=False)
-    version = WholeNumberField("Version", widget=HiddenInput(), validators=[
-        InputRequired("The form is missing the reservation's version; reload the page.")])
+    date = DateField(_l("Date"), validators=[InputRequired(_l("Give the date.")), PlausibleDate()])
+    time = WallTimeField(_l("Time"), format=TIME_FORMATS,
+                         validators=[InputRequired(_l("Give the time."))])
+    table = WholeNumberField(_l("Table"), validators=[InputRequired(_l("Choose a table."))])
+    party_size = _int_field(_l("party size"), 1, MAX_PARTY)
+    duration_minutes = _int_field(_l("length of stay (minutes)"), 5, MAX_STAY_MINUTES, required=False)
+    version = WholeNumberField(_l("Version"), widget=HiddenInput(), validators=[
+        InputRequired(_l("The form is missing the reservation's version; reload the page."))])
     notify_guest = _notify_field()
     allow_same_guest = _same_guest_field()
 
@@ -510,14 +565,14 @@ OWNER_STATUSES = list(STATUSES)
 
 
 class StatusForm(OwnerForm):
-    status = SelectField("Status",
+    status = SelectField(_l("Status"),
                          choices=choices((s, s.replace("_", " ")) for s in OWNER_STATUSES),
-                         validators=[InputRequired("Choose a status.")])
-    version = WholeNumberField("Version", widget=HiddenInput(), validators=[
-        InputRequired("The form is missing the reservation's version; reload the page.")])
+                         validators=[InputRequired(_l("Choose a status."))])
+    version = WholeNumberField(_l("Version"), widget=HiddenInput(), validators=[
+        InputRequired(_l("The form is missing the reservation's version; reload the page."))])
     notify_guest = _notify_field()
     allow_off_day = _override_field(
-        "Anyway, on another day", "Seat, complete, mark no-show (or take a no-show back) "
+        _l("Anyway, on another day"), "Seat, complete, mark no-show (or take a no-show back) "
         "although today is not the booking's service day (refused otherwise with "
         "`not_on_service_day`). Owners only; recorded in the history.")
     allow_same_guest = _same_guest_field()
@@ -527,23 +582,23 @@ class StatusPageForm(StatusForm):
     """The dashboard's status buttons: Cancel and No-show post once to ask, and again
     with ``confirm`` to do it (a confirm step that needs no JavaScript)."""
 
-    confirm = BooleanField("Confirm", default=False)
+    confirm = BooleanField(_l("Confirm"), default=False)
 
 
 # --------------------------------------------------------------------------- the rest
 
 
 class TokenForm(OwnerForm):
-    name = StringField("Name", filters=[_strip], validators=[
-        DataRequired("Give the token a name, e.g. the integration it is for."), SingleLine(),
+    name = StringField(_l("Name"), filters=[_strip], validators=[
+        DataRequired(_l("Give the token a name, e.g. the integration it is for.")), SingleLine(),
         Length(max=120)])
     # models.TOKEN_SCOPES, each with what it allows (webapp/api/auth.py enforces them).
     # Only "read" is ticked at first: a token should hold no more than its integration needs.
-    scopes = SelectMultipleField("What the token may do", default=["read"], choices=choices([
-        ("read", "Read: reservations, the day's grid, tables, hours, settings"),
-        ("bookings", "Bookings: book, walk in, change, move, seat, cancel reservations"),
-        ("setup", "Set-up: change settings, tables, opening hours, special days"),
-    ]), validators=[DataRequired("Choose at least one thing the token may do.")])
+    scopes = SelectMultipleField(_l("What the token may do"), default=["read"], choices=choices([
+        ("read", _l("Read: reservations, the day's grid, tables, hours, settings")),
+        ("bookings", _l("Bookings: book, walk in, change, move, seat, cancel reservations")),
+        ("setup", _l("Set-up: change settings, tables, opening hours, special days")),
+    ]), validators=[DataRequired(_l("Choose at least one thing the token may do."))])
 
 
 class ConfirmForm(OwnerForm):
@@ -556,17 +611,17 @@ class ReservationListForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField("From", validators=[Optional(), PlausibleDate()])
-    end = DateField("Until", validators=[Optional(), PlausibleDate()])
-    status = SelectField("Status", choices=choices([("", "Any")] + [(s, s.replace("_", " "))
+    start = DateField(_l("From"), validators=[Optional(), PlausibleDate()])
+    end = DateField(_l("Until"), validators=[Optional(), PlausibleDate()])
+    status = SelectField(_l("Status"), choices=choices([("", _l("Any"))] + [(s, s.replace("_", " "))
                                                            for s in STATUSES]),
                          validators=[Optional()], default="")
-    q = StringField("Guest", filters=[_strip], validators=[Optional(), SingleLine(),
+    q = StringField(_l("Guest"), filters=[_strip], validators=[Optional(), SingleLine(),
                                                           Length(max=120)],
-                    description="Name, e-mail or phone.")
+                    description=_l("Name, e-mail or phone."))
 
     def validate_end(self, field: Field) -> None:
         if field.data and self.start.data and field.data < self.start.data:
-            raise ValidationError("The last day cannot be before the first day.")
+            raise ValidationError(_l("The last day cannot be before the first day."))
         if field.data and self.start.data and (field.data - self.start.data).days > 366:
-            raise ValidationError("Choose at most a year.")
+            raise ValidationError(_l("Choose at most a year."))

@@ -27,7 +27,8 @@ def new_booking(form: OwnerReservationForm) -> NewBooking:
         duration_minutes=form.duration_minutes.data, notify_guest=bool(form.notify_guest.data),
         allow_past_closing=bool(form.allow_past_closing.data),
         shorten_to_closing=bool(form.shorten_to_closing.data),
-        allow_same_guest=bool(form.allow_same_guest.data))
+        allow_same_guest=bool(form.allow_same_guest.data),
+        language=form.language.data or None)
 
 
 def move_of(form: MoveReservationForm) -> Move:

@@ -23,6 +23,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import url_for
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,7 +31,9 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..booking import slots as slotlib
 from ..booking.setup import RestaurantSetup, TableInfo, restaurant_setup
+from ..i18n import language
 from ..models import Reservation, Restaurant, overlapping_stays
+from .labels import STATUS
 
 # Reservations drawn on the grid; cancelled ones and no-shows are listed below it.
 DRAWN = ("booked", "seated", "completed")
@@ -351,6 +354,7 @@ def _rows_html(day_layout: DayLayout, ref: str) -> Iterator[Markup]:
     move = _url_around_id("owner.move_reservation", ref)
     new_url = url_for("owner.new_reservation", ref=ref)
     now = day_layout.now
+    book_label = _words().book
     times: list[str] = []
     holes: list[tuple[str, ...]] = []  # per column: the holes of its cell
     pieces: list[tuple[list[str], list[str]]] = []  # per column: tabindex -1, tabindex 0
@@ -372,7 +376,7 @@ def _rows_html(day_layout: DayLayout, ref: str) -> Iterator[Markup]:
                     f'<a class="cell r-{h} c-{col}{gap}" id="cell-{h}-{col}"'
                     f' tabindex="\x00" data-time="{hm}"'
                     f' href="{new_url}?date={local:%Y-%m-%d}&amp;time={hm}&amp;table={h}"'
-                    f' aria-label="Book {h} at {hm}"></a></div>')
+                    f' aria-label="{book_label % {"table": h, "time": hm}}"></a></div>')
             holes.append(_FREE_HOLES)
         pieces.append((cell.replace("\x00", "-1").split(h), cell.replace("\x00", "0").split(h)))
     cached: dict[tuple[int, int], list[_Segment]] = {}
@@ -452,6 +456,42 @@ def _rows_html(day_layout: DayLayout, ref: str) -> Iterator[Markup]:
         out.clear()
 
 
+class _Words(NamedTuple):
+    """The grid's and the list's words in one language, looked up once per language and
+    process: a full evening writes them hundreds of times."""
+
+    book: Markup  # a free cell's label: %(table)s, %(time)s
+    confirmed_title: str
+    confirmed: str
+    person: str
+    people: str
+    late: Markup  # %(time)s
+    seat: str
+    seat_guest: Markup  # %(guest)s
+    cancel: str
+    cancel_guest: Markup  # %(guest)s
+    party: Markup  # a booking's party on the grid, short: %(num)s ("3p")
+    status: dict[str, str]
+
+
+@functools.lru_cache(maxsize=8)
+def _words_in(code: str) -> _Words:
+    del code  # the cache's key: the current language, which gettext reads itself
+    return _Words(
+        book=escape(_("Book %(table)s at %(time)s")),
+        confirmed_title=str(escape(_("The guest confirmed from the reminder"))),
+        confirmed=str(escape(_("confirmed"))), person=str(escape(_("person"))),
+        people=str(escape(_("people"))), late=escape(_("late, due %(time)s")),
+        seat=str(escape(_("Seat"))), seat_guest=escape(_("Seat %(guest)s")),
+        cancel=str(escape(_("Cancel"))), cancel_guest=escape(_("Cancel %(guest)s")),
+        party=escape(_("%(num)sp")),
+        status={code: str(escape(word)) for code, word in STATUS.items()})
+
+
+def _words() -> _Words:
+    return _words_in(language())
+
+
 def _hm(moment: dt.datetime, tz: ZoneInfo) -> str:
     local = moment.astimezone(tz)
     return f"{local.hour:02d}:{local.minute:02d}"
@@ -472,10 +512,11 @@ def _booking_html(res: Shown, r: int, col: int, span: int, gap: str, hm: str,
         movable = (f' data-move-url="{move[0]}{res.id}{move[1]}" data-table="{tid}"'
                    f' data-time="{starts}" data-version="{res.version}"'
                    f' data-party="{res.party_size}" data-minutes="{minutes}"')
-    state = str(escape(res.status.replace("_", " ")))
+    words = _words()
+    state = words.status.get(res.status) or str(escape(res.status.replace("_", " ")))
     if res.confirmed_at and res.status == "booked":
-        state += (' · <span class="confirmed" title="The guest confirmed from the reminder">'
-                  f'{_CHECK} confirmed</span>')
+        state += (f' · <span class="confirmed" title="{words.confirmed_title}">'
+                  f'{_CHECK} {words.confirmed}</span>')
     return (f'<div role="gridcell" class="gc" data-col="{col}" data-span="{span}"{colspan}>'
             f'<span class="cell under r-{r} c-{col} s-{span}{gap}" aria-hidden="true"'
             f' data-time="{hm}"></span>'
@@ -485,7 +526,7 @@ def _booking_html(res: Shown, r: int, col: int, span: int, gap: str, hm: str,
             f' data-status="{status}"{confirmed}{movable}'
             f' title="{guest} · {res.party_size} · {starts}{_DASH}{ends}">'
             f'<span class="guest">{guest}</span>'
-            f' <span class="party">{res.party_size}p · {starts}</span>'
+            f' <span class="party">{words.party % {"num": res.party_size}} · {starts}</span>'
             f' <span class="state">{state}</span></a></div>')
 
 
@@ -498,17 +539,18 @@ def _arrivals_html(day_layout: DayLayout, ref: str, csrf_field: str) -> Iterator
     status_url = _url_around_id("owner.set_status", ref)
     names = {t.id: str(escape(t.name)) for t in day_layout.tables}
     now = day_layout.now
+    words = _words()
     for r in day_layout.arrivals:
         status = escape(r.status)
         guest = escape(r.guest_name)
         starts = _hm(r.starts_at, tz)
-        people = "person" if r.party_size == 1 else "people"
+        people = words.person if r.party_size == 1 else words.people
         marks = ""
         if r.status == "booked":
             if r.confirmed_at:
-                marks = f' <small class="confirmed">{_CHECK} confirmed</small>'
+                marks = f' <small class="confirmed">{_CHECK} {words.confirmed}</small>'
             if r.starts_at < now:
-                marks += f' <small class="late">late, due {starts}</small>'
+                marks += f' <small class="late">{words.late % {"time": starts}}</small>'
         notes = f'\n<p class="notes">{escape(r.notes)}</p>' if r.notes else ""
         actions = ""
         if r.status == "booked":
@@ -521,19 +563,22 @@ def _arrivals_html(day_layout: DayLayout, ref: str, csrf_field: str) -> Iterator
                 f' hx-swap="innerHTML" data-quiet>\n{csrf_field}\n'
                 f'<input type="hidden" name="status" value="seated">\n'
                 f'<input type="hidden" name="version" value="{r.version}">\n'
-                f'<button type="submit" aria-label="Seat {guest}">Seat</button>\n</form>\n'
+                f'<button type="submit" aria-label="{words.seat_guest % {"guest": guest}}">'
+                f'{words.seat}</button>\n</form>\n'
                 f'<form method="post" action="{action}" hx-post="{action}" hx-target="#panel"'
                 f' hx-swap="innerHTML">\n{csrf_field}\n'
                 f'<input type="hidden" name="status" value="cancelled">\n'
                 f'<input type="hidden" name="version" value="{r.version}">\n{notify}\n'
-                f'<button type="submit" class="secondary" aria-label="Cancel {guest}">Cancel'
+                f'<button type="submit" class="secondary"'
+                f' aria-label="{words.cancel_guest % {"guest": guest}}">{words.cancel}'
                 f'</button>\n</form>\n</div>')
         yield Markup(
             f'<li class="arrival status-{status}" id="arrival-{r.id}" data-reservation="{r.id}">\n'
             f'<span class="arrival-time">{starts}</span>\n<div class="arrival-main">\n'
             f'<a href="{detail[0]}{r.id}{detail[1]}" class="arrival-name">{guest}</a>\n'
             f'<span class="arrival-facts">{r.party_size} {people} · {names[r.table_id]}</span>\n'
-            f'<span class="badge status-{status}">{escape(r.status.replace("_", " "))}</span>'
+            f'<span class="badge status-{status}">'
+            f'{words.status.get(r.status) or escape(r.status.replace("_", " "))}</span>'
             f'{marks}{notes}\n</div>{actions}\n</li>\n')
 
 
@@ -546,14 +591,14 @@ def _covers(day: dt.date, reservations: list[Shown], services, windows,
     for service, (opens, closes) in zip(services, windows, strict=True):
         inside = [r for r in counted if opens <= r.starts_at < closes and r.id not in assigned]
         assigned.update(r.id for r in inside)
-        result.append(ServiceCovers(service.name or "Service", f"{service.opens:%H:%M}",
+        result.append(ServiceCovers(service.name or _("Service"), f"{service.opens:%H:%M}",
                                     f"{service.closes:%H:%M}", sum(r.party_size for r in inside),
                                     len(inside), _seated(inside)))
     day_start = slotlib.to_utc(day, dt.time(0), tz)
     day_end = slotlib.to_utc(day + dt.timedelta(days=1), dt.time(0), tz)
     others = [r for r in counted if r.id not in assigned and day_start <= r.starts_at < day_end]
     if others:
-        result.append(ServiceCovers("Outside services", "", "", sum(r.party_size for r in others),
+        result.append(ServiceCovers(_("Outside services"), "", "", sum(r.party_size for r in others),
                                     len(others), _seated(others)))
     return result
 

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 import segno
+from babel.dates import get_day_names
 from flask import (
     Response,
     abort,
@@ -27,6 +28,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from wtforms import StringField
@@ -37,11 +40,14 @@ from ..booking.operations import restaurants as restaurant_ops
 from ..booking.operations.setup import ServiceTimes, SetupRefused, TableDetails
 from ..booking.phones import country_for_zone
 from ..extensions import db, limiter
+from ..i18n import language
+from ..i18n import lazy_gettext as _l
 from ..models import Restaurant
 from ..validators import Length, SingleLine
 from .access import Access, member_required, owner_required
 from .common import form_status
 from .forms import ConfirmForm, OwnerForm, _strip
+from .labels import translate_refusal
 from .onboarding_forms import RestaurantStepForm, RulesStepForm
 from .views import bp
 
@@ -60,11 +66,11 @@ def _step_url(access: Access, name: str) -> str:
 def _render(access: Access, step: str, template: str, status: int = 200, **context: Any):
     index = guide.STEP_NAMES.index(step)
     following = guide.STEP_NAMES[index + 1] if index + 1 < len(guide.STEPS) else None
-    steps = [(name, title, _step_url(access, name)) for name, title in guide.STEPS]
+    steps = [(name, _(title), _step_url(access, name)) for name, title in guide.STEPS]
     return render_template(
         f"owner/onboarding/{template}", access=access, restaurant=access.restaurant,
         steps=steps, step=step, step_number=index + 1, step_count=len(guide.STEPS),
-        step_title=guide.STEPS[index][1],
+        step_title=_(guide.STEPS[index][1]),  # labels.DOMAIN_WORDS
         skip_url=_step_url(access, following) if following else None,
         confirm=ConfirmForm(formdata=None), **context), status
 
@@ -72,7 +78,7 @@ def _render(access: Access, step: str, template: str, status: int = 200, **conte
 def _refusal_to(form: OwnerForm, refusal: SetupRefused) -> None:
     field = getattr(form, refusal.field or "", None)
     if field is not None:
-        field.errors = [*field.errors, refusal.message]
+        field.errors = [*field.errors, translate_refusal(refusal.message)]
     else:
         form.form_errors.append(refusal.message)
 
@@ -81,7 +87,7 @@ def _checked_csrf() -> None:
     """The CSRF token of a form read by hand (rows with numbered names): 400 without it."""
     form = ConfirmForm()
     if not form.validate():
-        abort(400, "The form has expired; reload the page and try again.")
+        abort(400, _('The form has expired; reload the page and try again.'))
 
 
 # --------------------------------------------------------------------------- entry points
@@ -100,7 +106,7 @@ def guide_later(access: Access):
     if ConfirmForm().validate():
         guide.finish_onboarding(db.session, access.restaurant)
         if access.restaurant.published_at is None:
-            flash("The set-up guide stays under “Set-up guide” in the menu until you publish.",
+            flash(_('The set-up guide stays under “Set-up guide” in the menu until you publish.'),
                   "info")
     return _see_other("owner.pick_day", ref=access.ref)
 
@@ -190,14 +196,14 @@ def guide_tables(access: Access):
         kinds = guide.parse_kinds(quick) if quick else []
         kinds += guide.kinds_from_rows(rows)
         if not kinds:
-            raise guide.OnboardingRefused("Give at least one kind of table, e.g. 6 of 2.",
+            raise guide.OnboardingRefused(_('Give at least one kind of table, e.g. 6 of 2.'),
                                           field="rows-0")
         planned = guide.plan_for(db.session, access.restaurant, kinds)
     except SetupRefused as refusal:
-        return _tables_page(access, 422, errors={refusal.field or "rows": refusal.message},
+        return _tables_page(access, 422, errors={refusal.field or "rows": translate_refusal(refusal.message)},
                             rows=rows, quick=quick)
     if len(planned) > guide.MAX_QUICK_TABLES:
-        return _tables_page(access, 422, errors={"rows": "Too many tables at once."},
+        return _tables_page(access, 422, errors={"rows": _l("Too many tables at once.")},
                             rows=rows, quick=quick)
     return _confirm_page(access, planned)
 
@@ -210,20 +216,21 @@ def _create_tables(access: Access):
     form = request.form
     count = _number(form.get("count"))
     if count is None or not 1 <= count <= guide.MAX_QUICK_TABLES:
-        abort(400, "The list of tables is incomplete; start again from the first form.")
+        abort(400, _('The list of tables is incomplete; start again from the first form.'))
     planned = []
     for i in range(count):
         seats, position = _number(form.get(f"seats-{i}")), _number(form.get(f"position-{i}"))
         if seats is None or position is None:
-            abort(400, "The list of tables is incomplete; start again from the first form.")
+            abort(400, _('The list of tables is incomplete; start again from the first form.'))
         planned.append(TableDetails(name=form.get(f"names-{i}", "").strip(), seats=seats,
                                     area=form.get(f"area-{i}", "").strip()[:60],
                                     position=position))
     try:
         made = guide.add_tables(db.session, access.restaurant, planned)
     except SetupRefused as refusal:
-        return _confirm_page(access, planned, 422, {refusal.field or "names": refusal.message})
-    flash(f"{len(made)} table{'s' if len(made) != 1 else ''} added.", "success")
+        return _confirm_page(access, planned, 422,
+                             {refusal.field or "names": translate_refusal(refusal.message)})
+    flash(ngettext("%(num)d table added.", "%(num)d tables added.", len(made)), "success")
     return _see_other("owner.guide_hours", ref=access.ref)
 
 
@@ -235,21 +242,32 @@ def _weekdays_from_form() -> list[int]:
                    and len(v) == 1})
 
 
+def _weekdays_short() -> list[str]:
+    """Mon … Sun as the owner's language abbreviates them (English: the first three
+    letters, as before; German "Mo., Di., …" from CLDR)."""
+    code = language()
+    if code == "en":
+        return [name[:3] for name in guide.WEEKDAY_NAMES]
+    names = get_day_names("abbreviated", locale=code)
+    return [names[i] for i in range(7)]
+
+
 def _hours_page(access: Access, status: int = 200, *, errors: dict[str, str] | None = None,
                 preset: str = "lunch_dinner", weekdays: list[int] | None = None):
     return _render(access, "hours", "hours.html", status, errors=errors or {},
-                   presets=guide.PRESETS, preset=preset,
-                   weekdays=list(range(7)) if weekdays is None else weekdays,
-                   weekday_names=guide.WEEKDAY_NAMES,
-                   current=access.restaurant.opening_hours)
+                   presets={key: (_(label), services)
+                            for key, (label, services) in guide.PRESETS.items()},
+                   preset=preset, weekdays=list(range(7)) if weekdays is None else weekdays,
+                   weekday_names=[_(name) for name in guide.WEEKDAY_NAMES],
+                   weekday_short=_weekdays_short(), current=access.restaurant.opening_hours)
 
 
 def _hours_review(access: Access, preset: str, weekdays: list[int],
                   services: list[dict[str, str]], status: int = 200,
                   errors: dict[str, str] | None = None):
     return _render(access, "hours", "hours_review.html", status, errors=errors or {},
-                   preset=preset, preset_label=guide.PRESETS[preset][0], weekdays=weekdays,
-                   weekday_names=guide.WEEKDAY_NAMES, services=services)
+                   preset=preset, preset_label=_(guide.PRESETS[preset][0]), weekdays=weekdays,
+                   weekday_names=[_(name) for name in guide.WEEKDAY_NAMES], services=services)
 
 
 def _wall_time(text: str) -> dt.time | None:
@@ -273,9 +291,10 @@ def guide_hours(access: Access):
     try:
         presets = guide.preset_services(preset)
         if not weekdays:
-            raise guide.OnboardingRefused("Choose at least one day.", field="weekdays")
+            raise guide.OnboardingRefused(_('Choose at least one day.'), field="weekdays")
     except SetupRefused as refusal:
-        return _hours_page(access, 422, errors={refusal.field or "preset": refusal.message},
+        return _hours_page(access, 422,
+                           errors={refusal.field or "preset": translate_refusal(refusal.message)},
                            preset=preset if preset in guide.PRESETS else "lunch_dinner",
                            weekdays=weekdays)
     if request.form.get("action") != "save":
@@ -301,9 +320,10 @@ def guide_hours(access: Access):
     except SetupRefused as refusal:
         field = refusal.field or "services"
         key = f"{field}-opens" if field.startswith("services-") else field
-        return _hours_review(access, preset, weekdays, services, 422, {key: refusal.message})
+        return _hours_review(access, preset, weekdays, services, 422,
+                             {key: translate_refusal(refusal.message)})
     guide.set_weekly_hours(db.session, access.restaurant, weekly)
-    flash("Opening hours saved.", "success")
+    flash(_('Opening hours saved.'), "success")
     return _see_other("owner.guide_rules", ref=access.ref)
 
 
@@ -373,9 +393,9 @@ def guide_publish(access: Access):
     try:
         accounts.publish(db.session(), access.restaurant, current_user)
     except accounts.PublishRefused as refusal:
-        return _publish_page(access, 422, refusal.message)
+        return _publish_page(access, 422, translate_refusal(refusal.message))
     guide.finish_onboarding(db.session, access.restaurant)
-    flash("Your booking page is live. Share its link or print the QR code.", "success")
+    flash(_('Your booking page is live. Share its link or print the QR code.'), "success")
     return _see_other("owner.share", ref=access.ref)
 
 
@@ -422,8 +442,8 @@ def share_qr(access: Access):
 
 
 class NewRestaurantForm(OwnerForm):
-    name = StringField("Name of the restaurant", filters=[_strip], validators=[
-        DataRequired("Give the restaurant's name."), SingleLine(), Length(max=120)])
+    name = StringField(_l("Name of the restaurant"), filters=[_strip], validators=[
+        DataRequired(_l("Give the restaurant's name.")), SingleLine(), Length(max=120)])
 
 
 def _may_create() -> bool:
@@ -437,10 +457,10 @@ def _may_create() -> bool:
 @login_required
 # Each one is rows and a guest page: a runaway script or a careless loop stops here.
 @limiter.limit("20 per hour", methods=["POST"], key_func=lambda: f"user:{current_user.get_id()}",
-               error_message="Too many new restaurants in an hour. Please wait a while.")
+               error_message=lambda: _("Too many new restaurants in an hour. Please wait a while."))
 def new_restaurant():
     if not _may_create():
-        abort(403, "Ask an owner of a restaurant, or the site's administrator, to add one.")
+        abort(403, _("Ask an owner of a restaurant, or the site's administrator, to add one."))
     if request.method == "GET":
         return render_template("owner/onboarding/new_restaurant.html",
                                form=NewRestaurantForm(formdata=None))
@@ -452,7 +472,7 @@ def new_restaurant():
         except SetupRefused as refusal:
             _refusal_to(form, refusal)
         else:
-            flash(f"{restaurant.name} is created. Let's set it up.", "success")
+            flash(_("%(name)s is created. Let's set it up.", name=restaurant.name), "success")
             return _see_other("owner.guide_restaurant", ref=restaurant.slug)
     return render_template("owner/onboarding/new_restaurant.html", form=form), form_status(form)
 

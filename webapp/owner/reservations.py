@@ -15,14 +15,17 @@ import io
 import re
 
 from flask import Response, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import clock, writes
 from ..booking.errors import BookingError, NotOnServiceDay, StayPastClosing
 from ..booking.operations import reservations as ops
-from ..booking.rules import REINSTATEMENTS, day_words
+from ..booking.rules import REINSTATEMENTS
 from ..booking.service import TRANSITIONS
 from ..extensions import db
+from ..i18n import clock_time, day_month, day_short
+from ..i18n import lazy_gettext as _l
 from ..models import DiningTable, Reservation
 from .access import Access, member_required, reservation_or_404
 from .common import (
@@ -31,6 +34,7 @@ from .common import (
     describe_changes,
     explain,
     form_status,
+    refusal_text,
     today,
     wants_panel,
     zone,
@@ -109,8 +113,10 @@ def create_reservation(access: Access):
                            refusal=error)
     reservation = booked.reservation
     walk_in = reservation.source == "walk_in"
-    message = f"{'Walk-in seated' if walk_in else 'Booked'}: {reservation.guest_name}, " \
-              f"{reservation.party_size} at {booked.table_name}."
+    message = (_("Walk-in seated: %(name)s, %(party)s at %(table)s.", name=reservation.guest_name,
+                 party=reservation.party_size, table=booked.table_name) if walk_in
+               else _("Booked: %(name)s, %(party)s at %(table)s.", name=reservation.guest_name,
+                      party=reservation.party_size, table=booked.table_name))
     return _after_write(access, reservation, message, status=201)
 
 
@@ -206,7 +212,8 @@ def edit_reservation(access: Access, reservation_id: int):
         apply_booking_error(form, error)
         return _refused(access, reservation_id, error, edit_form=form,
                         ask=_same_guest_ask(error, "edit"))
-    return _after_write(access, changed, f"Saved the changes for {changed.guest_name}.")
+    return _after_write(access, changed, _("Saved the changes for %(name)s.",
+                                                 name=changed.guest_name))
 
 
 @bp.post("/<ref>/reservations/<int:reservation_id>/move")
@@ -226,8 +233,9 @@ def move_reservation(access: Access, reservation_id: int):
         return _refused(access, reservation_id, error, move_form=form,
                         ask=_same_guest_ask(error, "move"))
     local = changed.starts_at.astimezone(zone(access.restaurant))
-    return _after_write(access, changed, f"Moved {changed.guest_name} to {changed.table.name} "
-                                         f"at {local:%H:%M} on {local:%a %d %b}.")
+    return _after_write(access, changed, _(
+        "Moved %(name)s to %(table)s at %(time)s on %(day)s.", name=changed.guest_name,
+        table=changed.table.name, time=clock_time(local), day=day_short(local.date())))
 
 
 def _same_guest_ask(error: BookingError, form: str) -> dict | None:
@@ -235,16 +243,17 @@ def _same_guest_ask(error: BookingError, form: str) -> dict | None:
     e-mail holds another overlapping booking (the form posts again with the override)."""
     if error.code != "guest_overlap":
         return None
-    return {"kind": "same_guest", "form": form, "text": error.message,
-            "yes": "Save anyway" if form == "edit" else "Move anyway"}
+    return {"kind": "same_guest", "form": form, "text": refusal_text(error),
+            "yes": _("Save anyway") if form == "edit" else _("Move anyway")}
 
 
 # Asked before they are done: nothing is written until the second post says confirm.
-CONFIRMED_STATUSES = {"cancelled": "Cancel booking", "no_show": "Mark as no-show"}
-ANYWAY = {"seated": "Seat anyway", "completed": "Complete anyway",
-          "no_show": "Mark as no-show anyway", "booked": "Take the no-show back anyway"}
-STATUS_DONE = {"seated": "Seated", "completed": "Completed", "no_show": "Marked as no-show",
-               "cancelled": "Cancelled", "booked": "Booked again"}
+CONFIRMED_STATUSES = {"cancelled": _l("Yes, cancel booking"), "no_show": _l("Yes, mark as no-show")}
+ANYWAY = {"seated": _l("Seat anyway"), "completed": _l("Complete anyway"),
+          "no_show": _l("Mark as no-show anyway"), "booked": _l("Take the no-show back anyway")}
+STATUS_DONE = {"seated": _l("Seated: %(name)s."), "completed": _l("Completed: %(name)s."),
+               "no_show": _l("Marked as no-show: %(name)s."),
+               "cancelled": _l("Cancelled: %(name)s."), "booked": _l("Booked again: %(name)s.")}
 
 
 def _status_ask(reservation: Reservation, form: StatusPageForm, text: str, yes: str,
@@ -270,14 +279,16 @@ def set_status(access: Access, reservation_id: int):
             status in TRANSITIONS.get(reservation.status, ()):
         schedule = ops.schedule_of(db.session, access.restaurant)
         local = reservation.starts_at.astimezone(zone(access.restaurant))
-        what = "Cancel" if status == "cancelled" else "Mark as no-show"
-        text = (f"{what} {reservation.guest_name}'s booking for "
-                f"{day_words(ops.service_date(schedule, reservation))}, {local:%H:%M}?")
+        facts = {"name": reservation.guest_name, "time": clock_time(local),
+                 "day": day_month(ops.service_date(schedule, reservation))}
+        text = (_("Cancel %(name)s's booking for %(day)s, %(time)s?", **facts)
+                if status == "cancelled"
+                else _("Mark %(name)s's booking for %(day)s, %(time)s as no-show?", **facts))
         if status == "cancelled" and reservation.guest_email:
-            text += (" The guest is e-mailed the cancellation." if form.notify_guest.data
-                     else " The guest is not e-mailed.")
+            text += " " + (_("The guest is e-mailed the cancellation.") if form.notify_guest.data
+                           else _("The guest is not e-mailed."))
         return _render_reservation(access, reservation, ask=_status_ask(
-            reservation, form, text, f"Yes, {CONFIRMED_STATUSES[status].lower()}"))
+            reservation, form, text, str(CONFIRMED_STATUSES[status])))
     try:
         changed = ops.set_status(db.session, access.restaurant, _context(access),
                                  reservation_id, status,
@@ -291,18 +302,22 @@ def set_status(access: Access, reservation_id: int):
         if not error.may_override:
             return _refused(access, reservation_id, error)
         return _render_reservation(access, reservation, error.http_status, ask=_status_ask(
-            reservation, form, error.message, ANYWAY.get(status, "Do it anyway"),
+            reservation, form, explain(error, access.restaurant),
+            str(ANYWAY.get(status, _("Do it anyway"))),
             allow_off_day="y"))
     except BookingError as error:
         ask = None
         if error.code == "guest_overlap":
-            ask = _status_ask(reservation, form, error.message, "Book again anyway",
+            ask = _status_ask(reservation, form, explain(error, access.restaurant),
+                              _("Book again anyway"),
                               allow_same_guest="y")
         return _refused(access, reservation_id, error, ask=ask)
-    label = STATUS_DONE.get(changed.status, changed.status)
+    done = STATUS_DONE.get(changed.status)
+    message = str(done) % {"name": changed.guest_name} if done else changed.guest_name
     if status in REINSTATEMENTS.get(before, ()):
-        label = "Booked again" if status == "booked" else "Seated again"
-    return _after_write(access, changed, f"{label}: {changed.guest_name}.")
+        message = (_("Booked again: %(name)s.", name=changed.guest_name) if status == "booked"
+                   else _("Seated again: %(name)s.", name=changed.guest_name))
+    return _after_write(access, changed, message)
 
 
 # --------------------------------------------------------------------------- list, search, CSV

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from .. import writes
@@ -24,6 +26,7 @@ from ..booking.operations import reservations as reservation_ops
 from ..booking.operations import setup as ops
 from ..booking.rules import MAX_PARTY
 from ..extensions import db
+from ..i18n import clock_time, day_short
 from ..input_limits import EARLIEST_DATE, LATEST_DATE
 from ..models import (
     DiningTable,
@@ -45,6 +48,7 @@ from .forms import (
     TableForm,
     sorted_timezones,
 )
+from .labels import translate_refusal
 from .views import bp
 
 
@@ -56,7 +60,7 @@ def _show_refusal(form, refusal: ops.SetupRefused) -> None:
     """The operation's refusal next to its field, as the form's own messages are."""
     field = getattr(form, refusal.field or "", None)
     if field is not None:
-        field.errors = list(field.errors) + [refusal.message]
+        field.errors = list(field.errors) + [translate_refusal(refusal.message)]
 
 
 # --------------------------------------------------------------------------- settings
@@ -78,7 +82,7 @@ def settings(access: Access):
             except ops.SetupRefused as refusal:
                 _show_refusal(form, refusal)
             else:
-                flash("Settings saved.", "success")
+                flash(_('Settings saved.'), "success")
                 return _see_other("owner.settings", ref=restaurant.slug)
         status = form_status(form)
     return render_template("owner/settings.html", access=access, restaurant=restaurant,
@@ -114,8 +118,8 @@ def tables(access: Access):
             except ops.SetupRefused as refusal:
                 _show_refusal(form, refusal)
             else:
-                flash(f"Table {table.name} added"
-                      + ("." if table.active else ", not bookable yet."), "success")
+                flash(_("Table %(name)s added.", name=table.name) if table.active
+                      else _("Table %(name)s added, not bookable yet.", name=table.name), "success")
                 return _see_other("owner.tables", ref=access.ref)
         status = form_status(form)
     else:
@@ -144,7 +148,7 @@ def edit_table(access: Access, table_id: int):
                     return _deactivate_or_ask(access, table)
                 if form.active.data:
                     ops.activate_table(db.session, access.restaurant, table)
-                flash(f"Table {table.name} saved.", "success")
+                flash(_('Table %(name)s saved.', name=table.name), "success")
                 return _see_other("owner.tables", ref=access.ref)
         status = form_status(form)
     else:
@@ -163,9 +167,9 @@ def _deactivate_or_ask(access: Access, table: DiningTable):
         deactivation.deactivate_table(db.session, access.restaurant,
                                       _deactivation_context(access), table.id, choice="refuse")
     except deactivation.TableInUse:
-        flash(f"Table {table.name} has future bookings: choose what happens to them.", "info")
+        flash(_('Table %(name)s has future bookings: choose what happens to them.', name=table.name), "info")
         return _see_other("owner.deactivate_table", ref=access.ref, table_id=table.id)
-    flash(f"Table {table.name} is no longer bookable.", "success")
+    flash(_('Table %(name)s is no longer bookable.', name=table.name), "success")
     return _see_other("owner.tables", ref=access.ref)
 
 
@@ -182,7 +186,7 @@ def deactivate_table(access: Access, table_id: int):
         if not form.validate():
             status = form_status(form)
         elif form.bookings.data == "keep":
-            flash(f"Table {table.name} stays bookable.", "info")
+            flash(_('Table %(name)s stays bookable.', name=table.name), "info")
             return _see_other("owner.tables", ref=access.ref)
         else:
             return _deactivate_with(access, table, form.bookings.data,
@@ -203,7 +207,7 @@ def _deactivate_with(access: Access, table: DiningTable, choice: str, notify_gue
     def label(reservation: Reservation) -> str:
         day = reservation_ops.service_date(schedule, reservation)
         start = reservation.starts_at.astimezone(tz)
-        return f"{reservation.guest_name} ({day:%a %d %b} {start:%H:%M})"
+        return f"{reservation.guest_name} ({day_short(day)} {clock_time(start)})"
 
     result = deactivation.deactivate_table(db.session, access.restaurant,
                                            _deactivation_context(access), table_id,
@@ -211,13 +215,16 @@ def _deactivate_with(access: Access, table: DiningTable, choice: str, notify_gue
     moved = "; ".join(f"{label(r)} → {name}" for r, name in result.moved)
     if result.done:
         done = moved if choice == "move" else "; ".join(label(r) for r in result.cancelled)
-        verb = "Moved" if choice == "move" else "Cancelled"
-        flash(f"Table {table_name} is no longer bookable."
-              + (f" {verb}: {done}." if done else ""), "success")
+        message = _("Table %(name)s is no longer bookable.", name=table_name)
+        if done:
+            message += " " + (_("Moved: %(done)s.", done=done) if choice == "move"
+                              else _("Cancelled: %(done)s.", done=done))
+        flash(message, "success")
         return _see_other("owner.tables", ref=access.ref)
     kept = "; ".join(f"{label(r)}: {why}" for r, why in result.kept)
-    flash(f"Table {table_name} stays bookable, still booked for {kept}."
-          + (f" Moved: {moved}." if moved else ""), "error")
+    message = _("Table %(name)s stays bookable, still booked for %(kept)s.", name=table_name,
+                kept=kept)
+    flash(message + (" " + _("Moved: %(done)s.", done=moved) if moved else ""), "error")
     return _see_other("owner.deactivate_table", ref=access.ref, table_id=table_id)
 
 
@@ -227,7 +234,7 @@ def activate_table(access: Access, table_id: int):
     table = table_or_404(access, table_id)
     if ConfirmForm().validate():
         ops.activate_table(db.session, access.restaurant, table)
-        flash(f"Table {table.name} is bookable again.", "success")
+        flash(_('Table %(name)s is bookable again.', name=table.name), "success")
     return _see_other("owner.tables", ref=access.ref)
 
 
@@ -262,7 +269,8 @@ def hours(access: Access):
         form = OpeningHoursForm()
         if form.validate():
             ops.add_opening_hours(db.session, access.restaurant, form.details())
-            flash(f"Added {form.name.data or 'a service'} on {WEEKDAYS[form.weekday.data]}.",
+            flash(_("Added %(service)s on %(day)s.", service=form.name.data or _("a service"),
+                    day=WEEKDAYS[form.weekday.data]),
                   "success")
             return _see_other("owner.hours", ref=access.ref)
         status = form_status(form)
@@ -271,7 +279,7 @@ def hours(access: Access):
     rows = db.session.scalars(select(OpeningHours).where(
         OpeningHours.restaurant_id == access.restaurant.id)
         .order_by(OpeningHours.weekday, OpeningHours.opens)).all()
-    week = [(name, [r for r in rows if r.weekday == i]) for i, name in enumerate(WEEKDAYS)]
+    week = [(str(name), [r for r in rows if r.weekday == i]) for i, name in enumerate(WEEKDAYS)]
     return render_template("owner/hours.html", access=access, restaurant=access.restaurant,
                            week=week, form=form, confirm=ConfirmForm(formdata=None),
                            **_preview(access)), status
@@ -286,7 +294,7 @@ def edit_hours(access: Access, hours_id: int):
         form = OpeningHoursForm()
         if form.validate():
             ops.change_opening_hours(db.session, access.restaurant, row, form.details())
-            flash("Opening hours saved.", "success")
+            flash(_('Opening hours saved.'), "success")
             return _see_other("owner.hours", ref=access.ref)
         status = form_status(form)
     else:
@@ -301,7 +309,7 @@ def delete_hours(access: Access, hours_id: int):
     row = owned_or_404(access, OpeningHours, hours_id)
     if ConfirmForm().validate():
         ops.remove_opening_hours(db.session, access.restaurant, row)
-        flash("Service removed. Existing bookings stay as they are.", "success")
+        flash(_('Service removed. Existing bookings stay as they are.'), "success")
     return _see_other("owner.hours", ref=access.ref)
 
 
@@ -317,7 +325,7 @@ def special_days(access: Access):
         if form.validate():
             details = form.details()
             ops.add_special_day(db.session, access.restaurant, details)
-            flash("Special day saved." + _bookings_note(access, details), "success")
+            flash(_("Special day saved.") + _bookings_note(access, details), "success")
             return _see_other("owner.special_days", ref=access.ref)
         status = form_status(form)
     else:
@@ -336,8 +344,10 @@ def _bookings_note(access: Access, special: ops.SpecialDayDetails) -> str:
                                 special.end_date)
     if not count:
         return ""
-    return (f" {count} existing booking{'s' if count != 1 else ''} on these days stay as they "
-            "are: see the reservation list.")
+    return " " + ngettext("%(num)d existing booking on these days stays as it is: see the "
+                          "reservation list.",
+                          "%(num)d existing bookings on these days stay as they are: see the "
+                          "reservation list.", count)
 
 
 @bp.route("/<ref>/special-days/<int:special_id>", methods=["GET", "POST"])
@@ -350,7 +360,7 @@ def edit_special_day(access: Access, special_id: int):
         if form.validate():
             details = form.details()
             ops.change_special_day(db.session, access.restaurant, row, details)
-            flash("Special day saved." + _bookings_note(access, details), "success")
+            flash(_("Special day saved.") + _bookings_note(access, details), "success")
             return _see_other("owner.special_days", ref=access.ref)
         status = form_status(form)
     else:
@@ -369,5 +379,5 @@ def delete_special_day(access: Access, special_id: int):
     row = owned_or_404(access, SpecialDay, special_id)
     if ConfirmForm().validate():
         ops.remove_special_day(db.session, access.restaurant, row)
-        flash("Special day removed.", "success")
+        flash(_('Special day removed.'), "success")
     return _see_other("owner.special_days", ref=access.ref)

@@ -6,6 +6,7 @@ booking/operations/staff.py; this reads the forms, calls it and renders."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField
@@ -13,11 +14,13 @@ from wtforms.validators import DataRequired, Email
 
 from ..booking.operations import staff as staff_ops
 from ..extensions import db, limiter
+from ..i18n import lazy_gettext as _l
 from ..notifications.outbox import deliver_soon
 from ..validators import Length, SingleLine
 from .access import Access, owner_required
 from .common import form_status
 from .forms import ConfirmForm, choices
+from .labels import translate_refusal
 from .views import bp
 
 # Each invitation is an e-mail to an address the owner types: enough for a team, too few
@@ -25,8 +28,8 @@ from .views import bp
 INVITATION_LIMIT = "30 per hour"
 
 # Short enough to be read whole in the select on a phone; the page's text says more.
-ROLE_CHOICES = choices([("staff", "Staff: the day's bookings"),
-                        ("owner", "Owner: also set-up and staff")])
+ROLE_CHOICES = choices([("staff", _l("Staff: the day's bookings")),
+                        ("owner", _l("Owner: also set-up and staff"))])
 
 
 def _lower(value: str | None) -> str | None:
@@ -34,15 +37,15 @@ def _lower(value: str | None) -> str | None:
 
 
 class InviteForm(FlaskForm):
-    email = EmailField("E-mail", filters=[_lower], validators=[
-        DataRequired("Give the e-mail address to send the invitation to."), SingleLine(),
-        Email("This does not look like an e-mail address (name@example.com)."),
+    email = EmailField(_l("E-mail"), filters=[_lower], validators=[
+        DataRequired(_l("Give the e-mail address to send the invitation to.")), SingleLine(),
+        Email(_l("This does not look like an e-mail address (name@example.com).")),
         Length(max=254)])
-    role = SelectField("Role", choices=ROLE_CHOICES, default="staff")
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="staff")
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=choices([("staff", "Staff"), ("owner", "Owner")]))
+    role = SelectField(_l("Role"), choices=choices([("staff", _l("Staff")), ("owner", _l("Owner"))]))
 
 
 def invitation_url(token: str) -> str:
@@ -87,10 +90,10 @@ def invite(access: Access):
         sent = staff_ops.invite(db.session, access.restaurant, form.email.data, form.role.data,
                                 current_user, invitation_url)
     except staff_ops.StaffRefused as refusal:
-        form.email.errors = [refusal.message]
+        form.email.errors = [translate_refusal(refusal.message)]
         return _page(access, form, refusal.http_status)
     _deliver(sent)
-    flash(f"Invitation sent to {sent.invitation.email}.", "success")
+    flash(_('Invitation sent to %(email)s.', email=sent.invitation.email), "success")
     return _back(access)
 
 
@@ -106,8 +109,8 @@ def resend_invitation(access: Access, invitation_id: int):
     except LookupError:
         abort(404)
     _deliver(sent)
-    flash(f"A new invitation went to {sent.invitation.email}; the earlier link no longer "
-          "works.", "success")
+    flash(_("A new invitation went to %(email)s; the earlier link no longer works.",
+            email=sent.invitation.email), "success")
     return _back(access)
 
 
@@ -120,7 +123,7 @@ def revoke_invitation(access: Access, invitation_id: int):
         link = staff_ops.revoke(db.session, access.restaurant, invitation_id)
     except LookupError:
         abort(404)
-    flash(f"The invitation for {link.email} was withdrawn.", "success")
+    flash(_('The invitation for %(email)s was withdrawn.', email=link.email), "success")
     return _back(access)
 
 
@@ -132,19 +135,19 @@ def change_role(access: Access, user_id: int):
     form = RoleForm()
     if not form.validate():
         return _page(access, status=form_status(form),
-                     problem="Choose staff or owner." if not form.csrf_token.errors else
-                     "The form expired. Please try again.")
+                     problem=_l("Choose staff or owner.") if not form.csrf_token.errors else
+                     _l("The form expired. Please try again."))
     try:
         staff_ops.change_role(db.session, access.restaurant, user_id, form.role.data)
     except LookupError:
         abort(404)
     except staff_ops.StaffRefused as refusal:
-        return _page(access, status=refusal.http_status, problem=refusal.message)
+        return _page(access, status=refusal.http_status, problem=translate_refusal(refusal.message))
     if user_id == current_user.id and form.role.data != "owner":
         # No longer an owner: this page is not theirs any more.
-        flash(f"You are now staff at {access.restaurant.name}.", "success")
+        flash(_('You are now staff at %(name)s.', name=access.restaurant.name), "success")
         return redirect(url_for("owner.home", ref=access.ref), code=303)
-    flash("Role changed.", "success")
+    flash(_('Role changed.'), "success")
     return _back(access)
 
 
@@ -158,9 +161,9 @@ def remove_member(access: Access, user_id: int):
     except LookupError:
         abort(404)
     except staff_ops.StaffRefused as refusal:
-        return _page(access, status=refusal.http_status, problem=refusal.message)
+        return _page(access, status=refusal.http_status, problem=translate_refusal(refusal.message))
     if user_id == current_user.id:
-        flash(f"You left {access.restaurant.name}.", "success")
+        flash(_('You left %(name)s.', name=access.restaurant.name), "success")
         return redirect(url_for("owner.index"), code=303)
-    flash("Member removed.", "success")
+    flash(_('Member removed.'), "success")
     return _back(access)

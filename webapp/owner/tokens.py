@@ -4,6 +4,7 @@ listed with their scopes, revoked. The use cases are in booking/operations/token
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from ..models import ApiToken
 from .access import Access, owned_or_404, owner_required
 from .common import form_status
 from .forms import ConfirmForm, TokenForm
+from .labels import translate_refusal
 from .views import bp
 
 
@@ -40,7 +42,7 @@ def tokens(access: Access):
         token, clear = token_ops.make(db.session, access.restaurant, form.name.data,
                                       form.scopes.data, created_by_id=current_user.id)
     except token_ops.TokenRefused as refusal:
-        form.scopes.errors = [refusal.message]
+        form.scopes.errors = [translate_refusal(refusal.message)]
         return _render(access, form, 422)
     # Shown in this answer only (never stored in clear, never put in the session cookie,
     # never cached: the blueprint sends no-store).
@@ -53,5 +55,5 @@ def revoke(access: Access, token_id: int):
     token = owned_or_404(access, ApiToken, token_id)
     if ConfirmForm().validate():
         token_ops.revoke(db.session, access.restaurant, token)
-        flash(f"Token “{token.name}” revoked.", "success")
+        flash(_('Token “%(name)s” revoked.', name=token.name), "success")
     return redirect(url_for("owner.tokens", ref=access.ref), code=303)

@@ -12,10 +12,13 @@ from ..extensions import db
 from . import layout
 from .access import Access, member_required
 from .common import parse_day, poll_seconds, today
+from .labels import GLOBALS as LABELS
 
 bp = Blueprint("owner", __name__)
 # Every dashboard page, fragment and export shows guests' data or the restaurant's setup.
 bp.after_request(no_store)
+# The words for the domain's codes (labels.py), for the dashboard's templates and macros.
+bp.record_once(lambda state: state.app.jinja_env.globals.update(LABELS))
 
 
 @bp.get("/")

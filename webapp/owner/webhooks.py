@@ -4,16 +4,19 @@ a test event, the last deliveries of each, removed. The rules are in booking/web
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from wtforms import SelectMultipleField, StringField
 from wtforms.validators import DataRequired
 
 from ..booking import webhooks as hooks
 from ..extensions import db, limiter
+from ..i18n import lazy_gettext as _l
 from ..models import WebhookEndpoint
 from ..validators import Length, Optional, SingleLine
 from .access import Access, owned_or_404, owner_required
 from .common import form_status
 from .forms import ConfirmForm, OwnerForm, choices
+from .labels import translate_refusal
 from .views import bp
 
 
@@ -30,16 +33,16 @@ class EventsField(SelectMultipleField):
 class WebhookForm(OwnerForm):
     """A webhook endpoint: where to POST which events."""
 
-    url = StringField("Address (URL)", filters=[_strip],
-                      description="Where to POST the events, e.g. https://pos.example.com/hooks.",
-                      validators=[DataRequired("Give the address to send the events to."),
+    url = StringField(_l("Address (URL)"), filters=[_strip],
+                      description=_l("Where to POST the events, e.g. https://pos.example.com/hooks."),
+                      validators=[DataRequired(_l("Give the address to send the events to.")),
                                   SingleLine(), Length(max=500)])
-    description = StringField("Description", filters=[_strip],
+    description = StringField(_l("Description"), filters=[_strip],
                               validators=[Optional(), SingleLine(), Length(max=200)],
-                              description="For you: what this endpoint is for.")
-    events = EventsField("Send these events", default=list(hooks.EVENTS),
+                              description=_l("For you: what this endpoint is for."))
+    events = EventsField(_l("Send these events"), default=list(hooks.EVENTS),
                                  choices=choices(hooks.EVENT_LABELS.items()),
-                                 validators=[DataRequired("Choose at least one event.")])
+                                 validators=[DataRequired(_l("Choose at least one event."))])
 
 
 def _render(access: Access, form: WebhookForm, status: int = 200,
@@ -66,7 +69,7 @@ def webhooks(access: Access):
             form.description.data or "",
             allow_private=current_app.config["WEBHOOKS_ALLOW_PRIVATE"])
     except hooks.WebhookRefused as refusal:
-        getattr(form, refusal.field or "url").errors = [refusal.message]
+        getattr(form, refusal.field or "url").errors = [translate_refusal(refusal.message)]
         return _render(access, form, 422)
     return _render(access, WebhookForm(formdata=None), 201, made=endpoint)
 
@@ -78,7 +81,7 @@ def webhook_test(access: Access, endpoint_id: int):
     endpoint = owned_or_404(access, WebhookEndpoint, endpoint_id)
     if ConfirmForm().validate():
         hooks.send_test_event(db.session, access.restaurant, endpoint)
-        flash("A test event is on its way; its delivery shows below within a few seconds.",
+        flash(_('A test event is on its way; its delivery shows below within a few seconds.'),
               "success")
     return redirect(url_for("owner.webhooks", ref=access.ref), code=303)
 
@@ -89,5 +92,5 @@ def webhook_delete(access: Access, endpoint_id: int):
     endpoint = owned_or_404(access, WebhookEndpoint, endpoint_id)
     if ConfirmForm().validate():
         hooks.remove_endpoint(db.session, access.restaurant, endpoint)
-        flash(f"Endpoint {endpoint.url} removed.", "success")
+        flash(_('Endpoint %(url)s removed.', url=endpoint.url), "success")
     return redirect(url_for("owner.webhooks", ref=access.ref), code=303)

@@ -23,6 +23,7 @@ without the site's header and footer. What differs is the framing and the CSRF c
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template, request, url_for
@@ -35,6 +36,7 @@ from ..booking.embed import stored_origins
 from ..booking.errors import BookingError, SlotTaken
 from ..booking.setup import restaurant_setup
 from ..extensions import csrf, db
+from ..i18n import LANGUAGES, language
 from ..models import Restaurant
 from ..notifications.messages import booking_facts
 from ..observability import CONTENT_SECURITY_POLICY
@@ -100,6 +102,15 @@ def _framed(restaurant: Restaurant, response):
     return response
 
 
+def _language_args() -> dict[str, Any]:
+    """``?lang=`` again on the embed's own addresses when the page was asked for with it
+    (an ``<iframe src=".../embed?lang=fr">``): inside another site's frame the browser
+    may not send the language cookie, and the booking records the language it is posted
+    in (booking/languages.py)."""
+    asked = request.args.get("lang", "")
+    return {"lang": asked} if asked in LANGUAGES else {}
+
+
 def _embed_context(restaurant: Restaurant, **options) -> dict:
     if options.get("booking") is None:
         # Without a session its CSRF field would start one (Flask-WTF makes the token
@@ -109,10 +120,11 @@ def _embed_context(restaurant: Restaurant, **options) -> dict:
     context = _booking_context(restaurant, **options)
     slug = restaurant.slug
     token = form_token(restaurant)
+    lang = _language_args()
     context.update(
-        action=url_for("public.embed_book", slug=slug),
-        show_url=url_for("public.embed_show_times", slug=slug),
-        times_url=url_for("public.embed", slug=slug),
+        action=url_for("public.embed_book", slug=slug, **lang),
+        show_url=url_for("public.embed_show_times", slug=slug, **lang),
+        times_url=url_for("public.embed", slug=slug, **lang),
         # The partials' csrf_token() (and base.html's hx-headers) give the embed's own
         # token, so no session is started inside the iframe (see the module docstring).
         csrf_token=lambda: token,
@@ -196,7 +208,8 @@ def embed_book(slug: str):
             guest=service.GuestDetails(form.name.data, form.email.data, form.phone.data,
                                        form.notes.data or ""),
             source="online", actor="guest", now=now, policy=write.policy,
-            after_write=write.after_write, schedule=schedule, tables=setup.tables)
+            after_write=write.after_write, schedule=schedule, tables=setup.tables,
+            language=language())
     except SlotTaken as error:
         _apply_error(form, error)
         same_day, later = _split_alternatives(error.alternatives, form.date.data, schedule)
@@ -206,7 +219,8 @@ def embed_book(slug: str):
         return again(error.http_status)
     write.committed()
     token = write.manage_token or result.manage_token
-    return _framed(restaurant, _redirect(url_for("public.embed_booked", slug=slug, token=token)))
+    return _framed(restaurant, _redirect(url_for("public.embed_booked", slug=slug, token=token,
+                                                 **_language_args())))
 
 
 @bp.get("/r/<slug>/embed/b/<token>")

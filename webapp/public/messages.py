@@ -51,6 +51,9 @@ _BY_CODE: dict[str, Callable[[], str]] = {
                        "again."),
     "table_inactive": lambda: _("That time was just taken."),
     "table_removed": lambda: _("That time was just taken."),
+    "pace_exceeded": lambda: _("That time is fully booked."),
+    "cancel_cutoff": lambda: _("Online changes and cancellations are closed for this booking; "
+                               "please call the restaurant."),
 }
 
 

@@ -22,16 +22,24 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .. import clock, writes
-from ..booking import service
+from ..booking import rules, service
 from ..booking import slots as slotlib
 from ..booking.availability import load_schedule
 from ..booking.errors import BookingError, SlotTaken
 from ..booking.operations.accounts import NOT_PUBLISHED
 from ..booking.setup import restaurant_by_slug, restaurant_setup
 from ..extensions import db, limiter
-from ..i18n import day_month, day_short, day_short_year, month_year
+from ..i18n import (
+    day_month,
+    day_short,
+    day_short_year,
+    language,
+    month_year,
+    note_page_restaurant,
+)
 from ..models import Reservation, Restaurant
 from ..notifications.messages import booking_facts, calendar_entry
 from ..notifications.outbox import calendar_host
@@ -75,6 +83,7 @@ def utcnow() -> dt.datetime:
 
 def _restaurant(slug: str) -> Restaurant:
     restaurant = restaurant_by_slug(db.session, slug)
+    note_page_restaurant(restaurant)  # its default language, for the page's language
     if restaurant is None:
         redirect_if_moved(slug)  # an address the restaurant had before: 301 to the new one
         abort(404, description=_("There is no restaurant at this address. Please check the "
@@ -363,7 +372,8 @@ def book(slug: str):
             guest=service.GuestDetails(form.name.data, form.email.data, form.phone.data,
                                        form.notes.data or ""),
             source="online", actor="guest", now=now, policy=write.policy,
-            after_write=write.after_write, schedule=schedule, tables=setup.tables)
+            after_write=write.after_write, schedule=schedule, tables=setup.tables,
+            language=language())
     except SlotTaken as error:
         _apply_error(form, error)
         same_day, later = _split_alternatives(error.alternatives, form.date.data, schedule)
@@ -397,12 +407,27 @@ def _split_alternatives(moments, day: dt.date, schedule):
 # --------------------------------------------------------------------------- manage page
 
 
-def _changeable(reservation: Reservation, now: dt.datetime) -> str | None:
-    """Why a guest can no longer change the booking, or None."""
+def _changeable(reservation: Reservation, now: dt.datetime,
+                restaurant: Restaurant) -> str | None:
+    """Why a guest can no longer change the booking, or None (past the restaurant's
+    cut-off: call, and the number to call)."""
     if reservation.status == "cancelled":
         return _("This booking is cancelled and can no longer be changed.")
     if reservation.status != "booked" or reservation.starts_at <= now:
         return _("This booking is in the past and can no longer be changed or cancelled.")
+    hours = restaurant.cancel_cutoff_hours
+    if rules.cutoff_passed(reservation, now, hours):
+        if restaurant.phone:
+            return ngettext("Online changes and cancellations close %(num)s hour before the "
+                            "booking; to change or cancel it, please call the restaurant on "
+                            "%(phone)s.",
+                            "Online changes and cancellations close %(num)s hours before the "
+                            "booking; to change or cancel it, please call the restaurant on "
+                            "%(phone)s.", hours, phone=restaurant.phone)
+        return ngettext("Online changes and cancellations close %(num)s hour before the "
+                        "booking; to change or cancel it, please call the restaurant.",
+                        "Online changes and cancellations close %(num)s hours before the "
+                        "booking; to change or cancel it, please call the restaurant.", hours)
     return None
 
 
@@ -414,7 +439,7 @@ def _manage_context(restaurant: Restaurant, reservation: Reservation, token: str
     form without the guest's details (same partials, same stale-date rule)."""
     now = now or utcnow()
     schedule = load_schedule(db.session, restaurant)
-    locked = _changeable(reservation, now)
+    locked = _changeable(reservation, now, restaurant)
     fragment = _wants_fragment() and request.method == "GET"
     dates = [] if fragment else date_choices(schedule, now)  # the times fragment has none
     current_day = slotlib.service_date_of(schedule, reservation.starts_at)
@@ -513,14 +538,14 @@ def change(slug: str, token: str):
                               change=form, now=now, **options)
 
     stale = _stale_choice(request.form, schedule, _("Change my booking"))
-    if stale and not _changeable(reservation, now):
+    if stale and not _changeable(reservation, now, restaurant):
         return again(409, notice=stale)
     if not form.validate():
         return again(400 if "csrf_token" in form.errors else 422)
     day, wall, party_size = form.date.data, form.time.wall_time, form.party_size.data
     assert day is not None and wall is not None and party_size is not None  # validated
     starts_at = resolve_start(schedule, day, wall, party_size, form.time.utc_offset)
-    if _changeable(reservation, now):
+    if _changeable(reservation, now, restaurant):
         return again(409)  # the page says why (cancelled or past); the service would refuse too
     if (starts_at, form.party_size.data) == (reservation.starts_at, reservation.party_size):
         flash(_("Your booking stays as it was: you picked the same time and party size."),
@@ -530,7 +555,8 @@ def change(slug: str, token: str):
     try:
         service.change(db.session, restaurant, reservation.id, starts_at=starts_at,
                        party_size=form.party_size.data, online=True, actor="guest", now=now,
-                       policy=write.policy, after_write=write.after_write)
+                       policy=write.policy, after_write=write.after_write,
+                       language=language())
     except SlotTaken as error:
         _apply_error(form, error)
         same_day, later = _split_alternatives(error.alternatives, day, schedule)
@@ -552,7 +578,7 @@ def cancel(slug: str, token: str):
     reservation = _reservation(restaurant, token)
     now = utcnow()
     form = CancelBookingForm()
-    locked = _changeable(reservation, now)
+    locked = _changeable(reservation, now, restaurant)
     status = 200
     if request.method == "POST" and not locked:
         if form.validate():
@@ -560,7 +586,7 @@ def cancel(slug: str, token: str):
             try:
                 service.cancel(db.session, restaurant, reservation.id, online=True,
                                actor="guest", now=now, policy=write.policy,
-                               after_write=write.after_write)
+                               after_write=write.after_write, language=language())
             except BookingError as error:
                 form.form_errors.append(guest_error(error))
                 status = error.http_status

@@ -16,7 +16,8 @@ doors must do the same way:
   19:00–21:00 by Rossi");
 * **the owner's overrides**, each explicit and recorded in the booking's history: a
   phone booking's stay past closing, the same phone or e-mail on two overlapping
-  bookings, a status change off the booking's service day (owners, not staff);
+  bookings, a booking over the service's pace (``allow_over_pace``), a status change
+  off the booking's service day (owners, not staff);
 * **the service day**: seat, complete and no-show belong to the booking's day; a
   no-show or a cancellation can be taken back (the latter only while its table is free).
 """
@@ -41,7 +42,7 @@ from ...models import (
 )
 from .. import rules, service
 from .. import slots as slotlib
-from ..errors import BookingError, ReservationNotFound, SlotTaken
+from ..errors import BookingError, PaceExceeded, ReservationNotFound, SlotTaken
 from ..service import GuestDetails
 from ..setup import restaurant_setup
 from ..slots import Schedule
@@ -113,14 +114,22 @@ class NewBooking:
     allow_past_closing: bool = False
     shorten_to_closing: bool = False
     allow_same_guest: bool = False
+    # The guest's language (the API's ``language``); None: the restaurant's default
+    # language, else English (booking/languages.py).
+    language: str | None = None
+    allow_over_pace: bool = False
 
 
 # What the history says about each override.
 SAME_GUEST_TEXT = "Booked anyway: the same phone or e-mail has an overlapping booking."
+# Followed by what was exceeded ("19:30–19:45 already has 18 of its 20 covers.").
+OVER_PACE_TEXT = "Booked over the pace"
 
 
-def _same_guest(allow: bool) -> dict[str, str]:
-    return {"same_guest": SAME_GUEST_TEXT} if allow else {}
+def _same_guest(allow: bool, over_pace: bool = False) -> dict[str, str]:
+    """The overrides the owner asked for (each recorded only when really needed)."""
+    return ({"same_guest": SAME_GUEST_TEXT} if allow else {}) | (
+        {"pace": OVER_PACE_TEXT} if over_pace else {})
 
 
 def _hhmm(instant: dt.datetime, zone: ZoneInfo) -> str:
@@ -132,7 +141,7 @@ def _name_the_blocker(session: AnySession, error: SlotTaken, table_id: int | Non
                       ignore: int | None = None) -> SlotTaken:
     """An owner who asked for one table hears which booking holds it: "Napoli is taken
     19:00–21:00 by Rossi." (a read after the refused write rolled back)."""
-    if table_id is None:
+    if table_id is None or isinstance(error, PaceExceeded):  # the pace names its own
         return error
     query = (select(Reservation.starts_at, Reservation.ends_at, Reservation.guest_name)
              .where(Reservation.table_id == table_id, Reservation.status.in_(ACTIVE_STATUSES),
@@ -198,7 +207,8 @@ def book(session: AnySession, restaurant: Restaurant, context: WriteContext,
         schedule = schedule_of(session, restaurant)
         starts_at = start_instant(schedule, booking.day, booking.time, booking.party_size,
                                   booking.utc_offset)
-    duration, overrides = booking.duration_minutes, _same_guest(booking.allow_same_guest)
+    duration, overrides = booking.duration_minutes, _same_guest(booking.allow_same_guest,
+                                                                booking.allow_over_pace)
     if schedule is not None:
         duration, past_closing = _past_closing(schedule, booking, starts_at)
         overrides.update(past_closing)
@@ -210,7 +220,7 @@ def book(session: AnySession, restaurant: Restaurant, context: WriteContext,
             source=booking.source, status="seated" if walk_in else "booked",
             duration_minutes=duration,
             actor=context.actor, now=now, policy=context.policy, after_write=write.after_write,
-            schedule=schedule, overrides=overrides)
+            schedule=schedule, overrides=overrides, language=booking.language)
     except SlotTaken as error:
         schedule = schedule or schedule_of(session, restaurant)
         length = duration or slotlib.turn_minutes(schedule, booking.party_size)
@@ -230,14 +240,15 @@ class Written:
 
 def edit(session: AnySession, restaurant: Restaurant, context: WriteContext, reservation_id: int,
          *, party_size: int, guest: GuestDetails, expected_version: int | None,
-         notify_guest: bool = True, allow_same_guest: bool = False) -> Written:
+         notify_guest: bool = True, allow_same_guest: bool = False,
+         allow_over_pace: bool = False) -> Written:
     """Guest details and party size (a larger party may need another table)."""
     write = context.start(notify=notify_guest)
     changed = service.change(
         real_session(session), restaurant, reservation_id, party_size=party_size,
         guest=guest, expected_version=expected_version, actor=context.actor, now=context.now,
         policy=context.policy, after_write=write.after_write,
-        overrides=_same_guest(allow_same_guest))
+        overrides=_same_guest(allow_same_guest, allow_over_pace))
     return Written(changed, write.committed())
 
 
@@ -255,7 +266,7 @@ class Move:
 
 def move(session: AnySession, restaurant: Restaurant, context: WriteContext, reservation_id: int,
          to: Move, *, expected_version: int | None, notify_guest: bool = True,
-         allow_same_guest: bool = False) -> Written:
+         allow_same_guest: bool = False, allow_over_pace: bool = False) -> Written:
     """Owners may move off the slot grid and outside the hours; the table must be free.
     A length of stay equal to the present one keeps the stay's length (not a change)."""
     current = _get(session, restaurant, reservation_id)
@@ -270,7 +281,7 @@ def move(session: AnySession, restaurant: Restaurant, context: WriteContext, res
             table_id=to.table_id, party_size=to.party_size, duration_minutes=duration,
             expected_version=expected_version, actor=context.actor, now=context.now,
             policy=context.policy, after_write=write.after_write,
-            overrides=_same_guest(allow_same_guest))
+            overrides=_same_guest(allow_same_guest, allow_over_pace))
     except SlotTaken as error:
         minutes = duration or (length if to.party_size == current.party_size
                                else slotlib.turn_minutes(schedule, to.party_size))
@@ -291,7 +302,8 @@ def current_days(schedule: Schedule, now: dt.datetime) -> frozenset[dt.date]:
 def set_status(session: AnySession, restaurant: Restaurant, context: WriteContext,
                reservation_id: int, status: str, *, expected_version: int | None,
                notify_guest: bool = True, allow_off_day: bool = False,
-               may_override: bool = True, allow_same_guest: bool = False) -> Written:
+               may_override: bool = True, allow_same_guest: bool = False,
+               allow_over_pace: bool = False) -> Written:
     """Seat, complete, no-show or cancel (only a cancellation e-mails the guest), or take
     a no-show or cancellation back (``booked``/``seated``: :func:`service.reinstate`, a
     locked write that needs the table still free; the guest whose cancellation is taken
@@ -321,7 +333,7 @@ def set_status(session: AnySession, restaurant: Restaurant, context: WriteContex
                 real_session(session), restaurant, reservation_id, status,
                 expected_version=expected_version, actor=context.actor, now=now,
                 policy=context.policy, after_write=write.after_write, check=on_the_day,
-                overrides=_same_guest(allow_same_guest))
+                overrides=_same_guest(allow_same_guest, allow_over_pace))
         except SlotTaken as error:
             _name_the_blocker(session, error, table_id, starts_at, ends_at, schedule.zone,
                               ignore=reservation_id)

@@ -88,6 +88,8 @@ class RestaurantSettings:
     phone: str = ""
     # Hours before a booking its reminder goes out; 0: none.
     reminder_hours: int = 24
+    # Guests may change or cancel online until this many hours before the start.
+    cancel_cutoff_hours: int = 0
     # ISO 3166 code: the default region of guests' phone numbers ("": none).
     country: str = ""
     email: str = ""
@@ -98,6 +100,9 @@ class RestaurantSettings:
     embed_origins: str = ""
     # The staff calendar feeds show guests' e-mail and phone (booking/calendar_feed.py).
     calendar_feed_contact: bool = False
+    # The guest page's language unless the guest picks one, and that of the bookings the
+    # restaurant takes itself (rules.booking_language); "": the guest's browser decides.
+    default_language: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,10 @@ class ServiceTimes:
     opens: dt.time
     closes: dt.time
     last_seating: dt.time | None = None
+    # Pacing (booking/pacing.py): covers per slot interval, covers per service; None:
+    # no limit.
+    pace_covers: int | None = None
+    max_covers: int | None = None
 
 
 @dataclass(frozen=True)
@@ -247,6 +256,7 @@ def remove_table(session: AnySession, restaurant: Restaurant, table: DiningTable
 def _copy_service(row: OpeningHours | SpecialDayService, times: ServiceTimes) -> None:
     row.name, row.opens, row.closes, row.last_seating = (
         times.name, times.opens, times.closes, times.last_seating)
+    row.pace_covers, row.max_covers = times.pace_covers, times.max_covers
 
 
 def add_opening_hours(session: AnySession, restaurant: Restaurant,
