@@ -103,9 +103,13 @@ def test_the_pace_refuses_the_covers_over_it_and_offers_other_times(session):
     with pytest.raises(PaceExceeded) as refused:
         book(session, restaurant, start, 1, 3)
     error = refused.value
-    assert error.http_status == 409 and error.code == "pace_exceeded" and error.may_override
+    # A guest is offered other times; only the restaurant's own writes may go over.
+    assert error.http_status == 409 and error.code == "pace_exceeded" and not error.may_override
     assert error.message == "19:00–19:15 already has 4 of its 4 covers."
     assert error.alternatives and start not in error.alternatives
+    with pytest.raises(PaceExceeded) as by_phone:
+        book(session, restaurant, start, 1, 3, source="phone")
+    assert by_phone.value.may_override and not by_phone.value.free_tables
     # The next slot has its own pace.
     book(session, restaurant, start + dt.timedelta(minutes=15), 4, 4)
     assert session.scalar(select(Reservation.id).where(Reservation.guest_name == "Guest 3")) \

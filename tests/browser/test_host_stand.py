@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from tests.browser.conftest import axe_violations
 from tests.factories import DEFAULT_PASSWORD, future_day, local, make_owner, make_restaurant
 from webapp import clock
-from webapp.models import Reservation
+from webapp.booking import service
+from webapp.booking.service import GuestDetails
+from webapp.models import DiningTable, OpeningHours, Reservation
 
 WIDTHS = {1366: 768, 1024: 768, 390: 844}
 
@@ -90,3 +93,40 @@ def test_a_walk_in_is_seated_in_three_interactions(live_server, page, session, s
     assert (reservation.status, reservation.source, reservation.guest_name) == (
         "seated", "walk_in", "Walk-in")
     assert reservation.starts_at == clock.now().replace(second=0, microsecond=0)
+
+
+def test_a_phone_booking_over_the_pace_is_booked_with_one_more_click(live_server, page, session,
+                                                                     stand, screenshot):
+    """Dinner takes 2 covers per 15 minutes and 19:30 has them: the refusal says so and
+    offers "Book over the pace" right under it; the click books it, on every width."""
+    day = future_day(3)
+    session.execute(update(OpeningHours).where(OpeningHours.restaurant_id == stand.id)
+                    .values(pace_covers=2))
+    session.add(DiningTable(restaurant_id=stand.id, name="Siena", seats=2))  # 4 tables, 4 pairs
+    service.book(session, stand, starts_at=local(stand, day, 19, 30), party_size=2,
+                 guest=GuestDetails("First Pair"), source="phone", actor="owner")
+    session.commit()
+    _log_in(page, live_server)
+    for covers, (width, height) in enumerate(WIDTHS.items(), start=1):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_server.url}/owner/stand/reservations/new?date={day}")
+        page.get_by_label("Time").fill("19:30")
+        page.get_by_label("Party size").fill("2")
+        page.get_by_label("Guest name").fill(f"Over {width}")
+        page.get_by_role("button", name="Save booking").click()
+        refusal = page.locator(".flash-error")
+        expect(refusal).to_contain_text(
+            f"19:30–19:45 already has {2 * covers} of its 2 covers.")
+        expect(refusal).not_to_contain_text("Free at that time")  # a table does not help
+        over = page.get_by_role("button", name="Book over the pace")
+        assert _in_viewport(page, over), f"the override is off-screen at {width} px"
+        assert _page_overflow(page) <= 0, width
+        assert axe_violations(page) == [], width
+        screenshot(page, f"host-over-the-pace-{width}")
+        over.click()
+        page.wait_for_url("**/owner/stand/reservations/*")
+        expect(page.locator("body")).to_contain_text(f"Booked: Over {width}, 2 at")
+    session.rollback()
+    names = session.scalars(select(Reservation.guest_name).where(
+        Reservation.starts_at == local(stand, day, 19, 30))).all()
+    assert sorted(names) == sorted(["First Pair"] + [f"Over {w}" for w in WIDTHS])

@@ -17,7 +17,14 @@ from zoneinfo import ZoneInfo
 from flask import request
 
 from .. import request_session
-from ..booking.errors import BookingError, LockTimeout, NotOnServiceDay, SlotTaken, StayPastClosing
+from ..booking.errors import (
+    BookingError,
+    LockTimeout,
+    NotOnServiceDay,
+    PaceExceeded,
+    SlotTaken,
+    StayPastClosing,
+)
 from ..errors import problem
 from .blueprint import bp
 
@@ -84,8 +91,9 @@ def booking_problem(error: BookingError) -> ApiError:
         # The owner's two ways out: shorten_to_closing (this long) or allow_past_closing.
         extra["closes_at"] = _local_iso(error.closes_at)
         extra["minutes_to_closing"] = error.minutes_to_closing
-    if isinstance(error, NotOnServiceDay):
-        extra["may_override"] = error.may_override  # send allow_off_day: true
+    if isinstance(error, NotOnServiceDay | PaceExceeded):
+        # Send it again with allow_off_day: true / allow_over_pace: true.
+        extra["may_override"] = error.may_override
     errors = {error.field: [error.message]} if error.field else None
     return ApiError(error.http_status, error.message, code=error.code, errors=errors,
                     headers=headers, **extra)

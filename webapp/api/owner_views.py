@@ -420,7 +420,8 @@ def edit_reservation(slug: str, reservation_id: int):
         db.session, restaurant, writes.context(restaurant, actor(token)), row.id,
         party_size=form.party_size.data, guest=guest_of(form),
         expected_version=form.version.data, notify_guest=form.notify_guest.data,
-        allow_same_guest=bool(form.allow_same_guest.data))
+        allow_same_guest=bool(form.allow_same_guest.data),
+        allow_over_pace=bool(form.allow_over_pace.data))
     return json_response(rep.reservation(changed.reservation, restaurant, owner=True))
 
 
@@ -444,7 +445,8 @@ def move_reservation(slug: str, reservation_id: int):
     moved = reservation_ops.move(
         db.session, restaurant, writes.context(restaurant, actor(token)), row.id,
         move_of(form), expected_version=form.version.data,
-        notify_guest=form.notify_guest.data, allow_same_guest=bool(form.allow_same_guest.data))
+        notify_guest=form.notify_guest.data, allow_same_guest=bool(form.allow_same_guest.data),
+        allow_over_pace=bool(form.allow_over_pace.data))
     return json_response(rep.reservation(moved.reservation, restaurant, owner=True))
 
 
@@ -471,7 +473,8 @@ def set_reservation_status(slug: str, reservation_id: int):
         db.session, restaurant, writes.context(restaurant, actor(token)), row.id,
         form.status.data, expected_version=form.version.data,
         notify_guest=form.notify_guest.data, allow_off_day=bool(form.allow_off_day.data),
-        may_override=True, allow_same_guest=bool(form.allow_same_guest.data))
+        may_override=True, allow_same_guest=bool(form.allow_same_guest.data),
+        allow_over_pace=bool(form.allow_over_pace.data))
     return json_response(rep.reservation(updated.reservation, restaurant, owner=True))
 
 

@@ -161,6 +161,9 @@ class PaceCheck:
     # The owner's text for the history when the write may exceed the pace; None: it
     # may not (PaceExceeded).
     override: str | None = None
+    # Whether the refusal tells the caller an override exists (the restaurant's own
+    # writes: yes; a guest's: no).
+    may_override: bool = True
 
     def keys(self) -> list[TableSlotKey]:
         return self.window.lock_keys(self.restaurant_id)
@@ -173,12 +176,12 @@ class PaceCheck:
         if problem is None:
             return None
         if self.override is None:
-            raise PaceExceeded(problem, may_override=True)
+            raise PaceExceeded(problem, may_override=self.may_override)
         return f"{self.override} ({problem})"
 
 
 def check_for(restaurant_id: int, schedule: Schedule, starts_at: dt.datetime,
-              party_size: int, *, override: str | None = None,
+              party_size: int, *, override: str | None = None, may_override: bool = True,
               was: tuple[dt.datetime, int, bool] | None = None) -> PaceCheck | None:
     """The PaceCheck a write placing ``party_size`` covers at ``starts_at`` needs, or
     None when no covers arrive anywhere limited. ``was``: the reservation's start,
@@ -193,7 +196,7 @@ def check_for(restaurant_id: int, schedule: Schedule, starts_at: dt.datetime,
         if (counted and old is not None and old.same_slot_key == window.same_slot_key
                 and party_size <= old_party):
             return None
-    return PaceCheck(restaurant_id, schedule, window, party_size, override)
+    return PaceCheck(restaurant_id, schedule, window, party_size, override, may_override)
 
 
 # --------------------------------------------------------------------------- availability

@@ -402,10 +402,11 @@ def _attach_alternatives(error: SlotTaken, session: Session, restaurant: Restaur
     error.alternatives = nearest_free_times(session, restaurant, starts_at, party_size, now,
                                             online=online, schedule=schedule, ignore=ignore,
                                             other_days=other_days)
-    busy = _busy_tables(session, restaurant.id, starts_at, ends_at, ignore)
-    error.free_tables = [t.name for t in best_fit_order(
-        restaurant_setup(session, restaurant).tables, party_size)
-        if t.id not in busy and t.id != leaving]
+    if not isinstance(error, PaceExceeded):  # over the pace, a free table does not help
+        busy = _busy_tables(session, restaurant.id, starts_at, ends_at, ignore)
+        error.free_tables = [t.name for t in best_fit_order(
+            restaurant_setup(session, restaurant).tables, party_size)
+            if t.id not in busy and t.id != leaving]
     session.rollback()
     return error
 
@@ -567,7 +568,7 @@ def book(
     token, token_hash = new_manage_token()
     loop = _CandidateLoop(session, policy, restaurant_id)
     pace = pacing.check_for(restaurant_id, schedule, starts_at, party_size,
-                            override=overrides.get("pace"))
+                            override=overrides.get("pace"), may_override=not online)
 
     def attempt() -> BookingResult:
         _lock_guest(session, policy, restaurant_id, guest)
@@ -688,7 +689,7 @@ def change(
                 prefer=reservation.table_id)]
             pace = pacing.check_for(
                 restaurant_id, schedule, plan.starts_at, plan.party_size,
-                override=overrides.get("pace"),
+                override=overrides.get("pace"), may_override=not online,
                 was=(reservation.starts_at, reservation.party_size,
                      reservation.status in pacing.PACED_STATUSES))
             new_table, _ = loop.claim(ids_and_names, plan.starts_at, plan.ends_at,

@@ -409,6 +409,12 @@ def _same_guest_field() -> BooleanField:
                            "company). Recorded in the booking's history."))
 
 
+def _over_pace_field() -> BooleanField:
+    return _override_field(_l("Book over the pace"), "More covers may start in the time's "
+                           "pace slot (or its service) than its pace allows (refused "
+                           "otherwise with `pace_exceeded`). Recorded in the history.")
+
+
 class DeactivateTableForm(OwnerForm):
     """What to do with a table's future bookings when it stops being bookable."""
 
@@ -530,6 +536,7 @@ class OwnerReservationForm(OwnerForm):
         _l("End it at closing"), "A phone booking whose stay would end after closing is "
         "shortened to end at closing.")
     allow_same_guest = _same_guest_field()
+    allow_over_pace = _over_pace_field()
 
 
 class EditReservationForm(OwnerForm):
@@ -544,6 +551,7 @@ class EditReservationForm(OwnerForm):
         InputRequired(_l("The form is missing the reservation's version; reload the page."))])
     notify_guest = _notify_field()
     allow_same_guest = _same_guest_field()
+    allow_over_pace = _over_pace_field()
 
 
 class MoveReservationForm(OwnerForm):
@@ -557,6 +565,7 @@ class MoveReservationForm(OwnerForm):
         InputRequired(_l("The form is missing the reservation's version; reload the page."))])
     notify_guest = _notify_field()
     allow_same_guest = _same_guest_field()
+    allow_over_pace = _over_pace_field()
 
 
 # Statuses an owner may set by hand; "booked" (or "seated") on a no-show or a cancelled
@@ -576,6 +585,7 @@ class StatusForm(OwnerForm):
         "although today is not the booking's service day (refused otherwise with "
         "`not_on_service_day`). Owners only; recorded in the history.")
     allow_same_guest = _same_guest_field()
+    allow_over_pace = _over_pace_field()
 
 
 class StatusPageForm(StatusForm):

@@ -28,6 +28,7 @@ def new_booking(form: OwnerReservationForm) -> NewBooking:
         allow_past_closing=bool(form.allow_past_closing.data),
         shorten_to_closing=bool(form.shorten_to_closing.data),
         allow_same_guest=bool(form.allow_same_guest.data),
+        allow_over_pace=bool(form.allow_over_pace.data),
         language=form.language.data or None)
 
 

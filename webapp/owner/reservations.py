@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import clock, writes
-from ..booking.errors import BookingError, NotOnServiceDay, StayPastClosing
+from ..booking.errors import BookingError, NotOnServiceDay, PaceExceeded, StayPastClosing
 from ..booking.operations import reservations as ops
 from ..booking.rules import REINSTATEMENTS
 from ..booking.service import TRANSITIONS
@@ -75,9 +75,10 @@ def _render_new(access: Access, form: OwnerReservationForm, status: int = 200,
         else "owner/new_reservation.html"
     past_closing = refusal if isinstance(refusal, StayPastClosing) else None
     same_guest = refusal is not None and refusal.code == "guest_overlap"
+    over_pace = isinstance(refusal, PaceExceeded) and refusal.may_override
     return render_template(template, access=access, restaurant=access.restaurant, form=form,
                            tables=_tables(access), error=error, past_closing=past_closing,
-                           same_guest=same_guest), status
+                           same_guest=same_guest, over_pace=over_pace), status
 
 
 @bp.get("/<ref>/reservations/new")
@@ -207,11 +208,12 @@ def edit_reservation(access: Access, reservation_id: int):
                            party_size=form.party_size.data, guest=guest_of(form),
                            expected_version=form.version.data,
                            notify_guest=bool(form.notify_guest.data),
-                           allow_same_guest=bool(form.allow_same_guest.data)).reservation
+                           allow_same_guest=bool(form.allow_same_guest.data),
+                           allow_over_pace=bool(form.allow_over_pace.data)).reservation
     except BookingError as error:
         apply_booking_error(form, error)
         return _refused(access, reservation_id, error, edit_form=form,
-                        ask=_same_guest_ask(error, "edit"))
+                        ask=_override_ask(error, "edit"))
     return _after_write(access, changed, _("Saved the changes for %(name)s.",
                                                  name=changed.guest_name))
 
@@ -227,24 +229,35 @@ def move_reservation(access: Access, reservation_id: int):
         changed = ops.move(db.session, access.restaurant, _context(access), reservation_id,
                            move_of(form), expected_version=form.version.data,
                            notify_guest=bool(form.notify_guest.data),
-                           allow_same_guest=bool(form.allow_same_guest.data)).reservation
+                           allow_same_guest=bool(form.allow_same_guest.data),
+                           allow_over_pace=bool(form.allow_over_pace.data)).reservation
     except BookingError as error:
         apply_booking_error(form, error)
         return _refused(access, reservation_id, error, move_form=form,
-                        ask=_same_guest_ask(error, "move"))
+                        ask=_override_ask(error, "move"))
     local = changed.starts_at.astimezone(zone(access.restaurant))
     return _after_write(access, changed, _(
         "Moved %(name)s to %(table)s at %(time)s on %(day)s.", name=changed.guest_name,
         table=changed.table.name, time=clock_time(local), day=day_short(local.date())))
 
 
-def _same_guest_ask(error: BookingError, form: str) -> dict | None:
-    """The "book anyway" choice after a refused edit or move of a guest whose phone or
-    e-mail holds another overlapping booking (the form posts again with the override)."""
-    if error.code != "guest_overlap":
+# The refusals an owner may override by sending the same form again with the field:
+# (field, the edit form's button, the move form's button).
+OVERRIDES = {
+    "guest_overlap": ("allow_same_guest", _l("Save anyway"), _l("Move anyway")),
+    "pace_exceeded": ("allow_over_pace", _l("Save over the pace"), _l("Move over the pace")),
+}
+
+
+def _override_ask(error: BookingError, form: str) -> dict | None:
+    """The "anyway" choice after a refused edit or move: the guest's phone or e-mail holds
+    another overlapping booking, or the time is over its pace (the form posts again with
+    the override; those given before stay given)."""
+    if error.code not in OVERRIDES or not getattr(error, "may_override", True):
         return None
-    return {"kind": "same_guest", "form": form, "text": refusal_text(error),
-            "yes": _("Save anyway") if form == "edit" else _("Move anyway")}
+    name, edit_yes, move_yes = OVERRIDES[error.code]
+    return {"kind": "override", "form": form, "field": name, "text": refusal_text(error),
+            "yes": str(edit_yes if form == "edit" else move_yes)}
 
 
 # Asked before they are done: nothing is written until the second post says confirm.
@@ -261,6 +274,9 @@ def _status_ask(reservation: Reservation, form: StatusPageForm, text: str, yes: 
     values = {"status": form.status.data, "version": str(form.version.data), "confirm": "y"}
     if form.notify_guest.data:
         values["notify_guest"] = "y"
+    # The overrides already given stay given (the next refusal may be another one).
+    values.update({name: "y" for name in ("allow_off_day", "allow_same_guest", "allow_over_pace")
+                   if getattr(form, name).data})
     values.update(fields)
     return {"kind": "status", "text": text, "yes": yes, "fields": values}
 
@@ -296,7 +312,8 @@ def set_status(access: Access, reservation_id: int):
                                  notify_guest=bool(form.notify_guest.data),
                                  allow_off_day=bool(form.allow_off_day.data),
                                  may_override=access.is_owner,
-                                 allow_same_guest=bool(form.allow_same_guest.data)).reservation
+                                 allow_same_guest=bool(form.allow_same_guest.data),
+                                 allow_over_pace=bool(form.allow_over_pace.data)).reservation
     except NotOnServiceDay as error:
         reservation = reservation_or_404(access, reservation_id)
         if not error.may_override:
@@ -311,6 +328,9 @@ def set_status(access: Access, reservation_id: int):
             ask = _status_ask(reservation, form, explain(error, access.restaurant),
                               _("Book again anyway"),
                               allow_same_guest="y")
+        elif isinstance(error, PaceExceeded) and error.may_override:
+            ask = _status_ask(reservation, form, explain(error, access.restaurant),
+                              _("Book again over the pace"), allow_over_pace="y")
         return _refused(access, reservation_id, error, ask=ask)
     done = STATUS_DONE.get(changed.status)
     message = str(done) % {"name": changed.guest_name} if done else changed.guest_name
