@@ -84,6 +84,9 @@ def test_confirm_from_the_reminder_link(app, live_server, browser, session, bist
         page.get_by_role("button", name="Yes, I am coming").click()
         page.get_by_text("Thank you, your booking is confirmed.").wait_for()
         page.get_by_role("heading", name="You are expected").wait_for()
+        # The answer is a new page: its heading can be found before its stylesheets apply
+        # (unstyled, the manage link overflowed by 10 px on a loaded CI machine).
+        page.wait_for_load_state("load")
         assert page.evaluate("document.documentElement.scrollWidth"
                              " - document.documentElement.clientWidth") == 0
         screenshot(page, f"guest-reminder-confirmed-{label}")
