@@ -338,6 +338,12 @@ class EscapedLazyString(LazyString):
         return str(escape(str(self)))
 
 
+def N_(text: str) -> str:
+    """Marks a message for the catalogs (pybabel's default keyword) without translating
+    it: for a table of messages translated where they are used."""
+    return text
+
+
 def lazy_gettext(string: str, **variables: object) -> EscapedLazyString:
     """Flask-Babel's ``lazy_gettext``, escaped like any text (the dashboard's forms)."""
     return EscapedLazyString(flask_babel.gettext, string, **variables)

@@ -8,9 +8,11 @@ from __future__ import annotations
 import re
 
 from babel.dates import format_date, format_skeleton
+from sqlalchemy import select
 
 from tests.factories import DEFAULT_PASSWORD
 from webapp.auth.tokens import create_token
+from webapp.models import OutboxEmail
 
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
 
@@ -191,3 +193,58 @@ def test_a_settings_refusal_with_the_owners_text_in_it_reads_german(owner_client
     assert refused.status_code == 422
     assert "„ftp://www.example.com“: Bitte eine https://-Adresse (oder http://) verwenden." \
         in html
+
+
+# --------------------------------------------------------------------------- account e-mails
+
+
+def _last_mail(session, kind: str) -> OutboxEmail:
+    session.expire_all()
+    return session.scalars(select(OutboxEmail).where(OutboxEmail.kind == kind)
+                           .order_by(OutboxEmail.id.desc())).first()
+
+
+def test_a_staff_invitation_from_the_german_dashboard_is_written_in_german(
+        owner_client, session, restaurant):
+    answer = owner_client.post_form("/owner/chez-test/staff/invite",
+                                    {"email": "koch@example.com", "role": "staff"},
+                                    headers=GERMAN)
+    assert answer.status_code in (200, 303)
+    mail = _last_mail(session, "invitation")
+    assert mail.subject == f"Willkommen bei {restaurant.name} auf Booking Manager"
+    assert f"lädt Sie als Personal (die Reservierungen des Tages) zu {restaurant.name} auf " \
+           "Booking Manager ein." in mail.body_text
+    assert "Nehmen Sie die Einladung hier an (der Link funktioniert einmal, 72 Stunden " \
+           "lang):" in mail.body_text
+    assert "/a/invite/" in mail.body_text and "invites you" not in mail.body_text
+    # From the English dashboard: English, as before.
+    owner_client.post_form("/owner/chez-test/staff/invite",
+                           {"email": "cook@example.com", "role": "owner"},
+                           headers={"Accept-Language": "en"})
+    mail = _last_mail(session, "invitation")
+    assert mail.subject == f"Join {restaurant.name} on Booking Manager"
+    assert "as an owner (everything, also the set-up and the staff)." in mail.body_text
+
+
+def test_sign_up_and_a_forgotten_password_in_german(client, session):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = GERMAN["Accept-Language"]
+    assert client.post_form("/signup", {"email": "marie@example.com",
+                                        "password": "a-long-enough-password",
+                                        "restaurant_name": "Chez Marie"}).status_code == 303
+    client._csrf = None  # signed in: a new CSRF token
+    mail = _last_mail(session, "verify_email")
+    assert mail.subject == "Bestätigen Sie Ihre E-Mail-Adresse für Booking Manager"
+    assert mail.body_text.startswith(
+        "Guten Tag,\n\nSie haben sich mit dieser Adresse bei Booking Manager registriert, "
+        "um die Reservierungen von Chez Marie zu verwalten. Bitte bestätigen Sie")
+    assert "/a/verify/" in mail.body_text
+
+    client.post_form("/logout", {})
+    client._csrf = None
+    for address, kind, words in (
+            ("marie@example.com", "reset_password", "innerhalb von 60 Minuten ein neues"),
+            ("nobody@example.com", "reset_unknown", "aber es gibt kein Konto mit ihr")):
+        assert client.post_form("/forgot", {"email": address}).status_code == 303
+        mail = _last_mail(session, kind)
+        assert mail.body_text.startswith("Guten Tag,\n\nJemand (vielleicht Sie)"), mail.body_text
+        assert words in mail.body_text

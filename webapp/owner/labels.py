@@ -10,7 +10,7 @@ import re
 from babel.numbers import format_decimal
 from flask_babel import gettext, pgettext
 
-from ..i18n import language
+from ..i18n import N_, language
 from ..i18n import lazy_gettext as _l
 
 STATUS = {"booked": _l("booked"), "seated": _l("seated"), "completed": _l("completed"),
@@ -106,10 +106,8 @@ REFUSALS = (
 )
 
 
-def N_(text: str) -> str:
-    """Marks a message for the catalogs (pybabel's default keyword) without translating
-    it: the patterns below are looked up when a refusal is shown."""
-    return text
+# N_ (i18n.N_) marks the patterns below for the catalogs; they are looked up when a
+# refusal is shown.
 
 
 # The domain's refusals with a number, a time or a name in them, word for word as

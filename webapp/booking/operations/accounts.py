@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ... import clock
 from ...auth.passwords import hash_password, password_problem, set_password
+from ...i18n import gettext as _
 from ...models import Restaurant, User
 from ...notifications.outbox import queue_account_mail
 from ..errors import BookingError
@@ -142,15 +143,16 @@ def _new_owner(session: Session, email: str, password_hash: str, name: str, zone
 
 def _someone_has_it(session: Session, email: str, urls: AccountUrls) -> Outcome:
     body = (
-        f"Hello,\n\n"
-        f"someone (perhaps you) tried to sign up for {PRODUCT} with this address. It "
-        f"already has an account, so nothing was created or changed.\n\n"
-        f"To log in: {urls.login}\n"
-        f"Forgot your password? Ask for a new one here: {urls.forgot}\n\n"
-        f"If it was not you, you can ignore this e-mail.\n"
+        _("Hello,") + "\n\n"
+        + _("Someone (perhaps you) tried to sign up for %(product)s with this address. It "
+            "already has an account, so nothing was created or changed.", product=PRODUCT)
+        + "\n\n" + _("To log in: %(url)s", url=urls.login) + "\n"
+        + _("Forgot your password? Ask for a new one here: %(url)s", url=urls.forgot)
+        + "\n\n" + _("If it was not you, you can ignore this e-mail.") + "\n"
     )
     mail_id = queue_account_mail(session, "signup_existing", email,
-                                 f"Sign-up with your address at {PRODUCT}", body)
+                                 _("Sign-up with your address at %(product)s",
+                                   product=PRODUCT), body)
     return Outcome(email_ids=[mail_id])
 
 
@@ -161,18 +163,23 @@ def _queue_verification(session: Session, user: User, urls: AccountUrls, *,
                         restaurant_name: str = "") -> int:
     _link, token = links.issue(session, "verify_email", user.email, user=user)
     days = links.LIFETIMES["verify_email"].days
-    what = f" to run {restaurant_name}'s bookings" if restaurant_name else ""
+    signed_up = (
+        _("You signed up for %(product)s with this address to run %(restaurant)s's "
+          "bookings.", product=PRODUCT, restaurant=restaurant_name) if restaurant_name
+        else _("You signed up for %(product)s with this address.", product=PRODUCT))
     body = (
-        f"Hello,\n\n"
-        f"you signed up for {PRODUCT} with this address{what}. Please confirm that it is "
-        f"yours by opening this link within {days} days:\n\n"
-        f"{urls.link('verify_email', token)}\n\n"
-        f"You can set up everything before that; guests can book once the address is "
-        f"confirmed and you publish your page.\n\n"
-        f"If you did not sign up, ignore this e-mail: nothing happens without the link.\n"
+        _("Hello,") + "\n\n" + signed_up + " "
+        + _("Please confirm that it is yours by opening this link within %(days)s days:",
+            days=days)
+        + f"\n\n{urls.link('verify_email', token)}\n\n"
+        + _("You can set up everything before that; guests can book once the address is "
+            "confirmed and you publish your page.") + "\n\n"
+        + _("If you did not sign up, ignore this e-mail: nothing happens without the link.")
+        + "\n"
     )
     return queue_account_mail(session, "verify_email", user.email,
-                              f"Confirm your e-mail address for {PRODUCT}", body)
+                              _("Confirm your e-mail address for %(product)s",
+                                product=PRODUCT), body)
 
 
 def send_verification(session: Session, user: User, urls: AccountUrls) -> Outcome:
@@ -212,31 +219,35 @@ def request_password_reset(session: Session, email: str, urls: AccountUrls) -> O
             _link, token = links.issue(session, "reset_password", email, user=user)
             minutes = int(links.LIFETIMES["reset_password"].total_seconds() // 60)
             body = (
-                f"Hello,\n\n"
-                f"someone (perhaps you) asked to reset the password of your {PRODUCT} "
-                f"account. Choose a new one here within {minutes} minutes (the link works "
-                f"once):\n\n"
-                f"{urls.link('reset_password', token)}\n\n"
-                f"Setting it logs the account out on every device. If you did not ask, "
-                f"ignore this e-mail: your password stays as it is.\n"
+                _("Hello,") + "\n\n"
+                + _("Someone (perhaps you) asked to reset the password of your %(product)s "
+                    "account. Choose a new one here within %(minutes)s minutes (the link "
+                    "works once):", product=PRODUCT, minutes=minutes)
+                + f"\n\n{urls.link('reset_password', token)}\n\n"
+                + _("Setting it logs the account out on every device. If you did not ask, "
+                    "ignore this e-mail: your password stays as it is.") + "\n"
             )
             mail_id = queue_account_mail(session, "reset_password", email,
-                                         f"Reset your {PRODUCT} password", body)
+                                         _("Reset your %(product)s password",
+                                           product=PRODUCT), body)
         else:
             # The same work as for a known address (a lookup, a link written, one e-mail),
             # so neither the answer nor its time tells an account apart. The link belongs
             # to no account, so it opens nothing; it is not in the e-mail either.
             links.issue(session, "reset_password", email)
-            signup = f"\nTo sign up instead: {urls.signup}\n" if urls.signup else ""
+            signup = ("\n" + _("To sign up instead: %(url)s", url=urls.signup) + "\n"
+                      if urls.signup else "")
             body = (
-                f"Hello,\n\n"
-                f"someone (perhaps you) asked to reset the password of a {PRODUCT} account "
-                f"for this address, but there is no account with it. Perhaps you signed up "
-                f"with another address?\n{signup}\n"
-                f"If it was not you, you can ignore this e-mail.\n"
+                _("Hello,") + "\n\n"
+                + _("Someone (perhaps you) asked to reset the password of a %(product)s "
+                    "account for this address, but there is no account with it. Perhaps "
+                    "you signed up with another address?", product=PRODUCT)
+                + f"\n{signup}\n" + _("If it was not you, you can ignore this e-mail.")
+                + "\n"
             )
             mail_id = queue_account_mail(session, "reset_unknown", email,
-                                         f"Password reset at {PRODUCT}", body)
+                                         _("Password reset at %(product)s", product=PRODUCT),
+                                         body)
     return Outcome(email_ids=[mail_id])
 
 

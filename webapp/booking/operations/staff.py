@@ -30,6 +30,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, scoped_session
 
 from ... import clock
+from ...i18n import N_
+from ...i18n import gettext as _
 from ...models import ROLES, AccountLink, Membership, Restaurant, User
 from ...notifications.outbox import queue_account_mail
 from ..errors import BookingError
@@ -43,8 +45,9 @@ T = TypeVar("T")
 INVITATION = "invitation"
 LAST_OWNER = ("{name} is the only owner of {restaurant}. Make another member an owner "
               "first: a restaurant always keeps one.")
-ROLE_WORDS = {"owner": "an owner (everything, also the set-up and the staff)",
-              "staff": "staff (the day's bookings)"}
+# Marked with N_ for the catalog; invitation_mail translates them as it writes.
+ROLE_WORDS = {"owner": N_("an owner (everything, also the set-up and the staff)"),
+              "staff": N_("staff (the day's bookings)")}
 
 # Called after the owner count passed and before the change is written (the race test
 # holds two writers there to show what the lock prevents). Must not raise.
@@ -161,13 +164,15 @@ def _commit_or_roll_back(session: AnySession, work: Callable[[], T]) -> T:
 def invitation_mail(restaurant: Restaurant, role: str, inviter: User | None, url: str
                     ) -> tuple[str, str]:
     """Subject and text of the invitation e-mail."""
-    who = (inviter.name or inviter.email) if inviter is not None else "An owner"
-    subject = f"Join {restaurant.name} on Booking Manager"
-    body = (f"{who} invites you to {restaurant.name} on Booking Manager as "
-            f"{ROLE_WORDS[role]}.\n\n"
-            f"Accept the invitation here (the link works once, for "
-            f"{int(links.LIFETIMES[INVITATION].total_seconds() // 3600)} hours):\n{url}\n\n"
-            "If you did not expect this e-mail, ignore it: nothing happens without the link.\n")
+    who = (inviter.name or inviter.email) if inviter is not None else _("An owner")
+    hours = int(links.LIFETIMES[INVITATION].total_seconds() // 3600)
+    subject = _("Join %(restaurant)s on Booking Manager", restaurant=restaurant.name)
+    body = (_("%(who)s invites you to %(restaurant)s on Booking Manager as %(role)s.",
+              who=who, restaurant=restaurant.name, role=_(ROLE_WORDS[role])) + "\n\n"
+            + _("Accept the invitation here (the link works once, for %(hours)s hours):",
+                hours=hours) + f"\n{url}\n\n"
+            + _("If you did not expect this e-mail, ignore it: nothing happens without the "
+                "link.") + "\n")
     return subject, body
 
 
