@@ -42,3 +42,24 @@ def test_the_country_setting_is_documented_as_the_codes_the_server_accepts(clien
     assert client.patch(settings, headers=auth, json={"country": "FR"}).status_code == 200
     refused = client.patch(settings, headers=auth, json={"country": "XX"})
     assert refused.status_code == 422 and "country" in refused.json["errors"]
+
+
+def test_the_settings_answer_documents_every_field_it_carries(client, restaurant, auth):
+    """The Settings schema names every field the settings answer carries (embed_origins
+    and calendar_feed_contact were sent undocumented), and every field a PATCH may set
+    comes back in it: the answer validates with no field left over."""
+    from jsonschema import Draft202012Validator
+
+    document = client.get(f"{API}/openapi.json").json
+    schema = document["components"]["schemas"]["Settings"]
+    settings = f"{API}/restaurants/trattoria/settings"
+    answer = client.patch(settings, headers=auth, json={
+        "embed_origins": "https://www.example.com", "calendar_feed_contact": True})
+    assert answer.status_code == 200, answer.json
+    body = answer.json
+    assert body["embed_origins"] == "https://www.example.com"
+    assert body["calendar_feed_contact"] is True
+    assert set(body) == set(schema["properties"]) == set(schema["required"])
+    assert set(_settings_schema(client, auth)["properties"]) <= set(schema["properties"])
+    Draft202012Validator({**schema, "additionalProperties": False}).validate(body)
+    assert client.get(settings, headers=auth).json == body

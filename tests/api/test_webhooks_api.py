@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from webapp.booking import webhooks
 from webapp.models import WebhookDelivery, WebhookEndpoint
 
-from .conftest import API
+from .conftest import API, booking
 
 
 def test_add_list_test_and_remove_an_endpoint(client, session, restaurant, auth):
@@ -56,3 +58,21 @@ def test_another_restaurants_endpoint_is_404(client, session, restaurant, other_
     assert client.post(f"{API}/restaurants/trattoria/webhooks/{theirs.id}/test",
                        headers=auth).status_code == 404
     assert session.get(WebhookEndpoint, theirs.id) is not None
+
+
+def test_a_reservation_event_carries_the_bookings_language_as_the_api_shows_it(
+        client, session, restaurant, auth, day):
+    """The event's ``data`` is the reservation as the API's Reservation shows it: the
+    booking's language too (the receiver writes to the guest in it), and each field it
+    carries has the API's value."""
+    client.post(f"{API}/restaurants/trattoria/webhooks", headers=auth, json={
+        "url": "https://pos.example.com/hooks", "events": ["reservation.created"]})
+    made = client.post(f"{API}/restaurants/trattoria/reservations", headers=auth,
+                       json={**booking(day), "source": "phone", "language": "de"})
+    assert made.status_code == 201, made.get_json()
+    shown = made.get_json()
+    payload = session.scalars(select(WebhookDelivery.payload).where(
+        WebhookDelivery.event_type == "reservation.created")).one()
+    data = json.loads(payload)["data"]
+    assert data["language"] == "de" == shown["language"]
+    assert {key: shown[key] for key in data} == data

@@ -150,7 +150,14 @@ COMPONENTS: dict[str, dict[str, Any]] = {
                              "description": "The guest page's language unless the guest "
                                             "picks one, and that of the e-mails about bookings "
                                             "the restaurant takes itself; \"\": the guest's "
-                                            "browser decides."}}),
+                                            "browser decides."},
+        "embed_origins": {"type": "string",
+                          "description": "The sites that may embed the booking form, one "
+                                         "origin per line (https://www.example.com); \"\": "
+                                         "embedding is off. Sent back in a PATCH as it is."},
+        "calendar_feed_contact": {"type": "boolean",
+                                  "description": "Whether the staff calendar feeds show the "
+                                                 "guests' e-mail and phone."}}),
     "Table": _object({"id": _INT, "name": _STR, "seats": _INT, "min_party": _INT,
                       "max_party": {"type": ["integer", "null"]}, "area": _STR,
                       "position": _INT, "active": {"type": "boolean"}}),

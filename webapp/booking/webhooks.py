@@ -200,7 +200,7 @@ def reservation_data(session: AnySession, restaurant: Restaurant,
         "starts_at": _iso(reservation.starts_at), "ends_at": _iso(reservation.ends_at),
         "name": reservation.guest_name, "email": reservation.guest_email,
         "phone": reservation.guest_phone, "notes": reservation.notes,
-        "version": reservation.version,
+        "version": reservation.version, "language": reservation.language,
         "table": {"id": reservation.table_id, "name": table_name},
     }
 
