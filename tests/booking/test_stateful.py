@@ -2,8 +2,9 @@
 
 A ``RuleBasedStateMachine`` books, moves, re-sizes, cancels and walks reservations
 through their statuses at random (as a guest and as the owner), and after every
-step checks that the database holds exactly what the model predicts, and that no
-table holds two overlapping active reservations. The model is deliberately naive:
+step checks that the database holds exactly what the model predicts, that no
+table holds two overlapping active reservations, and that dinner's pace (PACE covers
+starting per 15 minutes) is kept unless the owner chose to go over it. The model is deliberately naive:
 lists and interval arithmetic, no SQL, no slot generator.
 
 Runs on both backends (the ``app`` fixture): PostgreSQL and SQLite.
@@ -25,13 +26,13 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.factories import future_day, local, make_restaurant
 from webapp.booking import service
 from webapp.booking.errors import BookingError
 from webapp.extensions import db
-from webapp.models import Reservation
+from webapp.models import OpeningHours, Reservation
 
 TABLES = (("A", 2), ("B", 4), ("C", 6))  # position = index
 TURN = {1: 60, 3: 90, 5: 120}  # minutes by smallest party size
@@ -47,6 +48,11 @@ GUESTS = (  # the last two are one guest: same phone, different e-mail
 )
 TRANSITIONS = {"booked": {"seated", "no_show", "cancelled"}, "seated": {"completed", "cancelled"}}
 ACTIVE = ("booked", "seated")
+# Dinner's pace: the most covers that may start in one 15-minute slot (lunch has none),
+# counted over booked, seated and completed bookings (booking/pacing.py).
+PACE = 3
+PACED = ("booked", "seated", "completed")
+OVER_PACE = {"pace": "Booked over the pace"}
 
 
 def turn(party: int) -> int:
@@ -83,6 +89,20 @@ class BookingModel:
         self.day = day
         self.at = at  # "HH:MM" -> aware UTC datetime
         self.bookings: dict[int, Booking] = {}
+        # Dinner slots the owner filled over the pace on purpose.
+        self.over_pace: set[dt.datetime] = set()
+
+    def paced(self, start: dt.datetime) -> bool:
+        return self.at("18:00") <= start < self.at("23:00")
+
+    def covers_at(self, start: dt.datetime, ignore: int | None = None) -> int:
+        return sum(b.party for rid, b in self.bookings.items()
+                   if rid != ignore and b.status in PACED and b.start == start)
+
+    def over_the_pace(self, start: dt.datetime, party: int, ignore: int | None = None) -> bool:
+        """Would ``party`` more covers starting at ``start`` pass dinner's pace? (Every
+        start the machine uses is on the 15-minute grid, so a slot is its start.)"""
+        return self.paced(start) and self.covers_at(start, ignore) + party > PACE
 
     def in_service(self, start: dt.datetime, party: int) -> bool:
         for opens, closes in SERVICES:
@@ -150,6 +170,10 @@ class BookingMachine(RuleBasedStateMachine):
         times = {hhmm: local(self.restaurant, day, int(hhmm[:2]), int(hhmm[3:]))
                  for hhmm in [*HOURS, "15:00", "23:00"]}
         self.model = BookingModel(day, times.__getitem__)
+        self.session.execute(update(OpeningHours).where(
+            OpeningHours.restaurant_id == self.restaurant_id,
+            OpeningHours.name == "Dinner").values(pace_covers=PACE))
+        self.session.commit()
 
     def outcome(self, call) -> tuple[str, object]:
         try:
@@ -161,8 +185,10 @@ class BookingMachine(RuleBasedStateMachine):
 
     @rule(party=st.integers(1, 7), hour=st.sampled_from(HOURS),
           table=st.none() | st.sampled_from([name for name, _ in TABLES]),
-          guest=st.integers(0, len(GUESTS) - 1), online=st.booleans())
-    def book(self, party, hour, table, guest, online):
+          guest=st.integers(0, len(GUESTS) - 1), online=st.booleans(),
+          over_pace=st.booleans())
+    def book(self, party, hour, table, guest, online, over_pace):
+        over_pace = over_pace and not online  # only the restaurant may go over the pace
         start = self.model.at(hour)
         end = start + dt.timedelta(minutes=turn(party))
         if online and party > MAX_ONLINE:
@@ -172,14 +198,17 @@ class BookingMachine(RuleBasedStateMachine):
             expected, goes_to = {"OutsideOpeningHours", "StayPastClosing"}, None
         else:
             expected, goes_to = self.model.place(party, table, start, end, guest)
+            expected |= self._pace_refusal(start, party, over_pace)
         kind, result = self.outcome(lambda: service.book(
             self.session, self.restaurant, starts_at=start, party_size=party,
             guest=GUESTS[guest], table_id=self.table_ids.get(table),
-            source="online" if online else "phone"))
+            source="online" if online else "phone",
+            overrides=OVER_PACE if over_pace else None))
         if not expected:
             assert kind == "ok", (result, goes_to)
             reservation = result.reservation
             assert self.table_names[reservation.table_id] == goes_to
+            self._note_over_pace(start, party, None)
             self.model.bookings[reservation.id] = Booking(goes_to, start, end, party, "booked",
                                                           guest)
         else:
@@ -188,8 +217,9 @@ class BookingMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.model.bookings)
     @rule(data=st.data(), hour=st.none() | st.sampled_from(HOURS),
           party=st.none() | st.integers(1, 7),
-          table=st.none() | st.sampled_from([name for name, _ in TABLES]))
-    def owner_changes(self, data, hour, party, table):
+          table=st.none() | st.sampled_from([name for name, _ in TABLES]),
+          over_pace=st.booleans())
+    def owner_changes(self, data, hour, party, table, over_pace):
         rid = data.draw(st.sampled_from(sorted(self.model.bookings)))
         before = self.model.bookings[rid]
         start = self.model.at(hour) if hour else before.start
@@ -208,11 +238,16 @@ class BookingMachine(RuleBasedStateMachine):
             else:
                 expected, goes_to = self.model.place(new_party, table, start, end, before.guest,
                                                      ignore=rid, prefer=before.table)
+            if self._covers_arrive(before, start, new_party):
+                expected |= self._pace_refusal(start, new_party, over_pace, ignore=rid)
         kind, result = self.outcome(lambda: service.change(
             self.session, self.restaurant, rid, starts_at=start if hour else None,
-            party_size=party, table_id=self.table_ids.get(table), actor="owner"))
+            party_size=party, table_id=self.table_ids.get(table), actor="owner",
+            overrides=OVER_PACE if over_pace else None))
         if not expected:
             assert kind == "ok", result
+            if self._covers_arrive(before, start, new_party):
+                self._note_over_pace(start, new_party, rid)
             self.model.bookings[rid] = replace(before, table=goes_to, start=start, end=end,
                                                party=new_party)
         else:
@@ -234,6 +269,7 @@ class BookingMachine(RuleBasedStateMachine):
         else:
             expected, goes_to = self.model.place(before.party, None, start, end, before.guest,
                                                  ignore=rid, prefer=before.table)
+            expected |= self._pace_refusal(start, before.party, False, ignore=rid)
         kind, result = self.outcome(lambda: service.change(
             self.session, self.restaurant, rid, starts_at=start, online=True))
         if not expected:
@@ -262,6 +298,26 @@ class BookingMachine(RuleBasedStateMachine):
         else:
             assert kind in expected, (kind, expected, result)
 
+    # ------------------------------------------------------------------ the pace
+
+    def _pace_refusal(self, start, party, over_pace: bool, ignore: int | None = None) -> set:
+        """{"PaceExceeded"} when the covers would pass the pace and the owner did not say
+        to go over it. Added to the other refusals that may come first (any of the set
+        may be raised); alone, it must be."""
+        if self.model.over_the_pace(start, party, ignore) and not over_pace:
+            return {"PaceExceeded"}
+        return set()
+
+    def _note_over_pace(self, start, party, ignore: int | None) -> None:
+        if self.model.over_the_pace(start, party, ignore):
+            self.model.over_pace.add(start)
+
+    @staticmethod
+    def _covers_arrive(before: Booking, start, party: int) -> bool:
+        """Does the change bring covers to a slot? A new start, or more guests (a stay
+        that keeps its slot and does not grow is not re-counted: pacing.check_for)."""
+        return start != before.start or party > before.party
+
     # ------------------------------------------------------------------ checks
 
     @invariant()
@@ -280,6 +336,9 @@ class BookingMachine(RuleBasedStateMachine):
             for b in active:
                 if a.id < b.id and a.table_id == b.table_id:
                     assert not overlaps(a.starts_at, a.ends_at, b.starts_at, b.ends_at), (a, b)
+        for start in {b.start for b in self.model.bookings.values()}:
+            if self.model.paced(start) and start not in self.model.over_pace:
+                assert self.model.covers_at(start) <= PACE, start
         self.session.rollback()  # end the read: the service owns its transactions
 
 
