@@ -5,12 +5,14 @@ registered by the blueprint (views.py), so the imported macros see them too."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from babel.dates import get_day_names, get_month_names
 from babel.numbers import format_decimal
 from flask_babel import gettext, pgettext
 
-from ..i18n import N_, language
+from ..i18n import N_, day_month, language
 from ..i18n import lazy_gettext as _l
 
 STATUS = {"booked": _l("booked"), "seated": _l("seated"), "completed": _l("completed"),
@@ -86,8 +88,8 @@ DOMAIN_WORDS = (_l("Online"), _l("Phone"), _l("Walk-in"), _l("API"), _l("Under 1
 
 # The domain's fixed refusals an owner meets (webapp/booking: raised with a literal
 # message), looked up by their English where a page shows them (common.refusal_text,
-# translate_refusal(refusal.message)); the guest's are marked in webapp/public/messages.py. Messages
-# with a number or a name in them stay English for now.
+# translate_refusal(refusal.message)); the guest's are marked in webapp/public/messages.py. Those
+# with a number, a time or a name in them: PATTERNED below.
 REFUSALS = (
     _l("That time is outside the restaurant's services."),
     _l("A stay must last between 5 minutes and a day."),
@@ -103,6 +105,20 @@ REFUSALS = (
     _l("There are no tables to add."),
     _l("This reservation was changed meanwhile; reload it and try again."),
     _l("Two of the new tables have this name."),
+    # booking/webhooks.py: the endpoint's address
+    _l("The address is too long (at most 500 characters)."),
+    _l("Give an http:// or https:// address, e.g. https://pos.example.com/hooks."),
+    _l("Put no user name or password in the address; the signature proves the sender."),
+    # booking/operations/accounts.py: publishing the guest page
+    _l("Verify your e-mail address first: we sent you a link."),
+    _l("Only an owner of this restaurant can publish its page."),
+    _l("Direction must be past or next."),  # booking/insights.py: the period's way
+    # booking/errors.py: a table taken out of service or removed during the write
+    _l("That table is no longer bookable; choose another table."),
+    _l("That table was just removed; choose another table."),
+    _l("The service: opening and closing times cannot be the same."),  # onboarding
+    # booking/operations/restaurants.py: the web address the guide checks as it is typed
+    _l("The address needs 2 to 64 characters."), _l("This address is reserved; choose another."),
 )
 
 
@@ -114,6 +130,12 @@ REFUSALS = (
 # webapp/booking writes them, each value a %(name)s: a refusal that matches one is shown
 # as its translation with the same values (translate_refusal).
 PATTERNED = (
+    # A service without a name is "the service" in the sentence: German declines it, so
+    # these come first: the first pattern that matches is taken.
+    N_("the service already has %(taken)s of its %(pace)s covers."),
+    N_("The last seating for the service is %(latest)s; %(start)s is after it."),
+    N_("A %(minutes)s-minute stay does not fit in the service (%(opens)s–%(closes)s); "
+       "shorten the stay."),
     N_("The last seating for %(service)s is %(latest)s; %(start)s is after it."),
     N_("A %(minutes)s-minute stay does not fit in %(service)s (%(opens)s–%(closes)s); "
        "shorten the stay."),
@@ -146,6 +168,47 @@ PATTERNED = (
     N_("“%(entry)s”: leave out the user name and password."),
     N_("“%(entry)s” has no valid host name."),
     N_("“%(entry)s” has an invalid port."),
+    N_("“%(entry)s”: give only the site (scheme and host, e.g. %(site)s), no page path."),
+    # operations/reservations.py: the booking that holds the table the owner asked for
+    N_("%(table)s is taken %(start)s–%(end)s by %(guest)s."),
+    # A status (%(status)s, %(current)s, %(wanted)s) is shown as the dashboard's word.
+    N_("A reservation that is %(current)s cannot become %(wanted)s."),
+    N_("A %(status)s reservation cannot be changed."),
+    N_("This booking's time is over; it stays %(status)s."),
+    # rules.check_service_day: %(day)s is "Friday 4 December", shown as the language
+    # writes it; each status's question and verb its own sentence.
+    N_("This booking is for %(day)s. Seat it anyway?"),
+    N_("This booking is for %(day)s. Complete it anyway?"),
+    N_("This booking is for %(day)s. Mark it as no-show anyway?"),
+    N_("This booking is for %(day)s. Take the no-show back anyway?"),
+    N_("This booking is for %(day)s; it can be seated on that day (an owner may "
+       "override)."),
+    N_("This booking is for %(day)s; it can be completed on that day (an owner may "
+       "override)."),
+    N_("This booking is for %(day)s; it can be marked as no-show on that day (an owner "
+       "may override)."),
+    N_("This booking is for %(day)s; it can be booked again on that day (an owner may "
+       "override)."),
+    N_("Table %(table)s is no longer bookable; choose another table."),
+    N_("Table %(table)s was just removed; choose another table."),
+    N_("“%(entry)s” is not a valid phone number. Start it with + and the country code, "
+       "e.g. +49 170 1234567."),
+    N_("“%(entry)s” is not a valid phone number."),
+    N_("%(name)s is the only owner of %(restaurant)s. Make another member an owner first: "
+       "a restaurant always keeps one."),
+    N_("A role is one of %(roles)s."),
+    N_("Unknown scope %(scopes)s: choose from %(choices)s."),
+    N_("Unknown time zone %(zone)s: give an IANA name such as Europe/Berlin."),
+    # operations/onboarding.py: %(where)s is "Row 2" (the form's row) or the text typed
+    N_("Row %(row)s: give the number of tables and their seats."),
+    N_("%(where)s: give at least one table."),
+    N_("%(where)s: a table has 1 to %(num)s seats."),
+    N_("%(where)s: an area name has at most 60 characters."),
+    N_("%(where)s: give the number of tables as a whole number."),
+    N_("%(where)s: give the seats per table as a whole number."),
+    N_("“%(entry)s” is not a kind of table: write it as “6 of 2” (six tables of two seats)."),
+    N_("%(service)s: opening and closing times cannot be the same."),
+    N_("%(later)s starts before %(before)s ends: the services of a day cannot overlap."),
 )
 
 
@@ -158,11 +221,62 @@ def _pattern(msgid: str) -> re.Pattern[str]:
 _MATCHERS = tuple((_pattern(msgid), msgid) for msgid in PATTERNED)
 
 
+# The domain's own words inside a refusal's values, by the placeholder they fill: shown
+# as the page's language writes them (_value_text).
+VALUE_WORDS = {"later": {"A service": N_("A service")},
+               "before": {"the one before": N_("the one before")}}
+ROW = N_("Row %(row)s")  # onboarding's %(where)s for the form's row
+_ROW = _pattern(ROW)
+QUOTED = N_("“%(text)s”")  # ... or what the owner typed, in the language's quotes
+_QUOTED = _pattern(QUOTED)
+_STATUS_VALUES = ("status", "current", "wanted")
+_ENGLISH_DAY = re.compile(r"(?P<weekday>\w+) (?P<day>\d{1,2}) (?P<month>\w+)")
+# rules.day_words writes English names (strftime %A and %B in the C locale).
+_WEEKDAYS = [get_day_names("wide", locale="en")[i] for i in range(7)]
+_MONTHS = [get_month_names("wide", locale="en")[i] for i in range(1, 13)]
+
+
+def _day_words(text: str) -> str:
+    """rules.day_words' "Friday 4 December" as the language writes it ("Freitag, 4.
+    Dezember"): any year where that date is that weekday writes the same words (the
+    text has no year); else as it is."""
+    found = _ENGLISH_DAY.fullmatch(text)
+    if not found or found["weekday"] not in _WEEKDAYS or found["month"] not in _MONTHS:
+        return text
+    weekday, month = _WEEKDAYS.index(found["weekday"]), _MONTHS.index(found["month"]) + 1
+    for year in range(2000, 2029):  # 28 years: every weekday of every date, 29 February too
+        try:
+            day = dt.date(year, month, int(found["day"]))
+        except ValueError:
+            continue
+        if day.weekday() == weekday:
+            return day_month(day)
+    return text
+
+
+def _value_text(name: str, value: str) -> str:
+    """A refusal's value in the page's language where it is the domain's word (a status,
+    a day, "Row 2"); a name, a time or a number as it is."""
+    if name in _STATUS_VALUES:
+        code = value.replace(" ", "_").replace("-", "_")
+        return status_label(code) if code in STATUS else value
+    if name == "day":
+        return _day_words(value)
+    row = _ROW.fullmatch(value) if name == "where" else None
+    if row and row["row"].isdigit():
+        return gettext(ROW, row=row["row"])
+    quoted = _QUOTED.fullmatch(value) if name == "where" else None
+    if quoted:
+        return gettext(QUOTED, text=quoted["text"])
+    words = VALUE_WORDS.get(name, {})
+    return gettext(words[value]) if value in words else value
+
+
 def translate_refusal(message: str) -> str:
     """A refusal of the domain (English) in the page's language: by its exact English
     (the fixed ones: REFUSALS here, the guest's in webapp/public/messages.py), else by
     the pattern it matches, its values kept; else as it is."""
-    if not message:
+    if not message or language() == "en":  # the domain's own text, word for word
         return message
     translated = gettext(message)
     if translated != message:
@@ -170,5 +284,6 @@ def translate_refusal(message: str) -> str:
     for pattern, msgid in _MATCHERS:
         found = pattern.fullmatch(message)
         if found:
-            return gettext(msgid, **found.groupdict())
+            return gettext(msgid, **{name: _value_text(name, value)
+                                     for name, value in found.groupdict().items()})
     return message

@@ -157,7 +157,8 @@ def guide_slug_check(access: Access):
     """The htmx fragment beside the address field: free, or why not."""
     slug = (request.args.get("slug") or "").strip().lower()
     problem = restaurant_ops.slug_problem(db.session, slug, access.restaurant.id)
-    return render_template("owner/onboarding/_slug_check.html", slug=slug, problem=problem,
+    return render_template("owner/onboarding/_slug_check.html", slug=slug,
+                           problem=translate_refusal(problem) if problem else None,
                            own=slug == access.restaurant.slug)
 
 
