@@ -223,6 +223,33 @@ def test_special_days(owner_client, session, restaurant, book, day):
     assert session.scalar(select(SpecialDay).where(SpecialDay.reason == "Gala")) is None
 
 
+def test_a_special_days_pace_is_a_line_and_survives_an_edit_on_the_page(owner_client, session,
+                                                                         restaurant, day):
+    """"Gala 19:00-23:00 pace 4 max 10" sets the service's pace; the edit page shows the
+    line back with it, so saving the page unchanged keeps the pace (it dropped it)."""
+    made = owner_client.post_form("/owner/chez-test/special-days", {
+        "start_date": str(day), "reason": "Gala", "services": "Gala 19:00-23:00 pace 4 max 10"})
+    assert made.status_code == 303, made.get_data(as_text=True)[:500]
+    row = session.scalar(select(SpecialDay).where(SpecialDay.reason == "Gala"))
+    assert [(s.pace_covers, s.max_covers) for s in row.services] == [(4, 10)]
+    listed = owner_client.get("/owner/chez-test/special-days").get_data(as_text=True)
+    assert "pace 4 per slot" in listed and "at most 10 covers" in listed
+    page = owner_client.get(f"/owner/chez-test/special-days/{row.id}").get_data(as_text=True)
+    assert "Gala 19:00-23:00 pace 4 max 10" in page
+    saved = owner_client.post_form(f"/owner/chez-test/special-days/{row.id}", {
+        "start_date": str(day), "reason": "Gala night",
+        "services": "Gala 19:00-23:00 pace 4 max 10"})
+    assert saved.status_code == 303
+    session.expire_all()
+    row = session.get(SpecialDay, row.id)
+    assert row.reason == "Gala night"
+    assert [(s.pace_covers, s.max_covers) for s in row.services] == [(4, 10)]
+    zero = owner_client.post_form("/owner/chez-test/special-days", {
+        "start_date": str(day + dt.timedelta(days=1)), "services": "Gala 19:00-23:00 pace 0"})
+    assert zero.status_code == 422
+    assert "the pace is 1 to 10000 covers" in zero.get_data(as_text=True)
+
+
 def test_special_day_bad_input_is_422(owner_client, day):
     response = owner_client.post_form("/owner/chez-test/special-days", {
         "start_date": str(day), "end_date": str(day - dt.timedelta(days=2)), "services": ""})

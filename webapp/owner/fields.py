@@ -74,7 +74,10 @@ def format_turn_times(turn_times: dict[str, int]) -> str:
 
 SERVICE_LINE = re.compile(
     r"^(?P<name>.*?)\s*(?P<opens>\d{1,2}:\d{2})\s*[-–]\s*(?P<closes>\d{1,2}:\d{2})"
-    r"(?:\s*(?:last|last seating)?\s*(?P<last>\d{1,2}:\d{2}))?\s*$", re.IGNORECASE)
+    r"(?:\s*(?:last|last seating)?\s*(?P<last>\d{1,2}:\d{2}))?"
+    # The service's pacing (booking/pacing.py): "pace 20" covers per slot interval,
+    # "max 120" covers for the whole service.
+    r"(?:\s+pace\s+(?P<pace>\d{1,5}))?(?:\s+max\s+(?P<most>\d{1,6}))?\s*$", re.IGNORECASE)
 
 
 class ServiceSpec:
@@ -84,12 +87,16 @@ class ServiceSpec:
                  last_seating: dt.time | None = None, pace_covers: int | None = None,
                  max_covers: int | None = None) -> None:
         self.name, self.opens, self.closes, self.last_seating = name, opens, closes, last_seating
-        # Pacing (booking/pacing.py): only in the JSON shape for now (no line syntax).
+        # Pacing (booking/pacing.py): "pace N" and "max N" in a line, or the JSON keys.
         self.pace_covers, self.max_covers = pace_covers, max_covers
 
     def as_line(self) -> str:
+        """The line that reads back as this service (so editing a special day on the
+        dashboard keeps what the API set, its pace too)."""
         line = f"{self.name} {self.opens:%H:%M}-{self.closes:%H:%M}".strip()
-        return line + (f" last {self.last_seating:%H:%M}" if self.last_seating else "")
+        line += f" last {self.last_seating:%H:%M}" if self.last_seating else ""
+        line += f" pace {self.pace_covers}" if self.pace_covers is not None else ""
+        return line + (f" max {self.max_covers}" if self.max_covers is not None else "")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ServiceSpec) and vars(self) == vars(other)
@@ -162,13 +169,19 @@ class ServicesField(Field):
                     raise ValueError(_("“%(line)s” is not like “Lunch 12:00-15:00”.",
                                        line=line[:60]))
                 try:
-                    services.append(ServiceSpec(
-                        match["name"].strip()[:40], _parse_time(match["opens"]),
-                        _parse_time(match["closes"]),
-                        _parse_time(match["last"]) if match["last"] else None))
+                    times = (_parse_time(match["opens"]), _parse_time(match["closes"]),
+                             _parse_time(match["last"]) if match["last"] else None)
                 except ValueError:
                     raise ValueError(_("“%(line)s” has a time that does not exist.",
                                        line=line[:60])) from None
+                try:
+                    pace, most = (_limit({key: int(match[group])}, key) if match[group] else None
+                                  for key, group in (("pace_covers", "pace"),
+                                                     ("max_covers", "most")))
+                except ValueError:
+                    raise ValueError(_("“%(line)s”: the pace is 1 to 10000 covers, the "
+                                       "service's most 1 to 100000.", line=line[:60])) from None
+                services.append(ServiceSpec(match["name"].strip()[:40], *times, pace, most))
         if len(services) > 10:
             raise ValueError(_("Give at most 10 services a day."))
         for service in services:

@@ -474,8 +474,11 @@ class SpecialDayForm(OwnerForm):
                                                                  Length(max=200)],
                          description=_l("E.g. Christmas, private event."))
     services = ServicesField(_l("Hours on these days"), default=list,
-                             description=_l("When open: one service a line, e.g. "
-                                         "“Dinner 18:00-23:30” or “Brunch 10:00-14:00 last 13:00”."))
+                             description=_l("When open: one service a line, e.g. “Dinner "
+                                            "18:00-23:30”, “Brunch 10:00-14:00 last 13:00” or "
+                                            "“Gala 19:00-23:00 pace 20 max 120” (at most 20 "
+                                            "covers starting per time slot, 120 for the "
+                                            "service)."))
 
     def validate_end_date(self, field: Field) -> None:
         if field.data is None:

@@ -367,8 +367,8 @@ def edit_special_day(access: Access, special_id: int):
         form = SpecialDayForm(formdata=None, data={
             "start_date": row.start_date, "end_date": row.end_date, "closed": row.closed,
             "reason": row.reason,
-            "services": [ServiceSpec(s.name, s.opens, s.closes, s.last_seating)
-                         for s in row.services]})
+            "services": [ServiceSpec(s.name, s.opens, s.closes, s.last_seating,
+                                     s.pace_covers, s.max_covers) for s in row.services]})
     return render_template("owner/special_day_edit.html", access=access,
                            restaurant=access.restaurant, row=row, form=form), status
 
