@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from ..booking import slots as slotlib
-from ..booking.availability import times_with_tables
+from ..booking.availability import bookable_times
 from ..booking.slots import Schedule
 from ..i18n import clock_time, day_month, day_numeric, day_short, language, month_year
 from ..models import Restaurant
@@ -102,10 +102,10 @@ def free_times(session: Session, restaurant: Restaurant, schedule: Schedule, day
                party_size: int, now: dt.datetime, ignore: int | None = None) -> list[ServiceTimes]:
     """Bookable times for a guest, grouped by service; ``ignore`` is the guest's own
     reservation when they are moving it (its table counts as free)."""
-    if party_size > schedule.max_online_party:
-        return []
-    candidates = slotlib.online_slots(schedule, day, party_size, now)
-    bookable = times_with_tables(session, restaurant, candidates, party_size, ignore=ignore)
+    # The guest rules live in bookable_times (the largest online party, lead time and
+    # horizon, and the pace: this page used to offer a time whose pace was full).
+    bookable = bookable_times(session, restaurant, day, party_size, now, online=True,
+                              schedule=schedule, ignore=ignore)
     groups = slotlib.group_by_service(b.slot for b in bookable)
     return [ServiceTimes(name or _("Times"), [time_choice(s.starts_at, schedule) for s in slots_])
             for name, slots_ in groups]
