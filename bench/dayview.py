@@ -13,8 +13,10 @@ times each. Prints the Server-Timing p50/p95, the process CPU ms per request (wh
 loaded machine distorts least: other processes' time is not counted) and the HTML size.
 ``--profile`` adds a pyinstrument profile of one render of each (bench/results/
 profile-dayview-*.txt), and a split of one render into its SQL, layout.build and the
-template. ``--once`` renders once after the warm-up and stops (for valgrind: run it with
-``--once`` and with ``--requests`` > 0 and subtract, as bench/cost.py says).
+template, and of the template's parts written in Python (webapp/owner/layout.py: the
+tables' rows, the arrivals, the covers row). ``--once`` renders once after the warm-up
+and stops (for valgrind: run it with ``--once`` and with ``--requests`` > 0 and
+subtract, as bench/cost.py says).
 
 Paired before/after: run it from two trees in one session, e.g. ``git archive <commit> |
 tar -x -C /tmp/before`` then ``cd /tmp/before && /work/main/.venv/bin/python -m
@@ -130,17 +132,33 @@ def _split(app, client, slug: str, day: dt.date) -> dict:
         built = layout.build(db.session, restaurant, day)
         t1 = time.perf_counter()
         sql_ms = sum(statements) * 1000
+        build_statements = len(statements)
         html = render_template("partials/owner_grid.html", access=Access(restaurant, "owner"),
                                restaurant=restaurant, layout=built, day=day, poll_seconds=30,
                                view="auto")
         t2 = time.perf_counter()
+        # The template's Python-written parts on their own, each from a layout of its own
+        # (a layout keeps what its bookings' markup shares once written); the best of 3.
+        parts = {}
+        ref = Access(restaurant, "owner").ref
+        for name, write in (("rows_ms", lambda fresh: list(fresh.rows_html(ref))),
+                            ("arrivals_ms", lambda fresh: list(fresh.arrivals_html(ref, ""))),
+                            ("slots_ms", lambda fresh: fresh.slots_html())):
+            runs = []
+            for _ in range(3):
+                fresh = layout.build(db.session, restaurant, day)
+                started = time.perf_counter()
+                write(fresh)
+                runs.append(time.perf_counter() - started)
+            parts[name] = round(min(runs) * 1000, 1)
     event.remove(engine, "before_cursor_execute", before)
     event.remove(engine, "after_cursor_execute", after)
     return {"statements_per_grid_request": request_statements,
-            "build_statements": len(statements),
+            "build_statements": build_statements,
             "build_sql_ms": round(sql_ms, 1),
             "build_python_ms": round((t1 - t0) * 1000 - sql_ms, 1),
-            "template_ms": round((t2 - t1) * 1000, 1), "html_kb": round(len(html) / 1024, 1)}
+            "template_ms": round((t2 - t1) * 1000, 1), **parts,
+            "html_kb": round(len(html) / 1024, 1)}
 
 
 def _profile(client, url: str, name: str) -> None:

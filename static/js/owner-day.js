@@ -142,11 +142,15 @@
 
   var wantedColumn = null; // Up/Down keep to the column the host travels in
 
-  // The column and span: data-col/data-span where the cell has them, else its grid
-  // classes (c-N s-M: the time header's cells).
+  // The column and span: data-col/data-span where the cell has them (the covers row),
+  // else its grid classes (c-N s-M), else those of what it holds: a table's free cell
+  // and a booking are a gridcell around the element the CSS grid places (the server
+  // writes each column's number once per cell, not twice).
   function gridNumber(item, data, prefix, fallback) {
     if (item.dataset[data]) { return Number(item.dataset[data]); }
-    var found = new RegExp("(?:^|\\s)" + prefix + "-(\\d+)(?:\\s|$)").exec(item.className);
+    var pattern = new RegExp("(?:^|\\s)" + prefix + "-(\\d+)(?:\\s|$)");
+    var found = pattern.exec(item.className) ||
+      (item.firstElementChild && pattern.exec(item.firstElementChild.className));
     return found ? Number(found[1]) : fallback;
   }
 

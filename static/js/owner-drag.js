@@ -13,7 +13,10 @@
 //   .day-grid[data-day]           the service date the grid shows
 //   .booking[data-move-url]       data-table, data-time, data-version, data-party,
 //                                 data-minutes: the move form's present values
-//   [data-table] > … [data-time]  the cell's table (its row) and wall time
+//   .table-row[data-table]        a drop target's table (its row)
+//   .slot[data-col][data-time]    the wall time of each column (the covers row): a
+//                                 cell's time is its column's (its c-N class), not
+//                                 written into each of the grid's thousands of cells
 (function () {
   "use strict";
 
@@ -21,15 +24,25 @@
   var drag = null;
   var swallowClick = false;
 
+  // What is under the pointer in a table's row: another booking or a cell (free, past,
+  // closed, or the drop target under a booking).
+  var TARGETS = ".day-grid .table-row .cell, .day-grid .table-row .booking";
+
   function cellAt(x, y) {
     var stack = document.elementsFromPoint(x, y);
     for (var i = 0; i < stack.length; i++) {
-      var el = stack[i];
-      if (el.dataset && el.dataset.time && el.closest(".day-grid")) { return el; }
-      var inner = el.closest && el.closest("[data-time]");
-      if (inner && inner !== drag.block && inner.closest(".day-grid")) { return inner; }
+      var el = stack[i].closest && stack[i].closest(TARGETS);
+      if (el && el !== drag.block) { return el; }
     }
     return null;
+  }
+
+  // A target's wall time: a booking's start (data-time), else its column's.
+  function timeOf(cell, grid) {
+    if (cell.dataset.time) { return cell.dataset.time; }
+    var column = /(?:^|\s)c-(\d+)(?:\s|$)/.exec(cell.className);
+    var slot = column && grid.querySelector('.slot[data-col="' + column[1] + '"]');
+    return slot ? slot.dataset.time : null;
   }
 
   function mark(cell) {
@@ -82,7 +95,8 @@
     var grid = cell.closest(".day-grid");
     if (!row || !grid) { return; }
     var table = row.dataset.table;
-    var time = cell.dataset.time;
+    var time = timeOf(cell, grid);
+    if (!time) { return; }
     if (table === block.dataset.table && time === block.dataset.time) { return; }
     window.htmx.ajax("POST", block.dataset.moveUrl, {
       target: "#panel", swap: "innerHTML", source: block,

@@ -78,7 +78,10 @@ def _drag(page, block, target) -> None:
 
 
 def _cell(page, table_id: int, time: str):
-    return page.locator(f'.table-row[data-table="{table_id}"] .cell[data-time="{time}"]').first
+    """The table's cell at a time: the grid's cells carry their column (c-N), the covers
+    row each column's time."""
+    column = page.locator(f'.slot[data-time="{time}"]').get_attribute("data-col")
+    return page.locator(f'.table-row[data-table="{table_id}"] .cell.c-{column}').first
 
 
 def _check_widths(page, screenshot, name: str) -> None:

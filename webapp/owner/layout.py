@@ -141,6 +141,8 @@ class DayLayout:
     # Where the now line stands (its column), or None when now is not on this grid.
     now_column: int | None = None
     first_service_column: int | None = None
+    # What the grid's and the list's bookings share in this render, per ref (_Bookings).
+    writers: dict[str, _Bookings] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def total_covers(self) -> int:
@@ -164,6 +166,10 @@ class DayLayout:
         """The tables' rows of the grid, one string per row
         (templates/partials/owner_grid.html)."""
         return _rows_html(self, ref)
+
+    def slots_html(self) -> Markup:
+        """The covers row's cells (templates/partials/owner_grid.html)."""
+        return _slots_html(self)
 
     def arrivals_html(self, ref: str, csrf_field: str) -> Iterator[Markup]:
         """The list's arrivals, one string each (templates/partials/owner_day_list.html)."""
@@ -345,37 +351,31 @@ def _rows_html(day_layout: DayLayout, ref: str) -> Iterator[Markup]:
     for what differs per row (the row's number, the table's id and name); the run of
     free (or past, or closed) cells between two bookings is those pieces laid end to end,
     kept for every row with the same run, and a row fills the holes with slice
-    assignments and joins. The markup is what the template wrote before, cell for cell;
-    the ARIA grid and the attributes owner-day.js and owner-drag.js read are described
-    there."""
-    tz = slotlib.zone(day_layout.timezone)
+    assignments and joins. The markup (the ARIA grid and what owner-day.js and
+    owner-drag.js read) is described in templates/partials/owner_grid.html; a free cell
+    carries only what differs from its neighbours or what works without JavaScript."""
+    shared = _Bookings.of(day_layout, ref)
+    tz = shared.tz
     columns = day_layout.columns
-    detail = _url_around_id("owner.reservation_detail", ref)
-    move = _url_around_id("owner.move_reservation", ref)
     new_url = url_for("owner.new_reservation", ref=ref)
     now = day_layout.now
-    book_label = _words().book
-    times: list[str] = []
+    book_label = shared.words.book
     holes: list[tuple[str, ...]] = []  # per column: the holes of its cell
     pieces: list[tuple[list[str], list[str]]] = []  # per column: tabindex -1, tabindex 0
     for column in columns:
         local = column.starts_at.astimezone(tz)
         hm = _hm(column.starts_at, tz)  # not strftime: several times slower
-        times.append(hm)
         col = column.number
         gap = " gap" if column.gap_before else ""
         h = _HOLE
         if not column.in_service or column.starts_at < now:
             kind = "past" if column.in_service else "closed"
             cell = (f'<span role="gridcell" class="cell {kind} r-{h} c-{col}{gap}"'
-                    f' id="cell-{h}-{col}" tabindex="\x00" data-col="{col}"'
-                    f' data-span="1" data-time="{hm}"></span>')
+                    f' id="cell-{h}-{col}" tabindex="\x00"></span>')
             holes.append(_OTHER_HOLES)
         else:
-            cell = (f'<div role="gridcell" class="gc" data-col="{col}" data-span="1">'
-                    f'<a class="cell r-{h} c-{col}{gap}" id="cell-{h}-{col}"'
-                    f' tabindex="\x00" data-time="{hm}"'
-                    f' href="{new_url}?date={local:%Y-%m-%d}&amp;time={hm}&amp;table={h}"'
+            cell = (f'<div role="gridcell"><a class="cell r-{h} c-{col}{gap}" id="cell-{h}-{col}"'
+                    f' tabindex="\x00" href="{new_url}?date={local:%Y-%m-%d}&amp;time={hm}&amp;table={h}"'
                     f' aria-label="{book_label % {"table": h, "time": hm}}"></a></div>')
             holes.append(_FREE_HOLES)
         pieces.append((cell.replace("\x00", "-1").split(h), cell.replace("\x00", "0").split(h)))
@@ -426,7 +426,7 @@ def _rows_html(day_layout: DayLayout, ref: str) -> Iterator[Markup]:
         area = f" · {escape(table.area)}" if table.area else ""
         add(f'<div role="row" class="grid-row table-row" data-table="{tid}">'
             f'<div class="table-head r-{number} c-1" role="rowheader" id="th-{tid}"'
-            f' tabindex="-1" data-col="1" data-span="1"><strong>{name}</strong>'
+            f' tabindex="-1"><strong>{name}</strong>'
             f' <small>{table.seats}{area}</small></div>')
         values = {"r": str(number), "t": str(tid), "n": name}
         reach = 0  # columns before this index are written (or covered by a booking)
@@ -441,8 +441,7 @@ def _rows_html(day_layout: DayLayout, ref: str) -> Iterator[Markup]:
             if start <= focus_at < start + block.span:
                 tabindex, focus_at = "0", -1
             add(_booking_html(block.reservation, number, block.column, block.span,
-                              " gap" if columns[start].gap_before else "", times[start],
-                              tabindex, tid, tz, detail, move))
+                              " gap" if columns[start].gap_before else "", tabindex, tid, shared))
             reach = max(reach, start + block.span)
         if reach < len(columns):
             here = focus_at if reach <= focus_at else -1
@@ -457,35 +456,49 @@ def _rows_html(day_layout: DayLayout, ref: str) -> Iterator[Markup]:
 
 
 class _Words(NamedTuple):
-    """The grid's and the list's words in one language, looked up once per language and
-    process: a full evening writes them hundreds of times."""
+    """The grid's and the list's words in one language, escaped, looked up once per
+    language and process: a full evening writes them hundreds of times. Plain strings,
+    not Markup: a Markup's ``%`` escapes each value again in Python, and every value put
+    in them here is escaped already (or a number)."""
 
-    book: Markup  # a free cell's label: %(table)s, %(time)s
+    book: str  # a free cell's label: %(table)s, %(time)s
     confirmed_title: str
     confirmed: str
     person: str
     people: str
-    late: Markup  # %(time)s
+    late: str  # %(time)s
     seat: str
-    seat_guest: Markup  # %(guest)s
+    seat_guest: str  # %(guest)s
     cancel: str
-    cancel_guest: Markup  # %(guest)s
-    party: Markup  # a booking's party on the grid, short: %(num)s ("3p")
+    cancel_guest: str  # %(guest)s
+    party: str  # a booking's party on the grid, short: %(num)s ("3p")
     status: dict[str, str]
+    # The covers row's cells: a time with arrivals (who of them is seated), and without.
+    slot_arrivals: str  # %(time)s %(arriving)s %(seated)s %(coming)s %(room)s
+    slot_plain: str  # %(time)s %(arriving)s %(room)s
+
+
+def _esc(text: str) -> str:
+    return str(escape(text))
 
 
 @functools.lru_cache(maxsize=8)
 def _words_in(code: str) -> _Words:
     del code  # the cache's key: the current language, which gettext reads itself
+    # gettext with no values returns the message as it is ("%(table)s" stays for us to
+    # fill); escaping it leaves the placeholders alone.
     return _Words(
-        book=escape(_("Book %(table)s at %(time)s")),
-        confirmed_title=str(escape(_("The guest confirmed from the reminder"))),
-        confirmed=str(escape(_("confirmed"))), person=str(escape(_("person"))),
-        people=str(escape(_("people"))), late=escape(_("late, due %(time)s")),
-        seat=str(escape(_("Seat"))), seat_guest=escape(_("Seat %(guest)s")),
-        cancel=str(escape(_("Cancel"))), cancel_guest=escape(_("Cancel %(guest)s")),
-        party=escape(_("%(num)sp")),
-        status={code: str(escape(word)) for code, word in STATUS.items()})
+        book=_esc(_("Book %(table)s at %(time)s")),
+        confirmed_title=_esc(_("The guest confirmed from the reminder")),
+        confirmed=_esc(_("confirmed")), person=_esc(_("person")),
+        people=_esc(_("people")), late=_esc(_("late, due %(time)s")),
+        seat=_esc(_("Seat")), seat_guest=_esc(_("Seat %(guest)s")),
+        cancel=_esc(_("Cancel")), cancel_guest=_esc(_("Cancel %(guest)s")),
+        party=_esc(_("%(num)sp")),
+        status={code: _esc(word) for code, word in STATUS.items()},
+        slot_arrivals=_esc(_("%(time)s: %(arriving)s arriving (%(seated)s seated, "
+                             "%(coming)s to come), %(room)s in the room")),
+        slot_plain=_esc(_("%(time)s: %(arriving)s arriving, %(room)s in the room")))
 
 
 def _words() -> _Words:
@@ -497,30 +510,86 @@ def _hm(moment: dt.datetime, tz: ZoneInfo) -> str:
     return f"{local.hour:02d}:{local.minute:02d}"
 
 
-def _booking_html(res: Shown, r: int, col: int, span: int, gap: str, hm: str,
-                  tabindex: str, tid: int, tz: ZoneInfo, detail: tuple[str, str],
-                  move: tuple[str, str]) -> str:
-    starts = _hm(res.starts_at, tz)
-    ends = _hm(res.ends_at, tz)
-    guest = escape(res.guest_name)
-    status = escape(res.status)
+class _Bookings:
+    """What every booking's markup shares, worked out once per render (the grid and the
+    list both write each booking): the words, the URLs around the id, the escaped status
+    and source codes (a few distinct ones for hundreds of bookings), the wall times and
+    each guest's escaped name."""
+
+    @classmethod
+    def of(cls, day_layout: DayLayout, ref: str) -> _Bookings:
+        found = day_layout.writers.get(ref)
+        if found is None:
+            found = day_layout.writers[ref] = cls(day_layout, ref)
+        return found
+
+    def __init__(self, day_layout: DayLayout, ref: str) -> None:
+        self.tz = slotlib.zone(day_layout.timezone)
+        self.words = _words()
+        self.detail = _url_around_id("owner.reservation_detail", ref)
+        self.move = _url_around_id("owner.move_reservation", ref)
+        self.status_url = _url_around_id("owner.set_status", ref)
+        self._codes: dict[str, str] = {}
+        self._states: dict[str, str] = {}
+        self._guests: dict[int, str] = {}
+        self._times: dict[dt.datetime, str] = {}
+
+    def code(self, value: str) -> str:
+        """A status or source code, escaped (they are our own, but a class name)."""
+        found = self._codes.get(value)
+        if found is None:
+            found = self._codes[value] = _esc(value)
+        return found
+
+    def state(self, status: str) -> str:
+        """A status in words."""
+        found = self._states.get(status)
+        if found is None:
+            found = self._states[status] = (self.words.status.get(status)
+                                            or _esc(status.replace("_", " ")))
+        return found
+
+    def hm(self, moment: dt.datetime) -> str:
+        """A moment's wall time, "19:30": bookings start and end at a few dozen times."""
+        found = self._times.get(moment)
+        if found is None:
+            found = self._times[moment] = _hm(moment, self.tz)
+        return found
+
+    def guest(self, res: Shown) -> str:
+        found = self._guests.get(res.id)
+        if found is None:
+            found = self._guests[res.id] = _esc(res.guest_name)
+        return found
+
+
+def _booking_html(res: Shown, r: int, col: int, span: int, gap: str, tabindex: str,
+                  tid: int, shared: _Bookings) -> str:
+    words = shared.words
+    starts = shared.hm(res.starts_at)
+    ends = shared.hm(res.ends_at)
+    guest = shared.guest(res)
+    status = shared.code(res.status)
     colspan = f' aria-colspan="{span}"' if span > 1 else ""
     confirmed = ' data-confirmed="yes"' if res.confirmed_at else ""
     movable = ""
     if res.status in ("booked", "seated"):
         minutes = int((res.ends_at - res.starts_at).total_seconds() // 60)
+        move = shared.move
         movable = (f' data-move-url="{move[0]}{res.id}{move[1]}" data-table="{tid}"'
                    f' data-time="{starts}" data-version="{res.version}"'
                    f' data-party="{res.party_size}" data-minutes="{minutes}"')
-    words = _words()
-    state = words.status.get(res.status) or str(escape(res.status.replace("_", " ")))
+    state = shared.state(res.status)
     if res.confirmed_at and res.status == "booked":
         state += (f' · <span class="confirmed" title="{words.confirmed_title}">'
                   f'{_CHECK} {words.confirmed}</span>')
-    return (f'<div role="gridcell" class="gc" data-col="{col}" data-span="{span}"{colspan}>'
-            f'<span class="cell under r-{r} c-{col} s-{span}{gap}" aria-hidden="true"'
-            f' data-time="{hm}"></span>'
-            f'<a class="booking status-{status} source-{escape(res.source)} r-{r} c-{col}'
+    detail = shared.detail
+    # The gridcell's column and span are its drop target's classes (c-N s-M), which
+    # owner-day.js reads: no data-col/data-span of its own.
+    return (f'<div role="gridcell"{colspan}>'
+            f'<span class="cell under r-{r} c-{col} s-{span}{gap}" aria-hidden="true">'
+            f'</span>'
+            f'<a class="booking status-{status} source-{shared.code(res.source)} r-{r} c-{col}'
             f' s-{span}" id="booking-{res.id}" tabindex="{tabindex}"'
             f' href="{detail[0]}{res.id}{detail[1]}" data-reservation="{res.id}"'
             f' data-status="{status}"{confirmed}{movable}'
@@ -534,16 +603,16 @@ def _arrivals_html(day_layout: DayLayout, ref: str, csrf_field: str) -> Iterator
     """The arrivals as list items, in time order: as for the grid's rows, hundreds of
     them on a full evening were too many for Jinja (an escape, a lookup and a join per
     value). The markup is described in templates/partials/owner_day_list.html."""
-    tz = slotlib.zone(day_layout.timezone)
-    detail = _url_around_id("owner.reservation_detail", ref)
-    status_url = _url_around_id("owner.set_status", ref)
-    names = {t.id: str(escape(t.name)) for t in day_layout.tables}
+    shared = _Bookings.of(day_layout, ref)
+    detail = shared.detail
+    status_url = shared.status_url
+    names = {t.id: _esc(t.name) for t in day_layout.tables}
     now = day_layout.now
-    words = _words()
+    words = shared.words
     for r in day_layout.arrivals:
-        status = escape(r.status)
-        guest = escape(r.guest_name)
-        starts = _hm(r.starts_at, tz)
+        status = shared.code(r.status)
+        guest = shared.guest(r)
+        starts = shared.hm(r.starts_at)
         people = words.person if r.party_size == 1 else words.people
         marks = ""
         if r.status == "booked":
@@ -577,9 +646,31 @@ def _arrivals_html(day_layout: DayLayout, ref: str, csrf_field: str) -> Iterator
             f'<span class="arrival-time">{starts}</span>\n<div class="arrival-main">\n'
             f'<a href="{detail[0]}{r.id}{detail[1]}" class="arrival-name">{guest}</a>\n'
             f'<span class="arrival-facts">{r.party_size} {people} · {names[r.table_id]}</span>\n'
-            f'<span class="badge status-{status}">'
-            f'{words.status.get(r.status) or escape(r.status.replace("_", " "))}</span>'
+            f'<span class="badge status-{status}">{shared.state(r.status)}</span>'
             f'{marks}{notes}\n</div>{actions}\n</li>\n')
+
+
+def _slots_html(day_layout: DayLayout) -> Markup:
+    """The covers row's cells (templates/partials/owner_grid.html): per time, the
+    parties arriving and the room's heat (how full it is, of all the seats, 0-4)."""
+    tz = slotlib.zone(day_layout.timezone)
+    words = _words()
+    seats = sum(t.seats for t in day_layout.tables) or 1
+    out = []
+    for slot in day_layout.slots:
+        column = slot.column
+        hm = _hm(column.starts_at, tz)
+        level = min(math.ceil(slot.in_house * 4 / seats), 4)
+        gap = " gap" if column.gap_before else ""
+        values = {"time": hm, "arriving": slot.arriving, "seated": slot.arriving_seated,
+                  "coming": slot.arriving_booked, "room": slot.in_house}
+        plain = words.slot_plain % values
+        label = words.slot_arrivals % values if slot.arriving else plain
+        out.append(f'<div class="slot r-2 c-{column.number} heat-{level}{gap}" role="gridcell"'
+                   f' data-t="{int(column.starts_at.timestamp() * 1000)}"'
+                   f' data-col="{column.number}" data-time="{hm}"'
+                   f' aria-label="{label}" title="{plain}">{slot.arriving or ""}</div>')
+    return Markup("\n".join(out))
 
 
 def _covers(day: dt.date, reservations: list[Shown], services, windows,
