@@ -248,3 +248,17 @@ def test_sign_up_and_a_forgotten_password_in_german(client, session):
         mail = _last_mail(session, kind)
         assert mail.body_text.startswith("Guten Tag,\n\nJemand (vielleicht Sie)"), mail.body_text
         assert words in mail.body_text
+
+
+def test_a_refused_one_time_link_explains_itself_in_german(client):
+    """The account pages' refusals of a one-time link (verification, reset, invitation)
+    were English under a German heading."""
+    for path in ("/a/verify/not-a-real-token-at-all", "/a/invite/not-a-real-token-at-all"):
+        page = client.get(path, headers=GERMAN)
+        assert page.status_code == 404, path
+        html = page.get_data(as_text=True)
+        assert "Dieser Link ist ungültig. Prüfen Sie, ob Sie ihn vollständig kopiert haben." \
+            in html, path
+        assert "This link is not valid" not in html
+        english = client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
+        assert "This link is not valid. Check that you copied all of it." in english

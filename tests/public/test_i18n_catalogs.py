@@ -53,11 +53,14 @@ DASHBOARD_TEMPLATES = sorted(
 # The dashboard's Python: the owner and auth blueprints' views, forms and fields.
 DASHBOARD_SOURCES = sorted(str(p.relative_to(ROOT)) for p in [
     *(ROOT / "webapp/owner").glob("*.py"), *(ROOT / "webapp/auth").glob("*.py")])
-# The account e-mails (sign-up, verification, password reset, staff invitation), written
-# in the dashboard's language. Their refusals are not scanned: those reach the owner
-# through the dashboard's lookup by exact English (owner/labels.py).
+
+# The account e-mails (sign-up, verification, password reset, staff invitation) and the
+# one-time links' refusals, in the dashboard's language. Their other refusals are not
+# scanned: those reach the owner through the dashboard's lookup by exact English
+# (owner/labels.py).
 ACCOUNT_MAIL_SOURCES = ["webapp/booking/operations/accounts.py",
-                        "webapp/booking/operations/staff.py"]
+                        "webapp/booking/operations/staff.py",
+                        "webapp/booking/operations/links.py"]
 
 # Attributes a person reads (or hears from a screen reader).
 TEXT_ATTRIBUTES = {"title", "alt", "placeholder", "aria-label", "data-announce", "label",

@@ -65,6 +65,7 @@ def _page(token: str, invitation: staff_ops.Invitation | None = None,
     state = "refused" if invitation is None else _state(invitation)
     return render_template(
         "auth/invitation.html", token=token, invitation=invitation, refusal=refusal,
+        refusal_text=translate_refusal(refusal.message) if refusal is not None else "",
         state=state, form=form or NewAccountForm(formdata=None), join=JoinForm(formdata=None),
         logout=LogoutForm(formdata=None), problem=problem), status
 

@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 
 from ..booking.operations import accounts, links
 from ..extensions import db, limiter
+from ..owner.labels import translate_refusal
 from .account_mail import account_urls, send_after_commit
 from .forms import ActionForm
 from .views import _safe_next, bp
@@ -32,7 +33,7 @@ def refused(refusal: links.LinkRefused, purpose: str):
     """The page for a link that cannot be used (404 unknown, 410 expired, used or
     replaced), with the way to a new one."""
     body = render_template("auth/link_refused.html", refusal=refusal, purpose=purpose,
-                           form=ActionForm())
+                           refusal_text=translate_refusal(refusal.message), form=ActionForm())
     return private_page(body, refusal.http_status)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, scoped_session
 
 from ... import clock
+from ...i18n import N_
 from ...models import AccountLink, Restaurant, User
 from ..errors import BookingError
 from ..tokens import hash_token, new_manage_token
@@ -34,11 +35,13 @@ class LinkRefused(BookingError):
     code = "link_refused"
     http_status = 410
 
+    # Marked for the catalog: the account pages show them in the dashboard's language
+    # (owner/labels.translate_refusal looks them up by their English).
     MESSAGES = {
-        "unknown": "This link is not valid. Check that you copied all of it.",
-        "expired": "This link has expired. Ask for a new one.",
-        "used": "This link was already used. Ask for a new one if you still need it.",
-        "revoked": "This link was replaced by a newer one or withdrawn.",
+        "unknown": N_("This link is not valid. Check that you copied all of it."),
+        "expired": N_("This link has expired. Ask for a new one."),
+        "used": N_("This link was already used. Ask for a new one if you still need it."),
+        "revoked": N_("This link was replaced by a newer one or withdrawn."),
     }
 
     def __init__(self, reason: str) -> None:
