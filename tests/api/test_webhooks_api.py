@@ -76,3 +76,6 @@ def test_a_reservation_event_carries_the_bookings_language_as_the_api_shows_it(
     data = json.loads(payload)["data"]
     assert data["language"] == "de" == shown["language"]
     assert {key: shown[key] for key in data} == data
+    # Every field but the API's own links (the docs say "the same fields"), and never the
+    # guest's manage token, which only the booking's own answer carries.
+    assert set(data) == set(shown) - {"links", "manage_token"}

@@ -195,7 +195,7 @@ _WEBHOOK = {
 }
 COMPONENTS["WebhookEndpoint"] = _object(_WEBHOOK, description=(
     "A receiver of reservation events. Each event is POSTed as JSON "
-    "`{type, timestamp, data}` (`data`: the reservation as `Reservation` shows it) and "
+    "`{type, timestamp, data}` (`data`: the reservation with the fields of `Reservation`, but `links`) and "
     "signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, "
     "`webhook-signature`: HMAC-SHA256 with the endpoint's secret); it is sent again with "
     "the same `webhook-id` until the endpoint answers 2xx."))

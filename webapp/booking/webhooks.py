@@ -187,8 +187,8 @@ def _dump(payload: dict[str, Any]) -> str:
 
 def reservation_data(session: AnySession, restaurant: Restaurant,
                      reservation: Reservation) -> dict[str, Any]:
-    """The reservation as the API shows it to the restaurant (the same field names; the
-    service date in ``date``/``service_date``)."""
+    """The reservation as the API shows it to the restaurant (api/representations.py:
+    the same fields but ``links``; the service date in ``date``/``service_date``)."""
     setup = cached_setup(restaurant) or restaurant_setup(session, restaurant)  # type: ignore[arg-type]
     zone = ZoneInfo(restaurant.timezone)
     day = slotlib.service_date_of(setup.schedule, reservation.starts_at).isoformat()
@@ -198,9 +198,13 @@ def reservation_data(session: AnySession, restaurant: Restaurant,
         "source": reservation.source, "party_size": reservation.party_size, "date": day,
         "service_date": day, "time": slotlib.wall_time_text(reservation.starts_at, zone),
         "starts_at": _iso(reservation.starts_at), "ends_at": _iso(reservation.ends_at),
+        "local_start": reservation.starts_at.astimezone(zone).isoformat(),
+        "local_end": reservation.ends_at.astimezone(zone).isoformat(),
         "name": reservation.guest_name, "email": reservation.guest_email,
         "phone": reservation.guest_phone, "notes": reservation.notes,
         "version": reservation.version, "language": reservation.language,
+        "confirmed_at": _iso(reservation.confirmed_at) if reservation.confirmed_at else None,
+        "created_at": _iso(reservation.created_at), "updated_at": _iso(reservation.updated_at),
         "table": {"id": reservation.table_id, "name": table_name},
     }
 
