@@ -11,21 +11,25 @@
 (*   SELECT ... FOR UPDATE          change / set_status: the row, FIRST    *)
 (*   (unlocked read: skip candidate tables that already look taken)        *)
 (*   pg_advisory_xact_lock(t, b)    book / change: every 15-minute bucket  *)
-(*                                  b of the NEW stay on ONE table t,      *)
-(*                                  keys sorted (locks.slot_lock_keys)     *)
+(*                                  b of the NEW stay on every table t the *)
+(*                                  candidate holds (one table, or a       *)
+(*                                  combination), ALL keys sorted together *)
+(*                                  (locks.slot_lock_keys)                 *)
 (*   pacing: (-restaurant, slot) keys sorted with the table keys          *)
 (*   re-count the pace (booking/pacing.py) when covers arrive at a slot    *)
-(*   re-check: no other active reservation of t overlaps the stay         *)
-(*   INSERT / UPDATE; COMMIT                                               *)
+(*   re-check: no other active reservation of any held table overlaps    *)
+(*   INSERT / UPDATE: one row per held table; COMMIT                       *)
 (*                                                                         *)
 (* Transaction-scoped locks go at COMMIT or ROLLBACK, also when the client *)
 (* dies.  A lock wait longer than lock_timeout aborts the transaction      *)
 (* (LockTimeout: "try again").  Auto-assignment tries the candidate tables *)
-(* best fit first, ONE TABLE PER TRANSACTION: a candidate found taken is   *)
-(* rolled back and the next one gets a fresh transaction.  set_status      *)
-(* takes the row lock only.  Underneath, the exclusion constraint          *)
+(* best fit first -- single tables, then combinations of tables (issue    *)
+(* 19) -- ONE CANDIDATE PER TRANSACTION: a candidate found taken is rolled *)
+(* back and the next one gets a fresh transaction.  set_status takes the   *)
+(* row lock only.  Underneath, the exclusion constraint                    *)
 (* reservations_no_overlap refuses an active row overlapping another      *)
-(* active row of its table (SlotTaken(by_constraint=True)).                *)
+(* active row of its table (SlotTaken(by_constraint=True)); a combination *)
+(* writes one row per table, each checked on its own.                     *)
 (*                                                                         *)
 (* Actors: guests (Clients) who book, move (change) and cancel their own   *)
 (* reservation; the restaurant (Owner) who moves any reservation and sets  *)
@@ -46,7 +50,9 @@ CONSTANTS
     Tables,         \* table ids (numbers); lock keys are ordered by (table, bucket)
     NBuckets,       \* 15-minute lock buckets in the modelled service window
     MaxStay,        \* longest stay, in buckets (>= 2: overlapping-but-different stays)
-    CandidateLists, \* candidate table lists a booking may carry (best fit first)
+    CandidateLists, \* candidate lists a booking may carry (best fit first); a
+                    \* candidate is a sequence of tables: one table, or a
+                    \* combination in the order the restaurant lists its tables
     MaxRequests,    \* requests (book / change / cancel) each guest makes
     MaxOwnerMoves,  \* requests the owner makes (moves and status moves, valid or not)
     MaxCrashes,     \* transactions that die mid-way (client crash / dropped connection)
@@ -59,17 +65,27 @@ CONSTANTS
     XactLocks,      \* advisory locks are transaction-scoped (pg_advisory_xact_lock);
                     \* FALSE: session-scoped, unlocked on the success path only
     Pace,           \* covers (one per reservation) that may start in one slot; 0: no pace
-    UsePaceKey      \* the restaurant-level pace key of the new start's slot, taken with
+    UsePaceKey,     \* the restaurant-level pace key of the new start's slot, taken with
                     \* the table keys in one sorted order (pacing.PaceWindow.lock_keys)
+    SortedAcrossTables, \* a combination's keys: those of ALL its tables in one sorted
+                    \* order (else table by table, in the order the combination
+                    \* lists them, each table's keys sorted)
+    RecheckEveryTable   \* the re-check under the locks covers every table of the
+                    \* candidate (else only the first one the combination lists)
 
 ASSUME /\ Owner \notin Clients /\ NoOne \notin Clients \cup {Owner}
        /\ Pool \notin Clients \cup {Owner, NoOne}
        /\ Tables \subseteq Nat /\ NBuckets \in Nat \ {0} /\ MaxStay \in Nat \ {0}
-       /\ \A cl \in CandidateLists : Len(cl) > 0 /\ \A i \in 1..Len(cl) : cl[i] \in Tables
+       /\ \A cl \in CandidateLists :
+             /\ Len(cl) > 0
+             /\ \A i \in 1..Len(cl) :
+                   /\ Len(cl[i]) > 0 /\ \A j \in 1..Len(cl[i]) : cl[i][j] \in Tables
+                   /\ Cardinality({cl[i][j] : j \in 1..Len(cl[i])}) = Len(cl[i])
        /\ MaxRequests \in Nat /\ MaxOwnerMoves \in Nat /\ MaxCrashes \in Nat
        /\ 0 \notin Tables /\ Pace \in Nat
        /\ \A b \in {UseLocks, SortedLocks, UseRowLock, UseConstraint, LockTimeouts,
-                    RecheckExcludesSelf, XactLocks, UsePaceKey} : b \in BOOLEAN
+                    RecheckExcludesSelf, XactLocks, UsePaceKey, SortedAcrossTables,
+                    RecheckEveryTable} : b \in BOOLEAN
 
 Actors == Clients \cup {Owner}
 Range(f) == {f[i] : i \in DOMAIN f}
@@ -90,16 +106,28 @@ StayOf(r) == [s |-> r.s, e |-> r.e]
 Keys == ({0} \cup Tables) \X Buckets
 \* locks.slot_lock_keys(table_id, starts_at, ends_at): the keys of a stay, sorted.
 SortedKeys(t, x) == [i \in 1..(x.e - x.s) |-> <<t, x.s + i - 1>>]
+\* The keys of stay x on the tables of sequence ts, table by table.
+RECURSIVE KeysOf(_, _)
+KeysOf(ts, x) == IF ts = <<>> THEN <<>> ELSE SortedKeys(Head(ts), x) \o KeysOf(Tail(ts), x)
+\* The tables of set S in ascending order.
+Ascending(S) == CHOOSE q \in [1..Cardinality(S) -> S] :
+                    \A i, j \in DOMAIN q : i < j => q[i] < q[j]
+\* The keys of candidate cand (one table or a combination): those of all its tables
+\* in one sorted order, as (table, bucket) pairs sort -- the tables ascending, each
+\* table's buckets ascending.  (Control: table by table as the combination lists
+\* its tables.)
+TableKeys(cand, x) == IF SortedAcrossTables THEN KeysOf(Ascending(Range(cand)), x)
+                      ELSE KeysOf(cand, x)
 \* The pace key of the new start's slot (service._claim_table adds it when the
 \* service has a pace): first in the sorted order.
 PaceKeys(x) == IF Pace > 0 /\ UsePaceKey THEN <<<<0, x.s>>>> ELSE <<>>
-AllKeys(t, x) == PaceKeys(x) \o SortedKeys(t, x)
+AllKeys(cand, x) == PaceKeys(x) \o TableKeys(cand, x)
 \* The orders in which a transaction may take them.
-LockOrders(t, x) ==
+LockOrders(cand, x) ==
     IF ~UseLocks THEN {<<>>}
-    ELSE IF SortedLocks THEN {AllKeys(t, x)}
-    ELSE {p \in [1..Len(AllKeys(t, x)) -> Range(AllKeys(t, x))] :
-              Range(p) = Range(AllKeys(t, x))}
+    ELSE IF SortedLocks THEN {AllKeys(cand, x)}
+    ELSE {p \in [1..Len(AllKeys(cand, x)) -> Range(AllKeys(cand, x))] :
+              Range(p) = Range(AllKeys(cand, x))}
 
 (* Reservation statuses; "none": the row does not exist (yet). *)
 Status   == {"none", "booked", "seated", "completed", "cancelled", "no_show"}
@@ -111,19 +139,21 @@ Moves    == {<<"booked", "seated">>, <<"seated", "completed">>, <<"booked", "no_
              <<"booked", "cancelled">>, <<"seated", "cancelled">>}
 Targets  == {"seated", "completed", "no_show", "cancelled"}
 
-NoRow     == [t |-> 0, s |-> 0, e |-> 0, st |-> "none"]
-NoPromise == [t |-> 0, s |-> 0, e |-> 0]
+\* A reservation: its stay, status and the set of tables it holds (ts), one
+\* database row per table (a combination: several rows, each under the constraint).
+NoRow     == [ts |-> {}, s |-> 0, e |-> 0, st |-> "none"]
+NoPromise == [ts |-> {}, s |-> 0, e |-> 0]
 
 -----------------------------------------------------------------------------
 VARIABLES
-    rows,     \* rows[c]: guest c's reservation row, as committed
+    rows,     \* rows[c]: guest c's reservation (its rows, one per table), as committed
     adv,      \* adv[k]: who holds advisory lock k: an actor, NoOne, or Pool
     rowLock,  \* rowLock[c]: who holds FOR UPDATE on row c, or NoOne
     tx,       \* tx[a]: a's transaction in progress (ph = "idle": none)
     goal,     \* goal[a]: a's request; stays open across "try again" retries
     left,     \* left[a]: requests a may still make
     crashes,  \* transactions that died so far
-    promise,  \* ghost: what guest c was last told it holds (table, stay), or NoPromise
+    promise,  \* ghost: what guest c was last told it holds (tables, stay), or NoPromise
     fired     \* ghost: the exclusion constraint has refused a write
 
 vars == <<rows, adv, rowLock, tx, goal, left, crashes, promise, fired>>
@@ -131,20 +161,22 @@ vars == <<rows, adv, rowLock, tx, goal, left, crashes, promise, fired>>
 (* tx[a]:  ph      idle | row (waits for / takes FOR UPDATE) | lock | check | write
            kind    book | change | status
            res     the reservation row written
-           t, s, e the table and stay being claimed (book / change)
+           cand    the candidate being claimed (book / change): a sequence of
+                   tables -- one, or a combination as the restaurant lists it
+           s, e    the stay being claimed
            keys    the advisory keys in the order taken;  i: the next one
            snap    the row as this transaction read it
            target  the new status (status moves)
    goal[a]: open, kind, res, target, s, e (the stay asked for),
-           cands   candidate tables (best fit first),
+           cands   candidates (best fit first: single tables, then combinations),
            rem     the candidates this request has not yet tried and been refused *)
-IdleTx == [ph |-> "idle", kind |-> "none", res |-> NoOne, t |-> 0, s |-> 0, e |-> 0,
+IdleTx == [ph |-> "idle", kind |-> "none", res |-> NoOne, cand |-> <<>>, s |-> 0, e |-> 0,
            keys |-> <<>>, i |-> 1, snap |-> NoRow, target |-> "none"]
 NoGoal == [open |-> FALSE, kind |-> "none", res |-> NoOne, cands |-> <<>>, rem |-> <<>>,
            s |-> 0, e |-> 0, target |-> "none"]
 
 TypeOK ==
-    /\ rows \in [Clients -> [t : Tables \cup {0}, s : 0..NBuckets, e : 0..NBuckets + 1,
+    /\ rows \in [Clients -> [ts : SUBSET Tables, s : 0..NBuckets, e : 0..NBuckets + 1,
                              st : Status]]
     /\ adv \in [Keys -> Actors \cup {NoOne, Pool}]
     /\ rowLock \in [Clients -> Actors \cup {NoOne}]
@@ -167,10 +199,19 @@ Init ==
 -----------------------------------------------------------------------------
 (* Helpers *)
 
-\* Another active reservation of table t overlaps stay x (row `self` ignored):
-\* service._table_is_free, negated.
+\* Another active reservation holding table t (alone or joined) overlaps stay x
+\* (reservation `self` ignored, all its rows): service._table_is_free, negated.
 Taken(t, x, self) ==
-    \E o \in Clients \ {self} : rows[o].st \in Active /\ rows[o].t = t /\ Overlap(rows[o], x)
+    \E o \in Clients \ {self} : rows[o].st \in Active /\ t \in rows[o].ts /\ Overlap(rows[o], x)
+
+\* Some table of the sequence ts is taken.
+AnyTaken(ts, x, self) == \E i \in 1..Len(ts) : Taken(ts[i], x, self)
+
+\* The exclusion constraint refuses reservation `new` of `self`: one of its rows
+\* (one per table) overlaps an active row of another reservation on that table.
+ConstraintRefuses(new, self) ==
+    /\ UseConstraint /\ new.st \in Active
+    /\ \E t \in new.ts : Taken(t, StayOf(new), self)
 
 \* Covers starting in slot b, row `self` left out (pacing.covers(..., ignore)).
 Covers(b, self) == Cardinality({o \in Clients \ {self} : rows[o].st \in Paced /\ rows[o].s = b})
@@ -204,16 +245,17 @@ Answered(a) ==
 \* it afresh (no FOR UPDATE), so that a dead copy does not split states.
 Unlocked(r) == IF UseRowLock THEN NoRow ELSE r
 
-\* service._next_free: the first candidate of `rem` that an unlocked read does not
-\* show as taken (0: none -- SlotTaken without locking anything).
+\* service._next_free: the first candidate of `rem` none of whose tables an
+\* unlocked read shows as taken (0: none -- SlotTaken without locking anything).
 FirstFree(rem, x, self) ==
-    LET J == {j \in 1..Len(rem) : ~Taken(rem[j], x, self)}
+    LET J == {j \in 1..Len(rem) : ~AnyTaken(rem[j], x, self)}
     IN IF J = {} THEN 0 ELSE CHOOSE j \in J : \A i \in J : j <= i
 
-\* A transaction that claims table t for stay x: advisory locks, then the re-check.
-Claim(base, t, x, order) ==
+\* A transaction that claims candidate cand (its tables) for stay x: advisory
+\* locks, then the re-check.
+Claim(base, cand, x, order) ==
     [base EXCEPT !.ph = IF Len(order) > 0 THEN "lock" ELSE "check",
-                 !.t = t, !.s = x.s, !.e = x.e, !.keys = order, !.i = 1]
+                 !.cand = cand, !.s = x.s, !.e = x.e, !.keys = order, !.i = 1]
 
 GoalStay(g) == [s |-> g.s, e |-> g.e]
 
@@ -240,7 +282,7 @@ Attempt(a, g, rem) ==
 \* the next one in a new transaction, or answer SlotTaken.
 NextCandidate(a) ==
     LET g == goal[a]
-        rem == Remove(g.rem, tx[a].t) IN
+        rem == Remove(g.rem, tx[a].cand) IN
     IF rem = <<>> THEN Answered(a) ELSE Attempt(a, g, rem)
 
 -----------------------------------------------------------------------------
@@ -254,8 +296,12 @@ Request(a, g) ==
     /\ left' = [left EXCEPT ![a] = @ - 1]
     /\ UNCHANGED <<rows, adv, rowLock, crashes, promise, fired>>
 
-ChangeGoal(r, t, x) == [open |-> TRUE, kind |-> "change", res |-> r, cands |-> <<t>>,
-                        rem |-> <<t>>, s |-> x.s, e |-> x.e, target |-> "none"]
+ChangeGoal(r, cd, x) == [open |-> TRUE, kind |-> "change", res |-> r, cands |-> <<cd>>,
+                         rem |-> <<cd>>, s |-> x.s, e |-> x.e, target |-> "none"]
+\* Where a move may go: any one table, or any combination a booking may be given.
+MoveTargets == {<<t>> : t \in Tables} \cup UNION {Range(cl) : cl \in CandidateLists}
+\* Does a move to candidate cd and stay x leave reservation r where it is?
+Unmoved(r, cd, x) == <<Range(cd), x.s, x.e>> = <<r.ts, r.s, r.e>>
 StatusGoal(r, st) == [NoGoal EXCEPT !.open = TRUE, !.kind = "status", !.res = r,
                                     !.target = st]
 
@@ -266,18 +312,18 @@ Ask(a) ==
                 Request(a, [open |-> TRUE, kind |-> "book", res |-> a, cands |-> cl,
                             rem |-> cl, s |-> x.s, e |-> x.e, target |-> "booked"])
        \/ /\ a \in Clients /\ promise[a] /= NoPromise
-          /\ \E t \in Tables, x \in Stays :
-                /\ <<t, x.s, x.e>> /= <<promise[a].t, promise[a].s, promise[a].e>>
-                /\ Request(a, ChangeGoal(a, t, x))
+          /\ \E cd \in MoveTargets, x \in Stays :
+                /\ ~Unmoved(promise[a], cd, x)
+                /\ Request(a, ChangeGoal(a, cd, x))
        \/ /\ a \in Clients /\ promise[a] /= NoPromise
           /\ Request(a, StatusGoal(a, "cancelled"))
        \/ /\ a = Owner
           /\ \E r \in Clients :
                 /\ rows[r].st /= "none"
                 /\ \/ \E st \in Targets : Request(a, StatusGoal(r, st))
-                   \/ \E t \in Tables, x \in Stays :
-                         /\ <<t, x.s, x.e>> /= <<rows[r].t, rows[r].s, rows[r].e>>
-                         /\ Request(a, ChangeGoal(r, t, x))
+                   \/ \E cd \in MoveTargets, x \in Stays :
+                         /\ ~Unmoved(rows[r], cd, x)
+                         /\ Request(a, ChangeGoal(r, cd, x))
 
 (* The client asks again after "try again" (LockTimeout) or a dropped connection:
    the same request from the start. *)
@@ -317,7 +363,7 @@ LockRow(a) ==
                  /\ UNCHANGED rowLock      \* taken and released within this step
        /\ IF T.kind = "status" /\ <<r.st, T.target>> \in Moves
           THEN LET new == [rows[T.res] EXCEPT !.st = T.target] IN   \* UPDATE status
-               IF UseConstraint /\ new.st \in Active /\ Taken(new.t, StayOf(new), T.res)
+               IF ConstraintRefuses(new, T.res)
                THEN /\ fired' = TRUE                                \* constraint
                     /\ UNCHANGED <<rows, promise>>
                ELSE /\ rows' = [rows EXCEPT ![T.res] = new]
@@ -343,8 +389,11 @@ Acquire(a) ==
     /\ UNCHANGED <<rows, rowLock, goal, left, crashes, promise, fired>>
 
 (* The re-count and re-check under the locks (service._claim_table): the pace
-   full -> ROLLBACK, PaceExceeded (restaurant-wide: no other table helps); the
-   table taken -> ROLLBACK, next candidate; free -> go on to the write. *)
+   full -> ROLLBACK, PaceExceeded (restaurant-wide: no other table helps); any
+   table of the candidate taken -> ROLLBACK, next candidate; all free -> go on
+   to the write.  (Control: only the first table the combination lists.) *)
+Rechecked(T) == IF RecheckEveryTable THEN T.cand ELSE <<T.cand[1]>>
+
 Check(a) ==
     /\ tx[a].ph = "check"
     /\ LET T == tx[a]
@@ -352,23 +401,24 @@ Check(a) ==
        IF OverPace(T)
        THEN /\ Abort(a)
             /\ Answered(a)
-       ELSE IF Taken(T.t, [s |-> T.s, e |-> T.e], self)
+       ELSE IF AnyTaken(Rechecked(T), [s |-> T.s, e |-> T.e], self)
        THEN /\ Abort(a)
             /\ NextCandidate(a)
        ELSE /\ tx' = [tx EXCEPT ![a].ph = "write"]
             /\ UNCHANGED <<goal, adv, rowLock>>
     /\ UNCHANGED <<rows, left, crashes, promise, fired>>
 
-(* INSERT (book) / UPDATE of table and stay (change), COMMIT.  The exclusion
-   constraint checks the written row against the committed active rows; a
-   violation aborts (SlotTaken, by_constraint) and the next candidate is tried. *)
+(* INSERT (book) / UPDATE of tables and stay (change), COMMIT: one row per held
+   table.  The exclusion constraint checks each written row against the
+   committed active rows of its table; a violation aborts (SlotTaken,
+   by_constraint) and the next candidate is tried. *)
 Write(a) ==
     /\ tx[a].ph = "write"
     /\ LET T == tx[a]
            new == IF T.kind = "book"
-                  THEN [t |-> T.t, s |-> T.s, e |-> T.e, st |-> "booked"]
-                  ELSE [rows[T.res] EXCEPT !.t = T.t, !.s = T.s, !.e = T.e] IN
-       IF UseConstraint /\ new.st \in Active /\ Taken(new.t, StayOf(new), T.res)
+                  THEN [ts |-> Range(T.cand), s |-> T.s, e |-> T.e, st |-> "booked"]
+                  ELSE [rows[T.res] EXCEPT !.ts = Range(T.cand), !.s = T.s, !.e = T.e] IN
+       IF ConstraintRefuses(new, T.res)
        THEN /\ Abort(a)
             /\ fired' = TRUE
             /\ NextCandidate(a)
@@ -376,7 +426,7 @@ Write(a) ==
        ELSE /\ Commit(a)
             /\ rows' = [rows EXCEPT ![T.res] = new]
             \* the guest is told: booked / moved (by itself or by the restaurant)
-            /\ promise' = [promise EXCEPT ![T.res] = [t |-> new.t, s |-> new.s, e |-> new.e]]
+            /\ promise' = [promise EXCEPT ![T.res] = [ts |-> new.ts, s |-> new.s, e |-> new.e]]
             /\ Answered(a)
             /\ UNCHANGED fired
     /\ UNCHANGED <<left, crashes>>
@@ -427,21 +477,23 @@ FairSpecTimeouts == FairSpec /\ \A a \in Actors : WF_vars(Timeout(a))
 -----------------------------------------------------------------------------
 (* SAFETY *)
 
-\* No table holds two overlapping active reservations.
+\* No table holds two overlapping active reservations: per table, over all rows,
+\* those of joined stays included.
 NoOverlap ==
     \A c1, c2 \in Clients :
-        (c1 /= c2 /\ rows[c1].st \in Active /\ rows[c2].st \in Active /\ rows[c1].t = rows[c2].t)
+        (c1 /= c2 /\ rows[c1].st \in Active /\ rows[c2].st \in Active
+                  /\ rows[c1].ts \cap rows[c2].ts /= {})
             => ~Overlap(rows[c1], rows[c2])
 
 \* A confirmed booking is never lost or silently changed by another actor: what
-\* the guest was last told (booked / moved to table t, stay [s, e)) is in the
+\* the guest was last told (booked / moved to tables ts, stay [s, e)) is in the
 \* database and active, until the guest cancels it or the restaurant closes it
 \* (and says so).
 NoLostBooking ==
     \A c \in Clients :
         promise[c] /= NoPromise =>
             /\ rows[c].st \in Active
-            /\ <<rows[c].t, rows[c].s, rows[c].e>> = <<promise[c].t, promise[c].s, promise[c].e>>
+            /\ <<rows[c].ts, rows[c].s, rows[c].e>> = <<promise[c].ts, promise[c].s, promise[c].e>>
 
 \* Locks are held only by a transaction in progress, and only those it took.
 LocksOnlyInTx ==
@@ -483,14 +535,14 @@ InTx(a) == tx[a].ph /= "idle"
 EveryRequestAnswered == \A a \in Actors : InTx(a) ~> ~InTx(a)
 
 \* Guest c's request (a booking, or a move of a booking it may still move) is
-\* open, and one of the tables it has not yet been refused is free for the stay
-\* (c's own row aside).
+\* open, and one of the candidates it has not yet been refused -- a single table
+\* or a combination, every table of it -- is free for the stay (c's own rows aside).
 SlotFree(c) ==
     /\ goal[c].open
     /\ \/ goal[c].kind = "book"
        \/ goal[c].kind = "change" /\ rows[c].st = "booked"
     /\ \E j \in 1..Len(goal[c].rem) :
-          ~Taken(goal[c].rem[j], [s |-> goal[c].s, e |-> goal[c].e], c)
+          ~AnyTaken(goal[c].rem[j], [s |-> goal[c].s, e |-> goal[c].e], c)
     \* ... and the pace has room for it (or it keeps its slot)
     /\ \/ Pace = 0
        \/ goal[c].kind = "change" /\ rows[c].st \in Paced /\ rows[c].s = goal[c].s
@@ -500,12 +552,12 @@ SlotFree(c) ==
 GrantedNext(c) ==
     /\ rows'[c].st \in Active
     /\ rows'[c].s = goal[c].s /\ rows'[c].e = goal[c].e
-    /\ rows'[c].t \in Range(goal[c].cands)
+    /\ rows'[c].ts \in {Range(cd) : cd \in Range(goal[c].cands)}
 
 \* "A client that keeps asking for a slot that stays free eventually gets it",
 \* in two halves.  First: it is never refused while the slot is free -- an answer
-\* that does not give it the slot comes only when every table it may still
-\* have is taken.
+\* that does not give it the slot comes only when every candidate it may still
+\* have (no single table and no combination free) is taken.
 NoRefusalWhileFree ==
     [][\A c \in Clients :
           (goal[c].open /\ ~goal'[c].open /\ ~GrantedNext(c)) => ~SlotFree(c)]_vars
@@ -516,11 +568,26 @@ FreeSlotGranted == \A c \in Clients : SlotFree(c) ~> ~SlotFree(c)
 -----------------------------------------------------------------------------
 (* Values the .cfg files cannot spell. *)
 Sym == Permutations(Clients)
+\* A candidate list is a sequence of candidates, each a sequence of tables.
 \* Auto-assignment, best fit first: a party of 2 fits tables 1 and 2 (1 is the
 \* better fit); a party of 4 fits table 2 only.
-BestFit == {<<1, 2>>, <<2>>}
+BestFit == {<<<<1>>, <<2>>>>, <<<<2>>>>}
 \* One table per request (the guest or owner names it).
-SingleTable == {<<1>>, <<2>>}
+SingleTable == {<<<<1>>>>, <<<<2>>>>}
 \* A restaurant with one table (Tables = {1}).
-OneTable == {<<1>>}
+OneTable == {<<<<1>>>>}
+\* Table combinations (issue 19), single tables first, then combinations, with
+\* Tables = {1, 2, 3}: a party of 2 fits table 1 or 2; a party of 4 table 3, else
+\* tables 1+2 joined; a party of 6 only tables 2+3, which the restaurant lists as
+\* "3+2"; another only tables 1+2, listed "2+1" -- so that listed orders and the
+\* sorted order of the keys differ, and two requests may list one combination in
+\* opposite orders.
+Joined == {<<<<1>>, <<2>>>>, <<<<3>>, <<1, 2>>>>, <<<<3, 2>>>>, <<<<2, 1>>>>}
+\* Liveness with combinations, Tables = {1, 2}: a party of 4 fits table 2, else
+\* tables 1+2; a party of 6 only the combination, listed "2+1".
+BigParties == {<<<<2>>, <<1, 2>>>>, <<<<2, 1>>>>}
+\* Two requests for the same combination, listed in opposite orders (controls).
+Crossed == {<<<<1, 2>>>>, <<<<2, 1>>>>}
+\* Table 2 alone, or the combination 1+2 that lists table 1 first (control).
+TwoOrJoined == {<<<<2>>>>, <<<<1, 2>>>>}
 =============================================================================
