@@ -20,6 +20,8 @@ from tests.fresh_db import flask_db
 from webapp.extensions import db
 from webapp.models import MAX_STAY
 from webapp.schema_triggers import (
+    PARTS_FOLLOW_POSTGRESQL,
+    PARTS_FOLLOW_SQLITE,
     SETUP_STAMP_POSTGRESQL,
     SETUP_STAMP_SQLITE,
     SQLITE_MAX_STAY_TRIGGERS,
@@ -75,6 +77,20 @@ def test_overlap_rule_is_installed(migrated: Engine):
             assert constraints == ["reservations_no_overlap"]
             extensions = conn.execute(text("SELECT extname FROM pg_extension")).scalars().all()
             assert "btree_gist" in extensions
+
+
+def test_parts_follow_trigger_is_the_models(migrated: Engine):
+    with migrated.connect() as conn:
+        if migrated.dialect.name == "sqlite":
+            assert sqlite_triggers(conn, "reservations_parts_follow") == PARTS_FOLLOW_SQLITE
+        else:
+            body = conn.execute(text(
+                "SELECT prosrc FROM pg_proc WHERE proname = 'reservation_parts_follow'")).scalar()
+            assert body == PARTS_FOLLOW_POSTGRESQL[0].split("$$")[1]
+            definition = conn.execute(text(
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger "
+                "WHERE tgname = 'reservations_parts_follow'")).scalar()
+            assert definition is not None and "AFTER UPDATE OF starts_at, ends_at, status" in definition
 
 
 def test_setup_stamp_triggers_are_the_models(migrated: Engine):

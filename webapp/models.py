@@ -29,6 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     false,
+    func,
     select,
     text,
 )
@@ -222,6 +223,54 @@ class DiningTable(Model):
         return f"<DiningTable {self.name} ({self.seats})>"
 
 
+class TableCombination(Model):
+    """Tables the owner lets be joined for one party ("Napoli + Milano" for 6 to 8): a
+    reservation on it holds every one of its tables (one reservation row per extra table,
+    ``Reservation.part_of``, so the overlap constraint covers each)."""
+
+    __tablename__ = "table_combinations"
+    __table_args__ = (
+        UniqueConstraint("restaurant_id", "name", name="uq_table_combinations_restaurant_name"),
+        CheckConstraint("min_party >= 1", name="min_party_positive"),
+        CheckConstraint("max_party >= min_party", name="max_party_ge_min"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    restaurant_id: Mapped[int] = mapped_column(
+        ForeignKey("restaurants.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    min_party: Mapped[int] = mapped_column(Integer)
+    max_party: Mapped[int] = mapped_column(Integer)
+    # The owner's preference order among equally good fits, as for tables.
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    members: Mapped[list[CombinationTable]] = relationship(
+        back_populates="combination", cascade="all, delete-orphan",
+        order_by="CombinationTable.table_id")
+
+    def __repr__(self) -> str:
+        return f"<TableCombination {self.name} ({self.min_party}-{self.max_party})>"
+
+
+class CombinationTable(Model):
+    """One table of a combination. ``restaurant_id`` repeats the combination's so the set-up
+    stamp trigger (and a split by restaurant) needs no join."""
+
+    __tablename__ = "combination_tables"
+
+    combination_id: Mapped[int] = mapped_column(
+        ForeignKey("table_combinations.id", ondelete="CASCADE"), primary_key=True)
+    table_id: Mapped[int] = mapped_column(
+        ForeignKey("dining_tables.id", ondelete="CASCADE"), primary_key=True, index=True)
+    restaurant_id: Mapped[int] = mapped_column(
+        ForeignKey("restaurants.id", ondelete="CASCADE"), index=True)
+
+    combination: Mapped[TableCombination] = relationship(back_populates="members")
+    table: Mapped[DiningTable] = relationship()
+
+
 class OpeningHours(Model):
     """One service on one weekday (0 = Monday).  ``closes`` at or before ``opens``
     means the service runs past midnight into the next day."""
@@ -329,6 +378,7 @@ class Reservation(Model):
         CheckConstraint(f"source IN ({_source_list})", name="source_valid"),
         Index("ix_reservations_table_starts", "table_id", "starts_at"),
         Index("ix_reservations_restaurant_starts", "restaurant_id", "starts_at"),
+        Index("ix_reservations_part_of", "part_of"),
         # The backstop behind the advisory locks: no two active stays of one table overlap.
         ExcludeConstraint(
             ("table_id", "="),
@@ -365,6 +415,13 @@ class Reservation(Model):
     # The language the guest booked in (webapp/i18n.LANGUAGES): every e-mail about the
     # booking is written in it, whoever causes the e-mail.
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # A booking on joined tables is one reservation (its first table in ``table_id``) and a
+    # "part" row per further table, part_of = the reservation's id: each part holds its
+    # table under the same overlap constraint. Parts copy the stay, status and name (a
+    # trigger keeps the stay and status in step, schema_triggers.py); they carry no contact
+    # details and are no booking of their own: lists and counts take ``IS_BOOKING`` rows.
+    part_of: Mapped[int | None] = mapped_column(
+        ForeignKey("reservations.id", ondelete="CASCADE"), nullable=True)
 
     restaurant: Mapped[Restaurant] = relationship()
     table: Mapped[DiningTable] = relationship()
@@ -618,6 +675,12 @@ class IdempotencyKey(Model):
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Rows that are bookings, not the extra tables of one (Reservation.part_of).
+IS_BOOKING = Reservation.part_of.is_(None)
+# The booking a row belongs to: its own id, or for a part its reservation's.
+BOOKING_ID = func.coalesce(Reservation.part_of, Reservation.id)
 
 
 def overlapping_stays(window_start: Any, window_end: Any = None, *, looks_back_to: Any = None) -> Any:

@@ -68,7 +68,8 @@ SQLITE_DROP_TRIGGERS = [
 # Any change to a restaurant's set-up gives it a new setup_stamp (random, so that a
 # stamp seen in a transaction that rolled back never comes back; see booking/setup.py).
 # migrations/versions/0002 holds a frozen copy; the schema test checks both agree.
-SETUP_TABLES = ("dining_tables", "opening_hours", "special_days", "special_day_services")
+SETUP_TABLES = ("dining_tables", "opening_hours", "special_days", "special_day_services",
+                "table_combinations", "combination_tables")
 _PG_NEW_STAMP = "floor(random() * 9007199254740992)::bigint"
 SETUP_STAMP_POSTGRESQL = [
     f"""CREATE OR REPLACE FUNCTION restaurant_setup_changed() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -118,6 +119,32 @@ def _sqlite_stamp_triggers(table: str) -> list[str]:
 SETUP_STAMP_SQLITE = [ddl for table in SETUP_TABLES for ddl in _sqlite_stamp_triggers(table)]
 
 
+# A booking on joined tables: its part rows (one per further table, models.Reservation
+# .part_of) follow the reservation's stay and status, whoever updates it, so each part
+# holds its table exactly as long as the booking does and the overlap rule (constraint
+# or trigger) checks each. The booking code moves parts between tables itself (it deletes
+# and writes them); this keeps a time or status change from ever leaving one behind.
+# migrations/versions/0012 holds a frozen copy; the schema test checks both agree.
+_FOLLOW_SET = "starts_at = NEW.starts_at, ends_at = NEW.ends_at, status = NEW.status"
+PARTS_FOLLOW_POSTGRESQL = [
+    f"""CREATE OR REPLACE FUNCTION reservation_parts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE reservations SET {_FOLLOW_SET} WHERE part_of = NEW.id;
+    RETURN NULL;
+END $$""",
+    "CREATE TRIGGER reservations_parts_follow AFTER UPDATE OF starts_at, ends_at, status "
+    "ON reservations FOR EACH ROW WHEN (NEW.part_of IS NULL AND "
+    "(OLD.starts_at, OLD.ends_at, OLD.status) IS DISTINCT FROM "
+    "(NEW.starts_at, NEW.ends_at, NEW.status)) EXECUTE FUNCTION reservation_parts_follow()",
+]
+PARTS_FOLLOW_SQLITE = [
+    "CREATE TRIGGER reservations_parts_follow AFTER UPDATE OF starts_at, ends_at, status "
+    "ON reservations WHEN NEW.part_of IS NULL AND (OLD.starts_at IS NOT NEW.starts_at OR "
+    "OLD.ends_at IS NOT NEW.ends_at OR OLD.status IS NOT NEW.status) BEGIN "
+    f"UPDATE reservations SET {_FOLLOW_SET} WHERE part_of = NEW.id; END",
+]
+
+
 event.listen(
     db.metadata, "before_create",
     DDL("CREATE EXTENSION IF NOT EXISTS btree_gist").execute_if(dialect="postgresql"),
@@ -131,3 +158,7 @@ for _ddl in SETUP_STAMP_POSTGRESQL:
     event.listen(db.metadata, "after_create", DDL(_ddl).execute_if(dialect="postgresql"))
 for _ddl in SETUP_STAMP_SQLITE:
     event.listen(db.metadata, "after_create", DDL(_ddl).execute_if(dialect="sqlite"))
+for _ddl in PARTS_FOLLOW_POSTGRESQL:
+    event.listen(Reservation.__table__, "after_create", DDL(_ddl).execute_if(dialect="postgresql"))
+for _ddl in PARTS_FOLLOW_SQLITE:
+    event.listen(Reservation.__table__, "after_create", DDL(_ddl).execute_if(dialect="sqlite"))

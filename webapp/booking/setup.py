@@ -1,5 +1,5 @@
 """A restaurant's set-up as plain data, cached per process: the schedule (hours,
-special days, booking rules) and the active tables.
+special days, booking rules), the active tables and the usable table combinations.
 
 Every booking and every availability answer needs them, and they change only when
 the owner edits something, so each process keeps the last copy it read per
@@ -27,7 +27,14 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, scoped_session, selectinload
 
 from ..database import writes_in_transaction
-from ..models import DiningTable, OpeningHours, Restaurant, SpecialDay
+from ..models import (
+    CombinationTable,
+    DiningTable,
+    OpeningHours,
+    Restaurant,
+    SpecialDay,
+    TableCombination,
+)
 from .slots import Schedule, ServiceHours, SpecialDayRule
 
 
@@ -52,10 +59,34 @@ class TableInfo:
 
 
 @dataclass(frozen=True)
+class CombinationInfo:
+    """Tables that may be joined for one party, as the booking rules see it: usable only
+    while every one of its tables is active (read_combinations leaves the others out)."""
+
+    id: int
+    name: str
+    # Its tables in the owner's table order (position, id); the first holds the booking.
+    table_ids: tuple[int, ...]
+    min_party: int
+    max_party: int
+    seats: int  # all its tables' seats: the best fit wastes the fewest
+    position: int
+
+    @property
+    def largest_party(self) -> int:
+        return self.max_party
+
+    def fits(self, party_size: int) -> bool:
+        return self.min_party <= party_size <= self.max_party
+
+
+@dataclass(frozen=True)
 class RestaurantSetup:
     schedule: Schedule
     # Active tables in the owner's order (position, id).
     tables: tuple[TableInfo, ...]
+    # Combinations whose tables are all active, in the owner's order (position, id).
+    combinations: tuple[CombinationInfo, ...] = ()
 
 
 _cache: dict[int, tuple[tuple[object, ...], RestaurantSetup]] = {}
@@ -126,7 +157,9 @@ def restaurant_setup(session: Session, restaurant: Restaurant) -> RestaurantSetu
     cached = _cache.get(restaurant.id)
     if cached is not None and cached[0] == key:
         return cached[1]
-    setup = RestaurantSetup(read_schedule(session, restaurant), read_tables(session, restaurant.id))
+    tables = read_tables(session, restaurant.id)
+    setup = RestaurantSetup(read_schedule(session, restaurant), tables,
+                            read_combinations(session, restaurant.id, tables))
     with _cache_lock:
         _cache[restaurant.id] = (key, setup)
     return setup
@@ -158,6 +191,35 @@ def read_tables(session: Session, restaurant_id: int) -> tuple[TableInfo, ...]:
         .order_by(DiningTable.position, DiningTable.id)
     ).all()
     return tuple(TableInfo(*row) for row in rows)
+
+
+def read_combinations(session: Session, restaurant_id: int,
+                      tables: tuple[TableInfo, ...]) -> tuple[CombinationInfo, ...]:
+    """The restaurant's combinations whose tables are all among ``tables`` (the active
+    ones): one with a table switched off cannot be offered (one query)."""
+    rows = session.execute(
+        select(TableCombination.id, TableCombination.name, TableCombination.min_party,
+               TableCombination.max_party, TableCombination.position, CombinationTable.table_id)
+        .join(CombinationTable, CombinationTable.combination_id == TableCombination.id)
+        .where(TableCombination.restaurant_id == restaurant_id)
+        .order_by(TableCombination.position, TableCombination.id)
+    ).all()
+    order = {t.id: index for index, t in enumerate(tables)}
+    seats = {t.id: t.seats for t in tables}
+    members: dict[int, list[int]] = defaultdict(list)
+    heads: dict[int, tuple[str, int, int, int]] = {}
+    for cid, name, low, high, position, table_id in rows:
+        heads[cid] = (name, low, high, position)
+        members[cid].append(table_id)
+    found = []
+    for cid, (name, low, high, position) in heads.items():
+        ids = members[cid]
+        if len(ids) < 2 or any(tid not in order for tid in ids):
+            continue
+        ids.sort(key=order.__getitem__)
+        found.append(CombinationInfo(cid, name, tuple(ids), low, high,
+                                     sum(seats[tid] for tid in ids), position))
+    return tuple(found)
 
 
 def read_schedule(session: Session, restaurant: Restaurant) -> Schedule:
