@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from ...models import (
     ACTIVE_STATUSES,
+    IS_BOOKING,
     DiningTable,
     OpeningHours,
     Reservation,
@@ -334,6 +335,6 @@ def bookings_during(session: AnySession, restaurant: Restaurant, start: dt.date,
     low = slotlib.to_utc(start, dt.time(0), zone)
     high = slotlib.to_utc(end + dt.timedelta(days=1), dt.time(0), zone)
     return session.scalar(select(func.count(Reservation.id)).where(
-        Reservation.restaurant_id == restaurant.id,
+        Reservation.restaurant_id == restaurant.id, IS_BOOKING,
         Reservation.status.in_(ACTIVE_STATUSES),
         Reservation.starts_at >= low, Reservation.starts_at < high)) or 0
