@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from webapp import clock
 from webapp.auth.passwords import ensure_owner
-from webapp.models import DiningTable, OpeningHours, Restaurant, User
+from webapp.models import (
+    CombinationTable,
+    DiningTable,
+    OpeningHours,
+    Restaurant,
+    TableCombination,
+    User,
+)
 
 _counter = itertools.count(1)
 DEFAULT_PASSWORD = "correct-horse-battery"
@@ -74,3 +81,21 @@ def local(restaurant: Restaurant, day: dt.date, hour: int, minute: int = 0) -> d
     """A restaurant-local wall time as an aware UTC datetime."""
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(restaurant.timezone)
                                ).astimezone(dt.UTC)
+
+
+def join_tables(session: Session, restaurant: Restaurant, names: list[str], min_party: int,
+                max_party: int, name: str | None = None, position: int = 0) -> TableCombination:
+    """A combination of the restaurant's tables so named (committed)."""
+    by_name = {t.name: t for t in session.query(DiningTable)
+               .filter_by(restaurant_id=restaurant.id)}
+    combination = TableCombination(restaurant_id=restaurant.id,
+                                   name=name or " + ".join(names), min_party=min_party,
+                                   max_party=max_party, position=position)
+    session.add(combination)
+    session.flush()
+    for table_name in names:
+        session.add(CombinationTable(combination_id=combination.id,
+                                     table_id=by_name[table_name].id,
+                                     restaurant_id=restaurant.id))
+    session.commit()
+    return combination

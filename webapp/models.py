@@ -84,7 +84,10 @@ def owned_by(session: Any, model: type, object_id: int, restaurant_id: int) -> A
     """The ``model`` row with that id if it belongs to the restaurant, else None: another
     restaurant's ids must look exactly like ids that do not exist."""
     row = session.get(model, object_id)
-    return row if row is not None and row.restaurant_id == restaurant_id else None
+    if row is None or row.restaurant_id != restaurant_id:
+        return None
+    # A joined booking's part row (Reservation.part_of) is no booking of its own.
+    return None if getattr(row, "part_of", None) is not None else row
 
 
 def _country_of_zone(context: Any) -> str:

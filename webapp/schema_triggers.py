@@ -120,27 +120,31 @@ SETUP_STAMP_SQLITE = [ddl for table in SETUP_TABLES for ddl in _sqlite_stamp_tri
 
 
 # A booking on joined tables: its part rows (one per further table, models.Reservation
-# .part_of) follow the reservation's stay and status, whoever updates it, so each part
+# .part_of) follow the reservation's stay, status, party and name, whoever updates it, so each part
 # holds its table exactly as long as the booking does and the overlap rule (constraint
 # or trigger) checks each. The booking code moves parts between tables itself (it deletes
 # and writes them); this keeps a time or status change from ever leaving one behind.
 # migrations/versions/0012 holds a frozen copy; the schema test checks both agree.
-_FOLLOW_SET = "starts_at = NEW.starts_at, ends_at = NEW.ends_at, status = NEW.status"
+_FOLLOW_SET = ("starts_at = NEW.starts_at, ends_at = NEW.ends_at, status = NEW.status, "
+               "party_size = NEW.party_size, guest_name = NEW.guest_name")
 PARTS_FOLLOW_POSTGRESQL = [
     f"""CREATE OR REPLACE FUNCTION reservation_parts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE reservations SET {_FOLLOW_SET} WHERE part_of = NEW.id;
     RETURN NULL;
 END $$""",
-    "CREATE TRIGGER reservations_parts_follow AFTER UPDATE OF starts_at, ends_at, status "
-    "ON reservations FOR EACH ROW WHEN (NEW.part_of IS NULL AND "
-    "(OLD.starts_at, OLD.ends_at, OLD.status) IS DISTINCT FROM "
-    "(NEW.starts_at, NEW.ends_at, NEW.status)) EXECUTE FUNCTION reservation_parts_follow()",
+    "CREATE TRIGGER reservations_parts_follow AFTER UPDATE OF starts_at, ends_at, status, "
+    "party_size, guest_name ON reservations FOR EACH ROW WHEN (NEW.part_of IS NULL AND "
+    "(OLD.starts_at, OLD.ends_at, OLD.status, OLD.party_size, OLD.guest_name) IS DISTINCT FROM "
+    "(NEW.starts_at, NEW.ends_at, NEW.status, NEW.party_size, NEW.guest_name)) "
+    "EXECUTE FUNCTION reservation_parts_follow()",
 ]
 PARTS_FOLLOW_SQLITE = [
-    "CREATE TRIGGER reservations_parts_follow AFTER UPDATE OF starts_at, ends_at, status "
-    "ON reservations WHEN NEW.part_of IS NULL AND (OLD.starts_at IS NOT NEW.starts_at OR "
-    "OLD.ends_at IS NOT NEW.ends_at OR OLD.status IS NOT NEW.status) BEGIN "
+    "CREATE TRIGGER reservations_parts_follow AFTER UPDATE OF starts_at, ends_at, status, "
+    "party_size, guest_name ON reservations WHEN NEW.part_of IS NULL AND "
+    "(OLD.starts_at IS NOT NEW.starts_at OR OLD.ends_at IS NOT NEW.ends_at OR "
+    "OLD.status IS NOT NEW.status OR OLD.party_size IS NOT NEW.party_size OR "
+    "OLD.guest_name IS NOT NEW.guest_name) BEGIN "
     f"UPDATE reservations SET {_FOLLOW_SET} WHERE part_of = NEW.id; END",
 ]
 

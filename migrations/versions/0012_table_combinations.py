@@ -10,7 +10,7 @@ Create Date: 2026-12-03
   (as 0002 does for the other set-up tables).
 * reservations.part_of: a booking on joined tables is its reservation (first table) plus a
   part row per further table, each under the overlap constraint / trigger; a trigger keeps
-  the parts' stay and status those of their reservation.
+  the parts' stay, status, party and name those of their reservation.
 
 The trigger statements are frozen copies of webapp/schema_triggers.py as of this revision.
 """
@@ -38,11 +38,11 @@ STAMP_SQLITE = [
     'CREATE TRIGGER combination_tables_setup_stamp_delete AFTER DELETE ON combination_tables BEGIN UPDATE restaurants SET setup_stamp = random() WHERE id IN (OLD.restaurant_id); END',
 ]
 PARTS_FOLLOW_POSTGRESQL = [
-    'CREATE OR REPLACE FUNCTION reservation_parts_follow() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    UPDATE reservations SET starts_at = NEW.starts_at, ends_at = NEW.ends_at, status = NEW.status WHERE part_of = NEW.id;\n    RETURN NULL;\nEND $$',
-    'CREATE TRIGGER reservations_parts_follow AFTER UPDATE OF starts_at, ends_at, status ON reservations FOR EACH ROW WHEN (NEW.part_of IS NULL AND (OLD.starts_at, OLD.ends_at, OLD.status) IS DISTINCT FROM (NEW.starts_at, NEW.ends_at, NEW.status)) EXECUTE FUNCTION reservation_parts_follow()',
+    'CREATE OR REPLACE FUNCTION reservation_parts_follow() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    UPDATE reservations SET starts_at = NEW.starts_at, ends_at = NEW.ends_at, status = NEW.status, party_size = NEW.party_size, guest_name = NEW.guest_name WHERE part_of = NEW.id;\n    RETURN NULL;\nEND $$',
+    'CREATE TRIGGER reservations_parts_follow AFTER UPDATE OF starts_at, ends_at, status, party_size, guest_name ON reservations FOR EACH ROW WHEN (NEW.part_of IS NULL AND (OLD.starts_at, OLD.ends_at, OLD.status, OLD.party_size, OLD.guest_name) IS DISTINCT FROM (NEW.starts_at, NEW.ends_at, NEW.status, NEW.party_size, NEW.guest_name)) EXECUTE FUNCTION reservation_parts_follow()',
 ]
 PARTS_FOLLOW_SQLITE = [
-    'CREATE TRIGGER reservations_parts_follow AFTER UPDATE OF starts_at, ends_at, status ON reservations WHEN NEW.part_of IS NULL AND (OLD.starts_at IS NOT NEW.starts_at OR OLD.ends_at IS NOT NEW.ends_at OR OLD.status IS NOT NEW.status) BEGIN UPDATE reservations SET starts_at = NEW.starts_at, ends_at = NEW.ends_at, status = NEW.status WHERE part_of = NEW.id; END',
+    'CREATE TRIGGER reservations_parts_follow AFTER UPDATE OF starts_at, ends_at, status, party_size, guest_name ON reservations WHEN NEW.part_of IS NULL AND (OLD.starts_at IS NOT NEW.starts_at OR OLD.ends_at IS NOT NEW.ends_at OR OLD.status IS NOT NEW.status OR OLD.party_size IS NOT NEW.party_size OR OLD.guest_name IS NOT NEW.guest_name) BEGIN UPDATE reservations SET starts_at = NEW.starts_at, ends_at = NEW.ends_at, status = NEW.status, party_size = NEW.party_size, guest_name = NEW.guest_name WHERE part_of = NEW.id; END',
 ]
 
 

@@ -171,7 +171,7 @@ def test_a_booking_costs_a_fixed_small_number_of_statements(client, restaurant, 
     assert sum(s.lstrip().startswith("INSERT INTO outbox_emails") for s in warm) == 1, warm
     assert not any(s.lstrip().startswith("SELECT reservations.") and "FROM reservations" in s
                    and "reservations.id =" in s for s in warm), warm
-    assert len(warm) == len(cold) - 3, warm  # no hours, special days, tables
+    assert len(warm) == len(cold) - 4, warm  # no hours, special days, tables, combinations
     # PostgreSQL: the read transaction goes on as the write transaction (one COMMIT);
     # SQLite ends it and starts a BEGIN IMMEDIATE one.
     assert commits == (1 if backend == "postgresql" else 2)

@@ -30,7 +30,10 @@ WEBAPP = Path(__file__).resolve().parents[2] / "webapp"
 # transaction (which began after checking what the caller had written), or inside a
 # flush (which is counted). A new one must be added here, with its reason.
 CORE_ON_SESSION_CONNECTION = {
-    ("booking/service.py", "_table_is_free"): "a SELECT",
+    ("booking/service.py", "_tables_are_free"): "a SELECT",
+    ("booking/service.py", "tables_of"): "a SELECT",
+    ("booking/service.py", "_insert_parts"): "inside write_transaction (book's attempt, "
+                                             "change's _apply_change)",
     ("booking/service.py", "_guest_check_and_busy_tables"): "a SELECT",
     ("booking/service.py", "_insert_reservation"): "inside write_transaction (book's attempt)",
     ("booking/service.py", "_record_history"): "inside write_transaction",

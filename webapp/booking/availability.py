@@ -18,7 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..models import ACTIVE_STATUSES, DiningTable, Reservation, Restaurant, overlapping_stays
+from ..models import (
+    ACTIVE_STATUSES,
+    BOOKING_ID,
+    DiningTable,
+    Reservation,
+    Restaurant,
+    overlapping_stays,
+)
 from . import pacing
 from . import slots as slotlib
 from .setup import restaurant_setup
@@ -91,15 +98,16 @@ class Occupancy:
 def occupancy(session: Session, restaurant_id: int, window_start: dt.datetime,
               window_end: dt.datetime, *, ignore: int | None = None) -> Occupancy:
     """Active reservations overlapping [window_start, window_end), but ``ignore`` (one
-    query)."""
+    query). A joined booking holds each of its tables (its parts' rows), each stay under
+    the booking's id."""
     query = (
-        select(Reservation.table_id, Reservation.starts_at, Reservation.ends_at, Reservation.id)
+        select(Reservation.table_id, Reservation.starts_at, Reservation.ends_at, BOOKING_ID)
         .where(Reservation.restaurant_id == restaurant_id,
                Reservation.status.in_(ACTIVE_STATUSES),
                overlapping_stays(window_start, window_end))
     )
     if ignore is not None:
-        query = query.where(Reservation.id != ignore)
+        query = query.where(BOOKING_ID.is_distinct_from(ignore))
     rows = session.execute(query).all()
     occ = Occupancy()
     for table_id, starts_at, ends_at, rid in rows:
@@ -129,21 +137,31 @@ def _window(slots_: Sequence[Slot]) -> tuple[dt.datetime, dt.datetime]:
 
 def times_with_tables(session: Session, restaurant: Restaurant, candidates: Sequence[Slot],
                       party_size: int, ignore: int | None = None) -> list[BookableTime]:
-    """For each candidate slot, the tables free for the whole stay (2 queries)."""
+    """For each candidate slot, the tables free for the whole stay (2 queries): the single
+    tables that take the party, or when none is free, the tables of the first free
+    combination (best fit) that does."""
     if not candidates:
         return []
     # Sorted once for the party, not once per candidate slot; plain ids, because this
     # loop runs slots x tables times (ORM attribute access costs) and a table without
     # any stay in the window is free at every slot.
-    table_ids = [t.id for t in best_fit_order(restaurant_setup(session, restaurant).tables, party_size)]
+    setup = restaurant_setup(session, restaurant)
+    table_ids = [t.id for t in best_fit_order(setup.tables, party_size)]
+    joined = [c.table_ids for c in best_fit_order(setup.combinations, party_size)]
     start, end = _window(candidates)
     occ = occupancy(session, restaurant.id, start, end)
     stays = occ.stays
+
+    def free_at(tid: int, starts_at: dt.datetime, ends_at: dt.datetime) -> bool:
+        return tid not in stays or occ.is_free(tid, starts_at, ends_at, ignore)
+
     result = []
     for slot in candidates:
         starts_at, ends_at = slot.starts_at, slot.ends_at
-        free = tuple(tid for tid in table_ids
-                     if tid not in stays or occ.is_free(tid, starts_at, ends_at, ignore))
+        free = tuple(tid for tid in table_ids if free_at(tid, starts_at, ends_at))
+        if not free:
+            free = next((ids for ids in joined
+                         if all(free_at(tid, starts_at, ends_at) for tid in ids)), ())
         if free:
             result.append(BookableTime(slot, free))
     return result
@@ -270,11 +288,13 @@ def day_grid(session: Session, restaurant: Restaurant, day: dt.date,
     for reservation in reservations:
         if reservation.status not in ACTIVE_STATUSES:
             continue
+        # A joined booking's part holds its table's cells for the booking.
+        booking_id = reservation.part_of or reservation.id
         # Columns are sorted and all one interval long: the held ones are those starting
         # in (stay start - interval, stay end).
         first = bisect.bisect_right(starts, reservation.starts_at - step)
         for column in columns[first:]:
             if column.starts_at >= reservation.ends_at:
                 break
-            cells[(reservation.table_id, column.starts_at)] = reservation.id
-    return DayGrid(day, tables, columns, reservations, cells)
+            cells[(reservation.table_id, column.starts_at)] = booking_id
+    return DayGrid(day, tables, columns, [r for r in reservations if r.part_of is None], cells)

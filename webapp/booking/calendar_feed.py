@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from ..models import (
     ACTIVE_STATUSES,
+    IS_BOOKING,
     DiningTable,
     Membership,
     Reservation,
@@ -85,7 +86,7 @@ def feed_ics(session: AnySession, restaurant: Restaurant, *, now: dt.datetime,
     rows = session.execute(
         select(Reservation, DiningTable.name)
         .join(DiningTable, DiningTable.id == Reservation.table_id)
-        .where(Reservation.restaurant_id == restaurant.id,
+        .where(Reservation.restaurant_id == restaurant.id, IS_BOOKING,
                Reservation.status.in_(ACTIVE_STATUSES),
                Reservation.ends_at > now,
                Reservation.starts_at < now + dt.timedelta(days=FEED_DAYS))

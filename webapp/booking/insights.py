@@ -21,7 +21,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import SOURCES, Reservation, Restaurant
+from ..models import IS_BOOKING, SOURCES, Reservation, Restaurant
 from . import slots as slotlib
 from .availability import load_schedule
 from .slots import Schedule, ServiceHours
@@ -85,7 +85,7 @@ def _rows(session: Session, restaurant: Restaurant, schedule: Schedule, first: d
     raw = session.execute(
         select(Reservation.starts_at, Reservation.party_size, Reservation.status,
                Reservation.source, Reservation.created_at)
-        .where(Reservation.restaurant_id == restaurant.id,
+        .where(Reservation.restaurant_id == restaurant.id, IS_BOOKING,
                Reservation.starts_at >= lo, Reservation.starts_at < hi)).all()
     # Many bookings share a start time (19:00): place each start once.
     placed: dict[dt.datetime, tuple[dt.date, str]] = {}

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
-from ..models import Reservation
+from ..models import IS_BOOKING, Reservation
 from . import slots as slotlib
 from .errors import PaceExceeded
 from .locks import TableSlotKey
@@ -110,7 +110,8 @@ def day_is_paced(schedule: Schedule, day: dt.date) -> bool:
 
 
 # Covers in [low, high) (the whole counted range) and in [slot_start, slot_end), the
-# reservation being moved left out (0: none; ids start at 1).
+# reservation being moved left out (0: none; ids start at 1); a joined booking's
+# covers once (its parts are no bookings).
 _starts = Reservation.starts_at
 _COVERS = (select(func.coalesce(func.sum(Reservation.party_size), 0),
                   func.coalesce(func.sum(case(
@@ -119,7 +120,7 @@ _COVERS = (select(func.coalesce(func.sum(Reservation.party_size), 0),
            .where(Reservation.restaurant_id == bindparam("restaurant_id"),
                   Reservation.status.in_(PACED_STATUSES),
                   _starts >= bindparam("low"), _starts < bindparam("high"),
-                  Reservation.id != bindparam("ignore")))
+                  Reservation.id != bindparam("ignore"), IS_BOOKING))
 
 
 def covers(session: Session, restaurant_id: int, window: PaceWindow,
@@ -215,7 +216,7 @@ def full_starts(session: Session, restaurant_id: int, schedule: Schedule,
     high = max(w.service_end for w in paced)
     query = (select(Reservation.starts_at, Reservation.party_size)
              .where(Reservation.restaurant_id == restaurant_id,
-                    Reservation.status.in_(PACED_STATUSES),
+                    Reservation.status.in_(PACED_STATUSES), IS_BOOKING,
                     Reservation.starts_at >= low, Reservation.starts_at < high))
     if ignore is not None:
         query = query.where(Reservation.id != ignore)

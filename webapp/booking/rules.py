@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..models import MAX_STAY_MINUTES, Reservation
 from . import slots as slotlib
-from .availability import TableT, best_fit_order
+from .availability import AnyTable, best_fit_order
 from .errors import (
     CancelCutoffPassed,
     InvalidDuration,
@@ -33,8 +33,12 @@ from .errors import (
     TooFarAhead,
     TooLate,
 )
+from .setup import CombinationInfo
 from .slots import Schedule, Slot
 from .tokens import normalise_email, normalise_phone
+
+# The most tables one party may be seated at (a combination, or the owner's own choice).
+MAX_JOINED_TABLES = 3
 
 # Sources whose bookings follow the guest rules (slot grid, lead time, horizon, party limit).
 ONLINE_SOURCES = frozenset({"online", "api"})
@@ -181,10 +185,34 @@ def plan_change(schedule: Schedule, reservation: Reservation, starts_at: dt.date
     return ChangePlan(new_start, new_end, new_party, True)
 
 
-def candidates(tables: Sequence[TableT], party_size: int, table_id: int | None,
-               prefer: int | None = None) -> list[TableT]:
-    """The tables to try, in order: the one asked for, or every table that takes the
-    party, best fit first (a moved guest's own table first when it still fits)."""
+@dataclass(frozen=True)
+class Placement:
+    """Where a party sits: one table, or tables joined for it. The first table holds the
+    reservation row, each further one a part row (``Reservation.part_of``)."""
+
+    table_ids: tuple[int, ...]
+    name: str  # the table's name, or "Napoli + Milano"
+
+
+def _single(table: AnyTable) -> Placement:
+    return Placement((table.id,), table.name)
+
+
+def candidates(tables: Sequence[AnyTable], party_size: int, table_id: int | None = None,
+               prefer: Sequence[int] | None = None, *,
+               combinations: Sequence[CombinationInfo] = (),
+               table_ids: Sequence[int] | None = None) -> list[Placement]:
+    """Where to try the party, in order: the table (``table_id``) or set of tables
+    (``table_ids``, joined for it) asked for; else every table that takes the party, best
+    fit first, then every combination that does, best fit first (a moved guest's own
+    table or tables, ``prefer``, first when they still take the party).
+
+    An owner may join any set of tables: a combination the restaurant defined takes its
+    own party range, another set as many as its tables' largest parties added up."""
+    if table_ids is not None and len(set(table_ids)) > 1:
+        return [_joined(tables, party_size, table_ids, combinations)]
+    if table_ids:
+        table_id = table_ids[0]
     if table_id is not None:
         table = next((t for t in tables if t.id == table_id), None)
         if table is None:
@@ -192,13 +220,40 @@ def candidates(tables: Sequence[TableT], party_size: int, table_id: int | None,
         if not table.fits(party_size):
             raise NoSuitableTable(f"Table {table.name} takes parties of {table.min_party} to "
                                   f"{table.largest_party}.")
-        return [table]
-    ordered = best_fit_order(tables, party_size)
+        return [_single(table)]
+    names = {t.id: t.name for t in tables}
+    ordered = [_single(t) for t in best_fit_order(tables, party_size)] + [
+        Placement(c.table_ids, c.name) for c in best_fit_order(combinations, party_size)
+        if all(tid in names for tid in c.table_ids)]
     if not ordered:
         raise NoSuitableTable(f"No table takes a party of {party_size}.")
-    if prefer is not None:  # keep a guest on their table when it still fits
-        ordered.sort(key=lambda t: t.id != prefer)
+    if prefer:  # keep a guest on their table(s) when they still take the party
+        kept = tuple(prefer)
+        ordered.sort(key=lambda p: p.table_ids != kept)
     return ordered
+
+
+def _joined(tables: Sequence[AnyTable], party_size: int, table_ids: Sequence[int],
+            combinations: Sequence[CombinationInfo]) -> Placement:
+    """The owner's own set of tables, in the restaurant's table order."""
+    by_id = {t.id: t for t in tables}
+    if any(tid not in by_id for tid in table_ids):
+        raise TableNotFound()
+    if len(set(table_ids)) > MAX_JOINED_TABLES:
+        raise NoSuitableTable(f"At most {MAX_JOINED_TABLES} tables can be joined for one party.")
+    order = {t.id: index for index, t in enumerate(tables)}
+    ids = tuple(sorted(set(table_ids), key=order.__getitem__))
+    name = " + ".join(by_id[tid].name for tid in ids)
+    defined = next((c for c in combinations if set(c.table_ids) == set(ids)), None)
+    if defined is not None:
+        if not defined.fits(party_size):
+            raise NoSuitableTable(f"{defined.name} takes parties of {defined.min_party} to "
+                                  f"{defined.max_party}.")
+        return Placement(defined.table_ids, defined.name)
+    largest = sum(by_id[tid].largest_party for tid in ids)
+    if party_size > largest:
+        raise NoSuitableTable(f"{name} together take parties of up to {largest}.")
+    return Placement(ids, name)
 
 
 def check_version(reservation: Reservation, expected_version: int | None) -> None:

@@ -41,13 +41,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Executable, and_, bindparam, insert, or_, select
+from sqlalchemy import Executable, and_, bindparam, delete, insert, or_, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import clock
 from ..models import (
     ACTIVE_STATUSES,
+    BOOKING_ID,
+    IS_BOOKING,
     OVERLAP_LOOKBACK,
     SOURCES,
     DiningTable,
@@ -59,6 +61,7 @@ from ..models import (
 from . import locks, pacing
 from .availability import AnyTable, best_fit_order, load_schedule, nearest_free_times, occupancy
 from .errors import (
+    BookingError,
     GuestAlreadyBooked,
     PaceExceeded,
     ReservationNotFound,
@@ -73,6 +76,7 @@ from .rules import (
     TRANSITIONS,
     ChangePlan,
     GuestDetails,
+    Placement,
     candidates,
     check_guest_may_change,
     check_owner_may_change,
@@ -82,7 +86,7 @@ from .rules import (
     plan_change,
     plan_stay,
 )
-from .setup import restaurant_setup
+from .setup import RestaurantSetup, restaurant_setup
 from .slots import Schedule
 from .tokens import hash_token, new_manage_token, normalise_email, normalise_phone
 from .transaction import DEFAULT_POLICY, WritePolicy, write_transaction
@@ -136,13 +140,21 @@ def utcnow() -> dt.datetime:
 # --------------------------------------------------------------------------- statements
 
 # The hot statements, built once (building a statement costs about as much as running
-# it). ``ignore`` 0 ignores nothing: ids start at 1.
+# it). ``ignore`` 0 ignores nothing: ids start at 1. A joined booking's part rows (its
+# further tables) hold their tables like any row; ``ignore`` leaves out a booking with
+# its parts (BOOKING_ID).
 _STAY_OVERLAPS = and_(Reservation.status.in_(ACTIVE_STATUSES), overlapping_stays(
     bindparam("starts_at"), bindparam("ends_at"), looks_back_to=bindparam("looks_back_to")))
 _TABLE_TAKEN = (select(Reservation.id)
                 .where(Reservation.table_id == bindparam("table_id"), _STAY_OVERLAPS,
-                       Reservation.id != bindparam("ignore"))
+                       BOOKING_ID.is_distinct_from(bindparam("ignore")))
                 .limit(1))
+# The same for several tables at once (a joined booking's).
+_TABLES_TAKEN = (select(Reservation.id)
+                 .where(Reservation.table_id.in_(bindparam("table_ids", expanding=True)),
+                        _STAY_OVERLAPS, BOOKING_ID.is_distinct_from(bindparam("ignore")))
+                 .limit(1))
+_PARTS_OF = select(Reservation.table_id).where(Reservation.part_of == bindparam("id"))
 # A stay of this guest: the same e-mail or phone (an empty one matches nothing).
 _SAME_GUEST = or_(and_(bindparam("email") != "", Reservation.guest_email == bindparam("email")),
                   and_(bindparam("phone") != "", Reservation.guest_phone == bindparam("phone")))
@@ -152,7 +164,7 @@ _SAME_EMAIL = and_(bindparam("email") != "", Reservation.guest_email == bindpara
 _HELD_OVER_STAY = (select(Reservation.table_id, _SAME_GUEST.label("same_guest"),
                           _SAME_EMAIL.label("same_email"))
                    .where(_IN_RESTAURANT, _STAY_OVERLAPS))
-# This guest's other stay overlapping the stay, if any.
+# This guest's other stay overlapping the stay, if any (parts carry no contact details).
 _GUEST_STAY = (select(Reservation.id, _SAME_EMAIL.label("same_email"))
                .where(_IN_RESTAURANT, _STAY_OVERLAPS, _SAME_GUEST,
                       Reservation.id != bindparam("ignore"))
@@ -197,11 +209,20 @@ def _stay(starts_at: dt.datetime, ends_at: dt.datetime) -> dict[str, dt.datetime
 # --------------------------------------------------------------------------- reads and locks
 
 
-def _table_is_free(session: Session, table_id: int, starts_at: dt.datetime,
-                   ends_at: dt.datetime, ignore: int | None) -> bool:
-    return session.connection().execute(_TABLE_TAKEN, {
-        "table_id": table_id, **_stay(starts_at, ends_at), "ignore": ignore or 0,
-    }).first() is None
+def _tables_are_free(session: Session, table_ids: tuple[int, ...], starts_at: dt.datetime,
+                     ends_at: dt.datetime, ignore: int | None) -> bool:
+    """No active stay but ``ignore``'s overlaps [starts_at, ends_at) on any of the tables
+    (one query)."""
+    statement, params = ((_TABLE_TAKEN, {"table_id": table_ids[0]}) if len(table_ids) == 1
+                         else (_TABLES_TAKEN, {"table_ids": list(table_ids)}))
+    return session.connection().execute(statement, {
+        **params, **_stay(starts_at, ends_at), "ignore": ignore or 0}).first() is None
+
+
+def tables_of(session: Session, reservation: Reservation) -> tuple[int, ...]:
+    """The tables a reservation holds: its own, then its parts' (one query)."""
+    parts = session.connection().execute(_PARTS_OF, {"id": reservation.id}).scalars().all()
+    return (reservation.table_id, *parts)
 
 
 def _matched_field(same_email: object) -> str:
@@ -228,24 +249,29 @@ def _lock_guest(session: Session, policy: WritePolicy, restaurant_id: int,
         locks.advisory_xact_lock(session, (), keys)
 
 
-def _claim_table(session: Session, policy: WritePolicy, table_id: int,
-                 starts_at: dt.datetime, ends_at: dt.datetime, ignore: int | None = None,
-                 pace: pacing.PaceCheck | None = None) -> tuple[bool, str | None]:
-    """Lock every (table, bucket) of the stay and the pace keys, all sorted in one
-    statement; then re-count the pace (raises PaceExceeded) and re-check the table:
-    (True when the table is ours, the pace override's text when one was needed).
+def _claim_tables(session: Session, policy: WritePolicy, table_ids: tuple[int, ...],
+                  starts_at: dt.datetime, ends_at: dt.datetime, ignore: int | None = None,
+                  pace: pacing.PaceCheck | None = None) -> tuple[bool, str | None]:
+    """Lock every (table, bucket) of the stay on every table of the placement and the
+    pace keys, all sorted together in one statement; then re-count the pace (raises
+    PaceExceeded) and re-check every table: (True when the tables are ours, the pace
+    override's text when one was needed).
 
-    One table per transaction: a writer that finds its table taken rolls back and
-    tries the next candidate in a new transaction, so it never holds one table's
-    locks while waiting for another's (no lock-order cycles between tables). The pace
-    keys (restaurant-level, the same for every candidate) sort before every table key."""
+    One placement per transaction: a writer that finds a table taken rolls back and
+    tries the next candidate in a new transaction, so it never holds one placement's
+    locks while waiting for another's; within a placement the keys of all its tables
+    are taken in one sorted order (spec: SortedAcrossTables), so two joined bookings
+    sharing a table cannot wait for each other in a cycle. The pace keys
+    (restaurant-level, the same for every candidate) sort before every table key."""
     if policy.advisory_locks:
-        keys = locks.slot_lock_keys(table_id, starts_at, ends_at)
+        locked = table_ids if policy.joined_table_locks else table_ids[:1]
+        keys = [key for table_id in locked
+                for key in locks.slot_lock_keys(table_id, starts_at, ends_at)]
         if pace is not None and policy.pace_locks:
             keys = [*pace.keys(), *keys]
         locks.advisory_xact_lock(session, keys)
     note = pace.recount(session, ignore) if pace is not None else None
-    return _table_is_free(session, table_id, starts_at, ends_at, ignore), note
+    return _tables_are_free(session, table_ids, starts_at, ends_at, ignore), note
 
 
 def _guest_check_and_busy_tables(session: Session, restaurant_id: int, guest: GuestDetails,
@@ -280,7 +306,8 @@ def _before_write(session: Session, table_id: int, starts_at: dt.datetime,
 def _locked_reservation(session: Session, restaurant_id: int, reservation_id: int) -> Reservation:
     reservation = session.scalars(
         select(Reservation)
-        .where(Reservation.id == reservation_id, Reservation.restaurant_id == restaurant_id)
+        .where(Reservation.id == reservation_id, Reservation.restaurant_id == restaurant_id,
+               IS_BOOKING)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).first()
@@ -300,17 +327,17 @@ class _NoTableLeft(Exception):
     """Internal: every candidate has been tried or is visibly taken."""
 
 
-def _next_free(session: Session, restaurant_id: int, candidates: Sequence[tuple[int, str]],
+def _next_free(session: Session, restaurant_id: int, candidates: Sequence[Placement],
                starts_at: dt.datetime, ends_at: dt.datetime, ignore: int | None,
-               tried: set[int], busy: set[int] | None = None) -> tuple[int, str]:
-    """The first (id, name) candidate not tried yet and not visibly taken. Read afresh at
-    every attempt (``busy``: read by the caller in this attempt): under contention,
-    tables others took while we waited for a lock are skipped without queueing for
-    theirs."""
+               tried: set[tuple[int, ...]], busy: set[int] | None = None) -> Placement:
+    """The first candidate not tried yet and none of whose tables is visibly taken. Read
+    afresh at every attempt (``busy``: read by the caller in this attempt): under
+    contention, tables others took while we waited for a lock are skipped without
+    queueing for theirs."""
     if busy is None:
         busy = _busy_tables(session, restaurant_id, starts_at, ends_at, ignore)
     for candidate in candidates:
-        if candidate[0] not in tried and candidate[0] not in busy:
+        if candidate.table_ids not in tried and busy.isdisjoint(candidate.table_ids):
             return candidate
     raise _NoTableLeft()
 
@@ -334,7 +361,7 @@ class _CandidateLoop:
         self.session = session
         self.policy = policy
         self.restaurant_id = restaurant_id
-        self.tried: set[int] = set()
+        self.tried: set[tuple[int, ...]] = set()
         self.claimed = False  # did this attempt lock and re-check a table?
         self.by_constraint = False  # did the backstop refuse a write on the way?
         self.pace_note: str | None = None  # this attempt's pace override, when needed
@@ -364,25 +391,37 @@ class _CandidateLoop:
                 # That table is taken too: try the next one.
                 self.by_constraint = self.by_constraint or error.by_constraint
 
-    def claim(self, candidates: Sequence[tuple[int, str]], starts_at: dt.datetime,
+    def claim(self, candidates: Sequence[Placement], starts_at: dt.datetime,
               ends_at: dt.datetime, *, ignore: int | None = None,
               busy: set[int] | None = None,
-              pace: pacing.PaceCheck | None = None) -> tuple[int, str]:
-        """Inside an attempt: the first candidate not tried and not visibly taken, its
-        buckets (and ``pace``'s keys) locked, the pace re-counted and the stay re-checked
-        free under the locks (``ignore``: the reservation being moved). Then the
-        test-only hooks, right before the write."""
+              pace: pacing.PaceCheck | None = None) -> Placement:
+        """Inside an attempt: the first candidate not tried and not visibly taken, the
+        buckets of all its tables (and ``pace``'s keys) locked, the pace re-counted and
+        the stay re-checked free on each table under the locks (``ignore``: the
+        reservation being moved). Then the test-only hooks, right before the write."""
         session = self.session
         chosen = _next_free(session, self.restaurant_id, candidates, starts_at, ends_at,
                             ignore, self.tried, busy)
-        self.tried.add(chosen[0])
+        self.tried.add(chosen.table_ids)
         self.claimed = True
-        free, self.pace_note = _claim_table(session, self.policy, chosen[0], starts_at, ends_at,
-                                            ignore, pace)
+        free, self.pace_note = _claim_tables(session, self.policy, chosen.table_ids, starts_at,
+                                             ends_at, ignore, pace)
         if not free:
             raise _TableTaken()
-        _before_write(session, chosen[0], starts_at, ends_at)
+        _before_write(session, chosen.table_ids[0], starts_at, ends_at)
         return chosen
+
+
+def _own_tables_first(setup: RestaurantSetup, party_size: int, held: tuple[int, ...],
+                      placements: list[Placement]) -> list[Placement]:
+    """A joined booking moved in time keeps its tables when they are free then, also
+    when the owner joined them without a combination (the candidates list only those)."""
+    try:
+        own = candidates(setup.tables, party_size, combinations=setup.combinations,
+                         table_ids=held)[0]
+    except BookingError:
+        return placements  # no longer takes the party, or a table is out of service
+    return [own, *(p for p in placements if p.table_ids != own.table_ids)]
 
 
 # How many following days the alternatives for a refused new online booking look at.
@@ -444,6 +483,28 @@ def _insert_reservation(session: Session, values: dict[str, Any], *, table_name:
     return reservation
 
 
+def _insert_parts(session: Session, reservation: Reservation, table_ids: Sequence[int], *,
+                  table_name: str = "", asked: bool = False) -> None:
+    """A part row for each further table of a joined booking: the reservation's stay,
+    status, name and party (the grid shows them on each table), no contact details and
+    no token (no guest reaches a part, no guest check matches one). Each INSERT, like the
+    reservation's, writes nothing when its table is no longer bookable."""
+    now = utcnow()
+    for table_id in table_ids:
+        values = {
+            "restaurant_id": reservation.restaurant_id, "table_id": table_id,
+            "starts_at": reservation.starts_at, "ends_at": reservation.ends_at,
+            "party_size": reservation.party_size, "guest_name": reservation.guest_name,
+            "guest_email": "", "guest_phone": "", "notes": "", "status": reservation.status,
+            "source": reservation.source, "language": reservation.language,
+            "part_of": reservation.id, "created_at": now, "updated_at": now, "version": 1}
+        if session.connection().execute(_insert_on_bookable_table(tuple(values)),
+                                        values).scalar() is None:
+            if not asked:
+                raise _TableTaken()
+            raise TableInactive(table_name)
+
+
 def _record_history(session: Session, reservation: Reservation, actor: str, action: str,
                     changes: dict[str, Any]) -> None:
     """One history row, written with a plain INSERT (flushing the reservation first): an
@@ -473,20 +534,31 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
             for key in before if before[key] != after[key]}
 
 
-def _apply_change(session: Session, reservation: Reservation, plan: ChangePlan, table_id: int,
+def _apply_change(session: Session, reservation: Reservation, plan: ChangePlan,
+                  tables: tuple[int, ...], held: tuple[int, ...],
                   new_guest: GuestDetails | None, actor: str,
                   after_write: AfterWrite | None,
                   overrides: Mapping[str, str] | None = None) -> None:
+    """``tables``: where the booking sits now, ``held``: where it sat (the first table
+    holds the reservation row, the others its parts; the parts' stay follows the row)."""
     before = _snapshot(reservation)
+    if tables != held and len(held) > 1:
+        # The old parts go first: moved with the row they would hold tables left behind.
+        session.execute(delete(_reservations).where(_reservations.c.part_of == reservation.id))
     reservation.starts_at, reservation.ends_at = plan.starts_at, plan.ends_at
     reservation.party_size = plan.party_size
-    reservation.table_id = table_id
+    reservation.table_id = tables[0]
     if new_guest is not None:
         reservation.guest_name = new_guest.name
         reservation.guest_email = new_guest.email
         reservation.guest_phone = new_guest.phone
         reservation.notes = new_guest.notes
+    if tables != held and len(tables) > 1:
+        session.flush()
+        _insert_parts(session, reservation, tables[1:])
     diff = _diff(before, _snapshot(reservation))
+    if tables != held and (len(tables) > 1 or len(held) > 1):
+        diff["tables"] = [list(held), list(tables)]
     if diff:
         reservation.version += 1
         _record_history(session, reservation, actor, "changed",
@@ -506,6 +578,7 @@ def book(
     party_size: int,
     guest: GuestDetails,
     table_id: int | None = None,
+    table_ids: Sequence[int] | None = None,
     source: str = "online",
     status: str = "booked",
     duration_minutes: int | None = None,
@@ -518,7 +591,9 @@ def book(
     overrides: Mapping[str, str] | None = None,
     language: str | None = None,
 ) -> BookingResult:
-    """Book a table: the given one, or the best free fit. Raises a BookingError.
+    """Book a table: the given one (``table_id``), the given tables joined for the party
+    (``table_ids``, owners), or the best free fit: a single table, else a combination the
+    restaurant defined. Raises a BookingError.
 
     Each candidate table is tried in its own locked transaction, best fit first,
     skipping tables an unlocked read already shows as taken; the first one whose
@@ -559,12 +634,16 @@ def book(
                                    within_hours=source == "phone"
                                    and "past_closing" not in overrides, now=now,
                                    duration_minutes=None if online else duration_minutes)
+    setup = restaurant_setup(session, restaurant)
     if tables is None:
-        tables = restaurant_setup(session, restaurant).tables
+        tables = setup.tables
+    if online and table_ids is not None:
+        raise ValueError("guests do not choose tables")
     # Plain values: the ORM objects expire at an attempt's rollback.
-    candidate_tables = candidates(tables, party_size, table_id)
-    ids_and_names = [(t.id, t.name) for t in candidate_tables]
-    table_objects = {t.id: t for t in candidate_tables}
+    placements = candidates(tables, party_size, table_id, combinations=setup.combinations,
+                            table_ids=table_ids)
+    table_objects = {t.id: t for t in tables}
+    asked = table_id is not None or table_ids is not None
     token, token_hash = new_manage_token()
     loop = _CandidateLoop(session, policy, restaurant_id)
     pace = pacing.check_for(restaurant_id, schedule, starts_at, party_size,
@@ -581,26 +660,30 @@ def book(
                 raise
             used["same_guest"] = overrides["same_guest"]
             busy = _busy_tables(session, restaurant_id, starts_at, ends_at, None)
-        chosen, chosen_name = loop.claim(ids_and_names, starts_at, ends_at, busy=busy,
-                                         pace=pace)
+        chosen = loop.claim(placements, starts_at, ends_at, busy=busy, pace=pace)
+        first = chosen.table_ids[0]
         if loop.pace_note:
             used["pace"] = loop.pace_note
         reservation = _insert_reservation(session, dict(
-            restaurant_id=restaurant_id, table_id=chosen, starts_at=starts_at,
+            restaurant_id=restaurant_id, table_id=first, starts_at=starts_at,
             ends_at=ends_at, party_size=party_size, guest_name=guest.name,
             guest_email=guest.email, guest_phone=guest.phone, notes=guest.notes,
             status=status, source=source, manage_token_hash=token_hash, language=language),
-            table_name=chosen_name, asked=table_id is not None)
-        if isinstance(table_objects[chosen], DiningTable):
+            table_name=chosen.name, asked=asked)
+        if len(chosen.table_ids) > 1:
+            _insert_parts(session, reservation, chosen.table_ids[1:], table_name=chosen.name,
+                          asked=asked)
+        if isinstance(table_objects.get(first), DiningTable):
             # The table we already hold: no lazy load when the caller reads it.
-            set_committed_value(reservation, "table", table_objects[chosen])
+            set_committed_value(reservation, "table", table_objects[first])
         _record_history(session, reservation, actor, "created", {
-            "table": chosen_name, "starts_at": starts_at.isoformat(),
+            "table": chosen.name, "starts_at": starts_at.isoformat(),
             "party_size": party_size, "status": status, "source": source,
+            **({"tables": list(chosen.table_ids)} if len(chosen.table_ids) > 1 else {}),
             **({"overrides": used} if used else {})})
         if after_write:
             after_write(session, reservation, "created", manage_token=token)
-        return BookingResult(reservation, token, chosen_name)
+        return BookingResult(reservation, token, chosen.name)
 
     try:
         result = loop.run(attempt, keep_loaded=True)
@@ -624,6 +707,7 @@ def change(
     starts_at: dt.datetime | None = None,
     party_size: int | None = None,
     table_id: int | None = None,
+    table_ids: Sequence[int] | None = None,
     guest: GuestDetails | None = None,
     duration_minutes: int | None = None,
     expected_version: int | None = None,
@@ -639,9 +723,11 @@ def change(
 
     ``online`` applies the guest rules (only a booked, future reservation; the
     slot grid, lead time and horizon). Owners may move to any time and table and
-    keep the stay's length; the table must still be free. Without ``table_id`` the
-    reservation keeps its table when that is free at the new time, else gets the
-    best free fit; like :func:`book`, each candidate is tried in its own transaction.
+    keep the stay's length; the table must still be free. Without ``table_id`` (or
+    ``table_ids``: tables joined for the party) the reservation keeps its table or
+    tables when they are free at the new time, else gets the best free fit (a single
+    table, else a combination); like :func:`book`, each candidate is tried in its own
+    transaction.
     ``overrides``: as for :func:`book` (``same_guest`` and ``pace``; never ``online``).
     The pace is re-counted only when covers arrive somewhere limited: a new pace slot or
     service, or a larger party (booking/pacing.py); the old start's covers just leave.
@@ -661,6 +747,7 @@ def change(
         nonlocal plan, leaving
         reservation = _locked_reservation(session, restaurant_id, reservation_id)
         leaving = reservation.table_id
+        held = tables_of(session, reservation)
         check_version(reservation, expected_version)
         if online:
             check_guest_may_change(reservation, now, "changed",
@@ -682,24 +769,26 @@ def change(
             if "same_guest" not in overrides:
                 raise
             used["same_guest"] = overrides["same_guest"]
-        new_table = reservation.table_id
-        if table_id is not None or plan.moves:
-            ids_and_names = [(t.id, t.name) for t in candidates(
-                restaurant_setup(session, restaurant).tables, plan.party_size, table_id,
-                prefer=reservation.table_id)]
+        new_tables = held
+        if table_id is not None or table_ids is not None or plan.moves:
+            setup = restaurant_setup(session, restaurant)
+            placements = candidates(setup.tables, plan.party_size, table_id, prefer=held,
+                                    combinations=setup.combinations, table_ids=table_ids)
+            if table_id is None and table_ids is None and len(held) > 1:
+                placements = _own_tables_first(setup, plan.party_size, held, placements)
             pace = pacing.check_for(
                 restaurant_id, schedule, plan.starts_at, plan.party_size,
                 override=overrides.get("pace"), may_override=not online,
                 was=(reservation.starts_at, reservation.party_size,
                      reservation.status in pacing.PACED_STATUSES))
-            new_table, _ = loop.claim(ids_and_names, plan.starts_at, plan.ends_at,
-                                      ignore=reservation.id, pace=pace)
+            new_tables = loop.claim(placements, plan.starts_at, plan.ends_at,
+                                    ignore=reservation.id, pace=pace).table_ids
             if loop.pace_note:
                 used["pace"] = loop.pace_note
         if language is not None:
             reservation.language = language  # before after_write: the e-mail speaks it
-        _apply_change(session, reservation, plan, new_table, new_guest, actor, after_write,
-                      used)
+        _apply_change(session, reservation, plan, new_tables, held, new_guest, actor,
+                      after_write, used)
         return reservation
 
     try:
@@ -808,13 +897,13 @@ def reinstate(
             if "same_guest" not in overrides:
                 raise
             used["same_guest"] = overrides["same_guest"]
-        table = reservation.table_id
         # A cancelled or no-show booking's covers counted nowhere: they arrive again.
         pace = pacing.check_for(restaurant_id, load_schedule(session, restaurant),
                                 reservation.starts_at, reservation.party_size,
                                 override=overrides.get("pace"))
-        loop.claim([(table, "")], reservation.starts_at, reservation.ends_at,
-                   ignore=reservation.id, pace=pace)
+        # All its tables: a joined booking's parts become active with it.
+        loop.claim([Placement(tables_of(session, reservation), "")], reservation.starts_at,
+                   reservation.ends_at, ignore=reservation.id, pace=pace)
         if loop.pace_note:
             used["pace"] = loop.pace_note
         old = reservation.status

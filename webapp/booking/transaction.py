@@ -37,6 +37,9 @@ class WritePolicy:
     # The restaurant-level pace keys (booking/pacing.py); off only in the control test
     # that shows the pace race they prevent.
     pace_locks: bool = True
+    # The keys of a joined booking's further tables (all sorted with the first's); off
+    # only in the control test that shows the race between a combination and its tables.
+    joined_table_locks: bool = True
 
 
 DEFAULT_POLICY = WritePolicy()

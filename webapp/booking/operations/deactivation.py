@@ -29,7 +29,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...database import BEGIN_IMMEDIATE
-from ...models import ACTIVE_STATUSES, DiningTable, Reservation, Restaurant, overlapping_stays
+from ...models import (
+    ACTIVE_STATUSES,
+    BOOKING_ID,
+    DiningTable,
+    Reservation,
+    Restaurant,
+    overlapping_stays,
+)
 from .. import locks, service
 from ..availability import best_fit_order
 from ..errors import BookingError, LockTimeout, SlotTaken
@@ -104,12 +111,15 @@ def _locked_table(session: Session, restaurant: Restaurant, table_id: int,
 
 
 def _bookings_on(session: Session, table_id: int, context: WriteContext) -> list[Reservation]:
-    """The table's active reservations not yet over, in time order."""
+    """The table's active reservations not yet over, in time order (a joined booking
+    that holds the table through a part: the booking)."""
     now = context.now or service.utcnow()
+    on_table = (select(BOOKING_ID)
+                .where(Reservation.table_id == table_id, Reservation.status.in_(ACTIVE_STATUSES),
+                       overlapping_stays(now)))
     return list(session.scalars(
         select(Reservation)
-        .where(Reservation.table_id == table_id, Reservation.status.in_(ACTIVE_STATUSES),
-               overlapping_stays(now))
+        .where(Reservation.id.in_(on_table))
         .order_by(Reservation.starts_at, Reservation.id)
         .execution_options(populate_existing=True)))
 

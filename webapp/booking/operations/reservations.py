@@ -34,11 +34,14 @@ from sqlalchemy.orm import joinedload
 
 from ...models import (
     ACTIVE_STATUSES,
+    BOOKING_ID,
+    IS_BOOKING,
     DiningTable,
     Reservation,
     ReservationEvent,
     Restaurant,
     overlapping_stays,
+    owned_by,
 )
 from .. import rules, service
 from .. import slots as slotlib
@@ -148,7 +151,7 @@ def _name_the_blocker(session: AnySession, error: SlotTaken, table_id: int | Non
                     overlapping_stays(starts_at, ends_at))
              .order_by(Reservation.starts_at).limit(1))
     if ignore is not None:
-        query = query.where(Reservation.id != ignore)
+        query = query.where(BOOKING_ID.is_distinct_from(ignore))
     blocker = session.execute(query).first()
     table = session.get(DiningTable, table_id)
     if blocker is None or table is None:
@@ -358,8 +361,8 @@ def cancel(session: AnySession, restaurant: Restaurant, context: WriteContext,
 
 
 def _get(session: AnySession, restaurant: Restaurant, reservation_id: int) -> Reservation:
-    row = session.get(Reservation, reservation_id)
-    if row is None or row.restaurant_id != restaurant.id:
+    row: Reservation | None = owned_by(session, Reservation, reservation_id, restaurant.id)
+    if row is None:
         raise ReservationNotFound()
     return row
 
@@ -414,7 +417,7 @@ def _guest_matches(q: str, country: str = "") -> ColumnElement[bool]:
 
 def _query(schedule: Schedule, restaurant: Restaurant,
            filters: Filters) -> Select[tuple[Reservation]]:
-    query = select(Reservation).where(Reservation.restaurant_id == restaurant.id)
+    query = select(Reservation).where(Reservation.restaurant_id == restaurant.id, IS_BOOKING)
     zone = schedule.zone
     # A stay's service date is its local date or the day before (a service running
     # past midnight), so the instants [first 00:00, last + 2 days 00:00) hold every
