@@ -24,6 +24,7 @@ from webapp.schema_triggers import (
     PARTS_FOLLOW_SQLITE,
     SETUP_STAMP_POSTGRESQL,
     SETUP_STAMP_SQLITE,
+    SQLITE_HOLD_OVERLAP_TRIGGERS,
     SQLITE_MAX_STAY_TRIGGERS,
     SQLITE_NO_OVERLAP_TRIGGERS,
 )
@@ -77,6 +78,17 @@ def test_overlap_rule_is_installed(migrated: Engine):
             assert constraints == ["reservations_no_overlap"]
             extensions = conn.execute(text("SELECT extname FROM pg_extension")).scalars().all()
             assert "btree_gist" in extensions
+
+
+def test_hold_overlap_rule_is_installed(migrated: Engine):
+    with migrated.connect() as conn:
+        if migrated.dialect.name == "sqlite":
+            assert sqlite_triggers(conn, "holds_no_overlap%") == \
+                sorted(ddl.strip() for ddl in SQLITE_HOLD_OVERLAP_TRIGGERS)
+        else:
+            assert conn.execute(text(
+                "SELECT conname FROM pg_constraint WHERE contype = 'x' "
+                "AND conrelid = 'holds'::regclass")).scalars().all() == ["holds_no_overlap"]
 
 
 def test_parts_follow_trigger_is_the_models(migrated: Engine):

@@ -105,6 +105,7 @@ class Restaurant(Model):
         CheckConstraint("horizon_days BETWEEN 1 AND 730", name="horizon"),
         CheckConstraint("max_online_party >= 1", name="max_online_party"),
         CheckConstraint("cancel_cutoff_hours BETWEEN 0 AND 720", name="cancel_cutoff"),
+        CheckConstraint("hold_minutes BETWEEN 0 AND 60", name="hold_minutes"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -159,6 +160,9 @@ class Restaurant(Model):
     # the start); after it the manage page and the guest API send them to the phone.
     # Owners are not bound by it (rules.check_guest_may_change).
     cancel_cutoff_hours: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # How long the table a guest picked a time for is held while they type their details
+    # (booking/holds.py); 0: no holds.
+    hold_minutes: Mapped[int] = mapped_column(Integer, default=7, server_default=text("7"))
 
     tables: Mapped[list[DiningTable]] = relationship(
         back_populates="restaurant", order_by="(DiningTable.position, DiningTable.id)"
@@ -438,6 +442,42 @@ class Reservation(Model):
 
     def __repr__(self) -> str:
         return f"<Reservation {self.id} table={self.table_id} {self.starts_at:%Y-%m-%d %H:%M} {self.status}>"
+
+
+class Hold(Model):
+    """A table held for a guest for a few minutes while they finish booking it: one row
+    per held table (a combination's: one per table, sharing the token). It expires by
+    time alone: every check ignores a hold whose ``expires_at`` has passed (nothing has
+    to delete it for correctness; a new hold on the table deletes it under the lock).
+    The backstop behind the locks: no two hold rows of one table overlap (expired ones
+    are deleted under the lock before a new one is written)."""
+
+    __tablename__ = "holds"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("party_size >= 1", name="party_size_positive"),
+        Index("ix_holds_table_starts", "table_id", "starts_at"),
+        Index("ix_holds_restaurant_starts", "restaurant_id", "starts_at"),
+        ExcludeConstraint(
+            ("table_id", "="),
+            (text("tstzrange(starts_at, ends_at)"), "&&"),
+            name="holds_no_overlap",
+            using="gist",
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    restaurant_id: Mapped[int] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"))
+    table_id: Mapped[int] = mapped_column(ForeignKey("dining_tables.id", ondelete="CASCADE"))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    party_size: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # sha256 of the hold's token (its id for the guest and the API; never stored in clear).
+    token_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # sha256 of who holds it (a guest's browser session, an API token): one hold each.
+    holder_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ReservationEvent(Model):

@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.schema import DDL
 
 from .extensions import db
-from .models import ACTIVE_STATUSES, OVERLAP_LOOKBACK, Reservation
+from .models import ACTIVE_STATUSES, OVERLAP_LOOKBACK, Hold, Reservation
 
 _active_list = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
 
@@ -57,6 +57,28 @@ SQLITE_MAX_STAY_TRIGGERS = [
     "CREATE TRIGGER reservations_max_stay_insert BEFORE INSERT ON reservations" + _MAX_STAY_CHECK,
     "CREATE TRIGGER reservations_max_stay_update BEFORE UPDATE OF starts_at, ends_at "
     "ON reservations" + _MAX_STAY_CHECK,
+]
+
+
+# SQLite: holds' stand-in for PostgreSQL's holds_no_overlap (no two hold rows of one table
+# overlap; expired ones are deleted under the lock before a new hold is written).
+# migrations/versions/0013 holds a frozen copy; the schema test checks both agree.
+_HOLD_OVERLAP_CHECK = """
+BEGIN
+    SELECT RAISE(ABORT, 'holds_no_overlap')
+    WHERE EXISTS (
+        SELECT 1 FROM holds AS other
+        WHERE other.table_id = NEW.table_id
+          AND other.id IS NOT NEW.id
+          AND other.starts_at < NEW.ends_at
+          AND NEW.starts_at < other.ends_at
+    );
+END
+"""
+SQLITE_HOLD_OVERLAP_TRIGGERS = [
+    "CREATE TRIGGER holds_no_overlap_insert BEFORE INSERT ON holds" + _HOLD_OVERLAP_CHECK,
+    "CREATE TRIGGER holds_no_overlap_update BEFORE UPDATE OF table_id, starts_at, ends_at "
+    "ON holds" + _HOLD_OVERLAP_CHECK,
 ]
 
 
@@ -166,3 +188,5 @@ for _ddl in PARTS_FOLLOW_POSTGRESQL:
     event.listen(Reservation.__table__, "after_create", DDL(_ddl).execute_if(dialect="postgresql"))
 for _ddl in PARTS_FOLLOW_SQLITE:
     event.listen(Reservation.__table__, "after_create", DDL(_ddl).execute_if(dialect="sqlite"))
+for _ddl in SQLITE_HOLD_OVERLAP_TRIGGERS:
+    event.listen(Hold.__table__, "after_create", DDL(_ddl).execute_if(dialect="sqlite"))

@@ -32,6 +32,8 @@ WEBAPP = Path(__file__).resolve().parents[2] / "webapp"
 CORE_ON_SESSION_CONNECTION = {
     ("booking/service.py", "_tables_are_free"): "a SELECT",
     ("booking/service.py", "tables_of"): "a SELECT",
+    ("booking/service.py", "_delete_hold"): "inside write_transaction (book's attempt: the "
+                                            "hold it converts)",
     ("booking/service.py", "_insert_parts"): "inside write_transaction (book's attempt, "
                                              "change's _apply_change)",
     ("booking/service.py", "_guest_check_and_busy_tables"): "a SELECT",

@@ -14,14 +14,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..models import (
     ACTIVE_STATUSES,
     BOOKING_ID,
+    OVERLAP_LOOKBACK,
     DiningTable,
+    Hold,
     Reservation,
     Restaurant,
     overlapping_stays,
@@ -96,10 +98,12 @@ class Occupancy:
 
 
 def occupancy(session: Session, restaurant_id: int, window_start: dt.datetime,
-              window_end: dt.datetime, *, ignore: int | None = None) -> Occupancy:
-    """Active reservations overlapping [window_start, window_end), but ``ignore`` (one
-    query). A joined booking holds each of its tables (its parts' rows), each stay under
-    the booking's id."""
+              window_end: dt.datetime, *, ignore: int | None = None,
+              holds_at: dt.datetime | None = None, own_holder: str = "") -> Occupancy:
+    """Active reservations overlapping [window_start, window_end), but ``ignore``, and
+    the holds live at ``holds_at`` (booking/holds.py; None: now) but ``own_holder``'s
+    (one query). A joined booking holds each of its tables (its parts' rows), each stay
+    under the booking's id; a hold's stays go under its negative id."""
     query = (
         select(Reservation.table_id, Reservation.starts_at, Reservation.ends_at, BOOKING_ID)
         .where(Reservation.restaurant_id == restaurant_id,
@@ -108,7 +112,13 @@ def occupancy(session: Session, restaurant_id: int, window_start: dt.datetime,
     )
     if ignore is not None:
         query = query.where(BOOKING_ID.is_distinct_from(ignore))
-    rows = session.execute(query).all()
+    held = (select(Hold.table_id, Hold.starts_at, Hold.ends_at, -Hold.id)
+            .where(Hold.restaurant_id == restaurant_id,
+                   Hold.expires_at > (holds_at or clock.now()),
+                   Hold.holder_hash != own_holder,
+                   Hold.starts_at < window_end, Hold.ends_at > window_start,
+                   Hold.starts_at > window_start - OVERLAP_LOOKBACK))
+    rows = session.execute(union_all(query, held)).all()
     occ = Occupancy()
     for table_id, starts_at, ends_at, rid in rows:
         occ.add(table_id, starts_at, ends_at, rid)
@@ -136,7 +146,8 @@ def _window(slots_: Sequence[Slot]) -> tuple[dt.datetime, dt.datetime]:
 
 
 def times_with_tables(session: Session, restaurant: Restaurant, candidates: Sequence[Slot],
-                      party_size: int, ignore: int | None = None) -> list[BookableTime]:
+                      party_size: int, ignore: int | None = None, *,
+                      holder: str = "", now: dt.datetime | None = None) -> list[BookableTime]:
     """For each candidate slot, the tables free for the whole stay (2 queries): the single
     tables that take the party, or when none is free, the tables of the first free
     combination (best fit) that does."""
@@ -149,7 +160,7 @@ def times_with_tables(session: Session, restaurant: Restaurant, candidates: Sequ
     table_ids = [t.id for t in best_fit_order(setup.tables, party_size)]
     joined = [c.table_ids for c in best_fit_order(setup.combinations, party_size)]
     start, end = _window(candidates)
-    occ = occupancy(session, restaurant.id, start, end)
+    occ = occupancy(session, restaurant.id, start, end, holds_at=now, own_holder=holder)
     stays = occ.stays
 
     def free_at(tid: int, starts_at: dt.datetime, ends_at: dt.datetime) -> bool:
@@ -170,11 +181,12 @@ def times_with_tables(session: Session, restaurant: Restaurant, candidates: Sequ
 def bookable_times(session: Session, restaurant: Restaurant, day: dt.date, party_size: int,
                    now: dt.datetime | None = None, *, online: bool = True,
                    schedule: Schedule | None = None,
-                   ignore: int | None = None) -> list[BookableTime]:
+                   ignore: int | None = None, holder: str = "") -> list[BookableTime]:
     """Start times on ``day`` (a service date) at which some suitable table is free for
     the whole turn time. ``online`` applies the guest rules: lead time, horizon and the
     largest online party, and the services' pace (booking/pacing.py: one more query on
-    a paced day). ``ignore`` leaves one reservation out (the one being moved).
+    a paced day). ``ignore`` leaves one reservation out (the one being moved); tables
+    others hold (booking/holds.py) are taken, ``holder``'s own hold is not.
     A fixed number of queries, whatever the size of the day."""
     schedule = schedule or load_schedule(session, restaurant)
     now = now or clock.now()
@@ -184,7 +196,8 @@ def bookable_times(session: Session, restaurant: Restaurant, day: dt.date, party
         candidates = slotlib.online_slots(schedule, day, party_size, now)
     else:
         candidates = slotlib.candidate_slots(schedule, day, party_size)
-    times = times_with_tables(session, restaurant, candidates, party_size, ignore)
+    times = times_with_tables(session, restaurant, candidates, party_size, ignore,
+                              holder=holder, now=now)
     if online and times and pacing.day_is_paced(schedule, day):
         # Guests never go over the pace: its full times are not offered (owners see
         # them and are asked to override when they book one).

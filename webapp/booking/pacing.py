@@ -153,7 +153,7 @@ def over_pace(schedule: Schedule, window: PaceWindow, in_slot: int, in_service: 
 @dataclass(frozen=True)
 class PaceCheck:
     """The pace a placing write must keep: taken under its keys by the booking service
-    (``service._CandidateLoop.claim``), re-counted after them."""
+    (``service.CandidateLoop.claim``), re-counted after them."""
 
     restaurant_id: int
     schedule: Schedule

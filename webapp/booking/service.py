@@ -16,7 +16,7 @@ Auto-assignment tries the candidate tables best fit first, ONE TABLE PER
 TRANSACTION: when the re-check finds a table taken, that transaction rolls back
 (releasing its locks) and the next candidate gets a fresh one. Tables an
 unlocked read already shows as taken are skipped without locking.
-:class:`_CandidateLoop` is that loop, shared by :func:`book` and :func:`change`.
+:class:`CandidateLoop` is that loop, shared by :func:`book` and :func:`change`.
 
 Lock order is therefore fixed: row lock, then guest keys, then the keys of a
 single table, each group sorted. Nobody waits for a row while holding an
@@ -41,7 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Executable, and_, bindparam, delete, insert, or_, select
+from sqlalchemy import Executable, and_, bindparam, delete, false, insert, or_, select, union_all
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -53,6 +53,7 @@ from ..models import (
     OVERLAP_LOOKBACK,
     SOURCES,
     DiningTable,
+    Hold,
     Reservation,
     ReservationEvent,
     Restaurant,
@@ -145,15 +146,24 @@ def utcnow() -> dt.datetime:
 # its parts (BOOKING_ID).
 _STAY_OVERLAPS = and_(Reservation.status.in_(ACTIVE_STATUSES), overlapping_stays(
     bindparam("starts_at"), bindparam("ends_at"), looks_back_to=bindparam("looks_back_to")))
-_TABLE_TAKEN = (select(Reservation.id)
-                .where(Reservation.table_id == bindparam("table_id"), _STAY_OVERLAPS,
-                       BOOKING_ID.is_distinct_from(bindparam("ignore")))
-                .limit(1))
+# A hold of someone else (not ``own_holder``'s) not yet expired at ``now``, overlapping the
+# stay: it takes its table as a booking does (booking/holds.py).
+_HOLD_OVERLAPS = and_(Hold.expires_at > bindparam("now"),
+                      Hold.holder_hash != bindparam("own_holder"),
+                      Hold.starts_at < bindparam("ends_at"), Hold.ends_at > bindparam("starts_at"),
+                      Hold.starts_at > bindparam("looks_back_to"))
+_TABLE_TAKEN = union_all(
+    select(Reservation.id).where(Reservation.table_id == bindparam("table_id"), _STAY_OVERLAPS,
+                                 BOOKING_ID.is_distinct_from(bindparam("ignore"))),
+    select(-Hold.id).where(Hold.table_id == bindparam("table_id"), _HOLD_OVERLAPS),
+).limit(1)
 # The same for several tables at once (a joined booking's).
-_TABLES_TAKEN = (select(Reservation.id)
-                 .where(Reservation.table_id.in_(bindparam("table_ids", expanding=True)),
-                        _STAY_OVERLAPS, BOOKING_ID.is_distinct_from(bindparam("ignore")))
-                 .limit(1))
+_TABLES_TAKEN = union_all(
+    select(Reservation.id).where(Reservation.table_id.in_(bindparam("table_ids", expanding=True)),
+                                 _STAY_OVERLAPS, BOOKING_ID.is_distinct_from(bindparam("ignore"))),
+    select(-Hold.id).where(Hold.table_id.in_(bindparam("table_ids", expanding=True)),
+                           _HOLD_OVERLAPS),
+).limit(1)
 _PARTS_OF = select(Reservation.table_id).where(Reservation.part_of == bindparam("id"))
 # A stay of this guest: the same e-mail or phone (an empty one matches nothing).
 _SAME_GUEST = or_(and_(bindparam("email") != "", Reservation.guest_email == bindparam("email")),
@@ -161,9 +171,11 @@ _SAME_GUEST = or_(and_(bindparam("email") != "", Reservation.guest_email == bind
 _IN_RESTAURANT = Reservation.restaurant_id == bindparam("restaurant_id")
 # Tables held over the stay, and whether by this guest.
 _SAME_EMAIL = and_(bindparam("email") != "", Reservation.guest_email == bindparam("email"))
-_HELD_OVER_STAY = (select(Reservation.table_id, _SAME_GUEST.label("same_guest"),
-                          _SAME_EMAIL.label("same_email"))
-                   .where(_IN_RESTAURANT, _STAY_OVERLAPS))
+_HELD_OVER_STAY = union_all(
+    select(Reservation.table_id, _SAME_GUEST.label("same_guest"),
+           _SAME_EMAIL.label("same_email")).where(_IN_RESTAURANT, _STAY_OVERLAPS),
+    select(Hold.table_id, false(), false()).where(
+        Hold.restaurant_id == bindparam("restaurant_id"), _HOLD_OVERLAPS))
 # This guest's other stay overlapping the stay, if any (parts carry no contact details).
 _GUEST_STAY = (select(Reservation.id, _SAME_EMAIL.label("same_email"))
                .where(_IN_RESTAURANT, _STAY_OVERLAPS, _SAME_GUEST,
@@ -200,6 +212,19 @@ def _insert_on_bookable_table(columns: tuple[str, ...]) -> Executable:
     return insert(_reservations).from_select(columns, row).returning(_reservations.c.id)
 
 
+@dataclass(frozen=True)
+class HoldsSeen:
+    """Which holds a write's reads and re-checks respect (booking/holds.py): every hold
+    not yet expired at ``now``, but those of ``own_holder`` (the writer's own: "" none).
+    Expiry is by time alone: an expired hold blocks nobody, whether deleted or not."""
+
+    now: dt.datetime
+    own_holder: str = ""
+
+    def params(self) -> dict[str, Any]:
+        return {"now": self.now, "own_holder": self.own_holder}
+
+
 def _stay(starts_at: dt.datetime, ends_at: dt.datetime) -> dict[str, dt.datetime]:
     """The parameters of _STAY_OVERLAPS for the stay [starts_at, ends_at)."""
     return {"starts_at": starts_at, "ends_at": ends_at,
@@ -210,13 +235,14 @@ def _stay(starts_at: dt.datetime, ends_at: dt.datetime) -> dict[str, dt.datetime
 
 
 def _tables_are_free(session: Session, table_ids: tuple[int, ...], starts_at: dt.datetime,
-                     ends_at: dt.datetime, ignore: int | None) -> bool:
-    """No active stay but ``ignore``'s overlaps [starts_at, ends_at) on any of the tables
-    (one query)."""
+                     ends_at: dt.datetime, ignore: int | None, holds: HoldsSeen) -> bool:
+    """No active stay but ``ignore``'s, and no live hold but ``holds.own_holder``'s,
+    overlaps [starts_at, ends_at) on any of the tables (one query)."""
     statement, params = ((_TABLE_TAKEN, {"table_id": table_ids[0]}) if len(table_ids) == 1
                          else (_TABLES_TAKEN, {"table_ids": list(table_ids)}))
     return session.connection().execute(statement, {
-        **params, **_stay(starts_at, ends_at), "ignore": ignore or 0}).first() is None
+        **params, **_stay(starts_at, ends_at), "ignore": ignore or 0,
+        **holds.params()}).first() is None
 
 
 def tables_of(session: Session, reservation: Reservation) -> tuple[int, ...]:
@@ -250,7 +276,8 @@ def _lock_guest(session: Session, policy: WritePolicy, restaurant_id: int,
 
 
 def _claim_tables(session: Session, policy: WritePolicy, table_ids: tuple[int, ...],
-                  starts_at: dt.datetime, ends_at: dt.datetime, ignore: int | None = None,
+                  starts_at: dt.datetime, ends_at: dt.datetime, holds: HoldsSeen,
+                  ignore: int | None = None,
                   pace: pacing.PaceCheck | None = None) -> tuple[bool, str | None]:
     """Lock every (table, bucket) of the stay on every table of the placement and the
     pace keys, all sorted together in one statement; then re-count the pace (raises
@@ -271,11 +298,12 @@ def _claim_tables(session: Session, policy: WritePolicy, table_ids: tuple[int, .
             keys = [*pace.keys(), *keys]
         locks.advisory_xact_lock(session, keys)
     note = pace.recount(session, ignore) if pace is not None else None
-    return _tables_are_free(session, table_ids, starts_at, ends_at, ignore), note
+    return _tables_are_free(session, table_ids, starts_at, ends_at, ignore, holds), note
 
 
 def _guest_check_and_busy_tables(session: Session, restaurant_id: int, guest: GuestDetails,
-                                 starts_at: dt.datetime, ends_at: dt.datetime) -> set[int]:
+                                 starts_at: dt.datetime, ends_at: dt.datetime,
+                                 holds: HoldsSeen) -> set[int]:
     """One read for a new booking, after the guest lock: raise GuestAlreadyBooked when
     the guest holds an active stay overlapping [starts_at, ends_at), else return the
     tables visibly taken then (the unlocked read of :func:`_busy_tables`). The guest
@@ -283,7 +311,7 @@ def _guest_check_and_busy_tables(session: Session, restaurant_id: int, guest: Gu
     overlapping the stay is also one the occupancy query returns)."""
     rows = session.connection().execute(_HELD_OVER_STAY, {
         "restaurant_id": restaurant_id, **_stay(starts_at, ends_at),
-        "email": guest.email, "phone": guest.phone}).all()
+        "email": guest.email, "phone": guest.phone, **holds.params()}).all()
     for row in rows:
         if row.same_guest:
             raise GuestAlreadyBooked(field=_matched_field(row.same_email))
@@ -291,10 +319,12 @@ def _guest_check_and_busy_tables(session: Session, restaurant_id: int, guest: Gu
 
 
 def _busy_tables(session: Session, restaurant_id: int, starts_at: dt.datetime,
-                 ends_at: dt.datetime, ignore: int | None) -> set[int]:
-    """Tables that hold an active stay overlapping [starts_at, ends_at) (one unlocked read,
-    used only to skip hopeless candidates; the locked re-check decides)."""
-    return set(occupancy(session, restaurant_id, starts_at, ends_at, ignore=ignore).stays)
+                 ends_at: dt.datetime, ignore: int | None, holds: HoldsSeen) -> set[int]:
+    """Tables that hold an active stay or a live hold overlapping [starts_at, ends_at)
+    (one unlocked read, used only to skip hopeless candidates; the locked re-check
+    decides)."""
+    return set(occupancy(session, restaurant_id, starts_at, ends_at, ignore=ignore,
+                         holds_at=holds.now, own_holder=holds.own_holder).stays)
 
 
 def _before_write(session: Session, table_id: int, starts_at: dt.datetime,
@@ -329,13 +359,14 @@ class _NoTableLeft(Exception):
 
 def _next_free(session: Session, restaurant_id: int, candidates: Sequence[Placement],
                starts_at: dt.datetime, ends_at: dt.datetime, ignore: int | None,
-               tried: set[tuple[int, ...]], busy: set[int] | None = None) -> Placement:
+               tried: set[tuple[int, ...]], holds: HoldsSeen,
+               busy: set[int] | None = None) -> Placement:
     """The first candidate not tried yet and none of whose tables is visibly taken. Read
     afresh at every attempt (``busy``: read by the caller in this attempt): under
     contention, tables others took while we waited for a lock are skipped without
     queueing for theirs."""
     if busy is None:
-        busy = _busy_tables(session, restaurant_id, starts_at, ends_at, ignore)
+        busy = _busy_tables(session, restaurant_id, starts_at, ends_at, ignore, holds)
     for candidate in candidates:
         if candidate.table_ids not in tried and busy.isdisjoint(candidate.table_ids):
             return candidate
@@ -345,7 +376,7 @@ def _next_free(session: Session, restaurant_id: int, candidates: Sequence[Placem
 _Result = TypeVar("_Result")
 
 
-class _CandidateLoop:
+class CandidateLoop:
     """Trying candidate tables one per transaction until one is ours: the loop that
     :func:`book` and :func:`change` share.
 
@@ -354,13 +385,15 @@ class _CandidateLoop:
     candidate found taken under its lock, or refused by the backstop at the write, rolls
     the attempt back and the next one goes on with the candidates not tried yet."""
 
-    __slots__ = ("by_constraint", "claimed", "pace_note", "policy", "restaurant_id", "session",
-                 "tried")
+    __slots__ = ("by_constraint", "claimed", "holds", "pace_note", "policy", "restaurant_id",
+                 "session", "tried")
 
-    def __init__(self, session: Session, policy: WritePolicy, restaurant_id: int) -> None:
+    def __init__(self, session: Session, policy: WritePolicy, restaurant_id: int,
+                 holds: HoldsSeen) -> None:
         self.session = session
         self.policy = policy
         self.restaurant_id = restaurant_id
+        self.holds = holds
         self.tried: set[tuple[int, ...]] = set()
         self.claimed = False  # did this attempt lock and re-check a table?
         self.by_constraint = False  # did the backstop refuse a write on the way?
@@ -401,15 +434,58 @@ class _CandidateLoop:
         reservation being moved). Then the test-only hooks, right before the write."""
         session = self.session
         chosen = _next_free(session, self.restaurant_id, candidates, starts_at, ends_at,
-                            ignore, self.tried, busy)
+                            ignore, self.tried, self.holds, busy)
         self.tried.add(chosen.table_ids)
         self.claimed = True
         free, self.pace_note = _claim_tables(session, self.policy, chosen.table_ids, starts_at,
-                                             ends_at, ignore, pace)
+                                             ends_at, self.holds, ignore, pace)
         if not free:
             raise _TableTaken()
         _before_write(session, chosen.table_ids[0], starts_at, ends_at)
         return chosen
+
+
+@dataclass(frozen=True)
+class _NamedHold:
+    token_hash: str
+    holder_hash: str
+    table_ids: tuple[int, ...]
+    starts_at: dt.datetime
+
+
+_HOLD_BY_TOKEN = (select(Hold.table_id, Hold.holder_hash, Hold.starts_at)
+                  .where(Hold.token_hash == bindparam("token_hash"),
+                         Hold.restaurant_id == bindparam("restaurant_id"))
+                  .order_by(Hold.id))
+_DELETE_HOLD = delete(Hold.__table__).where(Hold.__table__.c.token_hash == bindparam("token_hash"))
+
+
+def _delete_hold(session: Session, token_hash: str) -> None:
+    session.connection().execute(_DELETE_HOLD, {"token_hash": token_hash})
+
+
+def _named_hold(session: Session, restaurant_id: int, token: str) -> _NamedHold | None:
+    """The hold a booking names (expired or not: the re-check decides), or None."""
+    if len(token) > 200:
+        return None
+    token_hash = hash_token(token)
+    rows = session.execute(_HOLD_BY_TOKEN, {"token_hash": token_hash,
+                                            "restaurant_id": restaurant_id}).all()
+    if not rows:
+        return None
+    return _NamedHold(token_hash, rows[0].holder_hash, tuple(r.table_id for r in rows),
+                      rows[0].starts_at)
+
+
+def _held_first(tables: Sequence[AnyTable], party_size: int, setup: RestaurantSetup,
+                named: _NamedHold, placements: list[Placement]) -> list[Placement]:
+    """The held tables first, when they still take the party (else as if unheld)."""
+    try:
+        held = candidates(tables, party_size, combinations=setup.combinations,
+                          table_ids=list(named.table_ids))[0]
+    except BookingError:
+        return placements
+    return [held, *(p for p in placements if p.table_ids != held.table_ids)]
 
 
 def _own_tables_first(setup: RestaurantSetup, party_size: int, held: tuple[int, ...],
@@ -428,7 +504,7 @@ def _own_tables_first(setup: RestaurantSetup, party_size: int, held: tuple[int, 
 GUEST_OTHER_DAYS = 7
 
 
-def _attach_alternatives(error: SlotTaken, session: Session, restaurant: Restaurant,
+def attach_alternatives(error: SlotTaken, session: Session, restaurant: Restaurant,
                          schedule: Schedule, starts_at: dt.datetime, ends_at: dt.datetime,
                          party_size: int, online: bool, now: dt.datetime,
                          ignore: int | None = None, leaving: int | None = None) -> SlotTaken:
@@ -442,7 +518,7 @@ def _attach_alternatives(error: SlotTaken, session: Session, restaurant: Restaur
                                             online=online, schedule=schedule, ignore=ignore,
                                             other_days=other_days)
     if not isinstance(error, PaceExceeded):  # over the pace, a free table does not help
-        busy = _busy_tables(session, restaurant.id, starts_at, ends_at, ignore)
+        busy = _busy_tables(session, restaurant.id, starts_at, ends_at, ignore, HoldsSeen(now))
         error.free_tables = [t.name for t in best_fit_order(
             restaurant_setup(session, restaurant).tables, party_size)
             if t.id not in busy and t.id != leaving]
@@ -590,6 +666,7 @@ def book(
     tables: Sequence[AnyTable] | None = None,
     overrides: Mapping[str, str] | None = None,
     language: str | None = None,
+    hold: str | None = None,
 ) -> BookingResult:
     """Book a table: the given one (``table_id``), the given tables joined for the party
     (``table_ids``, owners), or the best free fit: a single table, else a combination the
@@ -615,7 +692,12 @@ def book(
 
     ``language``: the guest's (their page's, or the API's field); None: the restaurant's
     default language, else English (``languages.booking_language``). Every e-mail about
-    the booking is written in the one recorded."""
+    the booking is written in the one recorded.
+
+    ``hold``: the token of the guest's hold (booking/holds.py): when it is for this start
+    and its tables take the party, they are tried first and its holder's holds block
+    nothing; the booking deletes the hold in its transaction. An expired hold still
+    books its tables when nobody took them meanwhile (the re-check decides)."""
     overrides = overrides or {}
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
@@ -644,8 +726,12 @@ def book(
                             table_ids=table_ids)
     table_objects = {t.id: t for t in tables}
     asked = table_id is not None or table_ids is not None
+    named = _named_hold(session, restaurant_id, hold) if hold else None
+    seen = HoldsSeen(now, named.holder_hash if named else "")
+    if named is not None and named.starts_at == starts_at and not asked:
+        placements = _held_first(tables, party_size, setup, named, placements)
     token, token_hash = new_manage_token()
-    loop = _CandidateLoop(session, policy, restaurant_id)
+    loop = CandidateLoop(session, policy, restaurant_id, seen)
     pace = pacing.check_for(restaurant_id, schedule, starts_at, party_size,
                             override=overrides.get("pace"), may_override=not online)
 
@@ -654,12 +740,12 @@ def book(
         used = {k: v for k, v in overrides.items() if k not in ("same_guest", "pace")}
         try:
             busy = _guest_check_and_busy_tables(session, restaurant_id, guest, starts_at,
-                                                ends_at)
+                                                ends_at, seen)
         except GuestAlreadyBooked:
             if "same_guest" not in overrides:
                 raise
             used["same_guest"] = overrides["same_guest"]
-            busy = _busy_tables(session, restaurant_id, starts_at, ends_at, None)
+            busy = _busy_tables(session, restaurant_id, starts_at, ends_at, None, seen)
         chosen = loop.claim(placements, starts_at, ends_at, busy=busy, pace=pace)
         first = chosen.table_ids[0]
         if loop.pace_note:
@@ -673,6 +759,8 @@ def book(
         if len(chosen.table_ids) > 1:
             _insert_parts(session, reservation, chosen.table_ids[1:], table_name=chosen.name,
                           asked=asked)
+        if named is not None:  # converted: the hold's work is done
+            _delete_hold(session, named.token_hash)
         if isinstance(table_objects.get(first), DiningTable):
             # The table we already hold: no lazy load when the caller reads it.
             set_committed_value(reservation, "table", table_objects[first])
@@ -688,10 +776,10 @@ def book(
     try:
         result = loop.run(attempt, keep_loaded=True)
     except PaceExceeded as error:
-        raise _attach_alternatives(error, session, restaurant, schedule, starts_at, ends_at,
+        raise attach_alternatives(error, session, restaurant, schedule, starts_at, ends_at,
                                    party_size, online, now) from None
     if result is None:
-        raise _attach_alternatives(SlotTaken(by_constraint=loop.by_constraint), session,
+        raise attach_alternatives(SlotTaken(by_constraint=loop.by_constraint), session,
                                    restaurant, schedule, starts_at, ends_at, party_size, online,
                                    now)
     for observer in BOOKED_OBSERVERS:
@@ -739,7 +827,7 @@ def change(
     restaurant_id = restaurant.id
     schedule = load_schedule(session, restaurant)
     new_guest = guest.normalised(restaurant.country) if guest is not None else None
-    loop = _CandidateLoop(session, policy, restaurant_id)
+    loop = CandidateLoop(session, policy, restaurant_id, HoldsSeen(now))
     plan: ChangePlan | None = None  # the last attempt's, for the alternatives
     leaving: int | None = None  # the table it is on, for the alternatives
 
@@ -795,13 +883,13 @@ def change(
         changed = loop.run(attempt)
     except PaceExceeded as error:
         assert plan is not None
-        raise _attach_alternatives(error, session, restaurant, schedule, plan.starts_at,
+        raise attach_alternatives(error, session, restaurant, schedule, plan.starts_at,
                                    plan.ends_at, plan.party_size, online, now,
                                    ignore=reservation_id, leaving=leaving) from None
     if changed is not None:
         return changed
     assert plan is not None
-    raise _attach_alternatives(SlotTaken(by_constraint=loop.by_constraint), session, restaurant,
+    raise attach_alternatives(SlotTaken(by_constraint=loop.by_constraint), session, restaurant,
                                schedule, plan.starts_at, plan.ends_at, plan.party_size, online,
                                now, ignore=reservation_id, leaving=leaving)
 
@@ -877,7 +965,7 @@ def reinstate(
     now = now or utcnow()
     restaurant_id = restaurant.id
     overrides = dict(overrides or {})
-    loop = _CandidateLoop(session, policy, restaurant_id)
+    loop = CandidateLoop(session, policy, restaurant_id, HoldsSeen(now))
     stay: tuple[dt.datetime, dt.datetime, int] | None = None
 
     def attempt() -> Reservation:
@@ -919,13 +1007,13 @@ def reinstate(
         done = loop.run(attempt)
     except PaceExceeded as error:
         assert stay is not None
-        raise _attach_alternatives(error, session, restaurant,
+        raise attach_alternatives(error, session, restaurant,
                                    load_schedule(session, restaurant), stay[0], stay[1],
                                    stay[2], False, now, ignore=reservation_id) from None
     if done is not None:
         return done
     assert stay is not None
-    raise _attach_alternatives(SlotTaken(by_constraint=loop.by_constraint), session,
+    raise attach_alternatives(SlotTaken(by_constraint=loop.by_constraint), session,
                                restaurant, load_schedule(session, restaurant), stay[0], stay[1],
                                stay[2], False, now, ignore=reservation_id)
 

@@ -49,7 +49,9 @@ def is_overlap_violation(error: sa_exc.DBAPIError) -> bool:
     """The no-overlap backstop refused the write: PostgreSQL's exclusion constraint
     (23P01), or SQLite's trigger, which names the constraint in its message."""
     orig = error.orig
-    return getattr(orig, "sqlstate", None) == "23P01" or "reservations_no_overlap" in str(orig)
+    # 23P01: reservations_no_overlap or holds_no_overlap; SQLite's triggers name theirs.
+    return (getattr(orig, "sqlstate", None) == "23P01" or "reservations_no_overlap" in str(orig)
+            or "holds_no_overlap" in str(orig))
 
 
 def is_table_gone(error: sa_exc.DBAPIError) -> bool:
