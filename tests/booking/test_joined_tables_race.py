@@ -9,11 +9,14 @@ at once.
 * The CONTROL: the keys of a joined booking's further tables switched off
   (``WritePolicy.joined_table_locks``), and the race hook holding every writer after its
   re-check. A combination writer and a Milano writer then both pass their re-checks;
-  only the exclusion constraint over the part row keeps Milano to one stay."""
+  only the exclusion constraint over the part row keeps Milano to one stay.
+* 100 guests pick the same time at a one-table restaurant: one hold; the CONTROL with the
+  keys off reaches the holds' constraint."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.booking.test_concurrency import (
     _RACE,
@@ -26,7 +29,8 @@ from tests.booking.test_concurrency import (
     kinds,
 )
 from tests.factories import future_day, join_tables, local, make_restaurant
-from webapp.booking import service
+from webapp.booking import holds, service
+from webapp.models import Hold
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
@@ -85,3 +89,34 @@ def test_a_combination_and_its_tables_raced_at_once(app, session, policy, compet
         assert caught_by_backstop >= 1, outcomes
     else:
         assert caught_by_backstop == 0, outcomes
+
+
+UNLOCKED = service.WritePolicy(lock_timeout_ms=60_000, advisory_locks=False)
+
+
+@pytest.mark.parametrize("policy, competitors", [(LOCKED, 100), (UNLOCKED, 12)],
+                         ids=["keys-on", "keys-off-control"])
+def test_two_guests_never_hold_the_same_table(app, session, policy, competitors):
+    """Guests (each their own browser) pick the same time at a restaurant with one table:
+    exactly one hold. The CONTROL with the keys off, every writer held after its re-check
+    by the race hook: all pass it, and only the holds' exclusion constraint keeps the
+    table to one hold."""
+    restaurant = make_restaurant(session, tables=[("Solo", 4)])
+    starts_at = local(restaurant, future_day(), 19)
+    control = not policy.advisory_locks
+    _RACE.arm(competitors)
+
+    def hold(child_session, child_restaurant, index):
+        return holds.place(child_session, child_restaurant, starts_at=starts_at, party_size=2,
+                           holder=f"browser-{index}", policy=policy)
+
+    outcomes = compete(app, restaurant.id, [hold] * competitors,
+                       before=_install_race_hook if control else None)
+    assert kinds(outcomes) == {"ok": 1, "SlotTaken": competitors - 1}, outcomes
+    assert session.scalar(select(func.count()).select_from(Hold)) == 1
+    caught_by_backstop = sum(o.by_constraint for o in outcomes)
+    if control:
+        assert _RACE.arrived.value == competitors  # every writer passed the re-check
+        assert caught_by_backstop == competitors - 1
+    else:
+        assert caught_by_backstop == 0
