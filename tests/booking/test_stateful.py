@@ -3,8 +3,9 @@
 A ``RuleBasedStateMachine`` books, moves, re-sizes, cancels and walks reservations
 through their statuses at random (as a guest and as the owner), and after every
 step checks that the database holds exactly what the model predicts, that no
-table holds two overlapping active reservations, and that dinner's pace (PACE covers
-starting per 15 minutes) is kept unless the owner chose to go over it. The model is deliberately naive:
+table holds two overlapping active reservations (a booking on joined tables holds each of
+them), and that dinner's pace (PACE covers starting per 15 minutes) is kept unless the
+owner chose to go over it. The model is deliberately naive:
 lists and interval arithmetic, no SQL, no slot generator.
 
 Runs on both backends (the ``app`` fixture): PostgreSQL and SQLite.
@@ -28,13 +29,16 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select, update
 
-from tests.factories import future_day, local, make_restaurant
+from tests.factories import future_day, join_tables, local, make_restaurant
 from webapp.booking import service
 from webapp.booking.errors import BookingError
 from webapp.extensions import db
 from webapp.models import OpeningHours, Reservation
 
 TABLES = (("A", 2), ("B", 4), ("C", 6))  # position = index
+# The combinations (tables in the owner's order, smallest and largest party), position =
+# index: single tables are tried first, then these, best fit first.
+COMBOS = ((("A", "B"), 5, 6), (("B", "C"), 7, 10))
 TURN = {1: 60, 3: 90, 5: 120}  # minutes by smallest party size
 MAX_ONLINE = 6
 SERVICES = ((dt.time(12), dt.time(15)), (dt.time(18), dt.time(23)))
@@ -61,7 +65,7 @@ def turn(party: int) -> int:
 
 @dataclass(frozen=True)
 class Booking:
-    table: str
+    tables: tuple[str, ...]
     start: dt.datetime
     end: dt.datetime
     party: int
@@ -113,7 +117,7 @@ class BookingModel:
         return False
 
     def taken(self, table: str, start, end, ignore: int | None = None) -> bool:
-        return any(b.active and b.table == table and rid != ignore
+        return any(b.active and table in b.tables and rid != ignore
                    and overlaps(b.start, b.end, start, end) for rid, b in self.bookings.items())
 
     def guest_busy(self, guest: int, start, end, ignore: int | None = None) -> bool:
@@ -121,28 +125,34 @@ class BookingModel:
                    and overlaps(b.start, b.end, start, end) for rid, b in self.bookings.items())
 
     @staticmethod
-    def order(party: int, prefer: str | None = None) -> list[str]:
-        fitting = [(seats - party, position, name)
-                   for position, (name, seats) in enumerate(TABLES) if party <= seats]
-        names = [name for _, _, name in sorted(fitting)]
-        if prefer in names:
-            names.remove(prefer)
-            names.insert(0, prefer)
-        return names
+    def order(party: int, prefer: tuple[str, ...] | None = None) -> list[tuple[str, ...]]:
+        """Where the party may sit, in the order tried: single tables best fit, then the
+        combinations best fit (a moved booking's own tables first)."""
+        seats = dict(TABLES)
+        singles = [(seats_ - party, position, (name,))
+                   for position, (name, seats_) in enumerate(TABLES) if party <= seats_]
+        joined = [(sum(seats[t] for t in names) - party, position, names)
+                  for position, (names, low, high) in enumerate(COMBOS) if low <= party <= high]
+        placements = [p for _, _, p in sorted(singles)] + [p for _, _, p in sorted(joined)]
+        if prefer in placements:
+            placements.remove(prefer)
+            placements.insert(0, prefer)
+        return placements
 
     def place(self, party: int, table: str | None, start, end, guest: int,
-              ignore: int | None = None, prefer: str | None = None
-              ) -> tuple[set[str], str | None]:
-        """(the errors any of which may be raised, the table it goes to if none)."""
+              ignore: int | None = None, prefer: tuple[str, ...] | None = None
+              ) -> tuple[set[str], tuple[str, ...] | None]:
+        """(the errors any of which may be raised, the tables it goes to if none)."""
         errors = set()
         if table is not None:
             seats = dict(TABLES)[table]
-            candidates = [table] if party <= seats else []
+            candidates = [(table,)] if party <= seats else []
         else:
             candidates = self.order(party, prefer)
         if not candidates:
             errors.add("NoSuitableTable")
-        free = [t for t in candidates if not self.taken(t, start, end, ignore)]
+        free = [p for p in candidates
+                if not any(self.taken(t, start, end, ignore) for t in p)]
         if candidates and not free:
             errors.add("SlotTaken")
         if self.guest_busy(guest, start, end, ignore):
@@ -166,6 +176,9 @@ class BookingMachine(RuleBasedStateMachine):
         self.restaurant_id = self.restaurant.id
         self.table_ids = {t.name: t.id for t in self.restaurant.tables}
         self.table_names = {v: k for k, v in self.table_ids.items()}
+        for position, (names, low, high) in enumerate(COMBOS):
+            join_tables(self.session, self.restaurant, list(names), low, high,
+                        position=position)
         day = future_day(9)
         times = {hhmm: local(self.restaurant, day, int(hhmm[:2]), int(hhmm[3:]))
                  for hhmm in [*HOURS, "15:00", "23:00"]}
@@ -175,6 +188,15 @@ class BookingMachine(RuleBasedStateMachine):
             OpeningHours.name == "Dinner").values(pace_covers=PACE))
         self.session.commit()
 
+    def tables_of(self, reservation_id: int) -> tuple[str, ...]:
+        """The reservation's tables as the database holds them: its own, then its parts'."""
+        rows = self.session.execute(
+            select(Reservation.table_id, Reservation.part_of)
+            .where((Reservation.id == reservation_id) | (Reservation.part_of == reservation_id))
+            .order_by(Reservation.part_of.is_not(None), Reservation.id)).all()
+        self.session.rollback()
+        return tuple(self.table_names[table_id] for table_id, _ in rows)
+
     def outcome(self, call) -> tuple[str, object]:
         try:
             return "ok", call()
@@ -183,7 +205,7 @@ class BookingMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ rules
 
-    @rule(party=st.integers(1, 7), hour=st.sampled_from(HOURS),
+    @rule(party=st.integers(1, 10), hour=st.sampled_from(HOURS),
           table=st.none() | st.sampled_from([name for name, _ in TABLES]),
           guest=st.integers(0, len(GUESTS) - 1), online=st.booleans(),
           over_pace=st.booleans())
@@ -207,7 +229,7 @@ class BookingMachine(RuleBasedStateMachine):
         if not expected:
             assert kind == "ok", (result, goes_to)
             reservation = result.reservation
-            assert self.table_names[reservation.table_id] == goes_to
+            assert self.tables_of(reservation.id) == goes_to
             self._note_over_pace(start, party, None)
             self.model.bookings[reservation.id] = Booking(goes_to, start, end, party, "booked",
                                                           guest)
@@ -216,7 +238,7 @@ class BookingMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.model.bookings)
     @rule(data=st.data(), hour=st.none() | st.sampled_from(HOURS),
-          party=st.none() | st.integers(1, 7),
+          party=st.none() | st.integers(1, 10),
           table=st.none() | st.sampled_from([name for name, _ in TABLES]),
           over_pace=st.booleans())
     def owner_changes(self, data, hour, party, table, over_pace):
@@ -234,10 +256,10 @@ class BookingMachine(RuleBasedStateMachine):
             if table is None and not moves:
                 expected = {"GuestAlreadyBooked"} if self.model.guest_busy(
                     before.guest, start, end, rid) else set()
-                goes_to = before.table
+                goes_to = before.tables
             else:
                 expected, goes_to = self.model.place(new_party, table, start, end, before.guest,
-                                                     ignore=rid, prefer=before.table)
+                                                     ignore=rid, prefer=before.tables)
             if self._covers_arrive(before, start, new_party):
                 expected |= self._pace_refusal(start, new_party, over_pace, ignore=rid)
         kind, result = self.outcome(lambda: service.change(
@@ -248,7 +270,7 @@ class BookingMachine(RuleBasedStateMachine):
             assert kind == "ok", result
             if self._covers_arrive(before, start, new_party):
                 self._note_over_pace(start, new_party, rid)
-            self.model.bookings[rid] = replace(before, table=goes_to, start=start, end=end,
+            self.model.bookings[rid] = replace(before, tables=goes_to, start=start, end=end,
                                                party=new_party)
         else:
             assert kind in expected, (kind, expected, result)
@@ -263,18 +285,20 @@ class BookingMachine(RuleBasedStateMachine):
         if before.status != "booked":
             expected, goes_to = {"NotChangeable"}, None
         elif start == before.start:  # nothing moves, nothing is checked or changed
-            expected, goes_to, end = set(), before.table, before.end
+            expected, goes_to, end = set(), before.tables, before.end
+        elif before.party > MAX_ONLINE:  # booked by phone (joined tables): not online
+            expected, goes_to = {"PartyTooLarge", "OutsideOpeningHours"}, None
         elif not self.model.in_service(start, before.party):
             expected, goes_to = {"OutsideOpeningHours"}, None
         else:
             expected, goes_to = self.model.place(before.party, None, start, end, before.guest,
-                                                 ignore=rid, prefer=before.table)
+                                                 ignore=rid, prefer=before.tables)
             expected |= self._pace_refusal(start, before.party, False, ignore=rid)
         kind, result = self.outcome(lambda: service.change(
             self.session, self.restaurant, rid, starts_at=start, online=True))
         if not expected:
             assert kind == "ok", result
-            self.model.bookings[rid] = replace(before, table=goes_to, start=start, end=end)
+            self.model.bookings[rid] = replace(before, tables=goes_to, start=start, end=end)
         else:
             assert kind in expected, (kind, expected, result)
 
@@ -327,8 +351,17 @@ class BookingMachine(RuleBasedStateMachine):
         self.session.expire_all()
         rows = self.session.scalars(select(Reservation).where(
             Reservation.restaurant_id == self.restaurant_id).order_by(Reservation.id)).all()
-        actual = {r.id: Booking(self.table_names[r.table_id], r.starts_at, r.ends_at,
-                                r.party_size, r.status, -1) for r in rows}
+        parts: dict[int, list[str]] = {}
+        for r in rows:
+            if r.part_of is not None:
+                parts.setdefault(r.part_of, []).append(self.table_names[r.table_id])
+                # A part holds its table for its booking's stay and status.
+                booking = next(b for b in rows if b.id == r.part_of)
+                assert (r.starts_at, r.ends_at, r.status) == \
+                    (booking.starts_at, booking.ends_at, booking.status)
+        actual = {r.id: Booking((self.table_names[r.table_id], *parts.get(r.id, ())),
+                                r.starts_at, r.ends_at, r.party_size, r.status, -1)
+                  for r in rows if r.part_of is None}
         expected = {rid: replace(b, guest=-1) for rid, b in self.model.bookings.items()}
         assert actual == expected
         active = [r for r in rows if r.status in ACTIVE]
