@@ -4,7 +4,8 @@ The script is the transaction that ``webapp.booking.service.book`` sends, statem
 for statement (see webapp/booking/service.py and locks.py): lock timeout, the
 guest's advisory lock, the guest-overlap check, the (table, bucket) locks of a
 two-hour stay (8 fifteen-minute buckets, one round trip), the overlap re-check (both
-checks bounded below by the longest stay, as models.overlapping_stays does),
+checks bounded below by the longest stay, as models.overlapping_stays does, and both
+reading the live holds too, as the app's UNION ALL does since holds exist),
 the INSERT of the reservation and of its history row, COMMIT. Times are drawn
 from a range far from the HTTP benchmark's days, so the two never collide.
 """
@@ -34,10 +35,12 @@ SET LOCAL lock_timeout = '3000ms';
 SELECT count(pg_advisory_xact_lock(k)) FROM unnest(ARRAY[:g]::bigint[]) AS k;
 SELECT id FROM reservations WHERE restaurant_id = {restaurant_id} AND status IN ('booked', 'seated') \
 AND {stay_overlaps} \
-AND guest_email = 'g' || :g || '@bench.example.com' LIMIT 1;
+AND guest_email = 'g' || :g || '@bench.example.com' \
+UNION ALL SELECT -id FROM holds WHERE restaurant_id = {restaurant_id} AND {hold_overlaps} LIMIT 1;
 SELECT count(pg_advisory_xact_lock(:t, b::int)) FROM generate_series(:b0, :b0 + 7) AS b;
 SELECT id FROM reservations WHERE table_id = :t AND status IN ('booked', 'seated') \
-AND {stay_overlaps} LIMIT 1;
+AND {stay_overlaps} \
+UNION ALL SELECT -id FROM holds WHERE table_id = :t AND {hold_overlaps} LIMIT 1;
 INSERT INTO reservations (restaurant_id, table_id, starts_at, ends_at, party_size, guest_name, \
 guest_email, guest_phone, notes, status, source, manage_token_hash, created_at, updated_at, version) \
 SELECT {restaurant_id}, :t, to_timestamp(:b0::bigint * 900), to_timestamp((:b0 + 8)::bigint * 900), \
@@ -57,14 +60,22 @@ STAY_OVERLAPS = ("starts_at < to_timestamp((:b0 + 8)::bigint * 900) "
                  "AND starts_at > to_timestamp(:b0::bigint * 900) - interval '{lookback_minutes} minutes'")
 
 
+# service._HOLD_OVERLAPS: a live hold of someone else overlapping the stay (booking/holds.py).
+HOLD_OVERLAPS = ("expires_at > now() AND holder_hash <> '' "
+                 "AND starts_at < to_timestamp((:b0 + 8)::bigint * 900) "
+                 "AND ends_at > to_timestamp(:b0::bigint * 900) "
+                 "AND starts_at > to_timestamp(:b0::bigint * 900) - interval '{lookback_minutes} minutes'")
+
+
 def run_pgbench(libpq_url: str, *, restaurant_id: int, table_ids: list[int], clients: int = 16,
                 seconds: int = 10) -> dict:
     """Run the booking transaction for ``seconds`` with ``clients`` connections; returns tps
     and latency figures as pgbench reports them."""
+    lookback = OVERLAP_LOOKBACK // dt.timedelta(minutes=1)
     script = SCRIPT.format(first_table=min(table_ids), last_table=max(table_ids),
                            base_bucket=_BASE_BUCKET, restaurant_id=restaurant_id,
-                           stay_overlaps=STAY_OVERLAPS.format(
-                               lookback_minutes=OVERLAP_LOOKBACK // dt.timedelta(minutes=1)))
+                           stay_overlaps=STAY_OVERLAPS.format(lookback_minutes=lookback),
+                           hold_overlaps=HOLD_OVERLAPS.format(lookback_minutes=lookback))
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
         handle.write(script)
         path = Path(handle.name)

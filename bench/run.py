@@ -191,19 +191,26 @@ def run_phases(results: dict, base_dir: Path, args, environment: dict, first_day
         results["rss_after_requests"] = {"requests": served_requests(base), "kib": rss_warm}
         print(f"warm-up: {results['rss_after_requests']}", flush=True)
 
-        # Plain, then with pacing switched on (issue 19), each on its own half of the days
-        # the horizon leaves before the contention day (each half holds far more distinct
-        # bookings than a phase sends).
+        # Plain, then with pacing switched on, then with pacing, combinations and holds
+        # (issue 19), each on its own share of the days the horizon leaves before the
+        # contention day (each share holds 36 distinct bookings a day: 7,200 or more, more
+        # than a 20-second phase sends at 300 a second).
         throughput = run_booking_load(base_url=base, booking_path=book["booking_path"],
                                       work_dir=base_dir, connections=64, seconds=seconds,
-                                      first_day=first_day + dt.timedelta(days=41), days=325)
+                                      first_day=first_day + dt.timedelta(days=41), days=200)
         results["throughput"] = throughput
         print(f"throughput: {_short(throughput)}", flush=True)
         results["throughput_paced"] = paced = paced_booking_load(
             pg.libpq_url, restaurant.restaurant_id, base_url=base,
             booking_path=book["booking_path"], work_dir=base_dir, connections=64,
-            seconds=seconds, first_day=first_day + dt.timedelta(days=366), days=325)
+            seconds=seconds, first_day=first_day + dt.timedelta(days=241), days=220)
         print(f"throughput with pacing: {_short(paced)}", flush=True)
+        # Pacing, combinations and holds on (issue 19), on days after the paced phase's.
+        results["throughput_capacity"] = capacity = capacity_booking_load(
+            pg.libpq_url, restaurant.restaurant_id, first_day + dt.timedelta(days=461), 229,
+            base_url=base, booking_path=book["booking_path"], work_dir=base_dir,
+            connections=64, seconds=seconds)
+        print(f"throughput with pacing, combinations and holds: {_short(capacity)}", flush=True)
 
         results["contention_prefilled"] = prefill_contention_day(pg.libpq_url, restaurant, busy_day)
         conflicts_before = metric_total(base, "booking_conflicts_total")
@@ -254,6 +261,66 @@ def paced_booking_load(libpq_url: str, restaurant_id: int, **load) -> dict:
         pg_scalar(libpq_url, pace.format("NULL"))
 
 
+# The capacity phase (issue 19): pacing as above, every two neighbouring tables joinable
+# for 7 or 8 when they seat 8 (T03+T04, T05+T06, ...), one party of 6 in two sent as a
+# party of 8 (so a sixth of the bookings sits at joined tables: a part row each), and a
+# live hold on one six-seater at every booked time of every day of the phase (the busy
+# read skips it, every re-check's UNION reads the holds; expiring in an hour, so none
+# lapses during the run).
+CAPACITY_HOURS = (10, 12, 14, 16, 18, 20)
+
+
+def _eights(number: int, party: int) -> int:
+    return 8 if party == 6 and number % 2 else party
+
+
+def capacity_booking_load(libpq_url: str, restaurant_id: int, first_day: dt.date, days: int,
+                          **load) -> dict:
+    """The throughput phase with pacing, combinations and holds all on, on days of its
+    own; everything is taken off afterwards."""
+    rid = int(restaurant_id)
+    pace = f"UPDATE opening_hours SET pace_covers = {{}} WHERE restaurant_id = {rid}"
+    pg_scalar(libpq_url, pace.format(BENCH_PACE))
+    pg_scalar(libpq_url, f"""
+        WITH t AS (SELECT id, seats, row_number() OVER (ORDER BY position, id) AS n
+                   FROM dining_tables WHERE restaurant_id = {rid}),
+             pairs AS (SELECT a.id AS a, b.id AS b, a.seats + b.seats AS seats, a.n
+                       FROM t a JOIN t b ON b.n = a.n + 1 AND a.n % 2 = 1
+                       WHERE a.seats + b.seats >= 8),
+             made AS (INSERT INTO table_combinations (restaurant_id, name, min_party, max_party,
+                                                      position, created_at)
+                      SELECT {rid}, 'bench ' || n, 7, seats, n, now() FROM pairs
+                      RETURNING id, name)
+        INSERT INTO combination_tables (combination_id, table_id, restaurant_id)
+        SELECT made.id, x.table_id, {rid} FROM made
+        JOIN pairs ON made.name = 'bench ' || pairs.n
+        CROSS JOIN LATERAL (VALUES (pairs.a), (pairs.b)) AS x(table_id)""")
+    hours = ",".join(str(h) for h in CAPACITY_HOURS)
+    pg_scalar(libpq_url, f"""
+        INSERT INTO holds (restaurant_id, table_id, starts_at, ends_at, party_size, expires_at,
+                           token_hash, holder_hash, created_at)
+        SELECT {rid}, (SELECT id FROM dining_tables WHERE restaurant_id = {rid} AND seats = 6
+                       ORDER BY position DESC LIMIT 1),
+               s, s + interval '2 hours', 6, now() + interval '1 hour',
+               md5(s::text) || md5(s::text), md5('bench') || md5('bench'), now()
+        FROM generate_series(0, {int(days) - 1}) AS d,
+             unnest('{{{hours}}}'::int[]) AS h,
+             LATERAL (SELECT (('{first_day.isoformat()}'::date + d + make_interval(hours => h))
+                              AT TIME ZONE 'Europe/Berlin') AS s) AS x""")
+    try:
+        result = run_booking_load(first_day=first_day, days=days, party_of=_eights, **load)
+        result["joined_bookings"] = int(pg_scalar(libpq_url, (
+            f"SELECT count(DISTINCT part_of) FROM reservations WHERE restaurant_id = {rid} "
+            "AND part_of IS NOT NULL")))
+        result["live_holds"] = int(pg_scalar(libpq_url, (
+            f"SELECT count(*) FROM holds WHERE restaurant_id = {rid} AND expires_at > now()")))
+        return result
+    finally:
+        pg_scalar(libpq_url, pace.format("NULL"))
+        pg_scalar(libpq_url, f"DELETE FROM holds WHERE restaurant_id = {rid}")
+        pg_scalar(libpq_url, f"DELETE FROM table_combinations WHERE restaurant_id = {rid}")
+
+
 def _read_paths(base: str, slug: str, day: dt.date) -> dict[str, dict]:
     """The public page, its htmx availability fragment (same URL, HX-Request header) and
     the API's availability, for one day; those that answer 200."""
@@ -286,6 +353,9 @@ def targets(results: dict) -> list[dict]:
     paced = results["throughput_paced"]
     paced_share = paced["ok_per_second"] / throughput["ok_per_second"] \
         if throughput["ok_per_second"] else 0
+    capacity = results["throughput_capacity"]
+    capacity_share = capacity["ok_per_second"] / throughput["ok_per_second"] \
+        if throughput["ok_per_second"] else 0
     return [
         _target("booking throughput >= 20% of pgbench", share >= 0.20,
                 f"{throughput['ok_per_second']} bookings/s = {share:.0%} of {pgbench_tps} tps"),
@@ -296,6 +366,13 @@ def targets(results: dict) -> list[dict]:
                 and paced["statuses"].get("201", 0) == paced["requests"],
                 f"{paced['ok_per_second']} bookings/s = {paced_share:.0%} of "
                 f"{throughput['ok_per_second']}; statuses {paced['statuses']}"),
+        _target("bookings with pacing, combinations and holds on within 10% of the plain phase",
+                capacity_share >= 0.90 and capacity["errors_5xx"] == 0
+                and capacity["statuses"].get("201", 0) == capacity["requests"]
+                and capacity["joined_bookings"] > 0,
+                f"{capacity['ok_per_second']} bookings/s = {capacity_share:.0%} of "
+                f"{throughput['ok_per_second']}; {capacity['joined_bookings']} on joined tables, "
+                f"{capacity['live_holds']} live holds; statuses {capacity['statuses']}"),
         _target("availability fragment p50 <= 15 ms server time", fragment["server_ms"]["p50"] <= 15,
                 f"p50 {fragment['server_ms']['p50']} ms (app), {fragment['latency_ms']['p50']} ms (client)"),
         _target("worker RSS flat (20,000 vs 2,000 requests, within 10%)",

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from .load import booking_specs
@@ -37,7 +38,8 @@ def wrk_binary() -> str:
     return found
 
 
-def write_bodies(path: Path, first_day: dt.date, days: int, per_slot: int, passes: int) -> int:
+def write_bodies(path: Path, first_day: dt.date, days: int, per_slot: int, passes: int,
+                 party_of: Callable[[int, int], int] | None = None) -> int:
     """The bookings to send, one JSON document per line: locust's sequence of distinct
     slots, then the same days again ``passes - 1`` times with more guests. A later pass
     meets each day's earlier bookings committed long before, so its guests skip the taken
@@ -49,6 +51,8 @@ def write_bodies(path: Path, first_day: dt.date, days: int, per_slot: int, passe
                 # A guest of their own each time (e-mail and phone), or pass 2 would be
                 # pass 1's guests booking twice.
                 body["email"] = f"w{count}-" + body["email"]
+                if party_of is not None:  # (request number, party) -> the party it sends
+                    body["party_size"] = party_of(count, body["party_size"])
                 body["phone"] = guest_phone(body["email"])
                 out.write(json.dumps(body, separators=(",", ":")) + "\n")
                 count += 1
@@ -57,11 +61,11 @@ def write_bodies(path: Path, first_day: dt.date, days: int, per_slot: int, passe
 
 def run_booking_load(*, base_url: str, booking_path: str, work_dir: Path, connections: int,
                      seconds: int, first_day: dt.date, days: int, per_slot: int = 3,
-                     passes: int = 2) -> dict:
+                     passes: int = 2, party_of: Callable[[int, int], int] | None = None) -> dict:
     """Closed loop: ``connections`` clients, each sending its next booking as soon as the
     last one was answered, for ``seconds``. Same result shape as bench/load.py's."""
     bodies = work_dir / "bookings.jsonl"
-    sent_at_most = write_bodies(bodies, first_day, days, per_slot, passes)
+    sent_at_most = write_bodies(bodies, first_day, days, per_slot, passes, party_of)
     # One thread (event loop) is plenty at these rates and leaves the cores to the server.
     command = [wrk_binary(), "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s",
                "-s", str(SCRIPT), base_url, "--", booking_path, str(bodies)]
