@@ -67,3 +67,15 @@ def test_staff_may_not_and_other_restaurants_are_404(client, session, restaurant
     response = client.post_form(f"/owner/chez-test/webhooks/{theirs.id}/delete")
     assert response.status_code == 404
     assert session.get(WebhookEndpoint, theirs.id) is not None
+
+
+def test_the_german_page_names_the_events_in_german(owner_client, session, restaurant):
+    _add(owner_client)
+    html = owner_client.get("/owner/chez-test/webhooks?lang=de").get_data(as_text=True)
+    # The form's choices and the endpoint's event badge (its title).
+    assert "> Eine Reservierung wird angelegt <code>reservation.created</code>" in html
+    assert "Ein Gast wird platziert, ist fertig oder erscheint nicht" in html
+    assert 'title="Eine Reservierung wird angelegt">reservation.created<' in html
+    assert "A reservation is made" not in html
+    english = owner_client.get("/owner/chez-test/webhooks?lang=en").get_data(as_text=True)
+    assert "> A reservation is made <code>reservation.created</code>" in english

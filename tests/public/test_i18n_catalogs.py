@@ -432,3 +432,38 @@ def test_the_install_step_compiles_the_catalogs(tmp_path):
         assert (tmp_path / "webapp/translations" / code / "LC_MESSAGES/messages.mo").exists()
     german = Translations.load(str(tmp_path / "webapp/translations"), ["de"])
     assert german.gettext("Book a table") == "Tisch reservieren"
+
+
+def _words_looked_up_by_their_english() -> dict[str, str]:
+    """The domain's English words a dashboard page translates by looking the word itself
+    up (``_(word)`` at request time; labels.DOMAIN_WORDS marks them for the catalogs),
+    each named by where it comes from."""
+    from webapp.booking import insights, webhooks
+    from webapp.booking.operations import onboarding
+
+    return {
+        **{f"webhooks.EVENT_LABELS[{code!r}]": word
+           for code, word in webhooks.EVENT_LABELS.items()},
+        **{f"insights.SOURCE_LABELS[{code!r}]": word
+           for code, word in insights.SOURCE_LABELS.items()},
+        **{f"insights.LEAD_BUCKETS {word!r}": word for word, _limit in insights.LEAD_BUCKETS},
+        **{f"onboarding.STEPS[{code!r}]": word for code, word in onboarding.STEPS},
+        **{f"onboarding.PRESETS[{code!r}]": word
+           for code, (word, _services) in onboarding.PRESETS.items()},
+    }
+
+
+def test_the_words_looked_up_by_their_english_are_in_the_catalogs():
+    """A word looked up by its English is not extracted where it is used (``_(word)``
+    has no literal): unless it is marked elsewhere it is in no catalog, and the page
+    shows English whatever the language."""
+    extracted = _extracted("de")
+    german = _catalog("de")
+    problems = []
+    for where, word in _words_looked_up_by_their_english().items():
+        entry = german.get(word)
+        if word not in extracted:
+            problems.append(f"not marked (add it to owner/labels.py DOMAIN_WORDS): {where}")
+        elif entry is None or not entry.string:
+            problems.append(f"not translated in German: {where}")
+    assert problems == [], "\n".join(problems)

@@ -84,7 +84,10 @@ DOMAIN_WORDS = (_l("Online"), _l("Phone"), _l("Walk-in"), _l("API"), _l("Under 1
                 _l("2–4 weeks"), _l("Over 4 weeks"),
                 # booking/operations/onboarding.py: the guide's steps and presets
                 _l("Your restaurant"), _l("Tables"), _l("Opening hours"), _l("Booking rules"),
-                _l("Preview and publish"), _l("Lunch and dinner"), _l("Dinner only"))
+                _l("Preview and publish"), _l("Lunch and dinner"), _l("Dinner only"),
+                # booking/webhooks.py: EVENT_LABELS, the webhooks page's events
+                _l("A reservation is made"), _l("A reservation is moved or changed"),
+                _l("A reservation is cancelled"), _l("A guest is seated, done or a no-show"))
 
 # The domain's fixed refusals an owner meets (webapp/booking: raised with a literal
 # message), looked up by their English where a page shows them (common.refusal_text,

@@ -41,8 +41,15 @@ class WebhookForm(OwnerForm):
                               validators=[Optional(), SingleLine(), Length(max=200)],
                               description=_l("For you: what this endpoint is for."))
     events = EventsField(_l("Send these events"), default=list(hooks.EVENTS),
-                                 choices=choices(hooks.EVENT_LABELS.items()),
+                                 # lazy: each label in the page's language (DOMAIN_WORDS)
+                                 choices=choices((event, _l(label))
+                                                 for event, label in hooks.EVENT_LABELS.items()),
                                  validators=[DataRequired(_l("Choose at least one event."))])
+
+
+def event_labels() -> dict[str, str]:
+    """Each event's label in the page's language (labels.DOMAIN_WORDS marks them)."""
+    return {event: _(label) for event, label in hooks.EVENT_LABELS.items()}
 
 
 def _render(access: Access, form: WebhookForm, status: int = 200,
@@ -52,7 +59,7 @@ def _render(access: Access, form: WebhookForm, status: int = 200,
                   for endpoint in endpoints}
     return render_template("owner/webhooks.html", access=access, restaurant=access.restaurant,
                            endpoints=endpoints, deliveries=deliveries, form=form, made=made,
-                           labels=hooks.EVENT_LABELS, confirm=ConfirmForm(formdata=None)), status
+                           labels=event_labels(), confirm=ConfirmForm(formdata=None)), status
 
 
 @bp.route("/<ref>/webhooks", methods=["GET", "POST"])
