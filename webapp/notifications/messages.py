@@ -116,11 +116,18 @@ FACT_LABELS = ("Restaurant", "Date", "Time", "Table held", "Party", "Your notes"
                "Phone")
 
 
+# Literal msgids, for extraction; each translated only when asked for (a dict of the
+# texts themselves translated all eight for every label: 40 lookups per e-mail).
+_FACT_LABEL_TEXTS: dict[str, Callable[[], str]] = {
+    "Restaurant": lambda: _("Restaurant"), "Date": lambda: _("Date"),
+    "Time": lambda: _("Time"), "Table held": lambda: _("Table held"),
+    "Party": lambda: _("Party"), "Your notes": lambda: _("Your notes"),
+    "Address": lambda: _("Address"), "Phone": lambda: _("Phone")}
+
+
 def _fact_label(label: str) -> str:
-    """A FACT_LABELS label in the guest's language (literal msgids, for extraction)."""
-    return {"Restaurant": _("Restaurant"), "Date": _("Date"), "Time": _("Time"),
-            "Table held": _("Table held"), "Party": _("Party"), "Your notes": _("Your notes"),
-            "Address": _("Address"), "Phone": _("Phone")}[label]
+    """A FACT_LABELS label in the guest's language."""
+    return _FACT_LABEL_TEXTS[label]()
 
 
 def _fact_lines(label: str, value: str, width: int = _LABEL_WIDTH) -> list[str]:
@@ -137,16 +144,19 @@ def compose(restaurant: Restaurant, reservation: Reservation, kind: str,
     facts = booking_facts(restaurant, reservation, schedule)
     when = _("%(date)s at %(time)s", date=facts.date, time=facts.time)
     name = restaurant.name
-    subjects = {
-        "confirmation": _("Your table at %(restaurant)s: %(when)s", restaurant=name, when=when),
-        "change": _("Your booking at %(restaurant)s was changed: %(when)s", restaurant=name,
-                    when=when),
-        "cancellation": _("Your booking at %(restaurant)s is cancelled", restaurant=name),
+    # Only the kind's own subject and opening are translated (lambdas: literal msgids).
+    subjects: dict[str, Callable[[], str]] = {
+        "confirmation": lambda: _("Your table at %(restaurant)s: %(when)s", restaurant=name,
+                                  when=when),
+        "change": lambda: _("Your booking at %(restaurant)s was changed: %(when)s",
+                            restaurant=name, when=when),
+        "cancellation": lambda: _("Your booking at %(restaurant)s is cancelled", restaurant=name),
     }
-    openings = {
-        "confirmation": _("Thank you for your booking. We look forward to seeing you."),
-        "change": _("Your booking has been changed. Here are the new details."),
-        "cancellation": _("Your booking has been cancelled. We hope to see you another time."),
+    openings: dict[str, Callable[[], str]] = {
+        "confirmation": lambda: _("Thank you for your booking. We look forward to seeing you."),
+        "change": lambda: _("Your booking has been changed. Here are the new details."),
+        "cancellation": lambda: _("Your booking has been cancelled. We hope to see you another "
+                                  "time."),
     }
     rows = [("Restaurant", restaurant.name), ("Date", facts.date), ("Time", facts.time)]
     if kind != "cancellation":
@@ -158,7 +168,7 @@ def compose(restaurant: Restaurant, reservation: Reservation, kind: str,
         rows.append(("Address", facts.address))
     if facts.phone:
         rows.append(("Phone", facts.phone))
-    lines = [_("Hello %(name)s,", name=reservation.guest_name), "", openings[kind], ""]
+    lines = [_("Hello %(name)s,", name=reservation.guest_name), "", openings[kind](), ""]
     labelled = [(_fact_label(label), value) for label, value in rows]
     width = max(_LABEL_WIDTH, *(len(label) + 2 for label, _value in labelled))
     for label, value in labelled:
@@ -174,7 +184,7 @@ def compose(restaurant: Restaurant, reservation: Reservation, kind: str,
     if contact:
         lines += [_("Questions? Reach us at %(contact)s.", contact=contact), ""]
     lines += [f"{restaurant.name}"]
-    return Composed(kind=kind, to_address=reservation.guest_email, subject=subjects[kind],
+    return Composed(kind=kind, to_address=reservation.guest_email, subject=subjects[kind](),
                     body_text="\n".join(lines) + "\n",
                     ics=calendar_entry(restaurant, reservation, kind, manage_url, host))
 
