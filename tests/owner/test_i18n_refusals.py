@@ -305,3 +305,18 @@ def test_staff_hear_the_off_day_refusal_in_german(client, session, restaurant, b
     assert_german(refused, "it can be seated on that day",
                   f"Diese Reservierung ist für {day_month(day, 'de')}; sie kann an diesem Tag "
                   "platziert werden (Inhaber können es trotzdem tun).", 409)
+
+
+def test_a_refusal_naming_no_field_of_the_form_reads_german_above_it(app):
+    """The set-up guide shows a refusal whose field the form lacks (a slug taken meanwhile,
+    met on the new-restaurant form, which has only the name) above the form: translated
+    like the refusals under a field."""
+    from webapp.booking.operations.setup import SLUG_TAKEN, SetupRefused
+    from webapp.owner.onboarding import NewRestaurantForm, _refusal_to
+    with app.test_request_context("/owner/new", method="POST"), force_locale("de"):
+        form = NewRestaurantForm(formdata=None, meta={"csrf": False})
+        _refusal_to(form, SetupRefused(SLUG_TAKEN, field="slug"))
+        _refusal_to(form, SetupRefused("Could not find a free address for this name; "
+                                       "try again.", field="name"))
+        assert form.form_errors == ["Ein anderes Restaurant verwendet diese Adresse schon."]
+        assert form.name.errors and english_words(form.name.errors[0]) == []

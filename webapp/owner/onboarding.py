@@ -76,11 +76,14 @@ def _render(access: Access, step: str, template: str, status: int = 200, **conte
 
 
 def _refusal_to(form: OwnerForm, refusal: SetupRefused) -> None:
+    """The refusal under its field, or above the form when the form lacks that field;
+    in the owner's language either way."""
+    message = translate_refusal(refusal.message)
     field = getattr(form, refusal.field or "", None)
     if field is not None:
-        field.errors = [*field.errors, translate_refusal(refusal.message)]
+        field.errors = [*field.errors, message]
     else:
-        form.form_errors.append(refusal.message)
+        form.form_errors.append(message)
 
 
 def _checked_csrf() -> None:
