@@ -1,7 +1,8 @@
 """``flask --app webapp worker``: everything that is sent after the commit that made it.
 
 That is the e-mail outbox (confirmations, changes, cancellations, reminders and account
-e-mails) and the webhook deliveries (webapp/webhook_delivery.py). Several workers may run at
+e-mails) and the webhook deliveries (webapp/webhook_delivery.py); and, as housekeeping, the
+deletion of holds long expired (booking/holds.py: they block nobody). Several workers may run at
 once, on one machine or many: each pass claims its rows with ``FOR UPDATE SKIP LOCKED``
 and a lease (notifications/outbox.py), so no message is sent twice and one whose worker
 died is taken up again when its lease ends.
@@ -44,7 +45,16 @@ def _deliver_webhooks() -> str | None:
     return f"webhooks: {report}" if report.sent or report.retrying or report.failed else None
 
 
-JOBS: tuple[Job, ...] = (Job("mail", _deliver_mail), Job("webhooks", _deliver_webhooks))
+def _purge_holds() -> str | None:
+    from .booking.holds import purge_expired
+    from .extensions import db
+
+    gone = purge_expired(db.session)
+    return f"holds: {gone} long expired deleted" if gone else None
+
+
+JOBS: tuple[Job, ...] = (Job("mail", _deliver_mail), Job("webhooks", _deliver_webhooks),
+                         Job("holds", _purge_holds))
 
 
 def run_worker(interval: float, once: bool = False, stop: threading.Event | None = None,

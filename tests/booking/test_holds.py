@@ -167,3 +167,16 @@ def test_the_backstop_refuses_a_second_hold_row_on_a_table(session, clock, one_t
         session.flush()
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Reservation)) == 0
+
+
+def test_the_worker_deletes_only_long_expired_holds(app, session, clock, one_table):
+    from webapp.worker import JOBS
+
+    old = hold(session, one_table, holder="browser-a", hour=13)
+    clock.advance(minutes=one_table.hold_minutes + 61)
+    fresh = hold(session, one_table, holder="browser-b", hour=19)
+    purge = next(job for job in JOBS if job.name == "holds")  # one of the worker's passes
+    with app.app_context():
+        assert purge.run() == "holds: 1 long expired deleted"
+    left = session.scalars(select(Hold.starts_at)).all()
+    assert left == [fresh.starts_at] and old.starts_at not in left

@@ -140,3 +140,16 @@ def live_hold(session: Session, restaurant: Restaurant, token: str,
         .where(Hold.token_hash == hash_token(token), Hold.restaurant_id == restaurant.id,
                Hold.expires_at > now).limit(1))
     return expires
+
+
+# Expired holds block nobody; the worker deletes them once they are this old, so the
+# table does not grow with every abandoned pick (housekeeping, not correctness).
+PURGE_AFTER = dt.timedelta(hours=1)
+
+
+def purge_expired(session: Session, now: dt.datetime | None = None) -> int:
+    """Delete the holds that expired more than PURGE_AFTER ago; how many went."""
+    cutoff = (now or clock.now()) - PURGE_AFTER
+    result = session.execute(delete(_holds).where(_holds.c.expires_at < cutoff))
+    session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
