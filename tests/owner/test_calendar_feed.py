@@ -169,3 +169,34 @@ def test_the_feeds_token_stays_out_of_the_request_log(owner_client, caplog):
     # gunicorn's access log goes through the same function; the page's own path is kept.
     assert redact_secrets(f"GET {path} HTTP/1.1") == "GET /calendar/<token> HTTP/1.1"
     assert redact_secrets(PAGE) == PAGE
+
+
+def test_the_feed_answers_304_while_it_is_unchanged(owner_client, session, restaurant, book,
+                                                    day, clock):
+    """A strong ETag from the feed's bytes: the same bookings give the same bytes (a later
+    request too: each event's DTSTAMP is its last change, not the request's time), and a
+    calendar that sends its ETag back gets 304 without the body until a booking changes."""
+    booked = book(19, name="Etag Guest")
+    path = new_address(owner_client)
+    first = owner_client.get(path)
+    etag = first.headers["ETag"]
+    assert etag == '"' + hashlib.sha256(first.get_data()).hexdigest() + '"'  # strong
+    clock.advance(minutes=3)
+    again = owner_client.get(path)
+    assert again.get_data() == first.get_data() and again.headers["ETag"] == etag
+
+    unchanged = owner_client.get(path, headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.get_data() == b""
+    assert unchanged.headers["ETag"] == etag
+    assert unchanged.headers["Cache-Control"] == "private, max-age=300"
+    assert owner_client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+
+    service.change(session, restaurant, booked.id, starts_at=local(restaurant, day, 20))
+    changed = owner_client.get(path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert [e.decoded("dtstart") for e in Calendar.from_ical(changed.get_data()).walk(
+        "VEVENT")] == [local(restaurant, day, 20)]
+    # An unknown address stays unknown, whatever the ETag.
+    assert owner_client.get("/calendar/nope.ics",
+                            headers={"If-None-Match": etag}).status_code == 404
+

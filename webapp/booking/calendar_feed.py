@@ -7,7 +7,9 @@ already looks at.
   who leaves the restaurant takes the feed with them (the row goes, the URL answers 404).
 * The feed is built on every request from the bookings as they are (active ones, the
   next ``FEED_DAYS`` days), so a change shows at the calendar's next refresh; the view
-  lets caches keep it five minutes.
+  lets caches keep it five minutes. Its bytes depend only on the bookings and the
+  restaurant's settings (no request time in it), so their sha256 is a strong ETag
+  (``feed_etag``): a calendar that asks again with it gets 304 while nothing changed.
 * Guests' e-mail and phone are in it only when the owner allows it
   (``restaurants.calendar_feed_contact``): a calendar is synced to phones and other
   services the restaurant does not control.
@@ -107,7 +109,10 @@ def feed_ics(session: AnySession, restaurant: Restaurant, *, now: dt.datetime,
                              f"table {table_name}")
         event.add("dtstart", reservation.starts_at.astimezone(dt.UTC))
         event.add("dtend", reservation.ends_at.astimezone(dt.UTC))
-        event.add("dtstamp", now.astimezone(dt.UTC))
+        # Not the request's time: in a calendar without METHOD, DTSTAMP is the event's
+        # last change (RFC 5545 3.8.7.2), and a feed that differs on every request could
+        # never answer 304.
+        event.add("dtstamp", reservation.updated_at.astimezone(dt.UTC))
         event.add("last-modified", reservation.updated_at.astimezone(dt.UTC))
         event.add("sequence", reservation.version)
         event.add("status", _status(reservation, restaurant))
@@ -122,3 +127,8 @@ def feed_ics(session: AnySession, restaurant: Restaurant, *, now: dt.datetime,
         event.add("description", "\n".join(details))
         calendar.add_component(event)
     return bytes(calendar.to_ical())
+
+
+def feed_etag(body: bytes) -> str:
+    """The feed's strong ETag (unquoted): the sha256 of its bytes."""
+    return hashlib.sha256(body).hexdigest()

@@ -56,4 +56,6 @@ def calendar_feed_ics(token: str):
     response.mimetype = "text/calendar"
     response.headers["Cache-Control"] = "private, max-age=300"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+    response.set_etag(feeds.feed_etag(body))
+    # If-None-Match with the feed's ETag: 304, no body, the headers above kept.
+    return response.make_conditional(request)
