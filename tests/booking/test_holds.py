@@ -169,12 +169,14 @@ def test_the_backstop_refuses_a_second_hold_row_on_a_table(session, clock, one_t
     assert session.scalar(select(func.count()).select_from(Reservation)) == 0
 
 
-def test_the_worker_deletes_only_long_expired_holds(app, session, clock, one_table):
+def test_the_worker_deletes_only_long_expired_holds(app, session, clock):
     from webapp.worker import JOBS
 
-    old = hold(session, one_table, holder="browser-a", hour=13)
-    clock.advance(minutes=one_table.hold_minutes + 61)
-    fresh = hold(session, one_table, holder="browser-b", hour=19)
+    restaurant = make_restaurant(session, tables=[("A", 2), ("B", 4)])
+    old = hold(session, restaurant, holder="browser-a", hour=13)  # on A
+    clock.advance(minutes=restaurant.hold_minutes + 61)
+    # On B (a new hold deletes the expired holds of its own tables itself).
+    fresh = hold(session, restaurant, holder="browser-b", hour=19, party=3)
     purge = next(job for job in JOBS if job.name == "holds")  # one of the worker's passes
     with app.app_context():
         assert purge.run() == "holds: 1 long expired deleted"
