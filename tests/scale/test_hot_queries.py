@@ -30,7 +30,8 @@ BIG_TABLES = {"reservations", "reservation_events", "outbox_emails", "idempotenc
 # shard key, or a key that leads to it in the same statement).
 SHARDED = {"restaurants", "dining_tables", "opening_hours", "special_days",
            "special_day_services", "reservations", "reservation_events", "api_tokens",
-           "memberships", "previous_slugs"}
+           "memberships", "previous_slugs", "holds", "table_combinations",
+           "combination_tables"}
 SHARD_KEYS = re.compile(r"\b(restaurant_id|table_id|restaurants\.id|restaurants\.slug|"
                         r"dining_tables\.id|reservations\.id|special_day_id|reservation_id)\b")
 # Not split by restaurant (people, logins, the outbox's delivery claim, bookkeeping):
