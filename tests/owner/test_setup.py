@@ -98,6 +98,48 @@ def test_deactivate_table_without_bookings(owner_client, session, restaurant):
     assert session.get(DiningTable, t1.id).active is True
 
 
+def test_deactivating_a_table_without_bookings_only_asks_to_confirm(owner_client, session,
+                                                                   restaurant):
+    """The Deactivate link of a table with no booking not yet over: nothing to choose,
+    just Confirm (no question about bookings it does not have)."""
+    t1 = restaurant.tables[0]
+    page = owner_client.get(f"/owner/chez-test/tables/{t1.id}/deactivate").get_data(
+        as_text=True)
+    assert "It has no future bookings." in page
+    assert 'name="bookings"' not in page and "Its future bookings" not in page
+    assert "E-mail the guests" not in page
+    assert 'name="action" value="deactivate"' in page
+    done = owner_client.post_form(f"/owner/chez-test/tables/{t1.id}/deactivate",
+                                  {"action": "deactivate"})
+    assert done.status_code == 303 and done.headers["Location"].endswith("/tables")
+    session.expire_all()
+    assert session.get(DiningTable, t1.id).active is False
+    assert "Table T1 is no longer bookable." in owner_client.get(
+        "/owner/chez-test/tables").get_data(as_text=True)
+    # Now inactive: the page says so and offers nothing to confirm.
+    again = owner_client.get(f"/owner/chez-test/tables/{t1.id}/deactivate").get_data(
+        as_text=True)
+    assert "Table T1 is not bookable." in again and 'value="deactivate"' not in again
+
+
+def test_a_booking_made_before_the_confirm_brings_the_question(owner_client, session,
+                                                              restaurant, book):
+    """The page showed no bookings, one came before the owner confirmed: the operation
+    refuses to drop it (the table stays bookable) and the page now asks."""
+    t1 = restaurant.tables[0]
+    assert 'value="deactivate"' in owner_client.get(
+        f"/owner/chez-test/tables/{t1.id}/deactivate").get_data(as_text=True)
+    book(19, party=2, table="T1", name="Late Guest")
+    response = owner_client.post_form(f"/owner/chez-test/tables/{t1.id}/deactivate",
+                                      {"action": "deactivate"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/deactivate")
+    session.expire_all()
+    assert session.get(DiningTable, t1.id).active is True
+    page = owner_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "choose what happens to them" in page and "Late Guest" in page
+    assert 'name="bookings"' in page and 'value="deactivate"' not in page
+
+
 def test_deactivating_a_booked_table_asks_and_moves(owner_client, session, restaurant, book, day):
     booking = book(19, party=4, table="T2")
     t2 = booking.table_id

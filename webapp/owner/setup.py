@@ -33,7 +33,6 @@ from ..models import (
     OpeningHours,
     Reservation,
     SpecialDay,
-    upcoming_stays_of_table,
 )
 from .access import Access, owned_or_404, owner_required, table_or_404
 from .common import actor, form_status, today, zone
@@ -101,8 +100,9 @@ def _all_tables(access: Access) -> list[DiningTable]:
         .order_by(DiningTable.active.desc(), DiningTable.position, DiningTable.id)))
 
 
-def _future_bookings(table: DiningTable) -> list[Reservation]:
-    return upcoming_stays_of_table(db.session, table.id)
+def _deciding_bookings(table: DiningTable) -> list[Reservation]:
+    """The bookings the deactivation page asks about (none: it only asks to confirm)."""
+    return deactivation.bookings_not_over(db.session, table.id)
 
 
 @bp.route("/<ref>/tables", methods=["GET", "POST"])
@@ -180,6 +180,11 @@ def deactivate_table(access: Access, table_id: int):
     table stays bookable — the owner chooses; a booking that cannot be moved keeps
     the table active and is named in the answer (``operations.deactivation``)."""
     table = table_or_404(access, table_id)
+    # The page showed no bookings: confirmed as it is; one booked meanwhile makes the
+    # operation refuse, and the page then asks about it.
+    if request.method == "POST" and request.form.get("action") == "deactivate" \
+            and ConfirmForm().validate():
+        return _deactivate_or_ask(access, table)
     form = DeactivateTableForm() if request.method == "POST" else DeactivateTableForm(formdata=None)
     status = 200
     if request.method == "POST":
@@ -194,7 +199,7 @@ def deactivate_table(access: Access, table_id: int):
     schedule = reservation_ops.schedule_of(db.session, access.restaurant)
     return render_template("owner/table_deactivate.html", access=access,
                            restaurant=access.restaurant, table=table,
-                           bookings=_future_bookings(table), form=form,
+                           bookings=_deciding_bookings(table), form=form,
                            service_date=lambda r: reservation_ops.service_date(schedule, r)
                            ), status
 

@@ -20,6 +20,7 @@ an active booking on an inactive table, also while guests and staff keep booking
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -110,10 +111,17 @@ def _locked_table(session: Session, restaurant: Restaurant, table_id: int,
         raise
 
 
-def _bookings_on(session: Session, table_id: int, context: WriteContext) -> list[Reservation]:
-    """The table's active reservations not yet over, in time order (a joined booking
-    that holds the table through a part: the booking)."""
-    now = context.now or service.utcnow()
+def bookings_not_over(session: AnySession, table_id: int,
+                      now: dt.datetime | None = None) -> list[Reservation]:
+    """What a deactivation must decide about: the table's active reservations not yet
+    over, in time order (a joined booking that holds the table through a part: the
+    booking). None: there is nothing to choose, the table just goes ("refuse" does it)."""
+    return _bookings_on(real_session(session), table_id, now)
+
+
+def _bookings_on(session: Session, table_id: int,
+                 now: dt.datetime | None) -> list[Reservation]:
+    now = now or service.utcnow()
     on_table = (select(BOOKING_ID)
                 .where(Reservation.table_id == table_id, Reservation.status.in_(ACTIVE_STATUSES),
                        overlapping_stays(now)))
@@ -133,7 +141,7 @@ def deactivate_table(session: AnySession, restaurant: Restaurant, context: Write
         raise ValueError(f"unknown choice {choice!r}")
     session = real_session(session)
     with _locked_table(session, restaurant, table_id, context) as table:
-        bookings = _bookings_on(session, table_id, context)
+        bookings = _bookings_on(session, table_id, context.now)
         if bookings and choice == "refuse":
             raise TableInUse(table.name, [r.id for r in bookings])
         table.active = False
@@ -147,7 +155,7 @@ def deactivate_table(session: AnySession, restaurant: Restaurant, context: Write
             _cancel(session, restaurant, context, reservation_id, notify_guest, result)
     if pending:
         with _locked_table(session, restaurant, table_id, context) as table:
-            left = _bookings_on(session, table_id, context)
+            left = _bookings_on(session, table_id, context.now)
             if left:
                 table.active = True  # never an active booking on an inactive table
                 reasons = dict((r.id, why) for r, why in result.kept)
