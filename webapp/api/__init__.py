@@ -4,8 +4,18 @@ endpoints, the OpenAPI document and its docs page.
 The blueprint is in blueprint.py; importing the views modules here registers their routes.
 """
 
-from . import docs, errors, guest_views, owner_views, public_views, webhook_views
+from . import (
+    combination_views,
+    docs,
+    errors,
+    guest_views,
+    hold_views,
+    owner_views,
+    public_views,
+    waitlist_views,
+    webhook_views,
+)
 from .blueprint import bp
 
-__all__ = ["bp", "docs", "errors", "guest_views", "owner_views", "public_views",
-           "webhook_views"]
+__all__ = ["bp", "combination_views", "docs", "errors", "guest_views", "hold_views",
+           "owner_views", "public_views", "waitlist_views", "webhook_views"]
