@@ -360,8 +360,8 @@ def timeslots(slug: str):
         "restaurant": restaurant.slug, "date": day.isoformat(), "timezone": restaurant.timezone,
         "interval_minutes": restaurant.slot_interval_minutes,
         "tables": [rep.table(t) for t in grid.tables], "slots": slots,
-        "reservations": [rep.reservation(r, restaurant, owner=True, schedule=schedule)
-                         for r in grid.reservations],
+        "reservations": rep.reservations(grid.reservations, restaurant, owner=True,
+                                         schedule=schedule),
     })
 
 
@@ -386,8 +386,9 @@ def reservations(slug: str):
     form = bind_query(ReservationQuery)
     found = reservation_ops.search(db.session, restaurant, filters_of(form),
                                    limit=form.limit.data or 200)
-    return json_response({"reservations": [
-        rep.reservation(r, restaurant, owner=True, schedule=found.schedule) for r in found.rows],
+    return json_response({
+        "reservations": rep.reservations(found.rows, restaurant, owner=True,
+                                         schedule=found.schedule),
         "truncated": found.truncated})
 
 

@@ -5,13 +5,16 @@ service date and HH:MM time a person would read."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 
+from ..booking import held_tables
 from ..booking import slots as slotlib
-from ..booking.setup import restaurant_setup
+from ..booking.held_tables import HeldTable
+from ..booking.setup import cached_setup, restaurant_setup
 from ..booking.slots import Schedule
 from ..extensions import db
 from ..models import (
@@ -102,6 +105,7 @@ def restaurant_settings(restaurant: Restaurant) -> dict[str, Any]:
         "max_online_party": restaurant.max_online_party,
         "reminder_hours": restaurant.reminder_hours, "country": restaurant.country,
         "cancel_cutoff_hours": restaurant.cancel_cutoff_hours,
+        "hold_minutes": restaurant.hold_minutes,
         "phone": restaurant.phone, "email": restaurant.email, "address": restaurant.address,
         "description": restaurant.description,
         # One origin per line, as the settings page shows it (a PATCH takes it back as is).
@@ -117,11 +121,43 @@ def table(row: DiningTable) -> dict[str, Any]:
             "active": row.active}
 
 
+def _known_single(restaurant: Restaurant, row: Reservation, table_name: str) -> bool:
+    """Whether a booking just made under ``table_name`` holds its one table: the name is
+    its table's and no combination's, so no query for parts. The set-up is the copy the
+    write just used (no query for its stamp either); without one, the parts are read."""
+    setup = cached_setup(restaurant)
+    if setup is None:
+        return False
+    first = next((t.name for t in setup.tables if t.id == row.table_id), None)
+    return first == table_name and all(c.name != table_name for c in setup.combinations)
+
+
+def _held(row: Reservation, restaurant: Restaurant,
+          table_name: str | None) -> list[HeldTable]:
+    if table_name and _known_single(restaurant, row, table_name):
+        return [HeldTable(row.table_id, table_name)]
+    return held_tables.tables_of(db.session, row)
+
+
+def reservations(rows: Iterable[Reservation], restaurant: Restaurant, *, owner: bool,
+                 schedule: Schedule | None = None) -> list[dict[str, Any]]:
+    """Reservations as a list shows them: the part rows of all of them in one query."""
+    rows = list(rows)
+    parts = held_tables.parts_of(db.session, (r.id for r in rows))
+    return [reservation(r, restaurant, owner=owner, schedule=schedule,
+                        tables=held_tables.held(r, None, parts.get(r.id, ())))
+            for r in rows]
+
+
 def reservation(row: Reservation, restaurant: Restaurant, *, owner: bool,
                 manage_token: str | None = None, table_name: str | None = None,
-                schedule: Schedule | None = None) -> dict[str, Any]:
+                schedule: Schedule | None = None,
+                tables: Sequence[HeldTable] | None = None) -> dict[str, Any]:
     """A reservation as its guest (``owner=False``) or the restaurant sees it.
     ``table_name``: when the caller knows it (a booking just made), saves loading the table.
+    ``tables``: every table it holds when the caller read them (a list: ``reservations``);
+    else they are read here. ``table`` is the first of ``tables`` (on joined tables, the
+    one its row is on).
 
     ``date`` and ``service_date`` are the service date (a stay at 00:30 in a service that
     opened the evening before belongs to that evening) and ``time`` the wall time, with
@@ -140,9 +176,12 @@ def reservation(row: Reservation, restaurant: Restaurant, *, owner: bool,
         "name": row.guest_name, "email": row.guest_email, "phone": row.guest_phone,
         "notes": row.notes, "version": row.version, "language": row.language,
         "confirmed_at": utc_iso(row.confirmed_at) if row.confirmed_at else None,
-        "table": ({"id": row.table_id, "name": table_name} if table_name
-                  else {"id": row.table_id, "name": row.table.name} if row.table else None),
     }
+    if tables is None:
+        tables = _held(row, restaurant, table_name) if row.table_id is not None else []
+    shown = [{"id": t.id, "name": t.name} for t in tables]
+    body["table"] = shown[0] if shown else None
+    body["tables"] = shown
     links: dict[str, str] = {}
     if owner:
         body.update(source=row.source, created_at=utc_iso(row.created_at),

@@ -121,7 +121,13 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         "confirmed_at": {"type": ["string", "null"], "format": "date-time",
                          "description": "When the guest confirmed from the reminder's link "
                                         "(null: not confirmed)."},
-        "table": {"type": ["object", "null"], "properties": {"id": _INT, "name": _STR}},
+        "table": {"type": ["object", "null"], "properties": {"id": _INT, "name": _STR},
+                  "description": "The table its booking is on: on joined tables, the first "
+                                 "of `tables`."},
+        "tables": {"type": "array", "items": _object({"id": _INT, "name": _STR}),
+                   "description": "Every table it holds, `table` first: more than one when "
+                                  "tables are joined for the party (a table combination, "
+                                  "or tables the restaurant chose)."},
         "source": {"type": "string", "enum": ["online", "phone", "walk_in", "api"],
                    "description": "Owner views only."},
         "created_at": _UTC, "updated_at": _UTC,
@@ -131,7 +137,7 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     }, ["id", "restaurant", "status", "party_size", "date", "service_date", "time",
         "starts_at", "ends_at",
         "local_start", "local_end", "name", "email", "phone", "notes", "version", "language",
-        "table", "confirmed_at", "links"]),
+        "table", "tables", "confirmed_at", "links"]),
     "ReservationList": _object({"reservations": {"type": "array", "items": _ref("Reservation")},
                                 "truncated": {"type": "boolean"}}),
     "Settings": _object({

@@ -33,6 +33,7 @@ from ..models import (
     Reservation,
     Restaurant,
 )
+from . import held_tables
 from .operations.setup import AnySession
 
 FEED_DAYS = 60
@@ -100,7 +101,11 @@ def feed_ics(session: AnySession, restaurant: Restaurant, *, now: dt.datetime,
     calendar.add("x-wr-calname", f"{restaurant.name}: bookings")
     calendar.add("x-wr-timezone", restaurant.timezone)
     contact = restaurant.calendar_feed_contact
-    for reservation, table_name in rows:
+    # A booking on joined tables is one event naming them all ("table Napoli + Milano").
+    parts = held_tables.parts_of(session, (reservation.id for reservation, _ in rows))
+    for reservation, first_name in rows:
+        table_name = held_tables.joined_name(
+            held_tables.held(reservation, first_name, parts.get(reservation.id, ())))
         event = Event()
         # Not the guest's e-mail UID (reservation-<id>@): a member who also has the guest's
         # invitation keeps two entries rather than one overwriting the other.

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from .. import clock
 from ..models import Reservation, Restaurant, UTCDateTime, WebhookDelivery, WebhookEndpoint
+from . import held_tables
 from . import slots as slotlib
 from .errors import BookingError
 from .operations.committing import committed
@@ -193,6 +194,10 @@ def reservation_data(session: AnySession, restaurant: Restaurant,
     zone = ZoneInfo(restaurant.timezone)
     day = slotlib.service_date_of(setup.schedule, reservation.starts_at).isoformat()
     table_name = next((t.name for t in setup.tables if t.id == reservation.table_id), None)
+    # Every table it holds, its own first (its parts' read in this transaction; an
+    # inactive table's name, not in the set-up, loaded).
+    tables = [{"id": t.id, "name": t.name}
+              for t in held_tables.tables_of(session, reservation, table_name)]
     return {
         "id": reservation.id, "restaurant": restaurant.slug, "status": reservation.status,
         "source": reservation.source, "party_size": reservation.party_size, "date": day,
@@ -205,7 +210,7 @@ def reservation_data(session: AnySession, restaurant: Restaurant,
         "version": reservation.version, "language": reservation.language,
         "confirmed_at": _iso(reservation.confirmed_at) if reservation.confirmed_at else None,
         "created_at": _iso(reservation.created_at), "updated_at": _iso(reservation.updated_at),
-        "table": {"id": reservation.table_id, "name": table_name},
+        "table": tables[0], "tables": tables,
     }
 
 
