@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.api.conftest import API, assert_problem, booking
+from tests.factories import join_tables
 from webapp import clock
 from webapp.auth.tokens import create_token, verify_token
 from webapp.models import TOKEN_SCOPES, OpeningHours
@@ -76,10 +77,11 @@ def ids(client, session, restaurant, auth, day) -> dict[str, object]:
     hook = client.post(f"{API}/restaurants/trattoria/webhooks", headers=auth,
                        json={"url": "https://pos.example.com/h",
                              "events": ["reservation.created"]}).json
+    combination = join_tables(session, restaurant, ["T4", "T6"], 7, 10)
     return {"slug": "trattoria", "reservation_id": phone["id"],
             "table_id": restaurant.tables[0].id, "hours_id": hours.id,
             "special_day_id": special["id"], "date": day.isoformat(),
-            "endpoint_id": hook["id"]}
+            "endpoint_id": hook["id"], "combination_id": combination.id}
 
 
 def _call(client, method: str, path: str, ids: dict, headers: dict):

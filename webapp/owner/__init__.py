@@ -3,6 +3,7 @@ reservations, setup and tokens add their routes to it when imported here."""
 
 from . import (
     calendar_feed,
+    combinations,
     insights,
     onboarding,
     reservations,
@@ -14,5 +15,5 @@ from . import (
 )
 from .views import bp
 
-__all__ = ["bp", "calendar_feed", "insights", "onboarding", "reservations", "setup", "staff",
-           "tokens", "webhooks", "week"]
+__all__ = ["bp", "calendar_feed", "combinations", "insights", "onboarding", "reservations",
+           "setup", "staff", "tokens", "webhooks", "week"]

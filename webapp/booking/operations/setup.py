@@ -22,18 +22,20 @@ from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, scoped_session
 
 from ...models import (
     ACTIVE_STATUSES,
     IS_BOOKING,
+    CombinationTable,
     DiningTable,
     OpeningHours,
     Reservation,
     Restaurant,
     SpecialDay,
     SpecialDayService,
+    TableCombination,
 )
 from .. import slots as slotlib
 from ..errors import BookingError
@@ -248,7 +250,23 @@ def remove_table(session: AnySession, restaurant: Restaurant, table: DiningTable
         if session.scalar(select(Reservation.id).where(Reservation.table_id == table.id)
                           .limit(1)) is not None:
             raise in_use
+        _remove_short_combinations(session, table)
         session.delete(table)
+
+
+def _remove_short_combinations(session: AnySession, table: DiningTable) -> None:
+    """The table leaves its combinations; one that would keep a single table joins
+    nothing any more and goes with it (in the same transaction)."""
+    combinations = select(CombinationTable.combination_id).where(
+        CombinationTable.table_id == table.id)
+    members = dict(session.execute(
+        select(CombinationTable.combination_id, func.count())
+        .where(CombinationTable.combination_id.in_(combinations))
+        .group_by(CombinationTable.combination_id)).tuples().all())
+    session.execute(delete(CombinationTable).where(CombinationTable.table_id == table.id))
+    short = [cid for cid, count in members.items() if count - 1 < 2]
+    if short:
+        session.execute(delete(TableCombination).where(TableCombination.id.in_(short)))
 
 
 # --------------------------------------------------------------------------- opening hours
