@@ -8,7 +8,15 @@ from sqlalchemy import func, select
 from tests.factories import make_restaurant
 from webapp.auth.passwords import authenticate
 from webapp.demo import DEMO_EMAIL, DEMO_PASSWORD
-from webapp.models import DiningTable, Membership, OpeningHours, Reservation, Restaurant, User
+from webapp.models import (
+    DiningTable,
+    Membership,
+    OpeningHours,
+    Reservation,
+    Restaurant,
+    TableCombination,
+    User,
+)
 
 
 def flask_command(app: Flask, *args: str):
@@ -73,13 +81,18 @@ def test_create_owner_refuses_a_password_containing_the_e_mail(app, session):
 
 
 def test_demo_is_idempotent_and_prints_the_login(app, session):
-    models = (Restaurant, DiningTable, OpeningHours, Reservation, User, Membership)
+    models = (Restaurant, DiningTable, OpeningHours, Reservation, User, Membership,
+              TableCombination)
     first = flask_command(app, "demo")
     assert first.exit_code == 0, first.output
     assert f"Owner login: {DEMO_EMAIL} / {DEMO_PASSWORD}" in first.output
     assert "Created demo restaurant" in first.output
     counts = {model.__name__: count(session, model) for model in models}
     assert counts["Restaurant"] == 1 and counts["DiningTable"] == 6 and counts["Reservation"] >= 1
+    # Two pairs of neighbouring tables may be joined, named and sized by the defaults.
+    assert sorted(session.execute(select(TableCombination.name, TableCombination.min_party,
+                                         TableCombination.max_party)).tuples()) == [
+        ("Monaco + Roma", 3, 4), ("Napoli + Milano", 5, 8)]
 
     second = flask_command(app, "demo")
     assert second.exit_code == 0, second.output

@@ -12,7 +12,9 @@ from .auth.passwords import ensure_owner
 from .booking import service
 from .booking.availability import bookable_times
 from .booking.errors import BookingError
-from .models import DiningTable, OpeningHours, Reservation, Restaurant
+from .booking.operations import combinations
+from .booking.operations.setup import SetupRefused
+from .models import DiningTable, OpeningHours, Reservation, Restaurant, TableCombination
 
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "owner@demo.example"
@@ -22,6 +24,8 @@ TABLES = [  # name, seats, min party, area
     ("Monaco", 2, 1, "Window"), ("Roma", 2, 1, "Window"), ("Napoli", 4, 2, "Main room"),
     ("Milano", 4, 2, "Main room"), ("Firenze", 6, 3, "Main room"), ("Venezia", 8, 5, "Garden"),
 ]
+# Neighbouring tables the demo lets be joined (party ranges: the defaults, 5-8 and 3-4).
+JOINED = [("Napoli", "Milano"), ("Monaco", "Roma")]
 GUESTS = [("Ada Lovelace", 2), ("Alan Turing", 4), ("Grace Hopper", 3), ("Edsger Dijkstra", 2),
           ("Barbara Liskov", 6), ("Leslie Lamport", 2)]
 
@@ -51,10 +55,28 @@ def ensure_demo(session: Session, today: dt.date | None = None) -> tuple[Restaur
                                      opens=dt.time(18), closes=dt.time(23)))
     ensure_owner(session, DEMO_EMAIL, DEMO_PASSWORD, restaurant)
     session.commit()
+    _join_some(session, restaurant)
     if not session.scalar(select(func.count(Reservation.id))
                           .where(Reservation.restaurant_id == restaurant.id)):
         _book_some(session, restaurant, today)
     return restaurant, created
+
+
+def _join_some(session: Session, restaurant: Restaurant) -> None:
+    """The demo's table combinations, when it has none yet (a demo made before they
+    existed gains them; its tables and bookings stay as they are)."""
+    if session.scalar(select(TableCombination.id)
+                      .where(TableCombination.restaurant_id == restaurant.id).limit(1)):
+        return
+    tables = dict(session.execute(select(DiningTable.name, DiningTable.id)
+                                  .where(DiningTable.restaurant_id == restaurant.id)).all())
+    for names in JOINED:
+        if all(name in tables for name in names):
+            try:
+                combinations.add_combination(session, restaurant, combinations.CombinationDetails(
+                    table_ids=tuple(tables[name] for name in names)))
+            except SetupRefused:  # an owner's own combination already has the name
+                continue
 
 
 def _book_some(session: Session, restaurant: Restaurant, today: dt.date | None) -> None:
