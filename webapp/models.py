@@ -106,6 +106,8 @@ class Restaurant(Model):
         CheckConstraint("max_online_party >= 1", name="max_online_party"),
         CheckConstraint("cancel_cutoff_hours BETWEEN 0 AND 720", name="cancel_cutoff"),
         CheckConstraint("hold_minutes BETWEEN 0 AND 60", name="hold_minutes"),
+        CheckConstraint("waitlist_offer_minutes BETWEEN 1 AND 60",
+                        name="waitlist_offer_minutes"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -163,6 +165,9 @@ class Restaurant(Model):
     # How long the table a guest picked a time for is held while they type their details
     # (booking/holds.py); 0: no holds.
     hold_minutes: Mapped[int] = mapped_column(Integer, default=7, server_default=text("7"))
+    # How long a waitlist offer holds its table for the guest e-mailed (booking/waitlist.py).
+    waitlist_offer_minutes: Mapped[int] = mapped_column(Integer, default=15,
+                                                        server_default=text("15"))
 
     tables: Mapped[list[DiningTable]] = relationship(
         back_populates="restaurant", order_by="(DiningTable.position, DiningTable.id)"
@@ -477,6 +482,49 @@ class Hold(Model):
     token_hash: Mapped[str] = mapped_column(String(64), index=True)
     # sha256 of who holds it (a guest's browser session, an API token): one hold each.
     holder_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+WAITLIST_STATUSES = ("waiting", "offered", "booked", "removed", "expired")
+
+
+class WaitlistEntry(Model):
+    """A guest waiting for a table on a service date (booking/waitlist.py). The window is
+    stored as UTC instants (the earliest and latest start the guest accepts), like every
+    stay: compared with slots and stays without a zone, right across DST changes and
+    services that run past midnight. ``token_hash``: the guest's private link (leave, see
+    the status); ``offer_token_hash``: the hold an offer placed, whose token is the
+    offer's one-click link."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        CheckConstraint("status IN ('waiting', 'offered', 'booked', 'removed', 'expired')",
+                        name="status_valid"),
+        CheckConstraint("party_size >= 1", name="party_size_positive"),
+        CheckConstraint("window_end >= window_start", name="window_ordered"),
+        Index("ix_waitlist_entries_line", "restaurant_id", "service_date", "status",
+              "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    restaurant_id: Mapped[int] = mapped_column(ForeignKey("restaurants.id", ondelete="CASCADE"))
+    service_date: Mapped[dt.date] = mapped_column(Date)
+    party_size: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    guest_name: Mapped[str] = mapped_column(String(120))
+    guest_email: Mapped[str] = mapped_column(String(254))
+    guest_phone: Mapped[str] = mapped_column(String(40), default="")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    # Order in line on its service date (smaller first); owners reorder.
+    position: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    offer_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    offer_starts_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    offer_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reservation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reservations.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

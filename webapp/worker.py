@@ -2,10 +2,11 @@
 
 That is the e-mail outbox (confirmations, changes, cancellations, reminders and account
 e-mails) and the webhook deliveries (webapp/webhook_delivery.py); and, as housekeeping, the
-deletion of holds long expired (booking/holds.py: they block nobody). Several workers may run at
-once, on one machine or many: each pass claims its rows with ``FOR UPDATE SKIP LOCKED``
-and a lease (notifications/outbox.py), so no message is sent twice and one whose worker
-died is taken up again when its lease ends.
+deletion of holds long expired (booking/holds.py: they block nobody); and the waitlist's
+offers (booking/waitlist.py: a freed table held for the next fitting guest, e-mailed).
+Several workers may run at once, on one machine or many: each pass claims its rows with
+``FOR UPDATE SKIP LOCKED`` and a lease (notifications/outbox.py), so no message is sent
+twice and one whose worker died is taken up again when its lease ends.
 
 SIGTERM or SIGINT (systemd stop, Ctrl-C) lets the pass under way finish and then exits
 0, so a deploy never cuts an SMTP conversation in half.
@@ -53,8 +54,17 @@ def _purge_holds() -> str | None:
     return f"holds: {gone} long expired deleted" if gone else None
 
 
-JOBS: tuple[Job, ...] = (Job("mail", _deliver_mail), Job("webhooks", _deliver_webhooks),
-                         Job("holds", _purge_holds))
+def _offer_waitlist() -> str | None:
+    from .booking.waitlist import make_offers
+    from .extensions import db
+
+    offers = make_offers(db.session)
+    return f"waitlist: {len(offers)} offered" if offers else None
+
+
+# The waitlist first: the offers it makes are e-mailed by the same pass.
+JOBS: tuple[Job, ...] = (Job("waitlist", _offer_waitlist), Job("mail", _deliver_mail),
+                         Job("webhooks", _deliver_webhooks), Job("holds", _purge_holds))
 
 
 def run_worker(interval: float, once: bool = False, stop: threading.Event | None = None,

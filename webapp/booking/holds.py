@@ -67,13 +67,15 @@ def holder_hash(identity: str) -> str:
 
 def place(session: Session, restaurant: Restaurant, *, starts_at: dt.datetime,
           party_size: int, holder: str, now: dt.datetime | None = None,
-          policy: WritePolicy = DEFAULT_POLICY) -> PlacedHold:
+          policy: WritePolicy = DEFAULT_POLICY, minutes: int | None = None) -> PlacedHold:
     """Hold the best free table (or combination) for ``party_size`` at ``starts_at`` for
     ``holder`` (``holder_hash``'s input), releasing the holder's earlier hold. The guest
     rules apply (slot grid, lead time, horizon, largest online party, the pace). Raises
     a BookingError: :class:`HoldsOff`, or what a booking would meet (SlotTaken with
-    nearby free times, PaceExceeded, ...)."""
-    if restaurant.hold_minutes <= 0:
+    nearby free times, PaceExceeded, ...). ``minutes``: how long (a waitlist offer's
+    own setting); None: the restaurant's ``hold_minutes``."""
+    minutes = restaurant.hold_minutes if minutes is None else minutes
+    if minutes <= 0:
         raise HoldsOff()
     now = now or clock.now()
     restaurant_id = restaurant.id
@@ -84,7 +86,7 @@ def place(session: Session, restaurant: Restaurant, *, starts_at: dt.datetime,
     placements = candidates(setup.tables, party_size, combinations=setup.combinations)
     owner = holder_hash(holder)
     seen = HoldsSeen(now, owner)
-    expires_at = now + dt.timedelta(minutes=restaurant.hold_minutes)
+    expires_at = now + dt.timedelta(minutes=minutes)
     token, token_hash = new_manage_token()
     loop = service.CandidateLoop(session, policy, restaurant_id, seen)
     pace = pacing.check_for(restaurant_id, schedule, starts_at, party_size, may_override=False)

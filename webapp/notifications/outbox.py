@@ -78,7 +78,7 @@ SEND_BUDGET_SECONDS = 120
 LEASE_SECONDS = SEND_BUDGET_SECONDS + SMTP_CONVERSATION_STEPS * SMTP_TIMEOUT_SECONDS + 60
 # A guest's manage link, and the one-time account links (/a/verify/…, /a/reset/…,
 # /a/invite/…: webapp/booking/operations/links.py): their tokens are redacted once sent.
-_MANAGE_LINK = re.compile(r"(/r/[^/\s]+/b/|/a/[a-z]+/)[A-Za-z0-9_\-]+")
+_MANAGE_LINK = re.compile(r"(/r/[^/\s]+/[bw]/|/a/[a-z]+/)[A-Za-z0-9_\-]+")
 
 
 def utcnow() -> dt.datetime:

@@ -27,6 +27,10 @@ from ..errors import SlotTaken, TableInactive
 from ..service import DEFAULT_POLICY, WritePolicy
 from ..webhooks import queue_events as queue_webhook_events
 
+# Actions after which a table may be free for a guest on the waitlist (booking/waitlist.py
+# keeps its own copy; this one saves importing it on every write).
+FREEING_ACTIONS = frozenset({"cancelled", "no_show", "changed"})
+
 __all__ = ["AnySession", "Notifier", "TableInactive", "Write", "WriteContext", "real_session",
            "refuse_inactive_table"]
 
@@ -110,6 +114,10 @@ class Write:
     context: WriteContext
     notifier: Notifier | None
     any_table: bool = True
+    # The restaurants a write may have freed a table of (a cancellation, a change, a
+    # no-show), and its session: the waitlist is offered it once the write committed.
+    freed: set[int] = field(default_factory=set)
+    session: Session | None = None
 
     def after_write(self, session: Session, reservation: Reservation, action: str, *,
                     manage_token: str | None = None) -> None:
@@ -118,10 +126,22 @@ class Write:
             self.notifier(session, reservation, action, manage_token=manage_token)
         # The restaurant's webhooks, in the same transaction (no statement without any).
         queue_webhook_events(session, reservation, action)
+        if action in FREEING_ACTIONS:
+            self.freed.add(reservation.restaurant_id)
+            self.session = session
 
     def committed(self) -> list[int]:
         """Hand the e-mails this write queued to ``after_commit``; their outbox ids."""
         ids = list(self.notifier.queued_ids) if self.notifier is not None else []
+        if self.freed and self.session is not None:
+            # The one place after the commit that owner and guest writes, pages and API
+            # share: a freed table goes to the waitlist (one indexed query when empty).
+            from ..waitlist import offer_after_write
+
+            offers = offer_after_write(self.session, self.freed)
+            self.freed = set()
+            if offers:
+                self.context.after_commit(offers)
         if ids:
             self.context.after_commit(ids)
         return ids
