@@ -266,7 +266,9 @@ def _remove_short_combinations(session: AnySession, table: DiningTable) -> None:
     session.execute(delete(CombinationTable).where(CombinationTable.table_id == table.id))
     short = [cid for cid, count in members.items() if count - 1 < 2]
     if short:
-        session.execute(delete(TableCombination).where(TableCombination.id.in_(short)))
+        session.execute(delete(TableCombination).where(
+            TableCombination.restaurant_id == table.restaurant_id,
+            TableCombination.id.in_(short)))
 
 
 # --------------------------------------------------------------------------- opening hours
