@@ -9,7 +9,14 @@ import pytest
 from flask import Flask
 
 from tests.browser.conftest import WIDTHS, axe_violations, horizontal_overflow
-from tests.factories import DEFAULT_PASSWORD, future_day, local, make_owner, make_restaurant
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    future_day,
+    join_tables,
+    local,
+    make_owner,
+    make_restaurant,
+)
 from webapp.booking import service
 from webapp.booking.service import GuestDetails
 from webapp.models import DiningTable, OpeningHours, SpecialDay
@@ -33,6 +40,8 @@ def _pages(ref: str, ids: dict) -> dict[str, str]:
         "owner.tables": f"/owner/{ref}/tables",
         "owner.edit_table": f"/owner/{ref}/tables/{ids['table']}",
         "owner.deactivate_table": f"/owner/{ref}/tables/{ids['table']}/deactivate",
+        "owner.combinations": f"/owner/{ref}/tables/combinations",
+        "owner.edit_combination": f"/owner/{ref}/tables/combinations/{ids['combination']}",
         "owner.hours": f"/owner/{ref}/hours",
         "owner.edit_hours": f"/owner/{ref}/hours/{ids['hours']}",
         "owner.special_days": f"/owner/{ref}/special-days",
@@ -59,7 +68,7 @@ def _owner_get_endpoints(app: Flask) -> set[str]:
 
 def test_every_owner_page_is_in_the_sweep(app):
     listed = set(_pages("x", {"day": "2030-01-01", "reservation": 1, "table": 1, "hours": 1,
-                              "special": 1}))
+                              "special": 1, "combination": 1}))
     missing = _owner_get_endpoints(app) - listed - NOT_PAGES
     assert not missing, f"add these owner pages to the sweep: {sorted(missing)}"
 
@@ -79,10 +88,11 @@ def seeded(session):
                          end_date=future_day(21), closed=True, reason="Holidays")
     session.add(special)
     session.commit()
+    combination = join_tables(session, restaurant, ["Napoli", "A very long table name"], 5, 6)
     table = session.query(DiningTable).filter_by(restaurant_id=restaurant.id).first()
     hours = session.query(OpeningHours).filter_by(restaurant_id=restaurant.id).first()
     return {"day": day.isoformat(), "reservation": booked.reservation.id, "table": table.id,
-            "hours": hours.id, "special": special.id}
+            "hours": hours.id, "special": special.id, "combination": combination.id}
 
 
 # The login form's words in each dashboard language (German words are long: every page

@@ -280,6 +280,10 @@ class RestaurantSettingsForm(OwnerForm):
         _l("online changes until (hours before)"), 0, 720, default=0,
         description=_l("Guests may change or cancel online until this long before the "
                        "start; after that their page asks them to call. 0: until the start."))
+    hold_minutes = _int_field(
+        _l("hold a picked time (minutes)"), 0, 60, default=7,
+        description=_l("When a guest picks a time online, their table is kept for them this "
+                       "long while they type their details. 0: no holds."))
     country = StringField(_l("Country"), filters=[_strip, lambda s: s.upper() if s else s],
                           description=_l("Two letters (DE, FR, GB…): phone numbers without + "
                                       "are read as this country's. Empty: the time zone's."),
@@ -319,6 +323,7 @@ class RestaurantSettingsForm(OwnerForm):
             max_online_party=self.max_online_party.data,
             reminder_hours=self.reminder_hours.data,
             cancel_cutoff_hours=self.cancel_cutoff_hours.data,
+            hold_minutes=self.hold_minutes.data,
             country=self.country.data or country_for_zone(self.timezone.data),
             embed_origins=self.embed_origins.data or "",
             calendar_feed_contact=bool(self.calendar_feed_contact.data),
