@@ -43,6 +43,28 @@
     }
   });
 
+  // Holds: picking a time asks the page to hold its table (the #hold-status element
+  // posts on "pick", debounced there, so arrowing through the times holds only the last).
+  function askHold() {
+    var status = document.getElementById("hold-status");
+    var booking = document.getElementById("booking");
+    if (status && window.htmx && booking && booking.querySelector('input[name="time"]:checked')) {
+      window.htmx.trigger(status, "pick");
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input && input.name === "time" && input.type === "radio" && input.closest("#booking")) {
+      askHold();
+    }
+  });
+  // New times for a new date or party, the guest's time still picked: hold it there.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "times") {
+      askHold();
+    }
+  });
+
   // With JavaScript the times follow every change, so the "show times" button is spare.
   document.documentElement.classList.add("js");
 })();

@@ -151,6 +151,10 @@ COMPONENTS: dict[str, dict[str, Any]] = {
                                                "many hours before the start (after it the "
                                                "guest API answers 409 cancel_cutoff); 0: "
                                                "until the start. Owners are not bound."},
+        "hold_minutes": {"type": "integer", "minimum": 0, "maximum": 60,
+                         "description": "How long a hold (POST .../holds, or a guest "
+                                        "picking a time on the booking page) keeps its "
+                                        "table; 0: holds are off (409 holds_off)."},
         "phone": _STR, "email": _STR, "address": _STR, "description": _STR,
         "default_language": {"type": "string", "enum": ["", *LANGUAGES],
                              "description": "The guest page's language unless the guest "

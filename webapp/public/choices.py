@@ -99,13 +99,15 @@ def day_problem(schedule: Schedule, day: dt.date, now: dt.datetime) -> str | Non
 
 
 def free_times(session: Session, restaurant: Restaurant, schedule: Schedule, day: dt.date,
-               party_size: int, now: dt.datetime, ignore: int | None = None) -> list[ServiceTimes]:
+               party_size: int, now: dt.datetime, ignore: int | None = None,
+               holder: str = "") -> list[ServiceTimes]:
     """Bookable times for a guest, grouped by service; ``ignore`` is the guest's own
-    reservation when they are moving it (its table counts as free)."""
+    reservation when they are moving it (its table counts as free); ``holder``: the
+    guest's holder hash (booking/holds.py), so their own hold does not hide their time."""
     # The guest rules live in bookable_times (the largest online party, lead time and
     # horizon, and the pace: this page used to offer a time whose pace was full).
     bookable = bookable_times(session, restaurant, day, party_size, now, online=True,
-                              schedule=schedule, ignore=ignore)
+                              schedule=schedule, ignore=ignore, holder=holder)
     groups = slotlib.group_by_service(b.slot for b in bookable)
     return [ServiceTimes(name or _("Times"), [time_choice(s.starts_at, schedule) for s in slots_])
             for name, slots_ in groups]

@@ -117,7 +117,8 @@ def _embed_context(restaurant: Restaurant, **options) -> dict:
         # when the form is built): the embed's forms carry form_token instead.
         options["booking"] = BookingForm(formdata=None, meta={"csrf": False})
         options["booking"].time.data = _asked_time()
-    context = _booking_context(restaurant, **options)
+    # No holds: the hold lives in the session, which the embed does not have.
+    context = _booking_context(restaurant, holding=False, **options)
     slug = restaurant.slug
     token = form_token(restaurant)
     lang = _language_args()

@@ -223,6 +223,24 @@ class ChangeBookingForm(FlaskForm):
     party_size = _party_field()
 
 
+class HoldForm(ChangeBookingForm):
+    """The time a guest picked, to hold its table while they type (booking/holds.py)."""
+
+
+# A hold's token (booking/holds.py): random, URL-safe, well under this.
+HOLD_TOKEN_MAX = 200
+
+
+class HeldBookingForm(BookingForm):
+    """The API's guest booking: the booking page's fields and the hold it converts (the
+    page keeps its hold in the browser session instead)."""
+
+    hold = TextField(_l("Hold"), filters=[strip],
+                     description="The id of a hold (POST .../holds) for this time: its "
+                                 "tables are booked first and the hold ends.",
+                     validators=[Optional(), Length(max=HOLD_TOKEN_MAX), SingleLine()])
+
+
 class CancelBookingForm(FlaskForm):
     # JSON sends true/false: False must read as "not confirmed" (WTForms' default
     # false_values are strings only).

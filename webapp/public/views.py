@@ -9,6 +9,7 @@ follow POST-redirect-GET, so reloading a confirmation never books twice.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any, cast
 
 from flask import (
@@ -19,13 +20,14 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from .. import clock, writes
-from ..booking import rules, service
+from ..booking import holds, rules, service
 from ..booking import slots as slotlib
 from ..booking.availability import load_schedule
 from ..booking.errors import BookingError, SlotTaken
@@ -33,6 +35,7 @@ from ..booking.operations.accounts import NOT_PUBLISHED
 from ..booking.setup import restaurant_by_slug, restaurant_setup
 from ..extensions import db, limiter
 from ..i18n import (
+    clock_time,
     day_month,
     day_short,
     day_short_year,
@@ -63,6 +66,7 @@ from .forms import (
     BookingForm,
     CancelBookingForm,
     ChangeBookingForm,
+    HoldForm,
 )
 from .messages import guest_error, guest_text
 
@@ -73,6 +77,15 @@ DEFAULT_PARTY = 2
 # All public writes share one budget per client address.
 public_write_limit = limiter.shared_limit(
     lambda: current_app.config["PUBLIC_WRITE_RATE_LIMIT"], scope="public-write", methods=["POST"],
+    error_message=lambda: _("Too many booking requests from your connection. Please wait a "
+                            "minute and try again."))
+
+
+# Holds (booking/holds.py) per client address: one hold per browser session is the
+# engine's rule; this keeps one client from opening sessions to hold a whole evening.
+HOLD_RATE_LIMIT = "30 per 10 minutes"
+hold_limit = limiter.limit(
+    lambda: current_app.config.get("PUBLIC_HOLD_RATE_LIMIT", HOLD_RATE_LIMIT), methods=["POST"],
     error_message=lambda: _("Too many booking requests from your connection. Please wait a "
                             "minute and try again."))
 
@@ -153,8 +166,55 @@ def home():
     return render_template("public/home.html")
 
 
+# --------------------------------------------------------------------------- the guest's hold
+# The browser session keeps who holds (a random id, made at the first hold) and, per
+# restaurant, the token of the hold, which the booking names. No session: no hold.
+
+
+def _holder(create: bool = False) -> str:
+    """This browser session's holder id ("" when it has none and ``create`` is False)."""
+    holder = session.get("holder")
+    if not isinstance(holder, str) or not holder:
+        if not create:
+            return ""
+        holder = session["holder"] = secrets.token_urlsafe(18)
+    return holder
+
+
+def _holder_hash() -> str:
+    """What the free-times lists take so the guest's own held time stays offered."""
+    holder = _holder()
+    return holds.holder_hash(holder) if holder else ""
+
+
+def _hold_token(restaurant: Restaurant) -> str:
+    kept = session.get("holds")
+    token = kept.get(str(restaurant.id)) if isinstance(kept, dict) else None
+    return token if isinstance(token, str) else ""
+
+
+def _keep_hold(restaurant: Restaurant, token: str | None) -> None:
+    kept = session.get("holds")
+    kept = dict(kept) if isinstance(kept, dict) else {}
+    if token:
+        kept[str(restaurant.id)] = token
+    else:
+        kept.pop(str(restaurant.id), None)
+    session["holds"] = kept
+
+
+def _hold_note(restaurant: Restaurant, schedule, now: dt.datetime) -> str | None:
+    """"We are holding a table for you until 19:37." while the session's hold lives."""
+    token = _hold_token(restaurant)
+    expires = holds.live_hold(db.session, restaurant, token, now) if token else None
+    if expires is None:
+        return None
+    return _("We are holding a table for you until %(time)s.",
+             time=clock_time(expires.astimezone(schedule.zone)))
+
+
 def _availability(restaurant: Restaurant, schedule, form: AvailabilityForm, now: dt.datetime,
-                  *, ignore: int | None = None) -> dict:
+                  *, ignore: int | None = None, holder: str = "") -> dict:
     """What the times area shows for the chosen date and party size."""
     if form.errors or form.date.data is None or form.party_size.data is None:
         return {"times": [], "problem": None}
@@ -168,7 +228,8 @@ def _availability(restaurant: Restaurant, schedule, form: AvailabilityForm, now:
                      num=schedule.max_online_party))
     if problem:
         return {"times": [], "problem": problem}
-    times = free_times(db.session, restaurant, schedule, day, party, now, ignore=ignore)
+    times = free_times(db.session, restaurant, schedule, day, party, now, ignore=ignore,
+                       holder=holder)
     if not times:
         is_today = day == local_today(schedule, now)
         if is_today and _online_closed_today(schedule, day, party, now):
@@ -249,7 +310,9 @@ def _asked_time() -> str:
 
 def _booking_context(restaurant: Restaurant, *, availability: AvailabilityForm | None = None,
                      booking: BookingForm | None = None, alternatives=None, later=None,
-                     notice: str | None = None, now=None, schedule=None) -> dict:
+                     notice: str | None = None, now=None, schedule=None,
+                     holding: bool = True) -> dict:
+    """``holding``: the page places holds (the embed, which has no session, does not)."""
     now = now or utcnow()
     schedule = schedule or load_schedule(db.session, restaurant)
     # The htmx fragment of a GET shows only the times: skip the date picker (a label per
@@ -261,7 +324,9 @@ def _booking_context(restaurant: Restaurant, *, availability: AvailabilityForm |
     if availability is None:
         availability = _availability_form(schedule, now, first_bookable_day(schedule, dates, now),
                                           DEFAULT_PARTY)
-    state = _availability(restaurant, schedule, availability, now)
+    holding = holding and restaurant.hold_minutes > 0
+    state = _availability(restaurant, schedule, availability, now,
+                          holder=_holder_hash() if holding else "")
     if booking is None:
         booking = BookingForm(formdata=None)
         booking.time.data = _asked_time()
@@ -279,7 +344,11 @@ def _booking_context(restaurant: Restaurant, *, availability: AvailabilityForm |
                 # JavaScript (writes nothing), and the page whose GET shows times.
                 action=url_for("public.book", slug=slug),
                 show_url=url_for("public.show_times", slug=slug),
-                times_url=url_for("public.restaurant_page", slug=slug))
+                times_url=url_for("public.restaurant_page", slug=slug),
+                # With JavaScript, picking a time posts here (the hold status shows).
+                hold_url=url_for("public.hold", slug=slug) if holding else None,
+                hold_note=_hold_note(restaurant, schedule, now)
+                if holding and not fragment else None)
 
 
 def _render_booking(restaurant: Restaurant, status: int = 200, **options):
@@ -373,7 +442,7 @@ def book(slug: str):
                                        form.notes.data or ""),
             source="online", actor="guest", now=now, policy=write.policy,
             after_write=write.after_write, schedule=schedule, tables=setup.tables,
-            language=language())
+            language=language(), hold=_hold_token(restaurant) or None)
     except SlotTaken as error:
         _apply_error(form, error)
         same_day, later = _split_alternatives(error.alternatives, form.date.data, schedule)
@@ -382,11 +451,60 @@ def book(slug: str):
         _apply_error(form, error)
         return again(error.http_status)
     write.committed()
+    if _hold_token(restaurant):
+        _keep_hold(restaurant, None)  # converted by the booking
     # The writer issued the token the e-mail carries (see MailWriter); it is the one that works.
     token = write.manage_token or result.manage_token
     flash(_("Your table is booked. We have sent a confirmation e-mail with this private link."),
           "booked")
     return _redirect(url_for("public.manage", slug=slug, token=token))
+
+
+@bp.post("/r/<slug>/hold")
+@hold_limit
+def hold(slug: str):
+    """The guest picked a time (htmx, on the radio's change): hold its table while they
+    type. Answers the hold status; when the time was just taken, the whole form with the
+    nearest free times, as a refused booking does. Without JavaScript nothing posts here."""
+    restaurant = _restaurant(slug)
+    now = utcnow()
+    schedule = restaurant_setup(db.session, restaurant).schedule
+    form = HoldForm()
+    if _stale_choice(request.form, schedule) or not form.validate():
+        return current_app.make_response(("", 204))  # the times are changing: no hold yet
+    wall = form.time.wall_time
+    assert wall is not None  # the form validated: the time is HH:MM
+    starts_at = resolve_start(schedule, form.date.data, wall, form.party_size.data,
+                              form.time.utc_offset)
+    try:
+        placed = holds.place(db.session, restaurant, starts_at=starts_at,
+                             party_size=form.party_size.data, holder=_holder(create=True),
+                             now=now)
+    except SlotTaken as error:
+        # The guest moved on from their earlier pick (the engine keeps it on a refusal).
+        earlier = _hold_token(restaurant)
+        if earlier:
+            holds.release(db.session, restaurant, earlier)
+            _keep_hold(restaurant, None)
+        booking = BookingForm()  # what was typed, kept (not validated: not done yet)
+        availability = AvailabilityForm(request.form, meta={"csrf": False})
+        availability.validate()
+        _apply_error(booking, error)
+        same_day, later = _split_alternatives(error.alternatives, form.date.data, schedule)
+        response = _render_booking(restaurant, error.http_status, availability=availability,
+                                   booking=booking, alternatives=same_day, later=later,
+                                   now=now, schedule=schedule)
+        response.headers["HX-Retarget"] = "#booking"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    except BookingError as error:
+        return render_template("partials/public_book_hold.html", hold_note=None,
+                               hold_problem=guest_error(error))
+    _keep_hold(restaurant, placed.token)
+    return render_template("partials/public_book_hold.html", hold_problem=None,
+                           hold_note=_("We are holding a table for you until %(time)s.",
+                                       time=clock_time(placed.expires_at.astimezone(
+                                           schedule.zone))))
 
 
 def _split_alternatives(moments, day: dt.date, schedule):

@@ -93,6 +93,9 @@ class RestaurantSettings:
     reminder_hours: int = 24
     # Guests may change or cancel online until this many hours before the start.
     cancel_cutoff_hours: int = 0
+    # Minutes a guest's picked time is held for them while they type (booking/holds.py);
+    # 0: no holds.
+    hold_minutes: int = 7
     # ISO 3166 code: the default region of guests' phone numbers ("": none).
     country: str = ""
     email: str = ""
