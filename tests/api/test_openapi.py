@@ -8,7 +8,7 @@ from jsonschema import Draft202012Validator
 from tests.api.conftest import API
 from webapp.api.formschema import field_schema, form_schema
 from webapp.owner.forms import TableForm
-from webapp.public.forms import BookingForm
+from webapp.public.forms import HeldBookingForm
 
 METHODS = {"get", "post", "patch", "delete"}
 
@@ -61,7 +61,9 @@ def test_operations_declare_auth_and_problem_answers(document):
 def test_request_schemas_come_from_the_page_forms(app, document):
     """Same fields, same required set, same limits as the forms the pages validate with."""
     with app.test_request_context():
-        booking_form = BookingForm(formdata=None, meta={"csrf": False})
+        # The guest booking form, with the hold it may name (the page keeps that in its
+        # session instead).
+        booking_form = HeldBookingForm(formdata=None, meta={"csrf": False})
         expected = form_schema(booking_form)
         assert set(expected["properties"]) == {f.name for f in booking_form if f.name != "csrf_token"}
         assert expected["properties"]["name"]["maxLength"] == booking_form.name.validators[1].max

@@ -18,7 +18,7 @@ from ..extensions import db, limiter
 from ..models import OpeningHours, SpecialDay
 from ..owner.forms import OwnerReservationForm
 from ..owner.inputs import new_booking
-from ..public.forms import AvailabilityForm, BookingForm
+from ..public.forms import AvailabilityForm, HeldBookingForm
 from ..replica import replica_reads
 from . import representations as rep
 from .auth import REALM, actor, has_valid_token, owner_of, restaurant_by_slug
@@ -95,9 +95,9 @@ def _refuse_owner_fields_without_token() -> None:
     """The document offers the owner's form (phone booking, walk-in) as the body for
     callers with the restaurant's API token: an anonymous body using its fields lacks
     that token (401, as the document says), it is no misspelt guest booking (422)."""
-    owner_only = sorted(name for name in request_data(BookingForm)
+    owner_only = sorted(name for name in request_data(HeldBookingForm)
                         if _is_field(OwnerReservationForm, name)
-                        and not _is_field(BookingForm, name))
+                        and not _is_field(HeldBookingForm, name))
     if owner_only:
         raise ApiError(401, f"{', '.join(owner_only)}: the owner's booking fields need the "
                             "restaurant's API token.", code="unauthorized",
@@ -107,14 +107,15 @@ def _refuse_owner_fields_without_token() -> None:
 @bp.post("/restaurants/<slug>/reservations")
 @limiter.limit(public_write_limit, exempt_when=has_valid_token)
 @documented(summary="Book a table", tag="Public", auth="optional", scope="bookings",
-            body=lambda: BookingForm,
+            body=lambda: HeldBookingForm,
             alternative_body=lambda: OwnerReservationForm, body_defaults=True,
             rate_limited=True, idempotent=True,
             description="A guest's booking (the online rules apply) or, with the restaurant's "
                         "API token, a phone booking or walk-in (OwnerReservationForm: any time "
                         "within the hours, a chosen table, a walk-in starts now). Answers with "
                         "the reservation and the guest's private manage token, shown only "
-                        "this once.",
+                        "this once. A guest's booking may name its `hold` (POST …/holds): "
+                        "the held tables are booked first and the hold ends.",
             responses={201: RESERVATION},
             links={**{name: {"token": "$response.body#/manage_token"} for name in (
                 "guest_reservation", "change_guest_reservation", "cancel_guest_reservation")},
@@ -129,7 +130,7 @@ def create_reservation(slug: str):
     schedule = setup.schedule  # read now: after the commit it would cost a query
     if token is None:
         _refuse_owner_fields_without_token()
-        form = bind(BookingForm)
+        form = bind(HeldBookingForm)
         wall = form.time.wall_time
         assert wall is not None  # bind() validated the form: the time is HH:MM
         starts_at = start_from_wall_time(schedule, form.date.data, wall,
@@ -140,7 +141,7 @@ def create_reservation(slug: str):
             guest=service.GuestDetails(form.name.data, form.email.data, form.phone.data,
                                        form.notes.data or ""),
             source="api", actor="guest", policy=write.policy, after_write=write.after_write,
-            schedule=schedule, tables=setup.tables)
+            schedule=schedule, tables=setup.tables, hold=form.hold.data or None)
         write.committed()
         manage_token = write.manage_token or result.manage_token
         reservation, table_name = result.reservation, result.table_name
