@@ -94,17 +94,18 @@ def create_hold(slug: str):
         names = {t.id: t.name for t in restaurant_setup(db.session, restaurant).tables}
         body["tables"] = [{"id": tid, "name": names.get(tid, "")} for tid in placed.table_ids]
     # Its address is the one a DELETE lets it go at.
-    return json_response(body, 201, url_for("api.delete_hold", slug=slug, hold_id=placed.token))
+    return json_response(body, 201, url_for("api.delete_hold", slug=slug, hold=placed.token))
 
 
-@bp.delete("/restaurants/<slug>/holds/<hold_id>")
+# The path names the hold by its token ("hold", not "hold_id": ids in paths are integers).
+@bp.delete("/restaurants/<slug>/holds/<hold>")
 @limiter.limit(public_write_limit, exempt_when=has_valid_token)
 @documented(summary="Let a hold go", tag="Public", rate_limited=True,
             description="Frees the held tables at once (the guest changed their mind); the "
                         "hold's id is the key, no token needed.",
             responses={204: (None, "Released."), 404: ("Problem", "No such hold.")})
-def delete_hold(slug: str, hold_id: str):
+def delete_hold(slug: str, hold: str):
     restaurant = restaurant_by_slug(slug)
-    if len(hold_id) > HOLD_TOKEN_MAX or not holds.release(db.session, restaurant, hold_id):
+    if len(hold) > HOLD_TOKEN_MAX or not holds.release(db.session, restaurant, hold):
         raise not_found("There is no hold with this id (it may have been booked).")
     return "", 204
