@@ -68,8 +68,9 @@ def _join_some(session: Session, restaurant: Restaurant) -> None:
     if session.scalar(select(TableCombination.id)
                       .where(TableCombination.restaurant_id == restaurant.id).limit(1)):
         return
-    tables = dict(session.execute(select(DiningTable.name, DiningTable.id)
-                                  .where(DiningTable.restaurant_id == restaurant.id)).all())
+    tables: dict[str, int] = dict(session.execute(
+        select(DiningTable.name, DiningTable.id)
+        .where(DiningTable.restaurant_id == restaurant.id)).tuples().all())
     for names in JOINED:
         if all(name in tables for name in names):
             try:
