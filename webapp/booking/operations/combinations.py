@@ -149,9 +149,11 @@ def resolved(session: AnySession, restaurant: Restaurant, details: CombinationDe
 
 def _lock_restaurant(session: AnySession, restaurant: Restaurant) -> None:
     # Two owners saving combinations at once are taken one after the other, so the
-    # "same tables" check (no constraint can say it) sees the other's commit.
+    # "same tables" check (no constraint can say it) sees the other's commit. NO KEY
+    # UPDATE (the lock the set-up stamp trigger's UPDATE takes anyway): bookings, whose
+    # foreign key takes KEY SHARE on the restaurant row, are not held up.
     session.execute(select(Restaurant.id).where(Restaurant.id == restaurant.id)
-                    .with_for_update())
+                    .with_for_update(key_share=True))
 
 
 def _members(restaurant: Restaurant, tables: Sequence[DiningTable]) -> list[CombinationTable]:
