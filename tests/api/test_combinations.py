@@ -103,3 +103,15 @@ def test_reading_needs_read_and_writing_setup(client, session, restaurant):
     assert made.status_code == 201
     assert client.get(BASE, headers=read_only).status_code == 200
     assert_problem(client.delete(f"{BASE}/{made.json['id']}", headers=read_only), 403)
+
+
+def test_an_id_beyond_the_databases_integer_is_no_table(client, restaurant, auth):
+    # Schemathesis found it: 125526057480 reached the query and PostgreSQL refused (500).
+    for body in ({"tables": [restaurant.tables[0].id, 125526057480]},
+                 {"tables": [restaurant.tables[0].id, -1]}):
+        answer = assert_problem(client.post(BASE, headers=auth, json=body), 422, "tables")
+        assert answer["errors"]["tables"] == [ops.TABLE_UNKNOWN]
+    schema = client.get(f"{API}/openapi.json").json["paths"][
+        "/restaurants/{slug}/table-combinations"]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]["properties"]["tables"]["items"]
+    assert (schema["minimum"], schema["maximum"]) == (0, 2**31 - 1)

@@ -14,7 +14,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectMultipleField, StringField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, ValidationError
 
 from ..booking.operations import combinations as ops
 from ..booking.operations.setup import SetupRefused
@@ -44,11 +44,14 @@ class TablesField(SelectMultipleField):
     is the operation's question (one refusal for both doors), not the field's."""
 
     json_shapes = ("array",)
-    json_schema = {"type": "array", "items": {"type": "integer"}, "minItems": 2,
-                   "maxItems": 3, "uniqueItems": True}
+    json_schema = {"type": "array", "items": {"type": "integer", "minimum": 0,
+                                              "maximum": ops.MAX_ID},
+                   "minItems": 2, "maxItems": 3, "uniqueItems": True}
 
     def pre_validate(self, form: Any) -> None:
-        pass
+        # An id no row can have (the database's integer) is no table of this restaurant.
+        if any(not 0 <= value <= ops.MAX_ID for value in self.data or ()):
+            raise ValidationError(_l("No such table at this restaurant."))
 
 
 class CombinationForm(OwnerForm):

@@ -27,6 +27,7 @@ from .setup import AnySession, SetupRefused
 
 MIN_TABLES, MAX_TABLES = 2, 3
 NAME_MAX = 120
+MAX_ID = 2**31 - 1  # the database's integer: no row has a larger id
 
 # The refusals (fixed English: the dashboard looks each up by it, owner/combinations.py).
 TABLE_COUNT = "Choose 2 or 3 tables to join."
@@ -74,6 +75,8 @@ def _tables_of(session: AnySession, restaurant: Restaurant,
         raise SetupRefused(TABLE_COUNT, field="tables")
     if len(set(table_ids)) != len(table_ids):
         raise SetupRefused(TABLE_TWICE, field="tables")
+    if any(not 0 <= table_id <= MAX_ID for table_id in table_ids):
+        raise SetupRefused(TABLE_UNKNOWN, field="tables")
     rows = list(session.scalars(select(DiningTable).where(
         DiningTable.restaurant_id == restaurant.id, DiningTable.id.in_(table_ids))))
     if len(rows) != len(table_ids):
