@@ -5,7 +5,10 @@ through their statuses at random (as a guest and as the owner), and after every
 step checks that the database holds exactly what the model predicts, that no
 table holds two overlapping active reservations (a booking on joined tables holds each of
 them), and that dinner's pace (PACE covers starting per 15 minutes) is kept unless the
-owner chose to go over it. The model is deliberately naive:
+owner chose to go over it. Two guests also hold tables while they type (booking/holds.py)
+and book with their hold, while the clock moves on: a live hold blocks everyone but its
+holder, an expired one nobody, and no two live holds (nor a live hold and an active
+booking) ever share a table. The model is deliberately naive:
 lists and interval arithmetic, no SQL, no slot generator.
 
 Runs on both backends (the ``app`` fixture): PostgreSQL and SQLite.
@@ -29,11 +32,12 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select, update
 
+from tests.clock import fixed_now
 from tests.factories import future_day, join_tables, local, make_restaurant
-from webapp.booking import service
+from webapp.booking import holds, service
 from webapp.booking.errors import BookingError
 from webapp.extensions import db
-from webapp.models import OpeningHours, Reservation
+from webapp.models import Hold, OpeningHours, Reservation
 
 TABLES = (("A", 2), ("B", 4), ("C", 6))  # position = index
 # The combinations (tables in the owner's order, smallest and largest party), position =
@@ -57,6 +61,12 @@ ACTIVE = ("booked", "seated")
 PACE = 3
 PACED = ("booked", "seated", "completed")
 OVER_PACE = {"pace": "Booked over the pace"}
+HOLDERS = (0, 1)  # two guests' browser sessions
+HOLD_MINUTES = 7  # the restaurant's default
+
+
+def holder_identity(holder: int) -> str:
+    return f"browser-{holder}"
 
 
 def turn(party: int) -> int:
@@ -77,6 +87,16 @@ class Booking:
         return self.status in ACTIVE
 
 
+@dataclass(frozen=True)
+class HeldTables:
+    token: str
+    tables: tuple[str, ...]
+    start: dt.datetime
+    end: dt.datetime
+    party: int
+    expires: dt.datetime
+
+
 def same_guest(a: int, b: int) -> bool:
     ga, gb = GUESTS[a].normalised(), GUESTS[b].normalised()
     return bool((ga.email and ga.email == gb.email) or (ga.phone and ga.phone == gb.phone))
@@ -95,6 +115,12 @@ class BookingModel:
         self.bookings: dict[int, Booking] = {}
         # Dinner slots the owner filled over the pace on purpose.
         self.over_pace: set[dt.datetime] = set()
+        self.now = fixed_now()
+        self.holds: dict[int, HeldTables] = {}  # holder -> their (latest) hold
+
+    def live_holds(self, but: int | None = None) -> list[HeldTables]:
+        """Holds not yet expired, but ``but``'s (a holder's own block nothing for them)."""
+        return [h for holder, h in self.holds.items() if holder != but and h.expires > self.now]
 
     def paced(self, start: dt.datetime) -> bool:
         return self.at("18:00") <= start < self.at("23:00")
@@ -116,9 +142,14 @@ class BookingModel:
                 return True
         return False
 
-    def taken(self, table: str, start, end, ignore: int | None = None) -> bool:
+    def taken(self, table: str, start, end, ignore: int | None = None,
+              holder: int | None = None) -> bool:
+        """An active stay (but ``ignore``) or a live hold (but ``holder``'s) overlaps."""
         return any(b.active and table in b.tables and rid != ignore
-                   and overlaps(b.start, b.end, start, end) for rid, b in self.bookings.items())
+                   and overlaps(b.start, b.end, start, end)
+                   for rid, b in self.bookings.items()) or any(
+            table in h.tables and overlaps(h.start, h.end, start, end)
+            for h in self.live_holds(but=holder))
 
     def guest_busy(self, guest: int, start, end, ignore: int | None = None) -> bool:
         return any(b.active and rid != ignore and same_guest(b.guest, guest)
@@ -139,9 +170,9 @@ class BookingModel:
             placements.insert(0, prefer)
         return placements
 
-    def place(self, party: int, table: str | None, start, end, guest: int,
-              ignore: int | None = None, prefer: tuple[str, ...] | None = None
-              ) -> tuple[set[str], tuple[str, ...] | None]:
+    def place(self, party: int, table: str | None, start, end, guest: int | None,
+              ignore: int | None = None, prefer: tuple[str, ...] | None = None,
+              holder: int | None = None) -> tuple[set[str], tuple[str, ...] | None]:
         """(the errors any of which may be raised, the tables it goes to if none)."""
         errors = set()
         if table is not None:
@@ -152,24 +183,26 @@ class BookingModel:
         if not candidates:
             errors.add("NoSuitableTable")
         free = [p for p in candidates
-                if not any(self.taken(t, start, end, ignore) for t in p)]
+                if not any(self.taken(t, start, end, ignore, holder) for t in p)]
         if candidates and not free:
             errors.add("SlotTaken")
-        if self.guest_busy(guest, start, end, ignore):
+        if guest is not None and self.guest_busy(guest, start, end, ignore):
             errors.add("GuestAlreadyBooked")
         return errors, (free[0] if free and not errors else None)
 
 
 class BookingMachine(RuleBasedStateMachine):
-    def __init__(self, app) -> None:
+    def __init__(self, app, clock) -> None:
         super().__init__()
         self.app = app
+        self.clock = clock
         self.session = db.session
 
     @initialize()
     def open_restaurant(self):
         # A new restaurant per example (cheaper than emptying the database each time):
-        # everything the model checks is scoped to it.
+        # everything the model checks is scoped to it. Each starts at the same instant.
+        self.clock.set(fixed_now())
         self.restaurant = make_restaurant(
             self.session, tables=list(TABLES), turn_times={str(k): v for k, v in TURN.items()},
             max_online_party=MAX_ONLINE, slot_interval_minutes=15)
@@ -322,6 +355,60 @@ class BookingMachine(RuleBasedStateMachine):
         else:
             assert kind in expected, (kind, expected, result)
 
+    # ------------------------------------------------------------------ holds
+
+    @rule(party=st.integers(1, 8), hour=st.sampled_from(HOURS), holder=st.sampled_from(HOLDERS))
+    def guest_holds(self, party, hour, holder):
+        start = self.model.at(hour)
+        end = start + dt.timedelta(minutes=turn(party))
+        if party > MAX_ONLINE:
+            expected, goes_to = {"PartyTooLarge"}, None
+        elif not self.model.in_service(start, party):
+            expected, goes_to = {"OutsideOpeningHours", "StayPastClosing"}, None
+        else:
+            # Holds check no guest; the holder's own earlier hold blocks nothing.
+            expected, goes_to = self.model.place(party, None, start, end, None, holder=holder)
+            expected |= self._pace_refusal(start, party, False)
+        kind, result = self.outcome(lambda: holds.place(
+            self.session, self.restaurant, starts_at=start, party_size=party,
+            holder=holder_identity(holder)))
+        if not expected:
+            assert kind == "ok", (result, goes_to)
+            assert {self.table_names[t] for t in result.table_ids} == set(goes_to), result
+            self.model.holds[holder] = HeldTables(
+                result.token, goes_to, start, end, party,
+                self.model.now + dt.timedelta(minutes=HOLD_MINUTES))
+        else:
+            assert kind in expected, (kind, expected, result)
+
+    @precondition(lambda self: self.model.holds)
+    @rule(data=st.data(), guest=st.integers(0, len(GUESTS) - 1))
+    def guest_books_with_the_hold(self, data, guest):
+        holder = data.draw(st.sampled_from(sorted(self.model.holds)))
+        held = self.model.holds[holder]
+        # The held tables first; the holder's own hold (expired or not) blocks nothing,
+        # others' live holds and every booking do.
+        expected, goes_to = self.model.place(held.party, None, held.start, held.end, guest,
+                                             prefer=held.tables, holder=holder)
+        expected |= self._pace_refusal(held.start, held.party, False)
+        kind, result = self.outcome(lambda: service.book(
+            self.session, self.restaurant, starts_at=held.start, party_size=held.party,
+            guest=GUESTS[guest], source="online", hold=held.token))
+        if not expected:
+            assert kind == "ok", (result, goes_to)
+            reservation = result.reservation
+            assert self.tables_of(reservation.id) == goes_to
+            self.model.bookings[reservation.id] = Booking(goes_to, held.start, held.end,
+                                                          held.party, "booked", guest)
+            del self.model.holds[holder]  # converted in the booking's transaction
+        else:
+            assert kind in expected, (kind, expected, result)
+
+    @rule(minutes=st.sampled_from([1, 3, 6, 8]))
+    def time_passes(self, minutes):
+        self.clock.advance(minutes=minutes)
+        self.model.now += dt.timedelta(minutes=minutes)
+
     # ------------------------------------------------------------------ the pace
 
     def _pace_refusal(self, start, party, over_pace: bool, ignore: int | None = None) -> set:
@@ -372,13 +459,34 @@ class BookingMachine(RuleBasedStateMachine):
         for start in {b.start for b in self.model.bookings.values()}:
             if self.model.paced(start) and start not in self.model.over_pace:
                 assert self.model.covers_at(start) <= PACE, start
+        self._holds_match_the_model(active)
         self.session.rollback()  # end the read: the service owns its transactions
+
+    def _holds_match_the_model(self, active: list[Reservation]) -> None:
+        now = self.model.now
+        live = self.session.scalars(select(Hold).where(
+            Hold.restaurant_id == self.restaurant_id, Hold.expires_at > now)).all()
+        actual: dict[str, tuple] = {}
+        for h in live:
+            tables, *stay = actual.get(h.holder_hash, (frozenset(), h.starts_at, h.ends_at))
+            actual[h.holder_hash] = (tables | {self.table_names[h.table_id]}, *stay)
+        expected = {holds.holder_hash(holder_identity(holder)):
+                    (frozenset(h.tables), h.start, h.end)
+                    for holder, h in self.model.holds.items() if h.expires > now}
+        assert actual == expected
+        for h in live:  # a live hold shares its table with no other hold, nor a stay
+            for other in live:
+                if other.id != h.id and other.table_id == h.table_id:
+                    assert not overlaps(h.starts_at, h.ends_at, other.starts_at, other.ends_at)
+            for r in active:
+                if r.table_id == h.table_id:
+                    assert not overlaps(h.starts_at, h.ends_at, r.starts_at, r.ends_at), (h, r)
 
 
 @pytest.mark.slow
-def test_service_agrees_with_the_reference_model(app, session):
+def test_service_agrees_with_the_reference_model(app, session, clock):
     run_state_machine_as_test(
-        lambda: BookingMachine(app),
+        lambda: BookingMachine(app, clock),
         settings=settings(max_examples=30, stateful_step_count=15, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow,
                                                  HealthCheck.function_scoped_fixture]),
