@@ -58,6 +58,53 @@
       askHold();
     }
   });
+  // A hold and the booking must not cross. The booking names the session's hold, so a
+  // hold still in flight when the guest confirms is waited for (the booking then converts
+  // it); and once they confirmed, no new hold is sent: one arriving after the booking
+  // would hold a second table for nobody until it expires (and be cut off by the page
+  // leaving). A refused booking or hold leaves the guest on the page, picking again.
+  var holdInFlight = false;
+  var bookingSent = false;
+  var waitingBooking = null;
+  function isHold(elt) { return elt && elt.id === "hold-status"; }
+  function isBooking(elt) { return elt && elt.id === "booking" && elt.tagName === "FORM"; }
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
+    if (isHold(elt) && bookingSent) {
+      event.preventDefault();
+    } else if (isBooking(elt) && event.detail.verb === "post") {
+      bookingSent = true;
+      if (holdInFlight) {
+        event.preventDefault();
+        waitingBooking = event.detail.issueRequest;
+      }
+    }
+  });
+  // Followed on the request itself: an answer may replace the element that sent it (a
+  // refused hold swaps in the whole form), and then htmx's events no longer reach here.
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var elt = event.detail.elt;
+    var xhr = event.detail.xhr;
+    if (isHold(elt)) {
+      holdInFlight = true;
+      xhr.addEventListener("loadend", function () {
+        holdInFlight = false;
+        var send = waitingBooking;
+        waitingBooking = null;
+        if (xhr.status === 409) {
+          // The time was just taken: the answer is the form again, with the nearest free
+          // times. The guest picks one; the booking they sent for the old time is dropped.
+          bookingSent = false;
+        } else if (send) {
+          send(true);
+        }
+      });
+    } else if (isBooking(elt)) {
+      xhr.addEventListener("loadend", function () {
+        bookingSent = xhr.status > 0 && Boolean(xhr.getResponseHeader("HX-Redirect"));
+      });
+    }
+  });
   // New times for a new date or party, the guest's time still picked: hold it there.
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "times") {

@@ -52,3 +52,78 @@ def test_pick_a_time_the_hold_shows_then_book(live_server, page, session, clock,
     page.wait_for_url("**/r/bistro/b/**")
     assert count(session, Reservation) == 1 and count(session, Hold) == 0
     assert problems == []
+
+
+# Counts, in the page, the hold and booking requests htmx was asked to make ("asked", at
+# htmx:confirm) and the ones it sent (htmx:beforeSend): a hold asked but not sent was held
+# back by public.js.
+COUNT_REQUESTS = """() => {
+  window.counted = {holdAsked: 0, holdSent: 0, bookingAsked: 0, bookingSent: 0};
+  const kind = (elt) => elt.id === "hold-status" ? "hold" : elt.id === "booking" ? "booking" : "";
+  document.addEventListener("htmx:confirm", (e) => {
+    const k = kind(e.detail.elt); if (k) window.counted[k + "Asked"]++;
+  });
+  document.addEventListener("htmx:beforeSend", (e) => {
+    const k = kind(e.detail.elt); if (k) window.counted[k + "Sent"]++;
+  });
+}"""
+
+
+def held_routes(page, pattern: str) -> list:
+    """Requests to ``pattern`` are kept waiting (each is let go by ``.continue_()``)."""
+    waiting: list = []
+    page.route(pattern, lambda route: waiting.append(route))
+    return waiting
+
+
+def wait_until(page, condition) -> None:
+    """Let Playwright deliver its events until ``condition()`` holds (10 s at most)."""
+    for _ in range(500):
+        if condition():
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError("the condition never held")
+
+
+def test_no_hold_is_sent_once_the_guest_confirmed(live_server, page, session):
+    """The guest confirms within the hold's 300 ms debounce: the hold, due while the booking
+    is on its way, is not sent, so no second table is held for nobody after the booking."""
+    make_restaurant(session, slug="bistro", name="Bistro Blau", tables=[("T1", 2), ("T2", 4)])
+    problems = watch_for_errors(page)
+    page.goto(f"{live_server.url}/r/bistro?date={future_day().isoformat()}&party_size=2")
+    page.evaluate(COUNT_REQUESTS)
+    bookings = held_routes(page, "**/r/bistro/book")
+    fill_details(page)
+    pick_time(page, "19:00")
+    page.get_by_role("button", name="Confirm booking").click()
+    # The debounced hold came due while the booking is on its way.
+    wait_until(page, lambda: page.evaluate("window.counted.holdAsked") >= 1)
+    assert page.evaluate("window.counted") == {
+        "holdAsked": 1, "holdSent": 0, "bookingAsked": 1, "bookingSent": 1}
+    wait_until(page, lambda: bookings)
+    bookings[0].continue_()
+    page.wait_for_url("**/r/bistro/b/**")
+    assert count(session, Reservation) == 1 and count(session, Hold) == 0
+    assert problems == []
+
+
+def test_a_booking_waits_for_the_hold_in_flight_and_converts_it(live_server, page, session):
+    """The guest confirms while their hold is on its way: the booking waits for it and
+    names it, so the held table is booked and the hold is gone (not left on another table,
+    which a booking sent alongside would leave)."""
+    make_restaurant(session, slug="bistro", name="Bistro Blau", tables=[("T1", 2), ("T2", 4)])
+    problems = watch_for_errors(page)
+    page.goto(f"{live_server.url}/r/bistro?date={future_day().isoformat()}&party_size=2")
+    page.evaluate(COUNT_REQUESTS)
+    hold_requests = held_routes(page, "**/r/bistro/hold")
+    fill_details(page)
+    pick_time(page, "19:00")
+    wait_until(page, lambda: page.evaluate("window.counted.holdSent") >= 1)
+    page.get_by_role("button", name="Confirm booking").click()
+    wait_until(page, lambda: page.evaluate("window.counted.bookingAsked") >= 1)
+    assert page.evaluate("window.counted.bookingSent") == 0  # waits for the hold
+    wait_until(page, lambda: hold_requests)
+    hold_requests[0].continue_()
+    page.wait_for_url("**/r/bistro/b/**")
+    assert count(session, Reservation) == 1 and count(session, Hold) == 0
+    assert problems == []
