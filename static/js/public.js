@@ -76,7 +76,16 @@
       bookingSent = true;
       if (holdInFlight) {
         event.preventDefault();
-        waitingBooking = event.detail.issueRequest;
+        var issue = event.detail.issueRequest;
+        waitingBooking = issue;
+        // A guest's confirm is never lost: should the hold's answer not come back (a
+        // stalled network), the booking goes anyway after a few seconds.
+        window.setTimeout(function () {
+          if (waitingBooking === issue) {
+            waitingBooking = null;
+            issue(true);
+          }
+        }, 3000);
       }
     }
   });
