@@ -12,6 +12,7 @@
 // the grid refreshes itself (HX-Trigger). Reads only data-* attributes:
 //   .day-grid[data-day]           the service date the grid shows
 //   .booking[data-move-url]       data-table, data-time, data-version, data-party,
+//                                 data-tables (a joined booking's tables),
 //                                 data-minutes: the move form's present values
 //   .table-row[data-table]        a drop target's table (its row)
 //   .slot[data-col][data-time]    the wall time of each column (the covers row): a
@@ -98,13 +99,22 @@
     var time = timeOf(cell, grid);
     if (!time) { return; }
     if (table === block.dataset.table && time === block.dataset.time) { return; }
+    var values = {
+      date: grid.dataset.day, time: time, table: table,
+      party_size: block.dataset.party, duration_minutes: block.dataset.minutes,
+      version: block.dataset.version, notify_guest: "y"
+    };
+    // A joined booking (data-tables: its tables, the first holding it) dropped on one of
+    // its own tables moves in time and keeps them all; on another table it moves there
+    // alone (the server refuses when that table is too small or taken).
+    var joined = block.dataset.tables ? block.dataset.tables.split(" ") : [];
+    if (joined.indexOf(table) >= 0) {
+      if (time === block.dataset.time) { return; }
+      values.table = joined[0];
+      values.table_ids = block.dataset.tables;
+    }
     window.htmx.ajax("POST", block.dataset.moveUrl, {
-      target: "#panel", swap: "innerHTML", source: block,
-      values: {
-        date: grid.dataset.day, time: time, table: table,
-        party_size: block.dataset.party, duration_minutes: block.dataset.minutes,
-        version: block.dataset.version, notify_guest: "y"
-      }
+      target: "#panel", swap: "innerHTML", source: block, values: values
     });
   });
 

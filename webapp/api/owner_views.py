@@ -12,6 +12,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from .. import writes
+from ..booking import service
 from ..booking.availability import day_grid, load_schedule
 from ..booking.operations import deactivation
 from ..booking.operations import reservations as reservation_ops
@@ -39,7 +40,7 @@ from ..owner.inputs import filters_of, guest_of, move_of
 from . import representations as rep
 from .auth import actor, owner_restaurant
 from .blueprint import bp
-from .bodies import as_form_values, bind, bind_query, form_defaults
+from .bodies import as_form_values, bind, bind_query, form_defaults, request_data
 from .common import json_response
 from .errors import ApiError, not_found
 from .idempotency import idempotent
@@ -437,11 +438,16 @@ def move_reservation(slug: str, reservation_id: int):
     restaurant, token = owner_restaurant(slug)
     row = _reservation(restaurant, reservation_id)
     schedule = reservation_ops.schedule_of(db.session, restaurant)
-    # What GET answers, so that sending back what was read moves nothing.
+    # What GET answers, so that sending back what was read moves nothing: a booking on
+    # joined tables keeps them unless the body says where (a table, tables, a combination).
+    held = service.tables_of(db.session, row)
     current = as_form_values({"date": reservation_ops.service_date(schedule, row),
                               "time": reservation_ops.wall_time(schedule, row),
                               "table": row.table_id, "party_size": row.party_size,
                               "version": row.version, "notify_guest": True})
+    sent = request_data(MoveReservationForm)
+    if len(held) > 1 and not {"table", "table_ids", "combination"} & set(sent):
+        current["table_ids"] = [str(t) for t in held]
     form = bind(MoveReservationForm, current=current, restaurant_id=restaurant.id)
     moved = reservation_ops.move(
         db.session, restaurant, writes.context(restaurant, actor(token)), row.id,

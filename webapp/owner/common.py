@@ -95,7 +95,8 @@ def apply_booking_error(form: FlaskForm, error: BookingError) -> None:
 
 HISTORY_LABELS = {
     "starts_at": _l("start"), "ends_at": _l("end"), "party_size": _l("party"),
-    "table_id": _l("table"), "table": _l("table"), "guest_name": _l("name"),
+    "table_id": _l("table"), "table": _l("table"), "tables": _l("tables"),
+    "guest_name": _l("name"),
     "guest_email": _l("e-mail"), "guest_phone": _l("phone"), "notes": _l("notes"),
     "status": _l("status"), "source": _l("source"),
 }
@@ -111,6 +112,8 @@ def describe_changes(changes: dict[str, Any], tables: dict[int, str], restaurant
             return "—"
         if key == "table_id":
             return tables.get(value, f"#{value}")
+        if key == "tables" and isinstance(value, list):  # joined tables: "Roma + Monaco"
+            return " + ".join(tables.get(t, f"#{t}") for t in value)
         if key in ("starts_at", "ends_at") and isinstance(value, str):
             try:
                 local = dt.datetime.fromisoformat(value).astimezone(tz)
@@ -128,8 +131,13 @@ def describe_changes(changes: dict[str, Any], tables: dict[int, str], restaurant
         if key == "overrides" and isinstance(value, dict):  # the owner's "anyway", in words
             lines.extend(_("override: %(text)s", text=_(str(text))) for text in value.values())
             continue
+        if key == "tables" and "table" in changes:
+            continue  # made on joined tables: "table" already names them all
         label = str(HISTORY_LABELS.get(key, key))
-        if isinstance(value, list) and len(value) == 2:
+        # A change is [before, after]; the tables a booking was made on are one list.
+        is_change = isinstance(value, list) and len(value) == 2 and (
+            key != "tables" or all(isinstance(v, list) for v in value))
+        if is_change:
             lines.append(f"{label}: {show(key, value[0])} → {show(key, value[1])}")
         else:
             lines.append(f"{label}: {show(key, value)}")

@@ -213,6 +213,23 @@ class RequiredUnlessWalkIn:
             raise StopValidation(self.message)
 
 
+class TableUnlessJoined:
+    """A move names its table, unless it names tables to join or a combination instead
+    (those win: the page's table select keeps the booking's first table meanwhile)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if form.table_ids.data or form.combination.raw_data and str(
+                form.combination.raw_data[0]).strip():
+            field.errors[:] = []
+            raise StopValidation()
+        if not field.raw_data or not str(field.raw_data[0]).strip():
+            field.errors[:] = []
+            raise StopValidation(self.message)
+
+
 class NameUnlessWalkIn:
     """A phone booking needs the guest's name; a walk-in may leave it empty (the
     operation stores a placeholder). A name that is given is checked as any other."""
@@ -512,6 +529,49 @@ class SpecialDayForm(OwnerForm):
 # --------------------------------------------------------------------------- reservations
 
 
+JOIN_MESSAGE = _l("Choose 2 or 3 tables to join.")
+
+
+class JoinedTablesField(SelectMultipleField):
+    """Tables to join for one party, by id: a JSON array in the API, ticked boxes on the
+    page, or one value of ids with spaces between (what the day grid's drag sends to keep a
+    joined booking on its tables). Empty: none (``table`` says where). Which ids are this
+    restaurant's, and whether they take the party, is the booking rules' question."""
+
+    json_shapes = ("array",)
+    json_schema = {"type": "array", "items": {"type": "integer"}, "minItems": 2,
+                   "maxItems": 3, "uniqueItems": True}
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        words = [w for value in valuelist for w in str(value).replace(",", " ").split()]
+        try:
+            self.data = [int(w) for w in words]
+        except ValueError:
+            self.data = []
+            raise ValueError(JOIN_MESSAGE) from None
+
+    def pre_validate(self, form: Any) -> None:
+        ids = self.data or []
+        if ids and not (2 <= len(set(ids)) == len(ids) <= 3):
+            raise StopValidation(str(JOIN_MESSAGE))
+
+    def joined(self) -> tuple[int, ...] | None:
+        return tuple(self.data) if self.data else None
+
+
+def _joined_tables_field() -> JoinedTablesField:
+    return JoinedTablesField(
+        _l("Join tables"), coerce=int, choices=[], validate_choice=False,
+        description=_l("2 or 3 tables joined for the party, instead of one table."))
+
+
+def _combination_field() -> WholeNumberField:
+    return WholeNumberField(
+        _l("Table combination"), validators=[Optional()],
+        description=_l("A table combination's id: its tables joined for the party, instead "
+                       "of one table."))
+
+
 class OwnerReservationForm(OwnerForm):
     """A booking taken by phone, or a walk-in (which starts now, seated)."""
 
@@ -524,6 +584,8 @@ class OwnerReservationForm(OwnerForm):
     party_size = _int_field(_l("party size"), 1, MAX_PARTY, default=2)
     table = WholeNumberField(_l("Table"), validators=[Optional()],
                          description=_l("Empty: the best free table."))
+    table_ids = _joined_tables_field()
+    combination = _combination_field()
     name = StringField(_l("Guest name"), filters=[_strip], validators=[
         NameUnlessWalkIn(_l("Give the guest's name.")), SingleLine(), Length(max=120)])
     email = _email_field()
@@ -566,7 +628,9 @@ class MoveReservationForm(OwnerForm):
     date = DateField(_l("Date"), validators=[InputRequired(_l("Give the date.")), PlausibleDate()])
     time = WallTimeField(_l("Time"), format=TIME_FORMATS,
                          validators=[InputRequired(_l("Give the time."))])
-    table = WholeNumberField(_l("Table"), validators=[InputRequired(_l("Choose a table."))])
+    table = WholeNumberField(_l("Table"), validators=[TableUnlessJoined(_l("Choose a table."))])
+    table_ids = _joined_tables_field()
+    combination = _combination_field()
     party_size = _int_field(_l("party size"), 1, MAX_PARTY)
     duration_minutes = _int_field(_l("length of stay (minutes)"), 5, MAX_STAY_MINUTES, required=False)
     version = WholeNumberField(_l("Version"), widget=HiddenInput(), validators=[

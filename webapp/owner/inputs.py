@@ -29,13 +29,15 @@ def new_booking(form: OwnerReservationForm) -> NewBooking:
         shorten_to_closing=bool(form.shorten_to_closing.data),
         allow_same_guest=bool(form.allow_same_guest.data),
         allow_over_pace=bool(form.allow_over_pace.data),
-        language=form.language.data or None)
+        language=form.language.data or None, table_ids=form.table_ids.joined(),
+        combination_id=form.combination.data)
 
 
 def move_of(form: MoveReservationForm) -> Move:
     return Move(day=form.date.data, time=form.time.data, utc_offset=form.time.utc_offset,
                 table_id=form.table.data, party_size=form.party_size.data,
-                duration_minutes=form.duration_minutes.data)
+                duration_minutes=form.duration_minutes.data, table_ids=form.table_ids.joined(),
+                combination_id=form.combination.data)
 
 
 def filters_of(form: ReservationListForm) -> Filters:

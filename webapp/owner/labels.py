@@ -174,6 +174,7 @@ PATTERNED = (
     N_("“%(entry)s”: give only the site (scheme and host, e.g. %(site)s), no page path."),
     # operations/reservations.py: the booking that holds the table the owner asked for
     N_("%(table)s is taken %(start)s–%(end)s by %(guest)s."),
+    N_("%(table)s is held for a guest who is booking online, until %(time)s."),
     # A status (%(status)s, %(current)s, %(wanted)s) is shown as the dashboard's word.
     N_("A reservation that is %(current)s cannot become %(wanted)s."),
     N_("A %(status)s reservation cannot be changed."),

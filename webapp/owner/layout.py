@@ -58,6 +58,8 @@ class Shown(NamedTuple):
     source: str
     confirmed_at: dt.datetime | None
     version: int
+    # A joined booking's part row (its further table): the booking's id, else None.
+    part_of: int | None
 
 
 SHOWN = tuple(getattr(Reservation, name) for name in Shown._fields)
@@ -143,6 +145,19 @@ class DayLayout:
     first_service_column: int | None = None
     # What the grid's and the list's bookings share in this render, per ref (_Bookings).
     writers: dict[str, _Bookings] = field(default_factory=dict, repr=False, compare=False)
+    # The joined bookings' tables, their first (the booking's row) first, by booking id;
+    # a booking on one table is not in it.
+    joined: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+    def table_names(self, reservation: Shown) -> str:
+        """"Napoli + Milano": every table the booking holds, by name."""
+        names = self.name_of_table
+        held = self.joined.get(reservation.id, (reservation.table_id,))
+        return " + ".join(names.get(t, "") for t in held)
+
+    @functools.cached_property
+    def name_of_table(self) -> dict[int, str]:
+        return {t.id: t.name for t in self.tables}
 
     @property
     def total_covers(self) -> int:
@@ -216,7 +231,12 @@ def build(session: Session, restaurant: Restaurant, day: dt.date) -> DayLayout:
                                 _step_index(closes, anchor, step, True)))
     tables = list(setup.tables[:MAX_ROWS])
     table_rows = {t.id: i for i, t in enumerate(tables)}
+    # A joined booking's part rows are drawn on their tables but counted, listed and
+    # arriving once, as their booking (``bookings``).
+    joined = _joined(reservations)
+    bookings = [r for r in reservations if r.part_of is None] if joined else reservations
     drawn = [r for r in reservations if r.status in DRAWN and r.table_id in table_rows]
+    arriving = [r for r in drawn if r.part_of is None] if joined else drawn
     steps = set(in_service)
     spans = []  # each drawn stay's steps, [first, last)
     for reservation in drawn:
@@ -246,18 +266,36 @@ def build(session: Session, restaurant: Restaurant, day: dt.date) -> DayLayout:
             continue
         blocks.append(Block(reservation, table_rows[reservation.table_id] + FIRST_TABLE_ROW,
                             covered[0], len(covered)))
-    placed = {b.reservation.id for b in blocks}
-    off_grid = [r for r in reservations if r.id not in placed]
+    # A booking is on the grid when any of its rows is (a part's too: its first table
+    # may be inactive).
+    placed = {b.reservation.part_of or b.reservation.id for b in blocks}
+    off_grid = [r for r in bookings if r.id not in placed]
 
     now = clock.now()
     return DayLayout(day, restaurant.timezone, tables, columns, blocks,
-                     _covers(day, reservations, services, windows, tz), off_grid,
+                     _covers(day, bookings, services, windows, tz), off_grid,
                      fingerprint(session, restaurant, day, setup), closed=not services,
-                     now=now, step=step, slots=_slots(columns, drawn, step),
-                     arrivals=sorted(drawn, key=lambda r: (r.starts_at, r.id)),
+                     now=now, step=step, slots=_slots(columns, arriving, step),
+                     arrivals=sorted(arriving, key=lambda r: (r.starts_at, r.id)),
                      now_column=_now_column(columns, step, now),
                      first_service_column=next((c.number for c in columns if c.in_service),
-                                               None))
+                                               None),
+                     joined=joined)
+
+
+def _joined(reservations: list[Shown]) -> dict[int, tuple[int, ...]]:
+    """Each joined booking's tables, its own first, then its parts' in their order (the
+    query's: by start, then id, and a part shares its booking's start and comes after
+    it). Empty, and no second list made, on a day without joined bookings."""
+    first: dict[int, int] = {}
+    parts: dict[int, list[int]] = {}
+    for r in reservations:
+        if r.part_of is None:
+            first[r.id] = r.table_id
+        else:
+            parts.setdefault(r.part_of, []).append(r.table_id)
+    return {booking: (first[booking], *tables) for booking, tables in parts.items()
+            if booking in first}
 
 
 def _now_column(columns: list[Column], step: dt.timedelta, now: dt.datetime) -> int | None:
@@ -440,8 +478,13 @@ def _rows_html(day_layout: DayLayout, ref: str) -> Iterator[Markup]:
             tabindex = "-1"
             if start <= focus_at < start + block.span:
                 tabindex, focus_at = "0", -1
-            add(_booking_html(block.reservation, number, block.column, block.span,
-                              " gap" if columns[start].gap_before else "", tabindex, tid, shared))
+            gap = " gap" if columns[start].gap_before else ""
+            if block.reservation.part_of is None:
+                add(_booking_html(block.reservation, number, block.column, block.span, gap,
+                                  tabindex, tid, shared))
+            else:
+                add(_part_html(block.reservation, number, block.column, block.span, gap,
+                               tabindex, tid, shared))
             reach = max(reach, start + block.span)
         if reach < len(columns):
             here = focus_at if reach <= focus_at else -1
@@ -472,6 +515,7 @@ class _Words(NamedTuple):
     cancel: str
     cancel_guest: str  # %(guest)s
     party: str  # a booking's party on the grid, short: %(num)s ("3p")
+    joined_with: str  # a joined booking's further table: %(table)s, its first
     status: dict[str, str]
     # The covers row's cells: a time with arrivals (who of them is seated), and without.
     slot_arrivals: str  # %(time)s %(arriving)s %(seated)s %(coming)s %(room)s
@@ -495,6 +539,7 @@ def _words_in(code: str) -> _Words:
         seat=_esc(_("Seat")), seat_guest=_esc(_("Seat %(guest)s")),
         cancel=_esc(_("Cancel")), cancel_guest=_esc(_("Cancel %(guest)s")),
         party=_esc(_("%(num)sp")),
+        joined_with=_esc(_("joined with %(table)s")),
         status={code: _esc(word) for code, word in STATUS.items()},
         slot_arrivals=_esc(_("%(time)s: %(arriving)s arriving (%(seated)s seated, "
                              "%(coming)s to come), %(room)s in the room")),
@@ -533,6 +578,13 @@ class _Bookings:
         self._states: dict[str, str] = {}
         self._guests: dict[int, str] = {}
         self._times: dict[dt.datetime, str] = {}
+        self.joined = day_layout.joined
+        # The joined bookings' own rows (a part's cell moves its booking, at its version).
+        self.booking_of: dict[int, Shown] = {
+            b.reservation.id: b.reservation for b in day_layout.blocks
+            if b.reservation.id in self.joined} if self.joined else {}
+        self._tables: dict[int, str] = {}
+        self._layout = day_layout
 
     def code(self, value: str) -> str:
         """A status or source code, escaped (they are our own, but a class name)."""
@@ -556,6 +608,17 @@ class _Bookings:
             found = self._times[moment] = _hm(moment, self.tz)
         return found
 
+    def tables(self, booking: Shown) -> str:
+        """A joined booking's tables, escaped: "Napoli + Milano"."""
+        found = self._tables.get(booking.id)
+        if found is None:
+            found = self._tables[booking.id] = _esc(self._layout.table_names(booking))
+        return found
+
+    def first_table(self, booking_id: int) -> str:
+        """The name of the table a joined booking's row is on, escaped."""
+        return _esc(self._layout.name_of_table.get(self.joined[booking_id][0], ""))
+
     def guest(self, res: Shown) -> str:
         found = self._guests.get(res.id)
         if found is None:
@@ -572,13 +635,10 @@ def _booking_html(res: Shown, r: int, col: int, span: int, gap: str, tabindex: s
     status = shared.code(res.status)
     colspan = f' aria-colspan="{span}"' if span > 1 else ""
     confirmed = ' data-confirmed="yes"' if res.confirmed_at else ""
-    movable = ""
-    if res.status in ("booked", "seated"):
-        minutes = int((res.ends_at - res.starts_at).total_seconds() // 60)
-        move = shared.move
-        movable = (f' data-move-url="{move[0]}{res.id}{move[1]}" data-table="{tid}"'
-                   f' data-time="{starts}" data-version="{res.version}"'
-                   f' data-party="{res.party_size}" data-minutes="{minutes}"')
+    movable = _movable(res, tid, starts, shared)
+    tables = ""
+    if res.id in shared.joined:
+        tables = f" · {shared.tables(res)}"
     state = shared.state(res.status)
     if res.confirmed_at and res.status == "booked":
         state += (f' · <span class="confirmed" title="{words.confirmed_title}">'
@@ -593,10 +653,52 @@ def _booking_html(res: Shown, r: int, col: int, span: int, gap: str, tabindex: s
             f' s-{span}" id="booking-{res.id}" tabindex="{tabindex}"'
             f' href="{detail[0]}{res.id}{detail[1]}" data-reservation="{res.id}"'
             f' data-status="{status}"{confirmed}{movable}'
-            f' title="{guest} · {res.party_size} · {starts}{_DASH}{ends}">'
+            f' title="{guest} · {res.party_size} · {starts}{_DASH}{ends}{tables}">'
             f'<span class="guest">{guest}</span>'
             f' <span class="party">{words.party % {"num": res.party_size}} · {starts}</span>'
             f' <span class="state">{state}</span></a></div>')
+
+
+def _movable(res: Shown, tid: int, starts: str, shared: _Bookings) -> str:
+    """What owner-drag.js needs to move a booked or seated booking (``res``: its own row,
+    ``tid``: the table of the cell dragged); a joined booking's tables too (dropped on one
+    of them at another time, it keeps them all)."""
+    if res.status not in ("booked", "seated"):
+        return ""
+    minutes = int((res.ends_at - res.starts_at).total_seconds() // 60)
+    move = shared.move
+    joined = shared.joined.get(res.id)
+    tables = f' data-tables="{" ".join(map(str, joined))}"' if joined else ""
+    return (f' data-move-url="{move[0]}{res.id}{move[1]}" data-table="{tid}"{tables}'
+            f' data-time="{starts}" data-version="{res.version}"'
+            f' data-party="{res.party_size}" data-minutes="{minutes}"')
+
+
+def _part_html(part: Shown, r: int, col: int, span: int, gap: str, tabindex: str,
+               tid: int, shared: _Bookings) -> str:
+    """A joined booking on one of its further tables: "joined with Napoli", linking to
+    the booking and dragged like it (its own row's version and move)."""
+    booking_id = part.part_of
+    assert booking_id is not None
+    booking = shared.booking_of.get(booking_id, part)
+    starts = shared.hm(part.starts_at)
+    ends = shared.hm(part.ends_at)
+    guest = shared.guest(booking)
+    status = shared.code(part.status)
+    colspan = f' aria-colspan="{span}"' if span > 1 else ""
+    movable = _movable(booking, tid, starts, shared) if booking is not part else ""
+    joined = shared.words.joined_with % {"table": shared.first_table(booking_id)}
+    detail = shared.detail
+    return (f'<div role="gridcell"{colspan}>'
+            f'<span class="cell under r-{r} c-{col} s-{span}{gap}" aria-hidden="true">'
+            f'</span>'
+            f'<a class="booking joined-part status-{status} source-{shared.code(part.source)}'
+            f' r-{r} c-{col} s-{span}" id="booking-{booking_id}-t{tid}" tabindex="{tabindex}"'
+            f' href="{detail[0]}{booking_id}{detail[1]}" data-reservation="{booking_id}"'
+            f' data-status="{status}"{movable}'
+            f' title="{guest} · {part.party_size} · {starts}{_DASH}{ends} · {joined}">'
+            f'<span class="guest">{guest}</span>'
+            f' <span class="party joined">{joined}</span></a></div>')
 
 
 def _arrivals_html(day_layout: DayLayout, ref: str, csrf_field: str) -> Iterator[Markup]:
@@ -645,7 +747,8 @@ def _arrivals_html(day_layout: DayLayout, ref: str, csrf_field: str) -> Iterator
             f'<li class="arrival status-{status}" id="arrival-{r.id}" data-reservation="{r.id}">\n'
             f'<span class="arrival-time">{starts}</span>\n<div class="arrival-main">\n'
             f'<a href="{detail[0]}{r.id}{detail[1]}" class="arrival-name">{guest}</a>\n'
-            f'<span class="arrival-facts">{r.party_size} {people} · {names[r.table_id]}</span>\n'
+            f'<span class="arrival-facts">{r.party_size} {people} · '
+            f'{shared.tables(r) if r.id in shared.joined else names[r.table_id]}</span>\n'
             f'<span class="badge status-{status}">{shared.state(r.status)}</span>'
             f'{marks}{notes}\n</div>{actions}\n</li>\n')
 

@@ -19,10 +19,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import clock, writes
+from ..booking import held_tables
 from ..booking.errors import BookingError, NotOnServiceDay, PaceExceeded, StayPastClosing
 from ..booking.operations import reservations as ops
 from ..booking.rules import REINSTATEMENTS
 from ..booking.service import TRANSITIONS
+from ..booking.setup import restaurant_setup
 from ..extensions import db
 from ..i18n import clock_time, day_month, day_short
 from ..i18n import lazy_gettext as _l
@@ -60,6 +62,11 @@ def _tables(access: Access, active_only: bool = True) -> list[DiningTable]:
     return list(db.session.scalars(query.order_by(DiningTable.position, DiningTable.id)))
 
 
+def _combinations(access: Access):
+    """The combinations the owner may pick (those whose tables are all active)."""
+    return restaurant_setup(db.session, access.restaurant).combinations
+
+
 def _context(access: Access):
     return writes.context(access.restaurant, actor())
 
@@ -77,7 +84,8 @@ def _render_new(access: Access, form: OwnerReservationForm, status: int = 200,
     same_guest = refusal is not None and refusal.code == "guest_overlap"
     over_pace = isinstance(refusal, PaceExceeded) and refusal.may_override
     return render_template(template, access=access, restaurant=access.restaurant, form=form,
-                           tables=_tables(access), error=error, past_closing=past_closing,
+                           tables=_tables(access), combinations=_combinations(access),
+                           error=error, past_closing=past_closing,
                            same_guest=same_guest, over_pace=over_pace), status
 
 
@@ -124,7 +132,8 @@ def create_reservation(access: Access):
 # --------------------------------------------------------------------------- one reservation
 
 
-def _forms_for(reservation: Reservation, access: Access) -> dict:
+def _forms_for(reservation: Reservation, access: Access,
+               held: list[held_tables.HeldTable]) -> dict:
     """The edit, move and status forms filled from the stored reservation; the date is
     the service date (00:30 in Monday's late service shows Monday)."""
     schedule = ops.schedule_of(db.session, access.restaurant)
@@ -139,6 +148,8 @@ def _forms_for(reservation: Reservation, access: Access) -> dict:
             "date": ops.service_date(schedule, reservation),
             "time": local.time().replace(second=0, microsecond=0),
             "table": reservation.table_id, "party_size": reservation.party_size,
+            # A joined booking's tables, ticked: a move keeps them unless unticked.
+            "table_ids": [t.id for t in held] if len(held) > 1 else [],
             "duration_minutes": length, "version": reservation.version}),
     }
 
@@ -152,7 +163,8 @@ def _render_reservation(access: Access, reservation: Reservation, status: int = 
     names = {t.id: t.name for t in all_tables}
     history = [(event, describe_changes(event.changes or {}, names, access.restaurant))
                for event in reservation.events]
-    context = _forms_for(reservation, access)
+    held = held_tables.tables_of(db.session, reservation, names.get(reservation.table_id))
+    context = _forms_for(reservation, access, held)
     context.update(forms)
     template = "partials/owner_reservation_panel.html" if wants_panel() \
         else "owner/reservation.html"
@@ -166,9 +178,11 @@ def _render_reservation(access: Access, reservation: Reservation, status: int = 
         reservation.status == "cancelled" or on_the_day or access.is_owner)
     return render_template(
         template, access=access, restaurant=access.restaurant, reservation=reservation,
-        tables=[t for t in all_tables if t.active], history=history, error=error,
+        tables=[t for t in all_tables if t.active], combinations=_combinations(access),
+        history=history, error=error,
         message=message, transitions=sorted(TRANSITIONS.get(reservation.status, ())),
         reinstate=reinstate, on_the_day=on_the_day, ask=ask,
+        held=held, table_names=held_tables.joined_name(held),
         day=service_day.isoformat(), service_day=service_day, **context), status
 
 
@@ -238,7 +252,8 @@ def move_reservation(access: Access, reservation_id: int):
     local = changed.starts_at.astimezone(zone(access.restaurant))
     return _after_write(access, changed, _(
         "Moved %(name)s to %(table)s at %(time)s on %(day)s.", name=changed.guest_name,
-        table=changed.table.name, time=clock_time(local), day=day_short(local.date())))
+        table=held_tables.joined_name(held_tables.tables_of(db.session, changed)),
+        time=clock_time(local), day=day_short(local.date())))
 
 
 # The refusals an owner may override by sending the same form again with the field:
@@ -363,6 +378,7 @@ def reservation_list(access: Access):
     return render_template("owner/reservations.html", access=access,
                            restaurant=access.restaurant, form=form,
                            rows=found.rows if found else [],
+                           joined=_joined_names(found.rows) if found else {},
                            service_date=found.service_date if found else None,
                            truncated=found.truncated if found else False), status
 
@@ -382,6 +398,13 @@ def csv_safe(value: object) -> str:
     return "'" + text
 
 
+def _joined_names(rows: list[Reservation]) -> dict[int, str]:
+    """"Napoli + Milano" for each joined booking of a list (one query for their parts)."""
+    parts = held_tables.parts_of(db.session, (r.id for r in rows))
+    return {r.id: held_tables.joined_name(held_tables.held(r, None, parts[r.id]))
+            for r in rows if r.id in parts}
+
+
 @bp.get("/<ref>/reservations.csv")
 @member_required
 def reservation_csv(access: Access):
@@ -396,12 +419,13 @@ def reservation_csv(access: Access):
     writer.writerow(["id", "date", "time", "end", "party_size", "table", "status", "source",
                      "name", "email", "phone", "notes", "created_at"])
     found = ops.search(db.session, access.restaurant, filters_of(form))
+    joined = _joined_names(found.rows)
     for r in found.rows:
         start, end = r.starts_at.astimezone(tz), r.ends_at.astimezone(tz)
         writer.writerow([r.id, found.service_date(r).isoformat(), f"{start:%H:%M}",
                          f"{end:%H:%M}",
                          r.party_size] + [csv_safe(v) for v in (
-                             names.get(r.table_id, ""), r.status, r.source, r.guest_name,
+                             joined.get(r.id) or names.get(r.table_id, ""), r.status, r.source, r.guest_name,
                              r.guest_email, r.guest_phone, r.notes)]
                         + [r.created_at.astimezone(tz).isoformat(timespec="minutes")])
     filename = f"reservations-{access.restaurant.slug}.csv"

@@ -32,11 +32,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from ... import clock
 from ...models import (
     ACTIVE_STATUSES,
     BOOKING_ID,
     IS_BOOKING,
     DiningTable,
+    Hold,
     Reservation,
     ReservationEvent,
     Restaurant,
@@ -45,7 +47,7 @@ from ...models import (
 )
 from .. import rules, service
 from .. import slots as slotlib
-from ..errors import BookingError, PaceExceeded, ReservationNotFound, SlotTaken
+from ..errors import BookingError, PaceExceeded, ReservationNotFound, SlotTaken, TableNotFound
 from ..service import GuestDetails
 from ..setup import restaurant_setup
 from ..slots import Schedule
@@ -121,6 +123,27 @@ class NewBooking:
     # language, else English (booking/languages.py).
     language: str | None = None
     allow_over_pace: bool = False
+    # Tables joined for the party (2-3), or a combination the restaurant defined (its
+    # id): either instead of ``table_id``.
+    table_ids: tuple[int, ...] | None = None
+    combination_id: int | None = None
+
+
+def tables_asked(session: AnySession, restaurant: Restaurant, table_id: int | None,
+                 table_ids: tuple[int, ...] | None,
+                 combination_id: int | None) -> tuple[int, ...] | None:
+    """The tables the owner named: tables to join, else a defined combination's, else
+    the one table; None: the best free fit (or, for a move, its own tables)."""
+    if table_ids:
+        return tuple(table_ids)
+    if combination_id is not None:
+        found = next((c for c in restaurant_setup(real_session(session), restaurant).combinations
+                      if c.id == combination_id), None)
+        if found is None:
+            raise TableNotFound("No such table combination at this restaurant (or one of "
+                                "its tables is inactive).")
+        return found.table_ids
+    return (table_id,) if table_id is not None else None
 
 
 # What the history says about each override.
@@ -139,27 +162,56 @@ def _hhmm(instant: dt.datetime, zone: ZoneInfo) -> str:
     return instant.astimezone(zone).strftime("%H:%M")
 
 
-def _name_the_blocker(session: AnySession, error: SlotTaken, table_id: int | None,
+def _name_the_blocker(session: AnySession, error: SlotTaken,
+                      table_ids: tuple[int, ...] | int | None,
                       starts_at: dt.datetime, ends_at: dt.datetime, zone: ZoneInfo,
                       ignore: int | None = None) -> SlotTaken:
-    """An owner who asked for one table hears which booking holds it: "Napoli is taken
-    19:00–21:00 by Rossi." (a read after the refused write rolled back)."""
-    if table_id is None or isinstance(error, PaceExceeded):  # the pace names its own
+    """An owner who asked for one table (or tables to join) hears which booking holds it:
+    "Napoli is taken 19:00–21:00 by Rossi." (a read after the refused write rolled back;
+    of joined tables, the first one taken)."""
+    if isinstance(table_ids, int):
+        table_ids = (table_ids,)
+    if not table_ids or isinstance(error, PaceExceeded):  # the pace names its own
         return error
-    query = (select(Reservation.starts_at, Reservation.ends_at, Reservation.guest_name)
-             .where(Reservation.table_id == table_id, Reservation.status.in_(ACTIVE_STATUSES),
-                    overlapping_stays(starts_at, ends_at))
-             .order_by(Reservation.starts_at).limit(1))
-    if ignore is not None:
-        query = query.where(BOOKING_ID.is_distinct_from(ignore))
-    blocker = session.execute(query).first()
+    for table_id in table_ids:
+        query = (select(Reservation.starts_at, Reservation.ends_at, Reservation.guest_name)
+                 .where(Reservation.table_id == table_id,
+                        Reservation.status.in_(ACTIVE_STATUSES),
+                        overlapping_stays(starts_at, ends_at))
+                 .order_by(Reservation.starts_at).limit(1))
+        if ignore is not None:
+            query = query.where(BOOKING_ID.is_distinct_from(ignore))
+        blocker = session.execute(query).first()
+        if blocker is not None:
+            break
     table = session.get(DiningTable, table_id)
-    if blocker is None or table is None:
+    if table is None:
         return error
-    error.message = (f"{table.name} is taken {_hhmm(blocker.starts_at, zone)}–"
-                     f"{_hhmm(blocker.ends_at, zone)} by {blocker.guest_name}.")
+    if blocker is not None:
+        error.message = (f"{table.name} is taken {_hhmm(blocker.starts_at, zone)}–"
+                         f"{_hhmm(blocker.ends_at, zone)} by {blocker.guest_name}.")
+    else:
+        # No booking in the way: a guest booking online holds the table (or the waitlist's
+        # offer does) for a few minutes. Say so, and until when, rather than "just taken".
+        held = _held_until(session, table_ids, starts_at, ends_at)
+        if held is None:
+            return error
+        table = session.get(DiningTable, held[0]) or table
+        error.message = (f"{table.name} is held for a guest who is booking online, until "
+                         f"{_hhmm(held[1], zone)}.")
     error.args = (error.message,)
     return error
+
+
+def _held_until(session: AnySession, table_ids: tuple[int, ...], starts_at: dt.datetime,
+                ends_at: dt.datetime) -> tuple[int, dt.datetime] | None:
+    """The first of ``table_ids`` a live hold overlaps, and when that hold expires."""
+    row = session.execute(
+        select(Hold.table_id, Hold.expires_at)
+        .where(Hold.table_id.in_(table_ids), Hold.expires_at > clock.now(),
+               Hold.starts_at < ends_at, Hold.ends_at > starts_at)
+        .order_by(Hold.expires_at).limit(1)).first()
+    return None if row is None else (row.table_id, row.expires_at)
 
 
 def _past_closing(schedule: Schedule, booking: NewBooking, starts_at: dt.datetime
@@ -215,11 +267,15 @@ def book(session: AnySession, restaurant: Restaurant, context: WriteContext,
     if schedule is not None:
         duration, past_closing = _past_closing(schedule, booking, starts_at)
         overrides.update(past_closing)
-    write = context.start(notify=booking.notify_guest, any_table=booking.table_id is None)
+    asked = tables_asked(session, restaurant, booking.table_id, booking.table_ids,
+                         booking.combination_id)
+    write = context.start(notify=booking.notify_guest, any_table=asked is None)
     try:
         result = service.book(
             real_session(session), restaurant, starts_at=starts_at,
-            party_size=booking.party_size, guest=guest, table_id=booking.table_id,
+            party_size=booking.party_size, guest=guest,
+            table_id=asked[0] if asked and len(asked) == 1 else None,
+            table_ids=asked if asked and len(asked) > 1 else None,
             source=booking.source, status="seated" if walk_in else "booked",
             duration_minutes=duration,
             actor=context.actor, now=now, policy=context.policy, after_write=write.after_write,
@@ -227,7 +283,7 @@ def book(session: AnySession, restaurant: Restaurant, context: WriteContext,
     except SlotTaken as error:
         schedule = schedule or schedule_of(session, restaurant)
         length = duration or slotlib.turn_minutes(schedule, booking.party_size)
-        _name_the_blocker(session, error, booking.table_id, starts_at,
+        _name_the_blocker(session, error, asked, starts_at,
                           starts_at + dt.timedelta(minutes=length), schedule.zone)
         raise
     emails = write.committed()
@@ -265,6 +321,9 @@ class Move:
     party_size: int
     utc_offset: dt.timedelta | None = None
     duration_minutes: int | None = None
+    # Tables joined for the party, or a defined combination: instead of ``table_id``.
+    table_ids: tuple[int, ...] | None = None
+    combination_id: int | None = None
 
 
 def move(session: AnySession, restaurant: Restaurant, context: WriteContext, reservation_id: int,
@@ -277,18 +336,21 @@ def move(session: AnySession, restaurant: Restaurant, context: WriteContext, res
     starts_at = start_instant(schedule, to.day, to.time, to.party_size, to.utc_offset)
     length = int((current.ends_at - current.starts_at).total_seconds() // 60)
     duration = to.duration_minutes if to.duration_minutes not in (None, length) else None
-    write = context.start(notify=notify_guest, any_table=to.table_id is None)
+    asked = tables_asked(session, restaurant, to.table_id, to.table_ids, to.combination_id)
+    write = context.start(notify=notify_guest, any_table=asked is None)
     try:
         moved = service.change(
             real_session(session), restaurant, reservation_id, starts_at=starts_at,
-            table_id=to.table_id, party_size=to.party_size, duration_minutes=duration,
+            table_id=asked[0] if asked and len(asked) == 1 else None,
+            table_ids=asked if asked and len(asked) > 1 else None,
+            party_size=to.party_size, duration_minutes=duration,
             expected_version=expected_version, actor=context.actor, now=context.now,
             policy=context.policy, after_write=write.after_write,
             overrides=_same_guest(allow_same_guest, allow_over_pace))
     except SlotTaken as error:
         minutes = duration or (length if to.party_size == current.party_size
                                else slotlib.turn_minutes(schedule, to.party_size))
-        _name_the_blocker(session, error, to.table_id, starts_at,
+        _name_the_blocker(session, error, asked, starts_at,
                           starts_at + dt.timedelta(minutes=minutes), schedule.zone,
                           ignore=reservation_id)
         raise
