@@ -187,11 +187,23 @@ def test_a_window_already_past_is_refused(client, session, solo, clock):
     assert entries(session) == []
 
 
-def test_the_form_speaks_the_guests_language(client, session, solo):
+def test_the_pages_and_emails_speak_the_guests_language(client, session, solo):
     page = text(client.get("/r/solo/waitlist?lang=de"))
     assert "Auf die Warteliste" in page
     response = join(client, window_from="21:00", window_to="19:00")
     assert "Die späteste Zeit liegt vor der frühesten." in text(response)
+    early, _late = fill_evening(session, solo)
+    path = joined_path(join(client))
+    assert "Sie stehen auf der Warteliste" in text(client.get(path))
+    cancel(session, solo, early.id)
+    session.expire_all()
+    subjects = dict(session.execute(select(OutboxEmail.kind, OutboxEmail.subject).where(
+        OutboxEmail.kind.in_(["waitlist_joined", waitlist.OFFER_EMAIL]))).all())
+    assert subjects == {"waitlist_joined": "Sie stehen auf der Warteliste von Solo",
+                        waitlist.OFFER_EMAIL: subjects[waitlist.OFFER_EMAIL]}
+    assert subjects[waitlist.OFFER_EMAIL].startswith("Bei Solo ist ein Tisch für Sie frei")
+    offer = text(client.get(offer_link(session)))
+    assert "Diesen Tisch buchen" in offer
 
 
 # --------------------------------------------------------------------------- the private link
