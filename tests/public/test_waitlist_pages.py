@@ -121,6 +121,14 @@ def test_free_times_offer_the_waitlist_too_and_a_closed_day_does_not(client, ses
     assert 'value="18:30"' in form and 'value="20:30"' in form
 
 
+@pytest.mark.parametrize("query", ["date=9999-12-31&party_size=2", "date=0001-01-01",
+                                   "date=nope&party=x&time=25:99", "party_size=500"])
+def test_odd_queries_open_the_form_with_defaults(client, session, solo, query):
+    response = client.get(f"/r/solo/waitlist?{query}")
+    assert response.status_code == 200
+    assert 'name="window_from" step="900" value="18:00"' in text(response)
+
+
 # --------------------------------------------------------------------------- joining
 
 
@@ -281,7 +289,7 @@ def test_the_offer_books_exactly_once(client, session, solo):
 
 
 def test_an_expired_offer_is_a_409_page_with_a_way_to_book(client, session, solo, clock):
-    _path, offer = offered(client, session, solo)
+    path, offer = offered(client, session, solo)
     before = reservations(session)
     clock.advance(minutes=solo.waitlist_offer_minutes, seconds=1)
     shown = client.get(offer)
@@ -292,6 +300,9 @@ def test_an_expired_offer_is_a_409_page_with_a_way_to_book(client, session, solo
     response = client.post_form(f"{offer}/book")
     assert response.status_code == 409 and "This offer is no longer open" in text(response)
     assert reservations(session) == before
+    # The private link no longer promises the offer (before the worker marks it expired).
+    private = text(client.get(path))
+    assert "This waitlist request has ended" in private and "Leave the waitlist" not in private
 
 
 def test_the_offer_of_another_restaurant_is_404(client, session, solo):

@@ -27,6 +27,7 @@ from ..booking.slots import Schedule
 from ..extensions import db
 from ..i18n import clock_time, day_long, language
 from ..models import Restaurant, WaitlistEntry
+from ..notifications.waitlist_joined import queue_joined_mail
 from .choices import date_choices, local_today, party_choices
 from .forms import WaitlistActionForm, WaitlistForm
 from .messages import guest_error
@@ -40,7 +41,6 @@ from .views import (
     public_write_limit,
     utcnow,
 )
-from .waitlist_mail import queue_joined_mail
 
 # The default window around a time the guest asked for (clamped to its service).
 AROUND_ASKED = dt.timedelta(hours=1)
@@ -82,11 +82,13 @@ def _asked_time() -> dt.time | None:
 def _prefilled_form(schedule: Schedule, now: dt.datetime) -> WaitlistForm:
     """The form as the booking page's link opens it: its date, party and time."""
     form = WaitlistForm(formdata=None)
+    today = local_today(schedule, now)
     try:
-        day = dt.date.fromisoformat(request.args.get("date", ""))
+        day: dt.date | None = dt.date.fromisoformat(request.args.get("date", ""))
     except ValueError:
-        day = first_bookable_day(schedule, date_choices(schedule, now), now) \
-            or local_today(schedule, now)
+        day = None
+    if day is None or not today <= day <= today + dt.timedelta(days=schedule.horizon_days):
+        day = first_bookable_day(schedule, date_choices(schedule, now), now) or today
     raw_party = request.args.get("party_size") or request.args.get("party") or ""
     party = int(raw_party) if raw_party.isdigit() and 0 < int(raw_party) < 100 \
         else DEFAULT_PARTY
@@ -208,6 +210,7 @@ def _render_link(restaurant: Restaurant, entry: WaitlistEntry, token: str, is_of
         "public/waitlist_offer.html" if is_offer else "public/waitlist_entry.html",
         restaurant=restaurant, entry=entry, token=token, form=form, gone=gone,
         problem=problem, place=place_in_line(entry), facts=_facts(restaurant, entry),
+        offer_live=offer_open(entry, now),
         book_url=url_for("public.restaurant_page", slug=restaurant.slug,
                          date=entry.service_date.isoformat(), party_size=entry.party_size))
     return _private(current_app.make_response((page, 409 if gone else status)))
@@ -252,12 +255,11 @@ def take_waitlist_offer(slug: str, token: str):
     try:
         result = waitlist.take_offer(db.session, restaurant, token, now=now,
                                      policy=write.policy, after_write=write.after_write)
+    # The service rolled back: the entry is read again as it now is.
     except waitlist.OfferGone:
-        db.session.expire_all()
         entry, is_offer = _entry(restaurant, token)
         return _render_link(restaurant, entry, token, True, form, status=409)
     except BookingError as error:
-        db.session.expire_all()
         entry, is_offer = _entry(restaurant, token)
         return _render_link(restaurant, entry, token, is_offer, form,
                             status=error.http_status, problem=guest_error(error))

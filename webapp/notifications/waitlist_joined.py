@@ -1,4 +1,5 @@
-"""The short "you are on the waitlist" e-mail with the guest's private link.
+"""The short "you are on the waitlist" e-mail with the guest's private link
+(webapp/public/waitlist.py sends it after booking/waitlist.join).
 
 Queued in the outbox (like the account e-mails: no reservation) after the join has
 committed, and handed to delivery at once. The link's token is redacted from the stored
@@ -19,7 +20,7 @@ from ..booking.slots import Schedule
 from ..extensions import db
 from ..i18n import clock_time, day_long
 from ..models import Restaurant, WaitlistEntry
-from ..notifications.outbox import deliver_soon, queue_account_mail
+from .outbox import deliver_soon, queue_account_mail
 
 log = logging.getLogger(__name__)
 
