@@ -97,3 +97,26 @@ def test_join_from_a_full_evening_then_book_the_offer(live_server, page, session
     assert page.get_by_role("button", name="Book this table").count() == 0
     check(page, screenshot, "waitlist-offer-gone")
     assert problems == []
+
+
+def test_the_waitlist_pages_fit_a_phone_in_german(live_server, page, session, screenshot):
+    """German brings the longest words: the form, a refusal and the private page still
+    fit at 390 px and pass axe."""
+    make_restaurant(session, slug="solo", name="Solo", tables=[("Solo", 4)],
+                    hours=[(day, dt.time(18), dt.time(23), "Dinner") for day in range(7)])
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto(f"{live_server.url}/r/solo/waitlist?lang=de&date={future_day()}&party_size=2")
+    page.get_by_role("heading", name="Auf die Warteliste").wait_for()
+    page.get_by_label("Name").fill("Ada Lovelace")
+    page.get_by_label("E-Mail").fill("ada@example.com")
+    page.get_by_label("Telefon").fill("12")  # not a phone number: refused at its field
+    page.get_by_role("button", name="Auf die Warteliste").click()
+    page.locator("#phone-error").wait_for()
+    assert axe_violations(page) == [] and horizontal_overflow(page) == 0
+    screenshot(page, "waitlist-form-error-de-390")
+    page.get_by_label("Telefon").fill("+49 30 1234568")
+    page.get_by_role("button", name="Auf die Warteliste").click()
+    page.wait_for_url("**/r/solo/w/**")
+    page.get_by_role("heading", name="Sie stehen auf der Warteliste").wait_for()
+    assert axe_violations(page) == [] and horizontal_overflow(page) == 0
+    screenshot(page, "waitlist-private-page-de-390")

@@ -141,6 +141,7 @@ def test_joining_redirects_to_the_private_page_with_the_place_in_line(client, se
     assert re.search(r'<dd class="place">2</dd>', page)
     assert "We will e-mail you when a table frees up" in page
     assert re.search(r'<dd class="place">1</dd>', text(client.get(first)))
+    assert f'class="manage-url">http://localhost{first}</a>' in text(client.get(first))
     response = client.get(first)
     assert response.headers["Cache-Control"] == "private, no-store"
     assert "noindex" in response.headers["X-Robots-Tag"]

@@ -211,6 +211,8 @@ def _render_link(restaurant: Restaurant, entry: WaitlistEntry, token: str, is_of
         restaurant=restaurant, entry=entry, token=token, form=form, gone=gone,
         problem=problem, place=place_in_line(entry), facts=_facts(restaurant, entry),
         offer_live=offer_open(entry, now),
+        # Absolute under PUBLIC_BASE_URL, as in the e-mail: the link to keep.
+        private_url=waitlist.offer_url(restaurant.slug, token),
         book_url=url_for("public.restaurant_page", slug=restaurant.slug,
                          date=entry.service_date.isoformat(), party_size=entry.party_size))
     return _private(current_app.make_response((page, 409 if gone else status)))
