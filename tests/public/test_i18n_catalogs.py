@@ -42,6 +42,7 @@ GUEST_TEMPLATES = [name for name in GUEST_TEMPLATES if name not in NOT_GUEST]
 GUEST_SOURCES = ["webapp/public/views.py", "webapp/public/forms.py",
                  "webapp/public/choices.py", "webapp/public/confirm.py",
                  "webapp/public/messages.py", "webapp/public/embed.py",
+                 "webapp/public/waitlist.py", "webapp/notifications/waitlist_joined.py",
                  "webapp/notifications/messages.py", "webapp/errors.py"]
 
 # The owner dashboard and the account pages: English and German (i18n.DASHBOARD_LANGUAGES).

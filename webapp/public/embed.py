@@ -118,7 +118,7 @@ def _embed_context(restaurant: Restaurant, **options) -> dict:
         options["booking"] = BookingForm(formdata=None, meta={"csrf": False})
         options["booking"].time.data = _asked_time()
     # No holds: the hold lives in the session, which the embed does not have.
-    context = _booking_context(restaurant, holding=False, **options)
+    context = _booking_context(restaurant, holding=False, waitlist=False, **options)
     slug = restaurant.slug
     token = form_token(restaurant)
     lang = _language_args()

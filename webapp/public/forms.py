@@ -254,3 +254,29 @@ class CancelBookingForm(FlaskForm):
 def field_errors(form: FlaskForm) -> dict[str, list[str]]:
     """The form's errors as {field: [messages]} (CSRF errors under "csrf_token")."""
     return {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+
+
+def _window_field(label: Any) -> TimeOfDayField:
+    """One end of a waitlist window: "HH:MM" (what <input type="time"> sends)."""
+    return TimeOfDayField(label, filters=[strip], validators=[
+        DataRequired(_l("Give a time as HH:MM.")),
+        Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Give a time as HH:MM, e.g. 19:30.")),
+    ])
+
+
+class WaitlistForm(FlaskForm):
+    """Joining the waitlist (booking/waitlist.join): the date, the party, the window of
+    start times the guest accepts, and how to reach them with an offer. The guest's
+    details are the booking form's own fields (same rules, same messages)."""
+
+    date = _date_field()
+    party_size = _party_field()
+    window_from = _window_field(_l("Earliest time"))
+    window_to = _window_field(_l("Latest time"))
+    name = BookingForm.name
+    email = BookingForm.email
+    phone = BookingForm.phone
+
+
+class WaitlistActionForm(FlaskForm):
+    """Only the CSRF token: leaving the waitlist, or booking the offered table."""

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from ..booking.errors import BookingError
 from ..i18n import language
 
-# The domain's fixed messages (errors.py, rules.py, attendance.py, accounts.py).
+# The domain's fixed messages (errors.py, rules.py, attendance.py, accounts.py, waitlist.py).
 _BY_MESSAGE: dict[str, Callable[[], str]] = {
     "That time was just taken.": lambda: _("That time was just taken."),
     "There is already a booking with this e-mail address at an overlapping time.":
@@ -32,6 +32,15 @@ _BY_MESSAGE: dict[str, Callable[[], str]] = {
     "This booking is in the past.": lambda: _("This booking is in the past."),
     "This restaurant is not taking bookings online yet.":
         lambda: _("This restaurant is not taking bookings online yet."),
+    # booking/waitlist.py
+    "The latest time is before the earliest.":
+        lambda: _("The latest time is before the earliest."),
+    "Pick a date from today within the booking horizon.":
+        lambda: _("Pick a date from today within the booking horizon."),
+    "A name and an e-mail address are needed for the offer.":
+        lambda: _("A name and an e-mail address are needed for the offer."),
+    "That window has already passed.": lambda: _("That window has already passed."),
+    "This offer is no longer open.": lambda: _("This offer is no longer open."),
 }
 
 # The ones with numbers or names in them, by code: a sentence that holds for each.

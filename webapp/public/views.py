@@ -217,7 +217,7 @@ def _availability(restaurant: Restaurant, schedule, form: AvailabilityForm, now:
                   *, ignore: int | None = None, holder: str = "") -> dict:
     """What the times area shows for the chosen date and party size."""
     if form.errors or form.date.data is None or form.party_size.data is None:
-        return {"times": [], "problem": None}
+        return {"times": [], "problem": None, "full": False}
     day, party = form.date.data, form.party_size.data
     problem = day_problem(schedule, day, now)
     if problem is None and party > schedule.max_online_party:
@@ -227,12 +227,15 @@ def _availability(restaurant: Restaurant, schedule, form: AvailabilityForm, now:
                    _("For parties of more than %(num)d please call us.",
                      num=schedule.max_online_party))
     if problem:
-        return {"times": [], "problem": problem}
+        return {"times": [], "problem": problem, "full": False}
     times = free_times(db.session, restaurant, schedule, day, party, now, ignore=ignore,
                        holder=holder)
+    # Full (or no time left today): the waitlist can still find the guest a table.
+    full = not times
     if not times:
         is_today = day == local_today(schedule, now)
         if is_today and _online_closed_today(schedule, day, party, now):
+            full = False  # only the lead time is in the way: call, not wait
             problem = _("Online booking has closed for today.") + " " + (
                 _("Please call us on %(phone)s; we may still have a table.",
                   phone=restaurant.phone) if restaurant.phone
@@ -243,7 +246,7 @@ def _availability(restaurant: Restaurant, schedule, form: AvailabilityForm, now:
         else:
             problem = _("Sorry, we are fully booked for %(num)d on %(day)s. Please try another "
                         "date or party size.", num=party, day=day_month(day))
-    return {"times": times, "problem": problem}
+    return {"times": times, "problem": problem, "full": full}
 
 
 def _online_closed_today(schedule, day: dt.date, party: int, now: dt.datetime) -> bool:
@@ -311,8 +314,9 @@ def _asked_time() -> str:
 def _booking_context(restaurant: Restaurant, *, availability: AvailabilityForm | None = None,
                      booking: BookingForm | None = None, alternatives=None, later=None,
                      notice: str | None = None, now=None, schedule=None,
-                     holding: bool = True) -> dict:
-    """``holding``: the page places holds (the embed, which has no session, does not)."""
+                     holding: bool = True, waitlist: bool = True) -> dict:
+    """``holding``: the page places holds (the embed, which has no session, does not);
+    ``waitlist``: the times area links to the waitlist (the embed's does not)."""
     now = now or utcnow()
     schedule = schedule or load_schedule(db.session, restaurant)
     # The htmx fragment of a GET shows only the times: skip the date picker (a label per
@@ -348,7 +352,25 @@ def _booking_context(restaurant: Restaurant, *, availability: AvailabilityForm |
                 # With JavaScript, picking a time posts here (the hold status shows).
                 hold_url=url_for("public.hold", slug=slug) if holding else None,
                 hold_note=_hold_note(restaurant, schedule, now)
-                if holding and not fragment else None)
+                if holding and not fragment else None,
+                waitlist_url=_waitlist_url(restaurant, availability, state, booking)
+                if waitlist else None,
+                waitlist_full=state["full"])
+
+
+def _waitlist_url(restaurant: Restaurant, availability: AvailabilityForm, state: dict,
+                  booking: BookingForm) -> str | None:
+    """"Join the waitlist" for the date and party shown (with the time picked, if any):
+    when they are full, and below the free times (none may suit the guest); not for a
+    date or party the guest cannot book online at all."""
+    day, party = availability.date.data, availability.party_size.data
+    if availability.errors or day is None or party is None:
+        return None
+    if not (state["full"] or state["times"]):
+        return None
+    time = booking.time.data if TIME_PATTERN.match(booking.time.data or "") else None
+    return url_for("public.join_waitlist", slug=restaurant.slug, date=day.isoformat(),
+                   party_size=party, time=time)
 
 
 def _render_booking(restaurant: Restaurant, status: int = 200, **options):
