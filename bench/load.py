@@ -59,18 +59,29 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def booking_specs(first_day: dt.date, days: int, per_slot: int):
+def booking_specs(first_day: dt.date, days: int, per_slot: int, *, across_days: bool = False):
     """Distinct free slots: two-hour stays that never overlap on a day (10:00 ... 20:00),
-    ``per_slot`` guests each, so each booking finds a free table at once or nearly."""
+    ``per_slot`` guests each, so each booking finds a free table at once or nearly.
+
+    In day order (the default) a slot's guests come one after another, so the requests in
+    flight at once share their slot: with pacing on they queue on its pace key, the worst
+    case. ``across_days`` sends the same bookings with the day varying fastest (each
+    slot's first guest on every day, then its second...), so requests in flight at once
+    share no key, as bookings spread over a restaurant's days and slots do."""
     serial = itertools.count()
-    for offset in range(days):
+    hours = (10, 12, 14, 16, 18, 20)
+    if across_days:
+        order = ((offset, hour, k) for hour in hours for k in range(per_slot)
+                 for offset in range(days))
+    else:
+        order = ((offset, hour, k) for offset in range(days) for hour in hours
+                 for k in range(per_slot))
+    for offset, hour, k in order:
+        n = next(serial)
         day = first_day + dt.timedelta(days=offset)
-        for hour in (10, 12, 14, 16, 18, 20):
-            for _ in range(per_slot):
-                n = next(serial)
-                # Parties of 2, 4 and 6 land on different kinds of table: no two of these
-                # requests compete for a table.
-                yield booking_body(day, f"{hour:02d}:00", (2, 4, 6)[n % 3], f"guest{n}@bench.example.com")
+        # Parties of 2, 4 and 6 land on different kinds of table: no two of these
+        # requests compete for a table.
+        yield booking_body(day, f"{hour:02d}:00", (2, 4, 6)[k % 3], f"guest{n}@bench.example.com")
 
 
 def main(config: dict) -> dict:

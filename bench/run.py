@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from .capacity import BENCH_PACE, PACE_SQL, _eights, capacity_off, capacity_on, pg_scalar
 from .pgbench import run_pgbench
 from .stack import ROOT, booking_body, booking_path, http, pg_bin, rss_kib, stack
 from .wrk import run_booking_load, wrk_binary
@@ -67,10 +68,7 @@ def workers_rss(server) -> dict[int, int]:
     return {pid: rss_kib(pid) for pid in server.worker_pids()}
 
 
-def pg_scalar(libpq_url: str, sql: str) -> str:
-    out = subprocess.run([pg_bin("psql"), libpq_url, "-qAtc", sql], capture_output=True, text=True,
-                         check=True)
-    return out.stdout.strip()
+
 
 
 def prefill_contention_day(libpq_url: str, restaurant, day: dt.date) -> int:
@@ -135,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 0)) or
                         min(max(os.cpu_count(), 2), 12),
                         help="gunicorn workers (default as gunicorn.conf.py: CPUs, at least 2)")
+    parser.add_argument("--throughput-only", action="store_true",
+                        help="only pgbench and the three booking phases (plain, pacing, "
+                             "pacing + combinations + holds), interleaved ABCCBA in halves "
+                             "so a machine whose load drifts skews them alike")
     args = parser.parse_args(argv)
     seconds = 6 if args.quick else 20
     read_seconds = 4 if args.quick else 10
@@ -158,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(base_dir, ignore_errors=True)
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    if args.throughput_only:
+        _report_interleaved(results)
+        return 0
     results["targets"] = targets(results)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -191,25 +196,34 @@ def run_phases(results: dict, base_dir: Path, args, environment: dict, first_day
         results["rss_after_requests"] = {"requests": served_requests(base), "kib": rss_warm}
         print(f"warm-up: {results['rss_after_requests']}", flush=True)
 
+        if args.throughput_only:
+            _interleaved_phases(results, pg, restaurant, base, book["booking_path"], base_dir,
+                                first_day, seconds)
+            return
         # Plain, then with pacing switched on, then with pacing, combinations and holds
         # (issue 19), each on its own share of the days the horizon leaves before the
         # contention day (each share holds 36 distinct bookings a day: 7,200 or more, more
-        # than a 20-second phase sends at 300 a second).
+        # than a 20-second phase sends at 300 a second). All three send the day varying
+        # fastest (load.booking_specs): the requests in flight at once share no slot, so
+        # the paced phases measure what the pace keys and re-counts cost, not two sync
+        # workers queueing on one slot's key (the contention phase measures a hot slot).
         throughput = run_booking_load(base_url=base, booking_path=book["booking_path"],
                                       work_dir=base_dir, connections=64, seconds=seconds,
-                                      first_day=first_day + dt.timedelta(days=41), days=200)
+                                      first_day=first_day + dt.timedelta(days=41), days=200,
+                                      across_days=True)
         results["throughput"] = throughput
         print(f"throughput: {_short(throughput)}", flush=True)
         results["throughput_paced"] = paced = paced_booking_load(
             pg.libpq_url, restaurant.restaurant_id, base_url=base,
             booking_path=book["booking_path"], work_dir=base_dir, connections=64,
-            seconds=seconds, first_day=first_day + dt.timedelta(days=241), days=220)
+            seconds=seconds, first_day=first_day + dt.timedelta(days=241), days=220,
+            across_days=True)
         print(f"throughput with pacing: {_short(paced)}", flush=True)
         # Pacing, combinations and holds on (issue 19), on days after the paced phase's.
         results["throughput_capacity"] = capacity = capacity_booking_load(
             pg.libpq_url, restaurant.restaurant_id, first_day + dt.timedelta(days=461), 229,
             base_url=base, booking_path=book["booking_path"], work_dir=base_dir,
-            connections=64, seconds=seconds)
+            connections=64, seconds=seconds, across_days=True)
         print(f"throughput with pacing, combinations and holds: {_short(capacity)}", flush=True)
 
         results["contention_prefilled"] = prefill_contention_day(pg.libpq_url, restaurant, busy_day)
@@ -241,15 +255,6 @@ def run_phases(results: dict, base_dir: Path, args, environment: dict, first_day
         results["lock_timeouts"] = metric_total(base, "booking_lock_timeouts_total")
 
 
-# A kitchen's pace for the paced phase: more covers per 15 minutes than the load sends
-# to a slot (parties of 2, 4 and 6, twice: 24), so no booking is refused, but every one
-# takes its slot's pace key and re-counts the slot under it (booking/pacing.py); the
-# three parties a slot gets at once queue on that key. No service-wide cap
-# (max_covers): its one key per service serializes every booking of a service, by
-# design, and this load books one day at a time.
-BENCH_PACE = 40
-
-
 def paced_booking_load(libpq_url: str, restaurant_id: int, **load) -> dict:
     """The throughput phase again with every service paced; the pace is taken off
     afterwards (the contention phase counts on tables alone)."""
@@ -261,52 +266,12 @@ def paced_booking_load(libpq_url: str, restaurant_id: int, **load) -> dict:
         pg_scalar(libpq_url, pace.format("NULL"))
 
 
-# The capacity phase (issue 19): pacing as above, every two neighbouring tables joinable
-# for 7 or 8 when they seat 8 (T03+T04, T05+T06, ...), one party of 6 in two sent as a
-# party of 8 (so a sixth of the bookings sits at joined tables: a part row each), and a
-# live hold on one six-seater at every booked time of every day of the phase (the busy
-# read skips it, every re-check's UNION reads the holds; expiring in an hour, so none
-# lapses during the run).
-CAPACITY_HOURS = (10, 12, 14, 16, 18, 20)
-
-
-def _eights(number: int, party: int) -> int:
-    return 8 if party == 6 and number % 2 else party
-
-
 def capacity_booking_load(libpq_url: str, restaurant_id: int, first_day: dt.date, days: int,
                           **load) -> dict:
     """The throughput phase with pacing, combinations and holds all on, on days of its
     own; everything is taken off afterwards."""
     rid = int(restaurant_id)
-    pace = f"UPDATE opening_hours SET pace_covers = {{}} WHERE restaurant_id = {rid}"
-    pg_scalar(libpq_url, pace.format(BENCH_PACE))
-    pg_scalar(libpq_url, f"""
-        WITH t AS (SELECT id, seats, row_number() OVER (ORDER BY position, id) AS n
-                   FROM dining_tables WHERE restaurant_id = {rid}),
-             pairs AS (SELECT a.id AS a, b.id AS b, a.seats + b.seats AS seats, a.n
-                       FROM t a JOIN t b ON b.n = a.n + 1 AND a.n % 2 = 1
-                       WHERE a.seats + b.seats >= 8),
-             made AS (INSERT INTO table_combinations (restaurant_id, name, min_party, max_party,
-                                                      position, created_at)
-                      SELECT {rid}, 'bench ' || n, 7, seats, n, now() FROM pairs
-                      RETURNING id, name)
-        INSERT INTO combination_tables (combination_id, table_id, restaurant_id)
-        SELECT made.id, x.table_id, {rid} FROM made
-        JOIN pairs ON made.name = 'bench ' || pairs.n
-        CROSS JOIN LATERAL (VALUES (pairs.a), (pairs.b)) AS x(table_id)""")
-    hours = ",".join(str(h) for h in CAPACITY_HOURS)
-    pg_scalar(libpq_url, f"""
-        INSERT INTO holds (restaurant_id, table_id, starts_at, ends_at, party_size, expires_at,
-                           token_hash, holder_hash, created_at)
-        SELECT {rid}, (SELECT id FROM dining_tables WHERE restaurant_id = {rid} AND seats = 6
-                       ORDER BY position DESC LIMIT 1),
-               s, s + interval '2 hours', 6, now() + interval '1 hour',
-               md5(s::text) || md5(s::text), md5('bench') || md5('bench'), now()
-        FROM generate_series(0, {int(days) - 1}) AS d,
-             unnest('{{{hours}}}'::int[]) AS h,
-             LATERAL (SELECT (('{first_day.isoformat()}'::date + d + make_interval(hours => h))
-                              AT TIME ZONE 'Europe/Berlin') AS s) AS x""")
+    capacity_on(libpq_url, rid, first_day, days)
     try:
         result = run_booking_load(first_day=first_day, days=days, party_of=_eights, **load)
         result["joined_bookings"] = int(pg_scalar(libpq_url, (
@@ -316,9 +281,62 @@ def capacity_booking_load(libpq_url: str, restaurant_id: int, first_day: dt.date
             f"SELECT count(*) FROM holds WHERE restaurant_id = {rid} AND expires_at > now()")))
         return result
     finally:
-        pg_scalar(libpq_url, pace.format("NULL"))
-        pg_scalar(libpq_url, f"DELETE FROM holds WHERE restaurant_id = {rid}")
-        pg_scalar(libpq_url, f"DELETE FROM table_combinations WHERE restaurant_id = {rid}")
+        capacity_off(libpq_url, rid)
+
+
+def _interleaved_phases(results: dict, pg, restaurant, base: str, booking_path_: str,
+                        base_dir: Path, first_day: dt.date, seconds: int) -> None:
+    """Plain (A), paced (B) and capacity (C) bookings in the order A B C C B A, each half
+    as long as a phase and on days of its own: a drift in the machine's other load then
+    weighs on all three alike. Each phase's figure is the sum of its two halves."""
+    rid = restaurant.restaurant_id
+    half = max(3, seconds // 2)
+    load = {"base_url": base, "booking_path": booking_path_, "work_dir": base_dir,
+            "connections": 64, "seconds": half, "across_days": True}
+    halves: dict[str, list[dict]] = {"throughput": [], "throughput_paced": [],
+                                     "throughput_capacity": []}
+    for number, name in enumerate(("throughput", "throughput_paced", "throughput_capacity",
+                                   "throughput_capacity", "throughput_paced", "throughput")):
+        first = first_day + dt.timedelta(days=41 + 110 * number)
+        if name == "throughput":
+            result = run_booking_load(first_day=first, days=105, **load)
+        elif name == "throughput_paced":
+            pg_scalar(pg.libpq_url, PACE_SQL.format(rid=rid, pace=BENCH_PACE))
+            try:
+                result = run_booking_load(first_day=first, days=105, **load)
+            finally:
+                pg_scalar(pg.libpq_url, PACE_SQL.format(rid=rid, pace="NULL"))
+        else:
+            capacity_on(pg.libpq_url, rid, first, 105)
+            try:
+                result = run_booking_load(first_day=first, days=105, party_of=_eights, **load)
+            finally:
+                capacity_off(pg.libpq_url, rid)
+        print(f"{name} (half {len(halves[name]) + 1}): {_short(result)}", flush=True)
+        halves[name].append(result)
+    for name, parts in halves.items():
+        requests = sum(r["requests"] for r in parts)
+        span = sum(r["seconds"] for r in parts)
+        results[name] = {"halves": parts, "requests": requests, "seconds": round(span, 2),
+                         "ok_per_second": round(sum(r["statuses"].get("201", 0)
+                                                    for r in parts) / span, 1),
+                         "server_ms_p99": [r["server_ms"]["p99"] for r in parts]}
+
+
+def _report_interleaved(results: dict) -> None:
+    plain = results["throughput"]["ok_per_second"]
+    tps = results["pgbench"]["tps"]
+    print("\n== booking phases, interleaved A B C C B A ==")
+    print(f"pgbench: {tps} tps")
+    for name, label in (("throughput", "plain"), ("throughput_paced", "pacing"),
+                        ("throughput_capacity", "pacing + combinations + holds")):
+        phase = results[name]
+        print(f"{label}: {phase['ok_per_second']} bookings/s = "
+              f"{phase['ok_per_second'] / plain:.0%} of plain, "
+              f"{phase['ok_per_second'] / tps:.0%} of pgbench; server p99 of the halves "
+              f"{phase['server_ms_p99']} ms")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "interleaved.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
 def _read_paths(base: str, slug: str, day: dt.date) -> dict[str, dict]:

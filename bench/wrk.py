@@ -39,7 +39,8 @@ def wrk_binary() -> str:
 
 
 def write_bodies(path: Path, first_day: dt.date, days: int, per_slot: int, passes: int,
-                 party_of: Callable[[int, int], int] | None = None) -> int:
+                 party_of: Callable[[int, int], int] | None = None,
+                 across_days: bool = False) -> int:
     """The bookings to send, one JSON document per line: locust's sequence of distinct
     slots, then the same days again ``passes - 1`` times with more guests. A later pass
     meets each day's earlier bookings committed long before, so its guests skip the taken
@@ -47,7 +48,7 @@ def write_bodies(path: Path, first_day: dt.date, days: int, per_slot: int, passe
     count = 0
     with path.open("w") as out:
         for _ in range(passes):
-            for body in booking_specs(first_day, days, per_slot):
+            for body in booking_specs(first_day, days, per_slot, across_days=across_days):
                 # A guest of their own each time (e-mail and phone), or pass 2 would be
                 # pass 1's guests booking twice.
                 body["email"] = f"w{count}-" + body["email"]
@@ -61,11 +62,13 @@ def write_bodies(path: Path, first_day: dt.date, days: int, per_slot: int, passe
 
 def run_booking_load(*, base_url: str, booking_path: str, work_dir: Path, connections: int,
                      seconds: int, first_day: dt.date, days: int, per_slot: int = 3,
-                     passes: int = 2, party_of: Callable[[int, int], int] | None = None) -> dict:
+                     passes: int = 2, party_of: Callable[[int, int], int] | None = None,
+                     across_days: bool = False) -> dict:
     """Closed loop: ``connections`` clients, each sending its next booking as soon as the
     last one was answered, for ``seconds``. Same result shape as bench/load.py's."""
     bodies = work_dir / "bookings.jsonl"
-    sent_at_most = write_bodies(bodies, first_day, days, per_slot, passes, party_of)
+    sent_at_most = write_bodies(bodies, first_day, days, per_slot, passes, party_of,
+                                across_days)
     # One thread (event loop) is plenty at these rates and leaves the cores to the server.
     command = [wrk_binary(), "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s",
                "-s", str(SCRIPT), base_url, "--", booking_path, str(bodies)]
