@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Model-check spec/BookingManager.tla with TLC: every model, normal and control.
+"""Model-check the TLA+ specs in spec/ with TLC: every model, normal and control.
 
 Normal models must pass.  Each control model must FAIL, and with the property
 it is there to show (e.g. "Invariant NoOverlap is violated"); a control that
@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SPEC_DIR = Path(__file__).resolve().parent
-SPEC_MODULE = "BookingManager.tla"
+SPEC_MODULE = "BookingManager.tla"  # the default; holds and waitlist offers: Holds.tla
+HOLDS_MODULE = "Holds.tla"
 
 PASS = "Model checking completed. No error has been found."
 DEADLOCK = "Deadlock reached"
@@ -55,6 +56,7 @@ class Model:
     what: str  # one line: what the model shows
     tlc_args: tuple[str, ...] = field(default=())
     cost: float = 1.0  # rough CPU seconds, only to start the long ones first
+    module: str = SPEC_MODULE  # the .tla file the .cfg configures
 
     @property
     def cfg(self) -> Path:
@@ -119,6 +121,30 @@ MODELS: tuple[Model, ...] = (
           "control: session-level locks leak on abort -> lock held outside a tx"),
     Model("Control_SessionLocksLiveness", TEMPORAL,
           "control: leaked session locks -> FreeSlotGranted violated", cost=2),
+    # -- holds with expiry and waitlist offers (spec/Holds.tla)
+    Model("Holds", None,
+          "safety: 2 guests hold, book with or without their hold, release, cancel; "
+          "holds expire", cost=14, module=HOLDS_MODULE),
+    Model("HoldsLiveness", None,
+          "liveness: with holds, every transaction ends", cost=4, module=HOLDS_MODULE),
+    Model("Waitlist", None,
+          "safety: 2 workers offer freed slots to 2 waiting guests, who take them",
+          cost=7, module=HOLDS_MODULE),
+    Model("Control_HoldNoRecheck", invariant("NoDoubleAllocation"),
+          "control: a booking with a hold ignores others' live holds -> a table allocated "
+          "twice", module=HOLDS_MODULE),
+    Model("Control_HoldKeepsExpired", invariant("BackstopNeverFires"),
+          "control: a new hold keeps the table's expired holds -> holds_no_overlap fires",
+          module=HOLDS_MODULE),
+    Model("Control_WaitlistTwoOffers", invariant("OneLiveOfferPerGuest"),
+          "control: the offer's UPDATE not conditional -> a guest holds two live offers",
+          module=HOLDS_MODULE),
+    Model("Control_OfferNoRecheck", invariant("BackstopNeverFires"),
+          "control: an offer's hold ignores others' holds -> holds_no_overlap fires",
+          module=HOLDS_MODULE),
+    Model("Control_OfferNoRecheckNoConstraint", invariant("OneOfferPerTable"),
+          "control: the same without the constraints -> one slot offered to two guests",
+          module=HOLDS_MODULE),
 )
 
 
@@ -245,7 +271,7 @@ def run_model(model: Model, jar: Path, java: Path, workers: int = 1,
                "-metadir", str(Path(tmp) / "meta"),
                "-config", str(model.cfg),
                *model.tlc_args,
-               SPEC_MODULE]
+               model.module]
         try:
             proc = subprocess.run(cmd, cwd=SPEC_DIR, capture_output=True, text=True,
                                   timeout=timeout, check=False, stdin=subprocess.DEVNULL)
