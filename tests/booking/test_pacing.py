@@ -362,3 +362,34 @@ def test_the_schema_refuses_nonsense_limits(session, statement):
         session.execute(text(statement), {"r": restaurant.id})
         session.flush()
     session.rollback()
+
+
+def test_a_paced_booking_costs_no_more_statements_than_an_unpaced_one(session):
+    """Under its keys a paced write reads the pace's counts and its tables in one
+    statement: lunch (unpaced) and dinner (paced) bookings send as many statements."""
+    from sqlalchemy import event
+
+    restaurant = paced(session, pace=40)
+    day = future_day()
+    engine = session.get_bind()
+
+    def statements(start: dt.datetime, n: int) -> list[str]:
+        seen: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            seen.append(" ".join(statement.split()))
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            book(session, restaurant, start, n=n)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return seen
+
+    book(session, restaurant, local(restaurant, day, 12), n=90)  # caches warm on both
+    book(session, restaurant, local(restaurant, day, 19), n=91)
+    lunch = statements(local(restaurant, day, 13), 1)
+    dinner = statements(local(restaurant, day, 20), 2)
+    assert len(dinner) == len(lunch), (lunch, dinner)
+    counted = [s for s in dinner if "sum(reservations.party_size)" in s]
+    assert len(counted) == 1 and "UNION ALL" in counted[0]  # the re-check, with the counts

@@ -113,24 +113,29 @@ def day_is_paced(schedule: Schedule, day: dt.date) -> bool:
 # reservation being moved left out (0: none; ids start at 1); a joined booking's
 # covers once (its parts are no bookings).
 _starts = Reservation.starts_at
-_COVERS = (select(func.coalesce(func.sum(Reservation.party_size), 0),
-                  func.coalesce(func.sum(case(
-                      (and_(_starts >= bindparam("slot_start"), _starts < bindparam("slot_end")),
-                       Reservation.party_size), else_=0)), 0))
+COVERS = (select(func.coalesce(func.sum(Reservation.party_size), 0).label("in_service"),
+                 func.coalesce(func.sum(case(
+                     (and_(_starts >= bindparam("slot_start"), _starts < bindparam("slot_end")),
+                      Reservation.party_size), else_=0)), 0).label("in_slot"))
            .where(Reservation.restaurant_id == bindparam("restaurant_id"),
                   Reservation.status.in_(PACED_STATUSES),
                   _starts >= bindparam("low"), _starts < bindparam("high"),
                   Reservation.id != bindparam("ignore"), IS_BOOKING))
 
 
+def count_params(restaurant_id: int, window: PaceWindow, ignore: int | None) -> dict[str, object]:
+    """COVERS's parameters for the window (``ignore``: the reservation being moved)."""
+    low, high = window.counted_range()
+    return {"restaurant_id": restaurant_id, "slot_start": window.slot_start,
+            "slot_end": window.slot_end, "low": low, "high": high, "ignore": ignore or 0}
+
+
 def covers(session: Session, restaurant_id: int, window: PaceWindow,
            ignore: int | None = None) -> tuple[int, int]:
     """(covers starting in the window's pace slot, in its service) -- one query; the
     service figure is only meaningful when the service has a limit."""
-    low, high = window.counted_range()
-    total, in_slot = session.connection().execute(_COVERS, {
-        "restaurant_id": restaurant_id, "slot_start": window.slot_start,
-        "slot_end": window.slot_end, "low": low, "high": high, "ignore": ignore or 0}).one()
+    total, in_slot = session.connection().execute(
+        COVERS, count_params(restaurant_id, window, ignore)).one()
     return int(in_slot), int(total)
 
 
@@ -169,10 +174,18 @@ class PaceCheck:
     def keys(self) -> list[TableSlotKey]:
         return self.window.lock_keys(self.restaurant_id)
 
+    def count_params(self, ignore: int | None) -> dict[str, object]:
+        """COVERS's parameters: the booking service reads the counts in its re-check's
+        own statement (service._claim_tables), one round trip under the keys."""
+        return count_params(self.restaurant_id, self.window, ignore)
+
     def recount(self, session: Session, ignore: int | None) -> str | None:
         """Under the keys: raise PaceExceeded when the covers would go over a limit,
         unless the owner overrides; then the override's text (None: not needed)."""
-        in_slot, in_service = covers(session, self.restaurant_id, self.window, ignore)
+        return self.judge(*covers(session, self.restaurant_id, self.window, ignore))
+
+    def judge(self, in_slot: int, in_service: int) -> str | None:
+        """``recount`` on counts already read under the keys."""
         problem = over_pace(self.schedule, self.window, in_slot, in_service, self.party_size)
         if problem is None:
             return None
