@@ -65,7 +65,7 @@ def test_the_line_in_order_with_window_contact_and_live_offer(owner_client, sess
     text = owner_client.get(f"{PAGE}?date={day.isoformat()}").get_data(as_text=True)
     ada = text.split(f'data-entry="{first.id}"')[1].split("</tr>")[0]
     assert ">1<" in ada and "19:00–20:30" in ada and "ada@example.com" in ada
-    assert "Waiting" in ada
+    assert "In line" in ada
     assert text.index("Ada") < text.index("Bob")
 
     # The 20:00 booking on T1 cancelled: Ada is offered it, held until the offer ends.
