@@ -167,6 +167,11 @@ def test_remove_drops_a_live_offers_hold(owner_client, session, restaurant):
 def test_seat_at_a_time_books_the_guest_and_marks_the_entry(owner_client, session, restaurant):
     day = future_day()
     waiting = join(session, restaurant, "Ada", party=3)
+    page = owner_client.get(f"{PAGE}?date={day.isoformat()}").get_data(as_text=True)
+    assert f'id="seat-{waiting.id}"' not in page
+    form = owner_client.get(f"{PAGE}?date={day.isoformat()}&seat={waiting.id}"
+                            ).get_data(as_text=True)
+    assert 'name="time" value="18:00"' in form.split(f'id="seat-{waiting.id}"')[1]
     t2 = next(t for t in restaurant.tables if t.name == "T2")
     seated = owner_client.post_form(f"{PAGE}/{waiting.id}/seat", {
         "time": "19:30", "table": str(t2.id), "notify_guest": "y"})
@@ -204,7 +209,9 @@ def test_a_refused_seat_keeps_the_guest_in_line(owner_client, session, restauran
     assert refused.status_code == 409
     text = refused.get_data(as_text=True)
     assert "T1 is taken 19:00–21:00 by Taken T1 19." in text
-    assert f'data-entry="{waiting.id}"' in text and "<details class=\"seat-entry\" open>" in text
+    # The seat form again under the entry, the refusal in it.
+    seat_row = text.split(f'id="seat-{waiting.id}"')[1].split("</tr>")[0]
+    assert "T1 is taken" in seat_row and 'name="time" value="19:30"' in seat_row
     assert entry(session, waiting.id).status == "waiting"
     assert session.scalars(select(Reservation).where(Reservation.guest_name == "Ada")).all() == []
 

@@ -50,7 +50,10 @@ def _render(access: Access, day: dt.date, *, status: int = 200,
             add_form: WaitlistEntryForm | None = None, message: str | None = None,
             error: str | None = None, error_entry: int | None = None,
             seat_form: SeatEntryForm | None = None):
+    """``seat_form``: a refused seat's form, shown again under its entry; else the seat
+    form of the entry the URL names (``?seat=<id>``), if any."""
     entries = ops.line_of(db.session, access.restaurant, day)
+    seat_open = error_entry if seat_form is not None else request.args.get("seat", type=int)
     if add_form is None:
         add_form = WaitlistEntryForm(formdata=None, data={"date": day})
     return render_template(
@@ -58,7 +61,8 @@ def _render(access: Access, day: dt.date, *, status: int = 200,
         entries=entries, places=ops.places(entries), in_line=ops.in_line,
         tables=_tables(access), zone=zone(access.restaurant), now=clock.now(),
         add_form=add_form, confirm=ConfirmForm(formdata=None),
-        seat_form=seat_form, message=message, error=error, error_entry=error_entry,
+        seat_form=seat_form, seat_open=seat_open, message=message, error=error,
+        error_entry=error_entry,
         today=today(access.restaurant)), status
 
 
