@@ -69,10 +69,12 @@ def _render(access: Access, day: dt.date, *, status: int = 200,
 def _done(access: Access, day: dt.date, message: str):
     """After a write: htmx gets the page (it swaps the line, the message in it); a plain
     post a redirect back to the date (the message flashed)."""
+    address = url_for("owner.waitlist", ref=access.ref, date=day.isoformat())
     if request.headers.get("HX-Request"):
-        return _render(access, day, message=message)
+        page, status = _render(access, day, message=message)
+        return page, status, {"HX-Push-Url": address}  # the address bar names the date shown
     flash(message, "success")
-    return redirect(url_for("owner.waitlist", ref=access.ref, date=day.isoformat()), code=303)
+    return redirect(address, code=303)
 
 
 def _entry(access: Access, entry_id: int) -> WaitlistEntry:
