@@ -262,3 +262,21 @@ def test_the_page_in_german(owner_client, session, restaurant):
         "date": future_day().isoformat(), "party_size": "2", "window_from": "21:00",
         "window_to": "19:00", "name": "Dora", "email": "dora@example.com"}, headers=GERMAN)
     assert refused.status_code == 422
+
+
+def test_the_offer_minutes_are_a_setting_on_the_settings_page(owner_client, session, restaurant):
+    from tests.owner.test_setup import SETTINGS
+    from webapp.models import Restaurant
+
+    page = owner_client.get("/owner/chez-test/settings").get_data(as_text=True)
+    assert 'name="waitlist_offer_minutes"' in page and 'value="15"' in page
+    refused = owner_client.post_form("/owner/chez-test/settings",
+                                     dict(SETTINGS, slug="chez-test", waitlist_offer_minutes="0"))
+    assert refused.status_code == 422
+    assert "between 1 and 60" in refused.get_data(as_text=True)
+    saved = owner_client.post_form("/owner/chez-test/settings",
+                                   dict(SETTINGS, slug="chez-test", waitlist_offer_minutes="5"))
+    assert saved.status_code == 303
+    session.expire_all()
+    assert session.get_one(Restaurant, restaurant.id).waitlist_offer_minutes == 5
+    assert "kept for them for 5 minutes" in owner_client.get(PAGE).get_data(as_text=True)
