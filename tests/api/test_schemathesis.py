@@ -80,7 +80,8 @@ def _fields(day: dt.date) -> dict[str, list]:
     return {"slug": ["trattoria"], "timezone": ["Europe/Berlin"], "date": dates,
             "start_date": dates, "end_date": dates, "start": dates, "end": dates,
             "time": ["12:00", "12:30", "19:00", "19:10", "21:00"], "opens": ["11:00", "18:00"],
-            "closes": ["15:00", "23:30"], "last_seating": ["14:00", "22:00"]}
+            "closes": ["15:00", "23:30"], "last_seating": ["14:00", "22:00"],
+            "window_from": ["18:00", "19:00"], "window_to": ["21:00", "22:00"]}
 
 
 def _path_values(client, session, restaurant, auth, day) -> dict[str, object]:
@@ -91,9 +92,12 @@ def _path_values(client, session, restaurant, auth, day) -> dict[str, object]:
     hours = session.query(OpeningHours).filter_by(restaurant_id=restaurant.id).first()
     special = client.post(f"{API}/restaurants/trattoria/special-days", headers=auth,
                           json={"start_date": day.isoformat(), "closed": True}).json
+    waiting = client.post(f"{API}/restaurants/trattoria/waitlist", headers=auth, json={
+        "date": day.isoformat(), "party_size": 2, "window_from": "19:00", "window_to": "21:00",
+        "name": "Wait Ing", "email": "wait@example.com"}).json
     return {"slug": "trattoria", "token": guest["manage_token"], "reservation_id": phone["id"],
             "table_id": restaurant.tables[0].id, "hours_id": hours.id,
-            "special_day_id": special["id"]}
+            "special_day_id": special["id"], "entry_id": waiting["id"]}
 
 
 # Statuses a schema-valid request may get: Schemathesis' own list, and 422 for the rules no

@@ -38,6 +38,10 @@ EXPECTED = {
     ("delete", "/restaurants/{slug}/reservations/{reservation_id}"): "bookings",
     ("post", "/restaurants/{slug}/reservations/{reservation_id}/move"): "bookings",
     ("post", "/restaurants/{slug}/reservations/{reservation_id}/status"): "bookings",
+    ("post", "/restaurants/{slug}/waitlist"): "bookings",
+    ("delete", "/restaurants/{slug}/waitlist/{entry_id}"): "bookings",
+    ("post", "/restaurants/{slug}/waitlist/{entry_id}/move"): "bookings",
+    ("post", "/restaurants/{slug}/waitlist/{entry_id}/seat"): "bookings",
 }
 
 
@@ -78,16 +82,20 @@ def ids(client, session, restaurant, auth, day) -> dict[str, object]:
                        json={"url": "https://pos.example.com/h",
                              "events": ["reservation.created"]}).json
     combination = join_tables(session, restaurant, ["T4", "T6"], 7, 10)
+    waiting = client.post(f"{API}/restaurants/trattoria/waitlist", headers=auth, json={
+        "date": day.isoformat(), "party_size": 2, "window_from": "19:00", "window_to": "21:00",
+        "name": "Wait Ing", "email": "wait@example.com"}).json
     return {"slug": "trattoria", "reservation_id": phone["id"],
             "table_id": restaurant.tables[0].id, "hours_id": hours.id,
             "special_day_id": special["id"], "date": day.isoformat(),
-            "endpoint_id": hook["id"], "combination_id": combination.id}
+            "endpoint_id": hook["id"], "combination_id": combination.id,
+            "entry_id": waiting["id"]}
 
 
 def _call(client, method: str, path: str, ids: dict, headers: dict):
     url = API + re.sub(r"\{(\w+)\}", lambda m: str(ids[m[1]]), path)
     query = {}
-    if path.endswith(("/availability", "/timeslots")):
+    if path.endswith(("/availability", "/timeslots", "/waitlist")) and method == "get":
         query = {"date": ids["date"], **({"party_size": 2} if "availability" in path else {})}
     kwargs = {"json": {}} if method in ("post", "patch") else {}
     return client.open(url, method=method.upper(), headers=headers, query_string=query, **kwargs)

@@ -35,6 +35,7 @@ def _pages(ref: str, ids: dict) -> dict[str, str]:
         "owner.week": f"/owner/{ref}/week/{day}",
         "owner.insights": f"/owner/{ref}/insights",
         "owner.reservation_list": f"/owner/{ref}/reservations",
+        "owner.waitlist": f"/owner/{ref}/waitlist?date={day}",
         "owner.reservation_detail": f"/owner/{ref}/reservations/{ids['reservation']}",
         "owner.new_reservation": f"/owner/{ref}/reservations/new?date={day}",
         "owner.tables": f"/owner/{ref}/tables",

@@ -106,6 +106,7 @@ def restaurant_settings(restaurant: Restaurant) -> dict[str, Any]:
         "reminder_hours": restaurant.reminder_hours, "country": restaurant.country,
         "cancel_cutoff_hours": restaurant.cancel_cutoff_hours,
         "hold_minutes": restaurant.hold_minutes,
+        "waitlist_offer_minutes": restaurant.waitlist_offer_minutes,
         "phone": restaurant.phone, "email": restaurant.email, "address": restaurant.address,
         "description": restaurant.description,
         # One origin per line, as the settings page shows it (a PATCH takes it back as is).

@@ -155,6 +155,10 @@ COMPONENTS: dict[str, dict[str, Any]] = {
                          "description": "How long a hold (POST .../holds, or a guest "
                                         "picking a time on the booking page) keeps its "
                                         "table; 0: holds are off (409 holds_off)."},
+        "waitlist_offer_minutes": {"type": "integer", "minimum": 1, "maximum": 60,
+                                   "description": "How long a waitlist offer keeps the freed "
+                                                  "table for the guest e-mailed, before it "
+                                                  "goes to the next guest in line."},
         "phone": _STR, "email": _STR, "address": _STR, "description": _STR,
         "default_language": {"type": "string", "enum": ["", *LANGUAGES],
                              "description": "The guest page's language unless the guest "

@@ -483,7 +483,10 @@ def _named_hold(session: Session, restaurant_id: int, token: str) -> _NamedHold 
     """The hold a booking names (expired or not: the re-check decides), or None."""
     if len(token) > 200:
         return None
-    token_hash = hash_token(token)
+    return _hold_with_hash(session, restaurant_id, hash_token(token))
+
+
+def _hold_with_hash(session: Session, restaurant_id: int, token_hash: str) -> _NamedHold | None:
     rows = session.execute(_HOLD_BY_TOKEN, {"token_hash": token_hash,
                                             "restaurant_id": restaurant_id}).all()
     if not rows:
@@ -682,6 +685,7 @@ def book(
     overrides: Mapping[str, str] | None = None,
     language: str | None = None,
     hold: str | None = None,
+    hold_hash: str | None = None,
 ) -> BookingResult:
     """Book a table: the given one (``table_id``), the given tables joined for the party
     (``table_ids``, owners), or the best free fit: a single table, else a combination the
@@ -712,7 +716,9 @@ def book(
     ``hold``: the token of the guest's hold (booking/holds.py): when it is for this start
     and its tables take the party, they are tried first and its holder's holds block
     nothing; the booking deletes the hold in its transaction. An expired hold still
-    books its tables when nobody took them meanwhile (the re-check decides)."""
+    books its tables when nobody took them meanwhile (the re-check decides).
+    ``hold_hash``: the same by the token's stored hash, for the owner booking a guest
+    whose waitlist offer holds a table (only the hash of an offer's token is kept)."""
     overrides = overrides or {}
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
@@ -741,7 +747,8 @@ def book(
                             table_ids=table_ids)
     table_objects = {t.id: t for t in tables}
     asked = table_id is not None or table_ids is not None
-    named = _named_hold(session, restaurant_id, hold) if hold else None
+    named = (_named_hold(session, restaurant_id, hold) if hold
+             else _hold_with_hash(session, restaurant_id, hold_hash) if hold_hash else None)
     seen = HoldsSeen(now, named.holder_hash if named else "")
     if named is not None and named.starts_at == starts_at and not asked:
         placements = _held_first(tables, party_size, setup, named, placements)

@@ -402,3 +402,14 @@ def take_offer(session: Session, restaurant: Restaurant, token: str, *,
                         actor="guest:waitlist", now=now, policy=policy,
                         after_write=mark_booked, language=entry.language, hold=token)
 
+
+
+def mark_booked(session: Session, restaurant_id: int, entry_id: int,
+                reservation_id: int) -> bool:
+    """Inside the transaction of a booking the owner made for the entry's guest (seated
+    from the list): the entry, while still in line, is booked with that reservation.
+    False when it left the line meanwhile (the caller then rolls the booking back)."""
+    done = session.execute(update(WaitlistEntry).where(
+        WaitlistEntry.id == entry_id, WaitlistEntry.restaurant_id == restaurant_id,
+        WaitlistEntry.status.in_(LIVE)).values(status="booked", reservation_id=reservation_id))
+    return getattr(done, "rowcount", 0) == 1

@@ -10,10 +10,12 @@ from . import (
     setup,
     staff,
     tokens,
+    waitlist,
     webhooks,
     week,
 )
 from .views import bp
 
 __all__ = ["bp", "calendar_feed", "combinations", "insights", "onboarding", "reservations",
-           "setup", "staff", "tokens", "webhooks", "week"]
+           "setup", "staff", "tokens", "waitlist", "webhooks",
+           "week"]

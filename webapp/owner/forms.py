@@ -301,6 +301,10 @@ class RestaurantSettingsForm(OwnerForm):
         _l("hold a picked time (minutes)"), 0, 60, default=7,
         description=_l("When a guest picks a time online, their table is kept for them this "
                        "long while they type their details. 0: no holds."))
+    waitlist_offer_minutes = _int_field(
+        _l("waitlist offer (minutes)"), 1, 60, default=15,
+        description=_l("When a table frees up, the next fitting guest on the waitlist is "
+                       "e-mailed and the table is kept for them this long."))
     country = StringField(_l("Country"), filters=[_strip, lambda s: s.upper() if s else s],
                           description=_l("Two letters (DE, FR, GB…): phone numbers without + "
                                       "are read as this country's. Empty: the time zone's."),
@@ -341,6 +345,7 @@ class RestaurantSettingsForm(OwnerForm):
             reminder_hours=self.reminder_hours.data,
             cancel_cutoff_hours=self.cancel_cutoff_hours.data,
             hold_minutes=self.hold_minutes.data,
+            waitlist_offer_minutes=self.waitlist_offer_minutes.data,
             country=self.country.data or country_for_zone(self.timezone.data),
             embed_origins=self.embed_origins.data or "",
             calendar_feed_contact=bool(self.calendar_feed_contact.data),

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from ... import clock
 from ...models import (
@@ -127,6 +127,9 @@ class NewBooking:
     # id): either instead of ``table_id``.
     table_ids: tuple[int, ...] | None = None
     combination_id: int | None = None
+    # The stored hash of a hold this booking converts (a waitlist offer's, booked by the
+    # owner: operations/waitlist.py); its holder's holds block nothing.
+    hold_hash: str | None = None
 
 
 def tables_asked(session: AnySession, restaurant: Restaurant, table_id: int | None,
@@ -247,7 +250,9 @@ class Booked:
 
 
 def book(session: AnySession, restaurant: Restaurant, context: WriteContext,
-         booking: NewBooking) -> Booked:
+         booking: NewBooking, *, also: service.AfterWrite | None = None) -> Booked:
+    """``also``: one more write inside the booking's transaction, run first (the waitlist
+    marks its entry booked; a refusal there rolls the booking back)."""
     walk_in = booking.source == "walk_in"
     now = context.now or service.utcnow()
     schedule = None
@@ -270,6 +275,14 @@ def book(session: AnySession, restaurant: Restaurant, context: WriteContext,
     asked = tables_asked(session, restaurant, booking.table_id, booking.table_ids,
                          booking.combination_id)
     write = context.start(notify=booking.notify_guest, any_table=asked is None)
+    after_write: service.AfterWrite = write.after_write
+    if also is not None:
+        extra = also
+
+        def after_write(session: Session, reservation: Reservation, action: str, *,
+                        manage_token: str | None = None) -> None:
+            extra(session, reservation, action, manage_token=manage_token)
+            write.after_write(session, reservation, action, manage_token=manage_token)
     try:
         result = service.book(
             real_session(session), restaurant, starts_at=starts_at,
@@ -278,8 +291,9 @@ def book(session: AnySession, restaurant: Restaurant, context: WriteContext,
             table_ids=asked if asked and len(asked) > 1 else None,
             source=booking.source, status="seated" if walk_in else "booked",
             duration_minutes=duration,
-            actor=context.actor, now=now, policy=context.policy, after_write=write.after_write,
-            schedule=schedule, overrides=overrides, language=booking.language)
+            actor=context.actor, now=now, policy=context.policy, after_write=after_write,
+            schedule=schedule, overrides=overrides, language=booking.language,
+            hold_hash=booking.hold_hash)
     except SlotTaken as error:
         schedule = schedule or schedule_of(session, restaurant)
         length = duration or slotlib.turn_minutes(schedule, booking.party_size)

@@ -96,6 +96,9 @@ class RestaurantSettings:
     # Minutes a guest's picked time is held for them while they type (booking/holds.py);
     # 0: no holds.
     hold_minutes: int = 7
+    # Minutes a waitlist offer holds its freed table for the guest e-mailed
+    # (booking/waitlist.py), 1..60.
+    waitlist_offer_minutes: int = 15
     # ISO 3166 code: the default region of guests' phone numbers ("": none).
     country: str = ""
     email: str = ""
