@@ -109,3 +109,32 @@ def test_the_calendar_feed_has_one_event_naming_the_joined_tables(
     feed = feed_ics(session, restaurant, now=clock.now(), host="test")
     summaries = [str(e["summary"]) for e in Calendar.from_ical(feed).walk("VEVENT")]
     assert summaries == ["Ada Lovelace, party of 9, table T4 + T6"]
+
+
+def test_the_answer_to_a_joined_booking_reads_no_parts_back(client, session, restaurant,
+                                                            table, day):
+    """The write knows the tables it placed the booking on: its answer names them from
+    the set-up it used, with no query for the part rows (nor a load of the table)."""
+    from sqlalchemy import event
+
+    client.post(f"{API}/restaurants/trattoria/reservations",  # caches warm
+                json=booking(day, "12:00", party_size=9, email="warm@example.com"))
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        made = client.post(f"{API}/restaurants/trattoria/reservations",
+                           json=booking(day, party_size=9))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert made.status_code == 201, made.get_json()
+    assert tables_of(made.get_json()) == ["T4", "T6"]
+    after_insert = seen[next(i for i, s in enumerate(seen)
+                             if s.startswith("INSERT INTO reservations")):]
+    reads = [s for s in after_insert if s.startswith("SELECT")]
+    assert not any("reservations.part_of IN" in s or "FROM dining_tables" in s
+                   for s in reads), reads

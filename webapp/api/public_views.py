@@ -11,6 +11,7 @@ from sqlalchemy import select
 from .. import clock, writes
 from ..booking import service
 from ..booking.availability import bookable_times
+from ..booking.held_tables import HeldTable
 from ..booking.operations import reservations as reservation_ops
 from ..booking.setup import restaurant_setup
 from ..booking.slots import group_by_service
@@ -145,6 +146,11 @@ def create_reservation(slug: str):
         write.committed()
         manage_token = write.manage_token or result.manage_token
         reservation, table_name = result.reservation, result.table_name
+        # The tables the write placed it on, named from the set-up it used: no read of a
+        # joined booking's parts for the answer.
+        names = {t.id: t.name for t in setup.tables}
+        held = ([HeldTable(i, names[i]) for i in result.table_ids]
+                if result.table_ids and all(i in names for i in result.table_ids) else None)
     else:
         # The owner's phone booking or walk-in: the dashboard's operation.
         kwargs: dict[str, Any] = {"restaurant_id": restaurant.id}
@@ -154,7 +160,9 @@ def create_reservation(slug: str):
                                       writes.context(restaurant, actor(token)), new_booking(form))
         manage_token, reservation, table_name = (booked.manage_token, booked.reservation,
                                                  booked.table_name)
+        held = None
     body = rep.reservation(reservation, restaurant, owner=token is not None,
-                           manage_token=manage_token, table_name=table_name, schedule=schedule)
+                           manage_token=manage_token, table_name=table_name, schedule=schedule,
+                           tables=held)
     location = body["links"].get("self")
     return json_response(body, 201, location)

@@ -132,6 +132,9 @@ class BookingResult:
     manage_token: str
     # The table's name, known without loading ``reservation.table``.
     table_name: str = ""
+    # Every table it holds, first the reservation's own (a joined booking's parts after
+    # it): known without reading the parts back.
+    table_ids: tuple[int, ...] = ()
 
 
 def utcnow() -> dt.datetime:
@@ -793,7 +796,7 @@ def book(
             **({"overrides": used} if used else {})})
         if after_write:
             after_write(session, reservation, "created", manage_token=token)
-        return BookingResult(reservation, token, chosen.name)
+        return BookingResult(reservation, token, chosen.name, tuple(chosen.table_ids))
 
     try:
         result = loop.run(attempt, keep_loaded=True)
