@@ -134,9 +134,10 @@ def main(argv: list[str] | None = None) -> int:
                         min(max(os.cpu_count(), 2), 12),
                         help="gunicorn workers (default as gunicorn.conf.py: CPUs, at least 2)")
     parser.add_argument("--throughput-only", action="store_true",
-                        help="only pgbench and the three booking phases (plain, pacing, "
-                             "pacing + combinations + holds), interleaved ABCCBA in halves "
-                             "so a machine whose load drifts skews them alike")
+                        help="only pgbench and the booking phases (plain, pacing, pacing + "
+                             "combinations + holds, the same with joined tables), interleaved "
+                             "ABCDDCBA in halves so a machine whose load drifts skews them "
+                             "alike")
     args = parser.parse_args(argv)
     seconds = 6 if args.quick else 20
     read_seconds = 4 if args.quick else 10
@@ -286,32 +287,38 @@ def capacity_booking_load(libpq_url: str, restaurant_id: int, first_day: dt.date
 
 def _interleaved_phases(results: dict, pg, restaurant, base: str, booking_path_: str,
                         base_dir: Path, first_day: dt.date, seconds: int) -> None:
-    """Plain (A), paced (B) and capacity (C) bookings in the order A B C C B A, each half
-    as long as a phase and on days of its own: a drift in the machine's other load then
-    weighs on all three alike. Each phase's figure is the sum of its two halves."""
+    """The booking phases in the order A B C D D C B A, each half as long as a phase and
+    on days of its own, so a drift in the machine's other load weighs on all alike; each
+    phase's figure is the sum of its two halves.
+
+    A plain; B pacing on; C pacing, combinations and holds on with A's bookings (the
+    features switched on, the same guests); D the same with one party of 6 in two sent as
+    8 (a sixth of the bookings at joined tables: two table rows each, so more work per
+    booking by nature, the capacity phase of the full run)."""
     rid = restaurant.restaurant_id
     half = max(3, seconds // 2)
-    # Three passes over 105 days: 5,670 bookings a half, more than 10 s send at 400/s
+    # Three passes over 85 days: 4,590 bookings a half, more than 10 s send at 400/s
     # (when wrk runs out it asks /healthz, which shows as 200s in the statuses).
     load = {"base_url": base, "booking_path": booking_path_, "work_dir": base_dir,
             "connections": 64, "seconds": half, "across_days": True, "passes": 3}
-    halves: dict[str, list[dict]] = {"throughput": [], "throughput_paced": [],
-                                     "throughput_capacity": []}
-    for number, name in enumerate(("throughput", "throughput_paced", "throughput_capacity",
-                                   "throughput_capacity", "throughput_paced", "throughput")):
-        first = first_day + dt.timedelta(days=41 + 110 * number)
+    order = ("throughput", "throughput_paced", "throughput_capacity", "throughput_joined")
+    halves: dict[str, list[dict]] = {name: [] for name in order}
+    for number, name in enumerate((*order, *reversed(order))):
+        first, days = first_day + dt.timedelta(days=1 + 90 * number), 85
         if name == "throughput":
-            result = run_booking_load(first_day=first, days=105, **load)
+            result = run_booking_load(first_day=first, days=days, **load)
         elif name == "throughput_paced":
             pg_scalar(pg.libpq_url, PACE_SQL.format(rid=rid, pace=BENCH_PACE))
             try:
-                result = run_booking_load(first_day=first, days=105, **load)
+                result = run_booking_load(first_day=first, days=days, **load)
             finally:
                 pg_scalar(pg.libpq_url, PACE_SQL.format(rid=rid, pace="NULL"))
         else:
-            capacity_on(pg.libpq_url, rid, first, 105)
+            capacity_on(pg.libpq_url, rid, first, days)
             try:
-                result = run_booking_load(first_day=first, days=105, party_of=_eights, **load)
+                result = run_booking_load(
+                    first_day=first, days=days,
+                    party_of=_eights if name == "throughput_joined" else None, **load)
             finally:
                 capacity_off(pg.libpq_url, rid)
         print(f"{name} (half {len(halves[name]) + 1}): {_short(result)}", flush=True)
@@ -322,21 +329,23 @@ def _interleaved_phases(results: dict, pg, restaurant, base: str, booking_path_:
         results[name] = {"halves": parts, "requests": requests, "seconds": round(span, 2),
                          "ok_per_second": round(sum(r["statuses"].get("201", 0)
                                                     for r in parts) / span, 1),
+                         "statuses": [r["statuses"] for r in parts],
                          "server_ms_p99": [r["server_ms"]["p99"] for r in parts]}
 
 
 def _report_interleaved(results: dict) -> None:
     plain = results["throughput"]["ok_per_second"]
     tps = results["pgbench"]["tps"]
-    print("\n== booking phases, interleaved A B C C B A ==")
+    print("\n== booking phases, interleaved A B C D D C B A ==")
     print(f"pgbench: {tps} tps")
-    for name, label in (("throughput", "plain"), ("throughput_paced", "pacing"),
-                        ("throughput_capacity", "pacing + combinations + holds")):
+    for name, label in (("throughput", "A plain"), ("throughput_paced", "B pacing"),
+                        ("throughput_capacity", "C pacing + combinations + holds"),
+                        ("throughput_joined", "D as C, a sixth at joined tables")):
         phase = results[name]
         print(f"{label}: {phase['ok_per_second']} bookings/s = "
               f"{phase['ok_per_second'] / plain:.0%} of plain, "
               f"{phase['ok_per_second'] / tps:.0%} of pgbench; server p99 of the halves "
-              f"{phase['server_ms_p99']} ms")
+              f"{phase['server_ms_p99']} ms; statuses {phase['statuses']}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "interleaved.json").write_text(json.dumps(results, indent=2) + "\n")
 
