@@ -31,6 +31,7 @@ WEBAPP = Path(__file__).resolve().parents[2] / "webapp"
 # flush (which is counted). A new one must be added here, with its reason.
 CORE_ON_SESSION_CONNECTION = {
     ("booking/service.py", "_tables_are_free"): "a SELECT",
+    ("booking/service.py", "_claim_tables"): "a SELECT (the paced re-check)",
     ("booking/service.py", "tables_of"): "a SELECT",
     ("booking/service.py", "_delete_hold"): "inside write_transaction (book's attempt: the "
                                             "hold it converts)",

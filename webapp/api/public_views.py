@@ -96,7 +96,9 @@ def _refuse_owner_fields_without_token() -> None:
     """The document offers the owner's form (phone booking, walk-in) as the body for
     callers with the restaurant's API token: an anonymous body using its fields lacks
     that token (401, as the document says), it is no misspelt guest booking (422)."""
-    owner_only = sorted(name for name in request_data(HeldBookingForm)
+    # Read with the owner's form's shapes: its list fields (``table_ids``) are no shape
+    # error here but an owner's field.
+    owner_only = sorted(name for name in request_data(OwnerReservationForm)
                         if _is_field(OwnerReservationForm, name)
                         and not _is_field(HeldBookingForm, name))
     if owner_only:
