@@ -63,10 +63,12 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
 fi
 
 # Two workers for the two cores CI has; each worker gets its own PostgreSQL database and
-# SQLite file (tests/conftest.py). PYTEST_WORKERS=0 runs in one process.
+# SQLite file (tests/conftest.py). PYTEST_WORKERS=0 runs in one process. "worksteal": a
+# worker that runs out takes tests queued for the other, so the run does not end on one
+# core behind a long model check or browser test.
 workers=${PYTEST_WORKERS:-2}
 xdist=()
-[ "$workers" = 0 ] || xdist=(-n "$workers")
+[ "$workers" = 0 ] || xdist=(-n "$workers" --dist worksteal)
 say "running pytest ${xdist[*]} $*"
 status=0
 "$VENV/bin/python" -m pytest "${xdist[@]}" "$@" || status=$?
