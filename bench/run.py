@@ -259,22 +259,23 @@ def run_phases(results: dict, base_dir: Path, args, environment: dict, first_day
 def paced_booking_load(libpq_url: str, restaurant_id: int, **load) -> dict:
     """The throughput phase again with every service paced; the pace is taken off
     afterwards (the contention phase counts on tables alone)."""
-    pace = f"UPDATE opening_hours SET pace_covers = {{}} WHERE restaurant_id = {int(restaurant_id)}"
-    pg_scalar(libpq_url, pace.format(BENCH_PACE))  # the setup stamp moves: workers reload
+    rid = int(restaurant_id)
+    pg_scalar(libpq_url, PACE_SQL.format(rid=rid, pace=BENCH_PACE))  # workers reload the set-up
     try:
         return run_booking_load(**load)
     finally:
-        pg_scalar(libpq_url, pace.format("NULL"))
+        pg_scalar(libpq_url, PACE_SQL.format(rid=rid, pace="NULL"))
 
 
 def capacity_booking_load(libpq_url: str, restaurant_id: int, first_day: dt.date, days: int,
-                          **load) -> dict:
+                          party_of=_eights, **load) -> dict:
     """The throughput phase with pacing, combinations and holds all on, on days of its
-    own; everything is taken off afterwards."""
+    own; everything is taken off afterwards. ``party_of``: by default one party of 6 in
+    two is sent as 8 (seated at joined tables); None sends the plain phase's parties."""
     rid = int(restaurant_id)
     capacity_on(libpq_url, rid, first_day, days)
     try:
-        result = run_booking_load(first_day=first_day, days=days, party_of=_eights, **load)
+        result = run_booking_load(first_day=first_day, days=days, party_of=party_of, **load)
         result["joined_bookings"] = int(pg_scalar(libpq_url, (
             f"SELECT count(DISTINCT part_of) FROM reservations WHERE restaurant_id = {rid} "
             "AND part_of IS NOT NULL")))
@@ -310,19 +311,11 @@ def _interleaved_phases(results: dict, pg, restaurant, base: str, booking_path_:
         if name == "throughput":
             result = run_booking_load(first_day=first, days=days, **load)
         elif name == "throughput_paced":
-            pg_scalar(pg.libpq_url, PACE_SQL.format(rid=rid, pace=BENCH_PACE))
-            try:
-                result = run_booking_load(first_day=first, days=days, **load)
-            finally:
-                pg_scalar(pg.libpq_url, PACE_SQL.format(rid=rid, pace="NULL"))
+            result = paced_booking_load(pg.libpq_url, rid, first_day=first, days=days, **load)
         else:
-            capacity_on(pg.libpq_url, rid, first, days)
-            try:
-                result = run_booking_load(
-                    first_day=first, days=days,
-                    party_of=_eights if name == "throughput_joined" else None, **load)
-            finally:
-                capacity_off(pg.libpq_url, rid)
+            result = capacity_booking_load(
+                pg.libpq_url, rid, first, days,
+                party_of=_eights if name == "throughput_joined" else None, **load)
         print(f"{name} (slice {len(halves[name]) + 1}): {_short(result)}", flush=True)
         halves[name].append(result)
     for name, parts in halves.items():
