@@ -249,11 +249,19 @@ def _tables_are_free(session: Session, table_ids: tuple[int, ...], starts_at: dt
                      ends_at: dt.datetime, ignore: int | None, holds: HoldsSeen) -> bool:
     """No active stay but ``ignore``'s, and no live hold but ``holds.own_holder``'s,
     overlaps [starts_at, ends_at) on any of the tables (one query)."""
-    statement, params = ((_TABLE_TAKEN, {"table_id": table_ids[0]}) if len(table_ids) == 1
-                         else (_TABLES_TAKEN, {"table_ids": list(table_ids)}))
+    statement, params = _taken_query(table_ids, _TABLE_TAKEN, _TABLES_TAKEN)
     return session.connection().execute(statement, {
         **params, **_stay(starts_at, ends_at), "ignore": ignore or 0,
         **holds.params()}).first() is None
+
+
+def _taken_query(table_ids: tuple[int, ...], one: Executable, several: Executable
+                 ) -> tuple[Executable, dict[str, Any]]:
+    """The form of a re-check for one table, or for a joined booking's tables, with its
+    table parameter."""
+    if len(table_ids) == 1:
+        return one, {"table_id": table_ids[0]}
+    return several, {"table_ids": list(table_ids)}
 
 
 def tables_of(session: Session, reservation: Reservation) -> tuple[int, ...]:
@@ -310,8 +318,7 @@ def _claim_tables(session: Session, policy: WritePolicy, table_ids: tuple[int, .
         locks.advisory_xact_lock(session, keys)
     if pace is None:
         return _tables_are_free(session, table_ids, starts_at, ends_at, ignore, holds), None
-    statement, params = ((_PACED_TABLE_TAKEN, {"table_id": table_ids[0]}) if len(table_ids) == 1
-                         else (_PACED_TABLES_TAKEN, {"table_ids": list(table_ids)}))
+    statement, params = _taken_query(table_ids, _PACED_TABLE_TAKEN, _PACED_TABLES_TAKEN)
     in_slot, in_service, taken = session.connection().execute(statement, {
         **params, **_stay(starts_at, ends_at), **holds.params(),
         **pace.count_params(ignore)}).one()

@@ -218,6 +218,14 @@ def _render_link(restaurant: Restaurant, entry: WaitlistEntry, token: str, is_of
     return _private(current_app.make_response((page, 409 if gone else status)))
 
 
+def _stale_page(restaurant: Restaurant, entry: WaitlistEntry, token: str, is_offer: bool,
+                form: WaitlistActionForm):
+    """A button pressed on a page whose CSRF token ran out: the page again, asking once more."""
+    return _render_link(restaurant, entry, token, is_offer, form, status=400,
+                        problem=_("This page was open too long. Please press the button "
+                                  "again."))
+
+
 @bp.get("/r/<slug>/w/<token>")
 def waitlist_entry(slug: str, token: str):
     restaurant = _restaurant(slug)
@@ -232,9 +240,7 @@ def leave_waitlist(slug: str, token: str):
     entry, is_offer = _entry(restaurant, token)
     form = WaitlistActionForm()
     if not form.validate():
-        return _render_link(restaurant, entry, token, is_offer, form, status=400,
-                            problem=_("This page was open too long. Please press the button "
-                                      "again."))
+        return _stale_page(restaurant, entry, token, is_offer, form)
     if waitlist.leave(db.session, restaurant, entry.id):
         flash(_("You have left the waitlist."), "success")
     return _redirect(url_for("public.waitlist_entry", slug=slug, token=token))
@@ -249,9 +255,7 @@ def take_waitlist_offer(slug: str, token: str):
     entry, is_offer = _entry(restaurant, token)
     form = WaitlistActionForm()
     if not form.validate():
-        return _render_link(restaurant, entry, token, is_offer, form, status=400,
-                            problem=_("This page was open too long. Please press the button "
-                                      "again."))
+        return _stale_page(restaurant, entry, token, is_offer, form)
     now = utcnow()
     write = writes.start(restaurant, "guest:waitlist", now=now)
     try:
