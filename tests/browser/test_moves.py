@@ -59,6 +59,13 @@ def _log_in(page, live_server):
     page.wait_for_url("**/owner/**/day/**")
 
 
+def _open_day(page, live_server) -> None:
+    """Today's grid, once its scripts are bound (html[data-day-ready]): a key pressed
+    before that follows the booking's link as a plain page, with no panel to swap into."""
+    page.goto(f"{live_server.url}/owner/moves/day/{today()}")
+    expect(page.locator("html[data-day-ready]")).to_be_attached()
+
+
 def _stored(session, rid: int) -> Reservation:
     session.rollback()  # a fresh snapshot (SQLite's WAL keeps an open read's old one)
     return session.get(Reservation, rid)
@@ -98,7 +105,7 @@ def test_drag_and_drop_moves_a_booking_to_another_table(live_server, page, sessi
     restaurant, ids, book = floor
     grace = book("Grace", "Monaco", 19)
     _log_in(page, live_server)
-    page.goto(f"{live_server.url}/owner/moves/day/{today()}")
+    _open_day(page, live_server)
     block = page.locator(f"#booking-{grace}")
     _drag(page, block, _cell(page, ids["Roma"], "19:30"))
     _sees(page.locator("#panel"), "Moved Grace to Roma at 19:30")
@@ -114,7 +121,7 @@ def test_a_refused_drop_names_the_booking_in_the_way(live_server, page, session,
     rossi = book("Rossi", "Napoli", 19)
     grace = book("Grace", "Monaco", 19)
     _log_in(page, live_server)
-    page.goto(f"{live_server.url}/owner/moves/day/{today()}")
+    _open_day(page, live_server)
     # Dropped onto Rossi's block: Napoli at 19:00.
     _drag(page, page.locator(f"#booking-{grace}"), page.locator(f"#booking-{rossi}"))
     _sees(page.locator("#panel"), "Napoli is taken 19:00–21:00 by Rossi.")
@@ -125,7 +132,7 @@ def test_the_keyboard_moves_a_booking_with_the_panels_form(live_server, page, se
     restaurant, ids, book = floor
     grace = book("Grace", "Monaco", 19)
     _log_in(page, live_server)
-    page.goto(f"{live_server.url}/owner/moves/day/{today()}")
+    _open_day(page, live_server)
     page.locator(f"#booking-{grace}").focus()
     page.keyboard.press("Enter")  # opens the booking in the panel
     summary = page.locator("#panel summary", has_text="Move (time or table)")
@@ -145,7 +152,7 @@ def test_cancel_asks_first_and_can_be_taken_back(live_server, page, session, flo
     restaurant, ids, book = floor
     rossi = book("Rossi", "Napoli", 19)
     _log_in(page, live_server)
-    page.goto(f"{live_server.url}/owner/moves/day/{today()}")
+    _open_day(page, live_server)
     page.locator(f"#booking-{rossi}").click()
     page.locator("#panel").get_by_role("button", name="Cancel booking").click()
     question = page.locator("#panel .confirm-step")
