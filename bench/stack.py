@@ -117,6 +117,8 @@ class Gunicorn:
     env: dict[str, str] = field(default_factory=dict)
     log_path: Path | None = None
     process: subprocess.Popen | None = None
+    # The tree whose code it serves (bench/paired.py runs another tree's beside this one).
+    root: Path = ROOT
 
     @property
     def base_url(self) -> str:
@@ -129,7 +131,7 @@ class Gunicorn:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
             self.process = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py"],
-                                            cwd=ROOT, env=env, stdout=log, stderr=log,
+                                            cwd=self.root, env=env, stdout=log, stderr=log,
                                             start_new_session=True)
         finally:
             if log is not subprocess.DEVNULL:

@@ -309,14 +309,41 @@ def test_write_protocol_order(session, backend):
         stop()
     insert = _first(seen, "INSERT INTO reservations")
     if backend == "postgresql":
-        timeout = _first(seen, "SET LOCAL lock_timeout")
         guest_lock = _first(seen, "SELECT count(pg_advisory_xact_lock(k))")
         table_lock = _first(seen, "SELECT count(pg_advisory_xact_lock(t, b))")
         recheck = next(i for i, s in enumerate(seen) if i > table_lock
                        and s.startswith("SELECT reservations.id FROM reservations"))
-        assert timeout < guest_lock < table_lock < recheck < insert
+        assert guest_lock < table_lock < recheck < insert
+        # The lock timeout rides the first lock statement, no round trip of its own.
+        assert [i for i, s in enumerate(seen) if "lock_timeout" in s] == [guest_lock]
+        assert "set_config('lock_timeout'" in seen[guest_lock]
     else:
         assert _first(seen, "BEGIN IMMEDIATE") < insert
+
+
+@pytest.mark.postgres_only  # lock_timeout is PostgreSQL's (SQLite waits its busy timeout)
+@pytest.mark.parametrize("case", ["guest", "walk-in", "locks-off"])
+def test_the_lock_timeout_is_in_force_before_the_write(session, case):
+    """Whichever statement sets it (the guest's lock; the tables' lock for a guest
+    without contact details; a SET LOCAL of its own when no lock is taken), the timeout
+    is the policy's from the tables' lock on, and gone with the transaction."""
+    restaurant = make_restaurant(session, tables=[("T", 2)])
+    start = local(restaurant, future_day(), 19)
+    seen: list[str] = []
+
+    def show(hook_session, table_id, starts_at, ends_at):
+        seen.append(hook_session.connection().exec_driver_sql("SHOW lock_timeout").scalar())
+
+    policy = service.WritePolicy(lock_timeout_ms=1234, advisory_locks=case != "locks-off")
+    guest_ = service.GuestDetails("Walk-in", "", "") if case == "walk-in" else GUEST
+    service.BEFORE_WRITE_HOOKS.append(show)
+    try:
+        service.book(session, restaurant, starts_at=start, party_size=2, guest=guest_,
+                     policy=policy, actor="owner", source="walk_in")
+    finally:
+        service.BEFORE_WRITE_HOOKS.remove(show)
+    assert seen == ["1234ms"]
+    assert session.connection().exec_driver_sql("SHOW lock_timeout").scalar() != "1234ms"
 
 
 @pytest.mark.parametrize("explicit", [True, False], ids=["explicit-table", "auto-assigned"])

@@ -207,9 +207,11 @@ def _statements_of_one_booking(session, restaurant, day, hour, name) -> list[str
 
 
 def _write_transaction(statements: list[str]) -> list[str]:
-    """The booking's own transaction: from its lock set-up (PostgreSQL's SET LOCAL,
-    SQLite's BEGIN IMMEDIATE) on; reads before it refresh the test's expired objects."""
-    start = next(i for i, s in enumerate(statements) if "lock_timeout" in s or "IMMEDIATE" in s)
+    """The booking's own transaction: from its first lock (PostgreSQL's advisory lock,
+    which sets the lock timeout too; SQLite's BEGIN IMMEDIATE) on; reads before it
+    refresh the test's expired objects."""
+    start = next(i for i, s in enumerate(statements)
+                 if s.startswith("SELECT SELECT count") or "IMMEDIATE" in s)
     return statements[start:]
 
 

@@ -65,15 +65,50 @@ _SET_TIMEOUT = "SET LOCAL lock_timeout = '{ms}ms'"
 _LOCK_GUESTS = "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%(keys)s::bigint[]) AS k"
 _LOCK_TABLE_SLOTS = ("SELECT count(pg_advisory_xact_lock(t, b)) "
                      "FROM unnest(%(tables)s::integer[], %(buckets)s::integer[]) AS k(t, b)")
+# The same, setting the transaction's lock timeout first (what SET LOCAL does) in the
+# same round trip: the filter sits on the scan of the keys, so the executor runs it on a
+# key's row before the aggregate takes that key's lock, and set_config never returns ''.
+_WITH_TIMEOUT = " WHERE set_config('lock_timeout', %(lock_timeout)s, true) <> ''"
+# session.info: the lock timeout a write transaction has yet to set (see set_lock_timeout).
+_PENDING_TIMEOUT = "booking_lock_timeout_pending"
 
 
 def _array_literal(numbers: Iterable[int]) -> str:
     return "{" + ",".join(str(int(n)) for n in numbers) + "}"
 
 
-def set_lock_timeout(session: Session, timeout_ms: int) -> None:
-    if session.get_bind().dialect.name == "postgresql":
+def set_lock_timeout(session: Session, timeout_ms: int, *, with_first_lock: bool = False) -> None:
+    """Bound every lock wait of the current transaction (PostgreSQL; SQLite has its busy
+    timeout). ``with_first_lock``: the caller's next statement is
+    :func:`advisory_xact_lock`, which then sets the timeout in its own round trip; one
+    that may not get there calls :func:`settle_lock_timeout` before anything can wait."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    if with_first_lock:
+        session.info[_PENDING_TIMEOUT] = int(timeout_ms)
+    else:
+        session.info.pop(_PENDING_TIMEOUT, None)
         session.connection().exec_driver_sql(_SET_TIMEOUT.format(ms=int(timeout_ms)))
+
+
+def settle_lock_timeout(session: Session) -> None:
+    """Set the lock timeout still pending (no lock statement was sent to carry it)."""
+    timeout_ms = session.info.pop(_PENDING_TIMEOUT, None)
+    if timeout_ms is not None:
+        session.connection().exec_driver_sql(_SET_TIMEOUT.format(ms=timeout_ms))
+
+
+def forget_lock_timeout(session: Session) -> None:
+    """The transaction ended: nothing is pending for the next one."""
+    session.info.pop(_PENDING_TIMEOUT, None)
+
+
+def _lock(session: Session, statement: str, params: dict[str, str]) -> None:
+    timeout_ms = session.info.pop(_PENDING_TIMEOUT, None)
+    if timeout_ms is not None:
+        statement, params = statement + _WITH_TIMEOUT, {**params,
+                                                        "lock_timeout": f"{timeout_ms}ms"}
+    session.connection().exec_driver_sql(statement, params)
 
 
 def advisory_xact_lock(session: Session, keys: Iterable[TableSlotKey],
@@ -86,12 +121,12 @@ def advisory_xact_lock(session: Session, keys: Iterable[TableSlotKey],
         return
     guests = sorted(set(guest_keys))
     if guests:
-        session.connection().exec_driver_sql(_LOCK_GUESTS, {"keys": _array_literal(guests)})
+        _lock(session, _LOCK_GUESTS, {"keys": _array_literal(guests)})
     ordered = sorted(set(keys))
     if ordered:
         started = time.perf_counter()
         try:
-            session.connection().exec_driver_sql(_LOCK_TABLE_SLOTS, {
+            _lock(session, _LOCK_TABLE_SLOTS, {
                 "tables": _array_literal(t for t, _ in ordered),
                 "buckets": _array_literal(b for _, b in ordered)})
         finally:

@@ -316,6 +316,7 @@ def _claim_tables(session: Session, policy: WritePolicy, table_ids: tuple[int, .
         if pace is not None and policy.pace_locks:
             keys = [*pace.keys(), *keys]
         locks.advisory_xact_lock(session, keys)
+    locks.settle_lock_timeout(session)  # no lock statement carried it (locks off)
     if pace is None:
         return _tables_are_free(session, table_ids, starts_at, ends_at, ignore, holds), None
     statement, params = _taken_query(table_ids, _PACED_TABLE_TAKEN, _PACED_TABLES_TAKEN)
@@ -424,17 +425,19 @@ class CandidateLoop:
         self.by_constraint = False  # did the backstop refuse a write on the way?
         self.pace_note: str | None = None  # this attempt's pace override, when needed
 
-    def run(self, attempt: Callable[[], _Result], *, keep_loaded: bool = False
-            ) -> _Result | None:
+    def run(self, attempt: Callable[[], _Result], *, keep_loaded: bool = False,
+            timeout_with_first_lock: bool = False) -> _Result | None:
         """``attempt()``'s result once its transaction committed, or None when no
         candidate was left (``by_constraint`` then says whether the backstop refused
         one). A refusal by the backstop of an attempt that claimed no table (an edit
-        that does not move the stay) is raised as it is."""
+        that does not move the stay) is raised as it is. ``timeout_with_first_lock``: as
+        for :func:`write_transaction`, when ``attempt`` locks before any other statement."""
         while True:
             self.claimed = False
             self.pace_note = None
             try:
-                with write_transaction(self.session, self.policy, keep_loaded=keep_loaded):
+                with write_transaction(self.session, self.policy, keep_loaded=keep_loaded,
+                                       timeout_with_first_lock=timeout_with_first_lock):
                     result = attempt()
                 return result
             except _TableTaken:
@@ -806,7 +809,9 @@ def book(
         return BookingResult(reservation, token, chosen.name, tuple(chosen.table_ids))
 
     try:
-        result = loop.run(attempt, keep_loaded=True)
+        # The guest's lock (or, for a guest without contact details, the tables') is the
+        # attempt's first statement and sets the lock timeout.
+        result = loop.run(attempt, keep_loaded=True, timeout_with_first_lock=True)
     except PaceExceeded as error:
         raise attach_alternatives(error, session, restaurant, schedule, starts_at, ends_at,
                                    party_size, online, now) from None

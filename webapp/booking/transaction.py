@@ -99,14 +99,18 @@ def can_continue(session: Session) -> bool:
 
 @contextmanager
 def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY, *,
-                      keep_loaded: bool = False) -> Iterator[None]:
+                      keep_loaded: bool = False,
+                      timeout_with_first_lock: bool = False) -> Iterator[None]:
     """One write transaction with the lock timeout set; commits, or rolls back and
     translates the database's refusals into booking errors.
 
     ``keep_loaded``: neither the commit that ends the caller's read transaction nor the
     final one expires the session's objects: what the caller read (the restaurant...)
     and what this transaction wrote stay usable without a reload (a round trip each).
-    Only for writes that re-read under the locks everything their decision rests on."""
+    Only for writes that re-read under the locks everything their decision rests on.
+
+    ``timeout_with_first_lock``: the write's first statement is an advisory lock, which
+    sets the lock timeout in its own round trip (``locks.set_lock_timeout``)."""
     if isinstance(session, scoped_session):
         session = session()  # the proxy lacks in_transaction(); use the real session
     if session.new or session.dirty or session.deleted:
@@ -124,7 +128,8 @@ def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY, *,
             # On SQLite a writer that waited out the busy timeout fails right here, at
             # BEGIN IMMEDIATE: that is a lock timeout too, not a database outage.
             session.connection(execution_options={BEGIN_IMMEDIATE: True})
-        locks.set_lock_timeout(session, policy.lock_timeout_ms)
+        locks.set_lock_timeout(session, policy.lock_timeout_ms,
+                               with_first_lock=timeout_with_first_lock)
         yield
         if keep_loaded:
             commit_keeping_loaded(session)
@@ -148,3 +153,5 @@ def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY, *,
     except BaseException:
         session.rollback()
         raise
+    finally:
+        locks.forget_lock_timeout(session)
