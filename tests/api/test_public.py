@@ -136,6 +136,7 @@ def test_a_booking_costs_a_fixed_small_number_of_statements(client, restaurant, 
     yet, hours, special days and tables are read too."""
     from sqlalchemy import event
 
+    from webapp.booking import tail
     from webapp.booking.setup import clear_cache
     from webapp.extensions import db
 
@@ -149,11 +150,13 @@ def test_a_booking_costs_a_fixed_small_number_of_statements(client, restaurant, 
         count_commit = commits.append
         event.listen(engine, "before_cursor_execute", record)
         event.listen(engine, "commit", count_commit)
+        tail.SENT_OBSERVERS.append(seen.append)  # the INSERTs sent with the COMMIT
         try:
             response = client.post(BOOK, json={**booking(day, time), "email": email})
         finally:
             event.remove(engine, "before_cursor_execute", record)
             event.remove(engine, "commit", count_commit)
+            tail.SENT_OBSERVERS.remove(seen.append)
         assert response.status_code == 201 and response.json["table"]["name"]
         return seen, len(commits)
 

@@ -14,7 +14,7 @@ from sqlalchemy import event, select
 
 from tests.factories import future_day, local, today
 from tests.public.conftest import TOKEN_IN_PAGE
-from webapp.booking import service
+from webapp.booking import service, tail
 from webapp.extensions import db
 from webapp.models import OutboxEmail, Reservation
 from webapp.notifications import MailWriter, deliver_due
@@ -198,11 +198,16 @@ def _statements_of_one_booking(session, restaurant, day, hour, name) -> list[str
     def on_statement(conn, cursor, statement, parameters, context, executemany):
         seen.append(statement.split()[0].upper() + " " + statement.split("(")[0][-40:])
 
+    def on_sent_with_commit(statement):
+        on_statement(None, None, statement, None, None, False)
+
     event.listen(db.engine, "before_cursor_execute", on_statement)
+    tail.SENT_OBSERVERS.append(on_sent_with_commit)
     try:
         book(session, restaurant, day, hour, name, f"{name.lower()}@example.com")
     finally:
         event.remove(db.engine, "before_cursor_execute", on_statement)
+        tail.SENT_OBSERVERS.remove(on_sent_with_commit)
     return seen
 
 

@@ -59,7 +59,7 @@ from ..models import (
     Restaurant,
     overlapping_stays,
 )
-from . import locks, pacing
+from . import locks, pacing, tail
 from .availability import AnyTable, best_fit_order, load_schedule, nearest_free_times, occupancy
 from .errors import (
     BookingError,
@@ -426,18 +426,21 @@ class CandidateLoop:
         self.pace_note: str | None = None  # this attempt's pace override, when needed
 
     def run(self, attempt: Callable[[], _Result], *, keep_loaded: bool = False,
-            timeout_with_first_lock: bool = False) -> _Result | None:
+            timeout_with_first_lock: bool = False, tail_with_commit: bool = False
+            ) -> _Result | None:
         """``attempt()``'s result once its transaction committed, or None when no
         candidate was left (``by_constraint`` then says whether the backstop refused
         one). A refusal by the backstop of an attempt that claimed no table (an edit
-        that does not move the stay) is raised as it is. ``timeout_with_first_lock``: as
-        for :func:`write_transaction`, when ``attempt`` locks before any other statement."""
+        that does not move the stay) is raised as it is. ``timeout_with_first_lock`` (when
+        ``attempt`` locks before any other statement) and ``tail_with_commit``: as for
+        :func:`write_transaction`."""
         while True:
             self.claimed = False
             self.pace_note = None
             try:
                 with write_transaction(self.session, self.policy, keep_loaded=keep_loaded,
-                                       timeout_with_first_lock=timeout_with_first_lock):
+                                       timeout_with_first_lock=timeout_with_first_lock,
+                                       tail_with_commit=tail_with_commit):
                     result = attempt()
                 return result
             except _TableTaken:
@@ -615,11 +618,13 @@ def _insert_parts(session: Session, reservation: Reservation, table_ids: Sequenc
 def _record_history(session: Session, reservation: Reservation, actor: str, action: str,
                     changes: dict[str, Any]) -> None:
     """One history row, written with a plain INSERT (flushing the reservation first): an
-    ORM object here would cost a second unit-of-work flush on every write."""
+    ORM object here would cost a second unit-of-work flush on every write. On PostgreSQL
+    it goes with the write's COMMIT (booking/tail.py): nothing reads it before."""
     session.flush()
-    session.connection().execute(_INSERT_EVENT, {
-        "reservation_id": reservation.id, "actor": actor[:200], "action": action,
-        "changes": changes, "at": utcnow()})
+    row = {"reservation_id": reservation.id, "at": utcnow(), "actor": actor[:200],
+           "action": action, "changes": changes}
+    if not tail.defer_insert(session, "reservation_events", [row]):
+        session.connection().execute(_INSERT_EVENT, row)
 
 
 def _jsonable(value: Any) -> Any:
@@ -810,8 +815,10 @@ def book(
 
     try:
         # The guest's lock (or, for a guest without contact details, the tables') is the
-        # attempt's first statement and sets the lock timeout.
-        result = loop.run(attempt, keep_loaded=True, timeout_with_first_lock=True)
+        # attempt's first statement and sets the lock timeout; the history and outbox
+        # rows go with the COMMIT (booking/tail.py).
+        result = loop.run(attempt, keep_loaded=True, timeout_with_first_lock=True,
+                          tail_with_commit=True)
     except PaceExceeded as error:
         raise attach_alternatives(error, session, restaurant, schedule, starts_at, ends_at,
                                    party_size, online, now) from None

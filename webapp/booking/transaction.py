@@ -25,7 +25,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, scoped_session
 
 from ..database import BEGIN_IMMEDIATE, writes_in_transaction
-from . import locks
+from . import locks, tail
 from .errors import LockTimeout, SlotTaken, TableRemoved
 
 
@@ -100,7 +100,8 @@ def can_continue(session: Session) -> bool:
 @contextmanager
 def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY, *,
                       keep_loaded: bool = False,
-                      timeout_with_first_lock: bool = False) -> Iterator[None]:
+                      timeout_with_first_lock: bool = False,
+                      tail_with_commit: bool = False) -> Iterator[None]:
     """One write transaction with the lock timeout set; commits, or rolls back and
     translates the database's refusals into booking errors.
 
@@ -110,7 +111,12 @@ def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY, *,
     Only for writes that re-read under the locks everything their decision rests on.
 
     ``timeout_with_first_lock``: the write's first statement is an advisory lock, which
-    sets the lock timeout in its own round trip (``locks.set_lock_timeout``)."""
+    sets the lock timeout in its own round trip (``locks.set_lock_timeout``).
+    ``tail_with_commit``: on PostgreSQL the write's history and outbox INSERTs go with
+    its COMMIT, in one round trip (booking/tail.py). Only for the new booking, the hot
+    path: there a client that dies after the tail went out leaves the whole booking or
+    nothing, never part of it, as always; the owner's writes keep a point between their
+    changes and their COMMIT where the fault tests stop and kill them."""
     if isinstance(session, scoped_session):
         session = session()  # the proxy lacks in_transaction(); use the real session
     if session.new or session.dirty or session.deleted:
@@ -130,7 +136,10 @@ def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY, *,
             session.connection(execution_options={BEGIN_IMMEDIATE: True})
         locks.set_lock_timeout(session, policy.lock_timeout_ms,
                                with_first_lock=timeout_with_first_lock)
+        if tail_with_commit:
+            tail.open_tail(session)
         yield
+        tail.send_with_commit(session)  # on PostgreSQL: the kept INSERTs and COMMIT
         if keep_loaded:
             commit_keeping_loaded(session)
         else:
@@ -155,3 +164,4 @@ def write_transaction(session: Session, policy: WritePolicy = DEFAULT_POLICY, *,
         raise
     finally:
         locks.forget_lock_timeout(session)
+        tail.close_tail(session)

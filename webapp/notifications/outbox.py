@@ -50,6 +50,7 @@ from flask_babel import force_locale
 from sqlalchemy import Executable, bindparam, insert, select, union_all, update
 from sqlalchemy.orm import Session
 
+from ..booking import tail
 from ..booking.service import hash_token, new_manage_token
 from ..booking.setup import cached_setup, restaurant_setup
 from ..i18n import language
@@ -152,8 +153,9 @@ class MailWriter:
                                   self.host or calendar_host()))
         if rows:
             # The reminder and the e-mail in one INSERT: a booking's outbox rows cost one
-            # round trip, not one each.
-            self.queued_ids.extend(insert_rows(session, rows))
+            # statement, not one each; on PostgreSQL it goes with the write's COMMIT
+            # (booking/tail.py), and the ids to send arrive after it.
+            insert_rows_with_commit(session, rows, self.queued_ids)
 
 
 def calendar_host() -> str:
@@ -197,6 +199,20 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> list[int]:
         f"{name}_{i}": row[name] for i, row in enumerate(rows) for name in _ROW_COLUMNS}
     result = session.connection().execute(_insert_statement(len(rows)), params)
     return [row.id for row in result if row.kind != REMINDER]
+
+
+def insert_rows_with_commit(session: Session, rows: list[dict[str, Any]],
+                            queued_ids: list[int]) -> None:
+    """As :func:`insert_rows`, kept for the commit of the write transaction under way where
+    there is one on PostgreSQL (booking/tail.py): ``queued_ids`` gets the ids of the
+    e-mails to send once it committed (at once where the INSERT runs at once)."""
+    def queue_sent(returned: list[tuple[Any, ...]]) -> None:
+        queued_ids.extend(row_id for row_id, kind in returned if kind != REMINDER)
+
+    ordered = [{name: row[name] for name in _ROW_COLUMNS} for row in rows]
+    if not tail.defer_insert(session, _outbox.name, ordered, returning=("id", "kind"),
+                             on_rows=queue_sent):
+        queued_ids.extend(insert_rows(session, rows))
 
 
 def email_row(session: Session, restaurant: Restaurant, reservation: Reservation, kind: str,
