@@ -36,7 +36,7 @@ RESULTS = ROOT / "bench" / "results"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.paired")
     parser.add_argument("--before", required=True, type=Path, help="the other tree's root")
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=4, help="at most 4 (the horizon's days)")
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
@@ -67,11 +67,12 @@ def main(argv: list[str] | None = None) -> int:
             slices["pgbench"].append(pg)
             print(f"round {round_ + 1} pgbench: {pg['tps']} tps", flush=True)
             for name in order:
-                # 40 days a slice, three passes: more distinct bookings than a slice sends.
+                # 80 days a slice, three passes: 4,320 distinct bookings, more than a
+                # 5-second slice sends (when wrk runs out it asks /healthz: 200s).
                 result = run_booking_load(
                     base_url=servers[name].base_url, booking_path=booking_path(restaurant.slug),
                     work_dir=directory, connections=64, seconds=args.seconds,
-                    first_day=first_day + dt.timedelta(days=1 + 42 * number), days=40,
+                    first_day=first_day + dt.timedelta(days=1 + 82 * number), days=80,
                     passes=3, across_days=True)
                 number += 1
                 slices[name].append(result)
