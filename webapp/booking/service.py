@@ -4,13 +4,14 @@ Every write is one transaction that follows the same protocol (see
 ``spec/BookingManager.tla`` and ``webapp/booking/README.md``)::
 
     BEGIN                                  -- BEGIN IMMEDIATE on SQLite
-    SET LOCAL lock_timeout = '3000ms'
+    SET LOCAL lock_timeout = '3000ms'      -- book: set by the first lock statement
     SELECT ... FOR UPDATE                  -- change/status: the reservation row, first
     pg_advisory_xact_lock(guest)           -- sorted; one guest, one stay at a time
     pg_advisory_xact_lock(table, bucket)   -- sorted; every bucket the new stay touches
     re-check: nothing active on that table overlaps the stay
     INSERT / UPDATE
     COMMIT                                 -- locks are released here, also on error
+                                           -- book: history + outbox rows sent with it
 
 Auto-assignment tries the candidate tables best fit first, ONE TABLE PER
 TRANSACTION: when the re-check finds a table taken, that transaction rolls back
