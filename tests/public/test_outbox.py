@@ -123,6 +123,22 @@ def test_without_mail_server_the_email_is_logged(client, session, restaurant, ap
     assert path not in row.body_text and "/r/bistro/b/[redacted]" in row.body_text
 
 
+def test_without_mail_server_a_json_log_gets_one_record_per_email(client, session, restaurant,
+                                                                app, caplog):
+    path = book_page(client, future_day())
+    with caplog.at_level(logging.INFO, logger="webapp.mail"):
+        report = deliver_due(db.session, {**app.config, "LOG_FORMAT": "json"})
+    assert (report.sent, report.retrying, report.failed) == (1, 0, 0)
+    (record,) = [r for r in caplog.records if r.name == "webapp.mail"
+                 and r.levelno == logging.INFO]
+    assert record.getMessage().startswith("e-mail not sent (MAIL_SERVER is not set): "
+                                          "to=alan@example.com")
+    (row,) = outbox(session)
+    assert record.email_id == row.id
+    assert "\n" in record.body and "/r/bistro/b/[redacted]" in record.body
+    assert path not in record.body and path not in caplog.text
+
+
 def test_without_mail_server_the_body_is_logged_at_debug(client, session, restaurant, app, caplog):
     path = book_page(client, future_day())
     with caplog.at_level(logging.DEBUG, logger="webapp.mail"):

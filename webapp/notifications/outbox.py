@@ -268,6 +268,9 @@ class MailSettings:
     development: bool = False
     # Where the development mailbox keeps clear copies ("" in production: none).
     dev_mailbox: str = ""
+    # The log's format (LOG_FORMAT): an unsent e-mail is one record in JSON, a line per
+    # line of its text in the text format (see _log_unsent).
+    log_format: str = "text"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> MailSettings:
@@ -280,7 +283,8 @@ class MailSettings:
                    max_attempts=int(config.get("MAIL_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
                    development=config.get("ENVIRONMENT") == "development",
                    dev_mailbox=("" if config.get("ENVIRONMENT") == "production"
-                                else str(config.get("DEV_MAILBOX_DIR") or "")))
+                                else str(config.get("DEV_MAILBOX_DIR") or "")),
+                   log_format=str(config.get("LOG_FORMAT", "text")))
 
 
 def build_message(row: OutboxEmail | Claimed, sender: str) -> EmailMessage:
@@ -500,15 +504,21 @@ def _give_up(row: Claimed, error: str, outcomes: _Outcomes, report: DeliveryRepo
 
 
 def _log_unsent(row: Claimed, settings: MailSettings) -> None:
-    """Without a mail server the e-mail goes to the log at INFO, a line per line of its
-    text (the text format escapes line breaks). The body holds the guest's private
+    """Without a mail server the e-mail goes to the log at INFO: in the JSON format as one
+    record with its text in the ``body`` field (JSON keeps the line breaks, and e-mails
+    that two workers log at once cannot interleave), in the text format a line per line
+    of its text (that format escapes line breaks). The body holds the guest's private
     manage link: in clear only in development, redacted wherever logs are kept
     (production, tests); the clear text stays at DEBUG."""
-    log.info("e-mail not sent (MAIL_SERVER is not set): to=%s subject=%s",
-             row.to_address, row.subject)
     text = row.body_text if settings.development else _redact(row.body_text)
-    for line in text.rstrip("\n").split("\n"):
-        log.info("e-mail %s | %s", row.id, line)
+    if settings.log_format == "json":
+        log.info("e-mail not sent (MAIL_SERVER is not set): to=%s subject=%s",
+                 row.to_address, row.subject, extra={"email_id": row.id, "body": text})
+    else:
+        log.info("e-mail not sent (MAIL_SERVER is not set): to=%s subject=%s",
+                 row.to_address, row.subject)
+        for line in text.rstrip("\n").split("\n"):
+            log.info("e-mail %s | %s", row.id, line)
     if not settings.development:
         log.debug("e-mail body:\n%s", row.body_text)
 
