@@ -619,8 +619,9 @@ def _insert_parts(session: Session, reservation: Reservation, table_ids: Sequenc
 def _record_history(session: Session, reservation: Reservation, actor: str, action: str,
                     changes: dict[str, Any]) -> None:
     """One history row, written with a plain INSERT (flushing the reservation first): an
-    ORM object here would cost a second unit-of-work flush on every write. On PostgreSQL
-    it goes with the write's COMMIT (booking/tail.py): nothing reads it before."""
+    ORM object here would cost a second unit-of-work flush on every write. In a write
+    that keeps its tail (a new booking on PostgreSQL) it goes with the COMMIT
+    (booking/tail.py): nothing reads it before."""
     session.flush()
     row = {"reservation_id": reservation.id, "at": utcnow(), "actor": actor[:200],
            "action": action, "changes": changes}

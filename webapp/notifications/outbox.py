@@ -40,7 +40,7 @@ import smtplib
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -153,8 +153,8 @@ class MailWriter:
                                   self.host or calendar_host()))
         if rows:
             # The reminder and the e-mail in one INSERT: a booking's outbox rows cost one
-            # statement, not one each; on PostgreSQL it goes with the write's COMMIT
-            # (booking/tail.py), and the ids to send arrive after it.
+            # statement, not one each; in a new booking on PostgreSQL it goes with the
+            # COMMIT (booking/tail.py), and the ids to send arrive after it.
             insert_rows_with_commit(session, rows, self.queued_ids)
 
 
@@ -197,8 +197,13 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     object would cost a unit-of-work flush on every booking."""
     params = rows[0] if len(rows) == 1 else {
         f"{name}_{i}": row[name] for i, row in enumerate(rows) for name in _ROW_COLUMNS}
-    result = session.connection().execute(_insert_statement(len(rows)), params)
-    return [row.id for row in result if row.kind != REMINDER]
+    return _to_send(session.connection().execute(_insert_statement(len(rows)), params))
+
+
+def _to_send(inserted: Iterable[Sequence[Any]]) -> list[int]:
+    """The ids among the inserted (id, kind) rows that are e-mails to send after the
+    commit (a planned reminder waits for its time instead)."""
+    return [row_id for row_id, kind in inserted if kind != REMINDER]
 
 
 def insert_rows_with_commit(session: Session, rows: list[dict[str, Any]],
@@ -207,7 +212,7 @@ def insert_rows_with_commit(session: Session, rows: list[dict[str, Any]],
     there is one on PostgreSQL (booking/tail.py): ``queued_ids`` gets the ids of the
     e-mails to send once it committed (at once where the INSERT runs at once)."""
     def queue_sent(returned: list[tuple[Any, ...]]) -> None:
-        queued_ids.extend(row_id for row_id, kind in returned if kind != REMINDER)
+        queued_ids.extend(_to_send(returned))
 
     ordered = [{name: row[name] for name in _ROW_COLUMNS} for row in rows]
     if not tail.defer_insert(session, _outbox.name, ordered, returning=("id", "kind"),
@@ -511,12 +516,11 @@ def _log_unsent(row: Claimed, settings: MailSettings) -> None:
     manage link: in clear only in development, redacted wherever logs are kept
     (production, tests); the clear text stays at DEBUG."""
     text = row.body_text if settings.development else _redact(row.body_text)
-    if settings.log_format == "json":
-        log.info("e-mail not sent (MAIL_SERVER is not set): to=%s subject=%s",
-                 row.to_address, row.subject, extra={"email_id": row.id, "body": text})
-    else:
-        log.info("e-mail not sent (MAIL_SERVER is not set): to=%s subject=%s",
-                 row.to_address, row.subject)
+    one_record = settings.log_format == "json"
+    log.info("e-mail not sent (MAIL_SERVER is not set): to=%s subject=%s",
+             row.to_address, row.subject,
+             extra={"email_id": row.id, "body": text} if one_record else None)
+    if not one_record:
         for line in text.rstrip("\n").split("\n"):
             log.info("e-mail %s | %s", row.id, line)
     if not settings.development:
